@@ -1,0 +1,12 @@
+"""The domain: tables and the verb functions that change them."""
+
+from pm_admin.audit import AuditEntry  # noqa: F401  (framework tables share the metadata)
+from pm_admin.auth import LoginAttempt  # noqa: F401
+from pm_admin.workflow import WorkflowStep  # noqa: F401
+
+from .community import Building, Community  # noqa: F401
+from .household import Household, HouseholdState  # noqa: F401
+from .key import Key, KeyKind, KeyLoan, KeyStatus  # noqa: F401
+from .resident import Resident, ResidentKind  # noqa: F401
+from .staff import Role, Staff  # noqa: F401
+from .vehicle import ParkingSpace, Vehicle  # noqa: F401

@@ -1,0 +1,44 @@
+"""Communities (小区/项目) and their buildings (楼栋)."""
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pm_admin.extensions import db
+
+
+class Community(db.Model):
+    __tablename__ = "community"
+    __scope__ = "id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    address: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    buildings = relationship("Building", back_populates="community", order_by="Building.name")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Building(db.Model):
+    __tablename__ = "building"
+    __scope__ = "community_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    floors: Mapped[int | None]
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    community = relationship(Community, back_populates="buildings", lazy="joined")
+    households = relationship("Household", back_populates="building")
+
+    __table_args__ = (UniqueConstraint("community_id", "name"),)
+    constraint_messages = {
+        "uq_building_community_id_name": _l("This community already has a building of that name."),
+    }
+
+    def __str__(self) -> str:
+        return f"{self.community.name} {self.name}" if self.community else self.name

@@ -1,0 +1,103 @@
+"""Households (房屋/户): the unit everything in the household file hangs off."""
+
+import datetime as dt
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, DateTime, Enum, ForeignKey, Numeric, String, Text, UniqueConstraint, inspect
+from sqlalchemy.orm import Mapped, RelationshipDirection, mapped_column, relationship, validates
+
+from pm_admin import audit
+from pm_admin.enums import LabeledEnum
+from pm_admin.errors import DomainError
+from pm_admin.extensions import db
+
+
+class HouseholdState(LabeledEnum):
+    vacant = "vacant", _l("Vacant")
+    occupied = "occupied", _l("Occupied")
+    decorating = "decorating", _l("Decorating")
+    rented = "rented", _l("Rented")
+
+
+class Household(db.Model):
+    __tablename__ = "household"
+    __scope__ = "building.community_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), index=True)
+    unit: Mapped[str] = mapped_column(String(10), default="")
+    room: Mapped[str] = mapped_column(String(10))
+    floor_area: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    state: Mapped[HouseholdState] = mapped_column(
+        Enum(HouseholdState, name="household_state"), default=HouseholdState.vacant
+    )
+    notes: Mapped[str | None] = mapped_column(Text)
+    archived_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    building = relationship("Building", back_populates="households", lazy="joined", innerjoin=True)
+    key_loans = relationship(
+        "KeyLoan", secondary="key", primaryjoin="Household.id == Key.household_id",
+        secondaryjoin="Key.id == KeyLoan.key_id", viewonly=True, order_by="KeyLoan.lent_at.desc()",
+    )
+
+    __table_args__ = (
+        UniqueConstraint("building_id", "unit", "room"),
+        CheckConstraint("floor_area > 0", name="floor_area_positive"),
+    )
+    constraint_messages = {
+        "uq_household_building_id_unit_room": _l("This room already exists in that building and unit."),
+        "ck_household_floor_area_positive": _l("The floor area must be more than 0 m²."),
+    }
+
+    @property
+    def address(self) -> str:
+        """Building-unit-room, as the front desk says it: 3栋-2-1201."""
+        parts = [self.building.name if self.building else "?", self.unit, self.room]
+        return "-".join(p for p in parts if p)
+
+    def __str__(self) -> str:
+        community = self.building.community.name if self.building and self.building.community else ""
+        return f"{community} {self.address}".strip()
+
+    @validates("floor_area")
+    def _check_area(self, key, value):
+        if value is None or Decimal(str(value)) <= 0:
+            raise DomainError(_l("The floor area must be more than 0 m²."))
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+
+    @validates("room")
+    def _check_room(self, key, value):
+        value = (value or "").strip()
+        if not value:
+            raise DomainError(_l("The room number is required."))
+        return value
+
+    @validates("unit")
+    def _strip_unit(self, key, value):
+        return (value or "").strip()
+
+
+def dependent_records(household: Household) -> int:
+    """How many records hang off the household (residents, vehicles, keys, …)."""
+    total = 0
+    for rel in inspect(Household).relationships:
+        if rel.direction is RelationshipDirection.ONETOMANY:
+            total += db.session.query(rel.mapper.class_).with_parent(household, rel.key).count()
+    return total
+
+
+def remove_household(household: Household, *, actor) -> str | None:
+    """Delete a household created by mistake; archive one that has records.
+
+    Never deletes a household that residents, vehicles, keys or documents refer
+    to: those are kept, with the household marked archived. Returns a message
+    when it archived instead of deleting."""
+    if dependent_records(household):
+        if household.archived_at is None:
+            household.archived_at = audit.now()
+            db.session.flush()
+        return _l("This household has records, so it was archived instead of deleted.")
+    db.session.delete(household)
+    db.session.flush()
+    return None

@@ -1,0 +1,132 @@
+"""Keys in custody (钥匙托管) and their loans: lend, return, hand back, lost, found."""
+
+import datetime as dt
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import DateTime, Enum, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from wtforms import DateTimeLocalField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from pm_admin import audit
+from pm_admin.enums import LabeledEnum
+from pm_admin.extensions import db
+from pm_admin.workflow import Transition, Versioned, Workflow
+
+
+class KeyKind(LabeledEnum):
+    owner_entrusted = "owner_entrusted", _l("Owner-entrusted")
+    vacant_unit = "vacant_unit", _l("Vacant unit")
+
+
+class KeyStatus(LabeledEnum):
+    in_cabinet = "in_cabinet", _l("In cabinet")
+    lent = "lent", _l("Lent out")
+    returned_to_owner = "returned_to_owner", _l("Returned to owner")
+    lost = "lost", _l("Lost")
+
+
+class Key(Versioned, db.Model):
+    __tablename__ = "key"
+    __scope__ = "household.building.community_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    kind: Mapped[KeyKind] = mapped_column(Enum(KeyKind, name="key_kind"), default=KeyKind.owner_entrusted)
+    cabinet_slot: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str | None] = mapped_column(String(60))
+    status: Mapped[KeyStatus] = mapped_column(Enum(KeyStatus, name="key_status"), default=KeyStatus.in_cabinet)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    household = relationship("Household", backref="keys", lazy="joined", innerjoin=True)
+    loans = relationship("KeyLoan", back_populates="key", order_by="KeyLoan.lent_at.desc()")
+
+    def __str__(self) -> str:
+        return f"{self.cabinet_slot} · {self.household}"
+
+    @property
+    def open_loan(self) -> "KeyLoan | None":
+        return next((loan for loan in self.loans if loan.returned_at is None), None)
+
+
+class KeyLoan(db.Model):
+    __tablename__ = "key_loan"
+    __scope__ = "key.household.building.community_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_id: Mapped[int] = mapped_column(ForeignKey("key.id"), index=True)
+    borrower: Mapped[str] = mapped_column(String(60))
+    purpose: Mapped[str] = mapped_column(String(200))
+    lent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    due_back: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    returned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    lent_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    returned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+    key = relationship(Key, back_populates="loans", lazy="joined", innerjoin=True)
+    lent_by = relationship("Staff", foreign_keys=[lent_by_id], lazy="joined")
+    returned_to = relationship("Staff", foreign_keys=[returned_to_id])
+
+    def __str__(self) -> str:
+        return f"{self.key.cabinet_slot} → {self.borrower}"
+
+
+def lend_key(key: Key, *, actor, borrower: str, purpose: str, due_back: dt.datetime | None = None) -> KeyLoan:
+    """Lend a key that is in the cabinet; a key that is out cannot be lent again."""
+    inputs = {"borrower": borrower, "purpose": purpose, "due_back": due_back}
+    with KEY_WORKFLOW.step(key, "lend", actor=actor, inputs=inputs):
+        loan = KeyLoan(key=key, borrower=borrower.strip(), purpose=purpose.strip(),
+                       due_back=due_back, lent_at=audit.now(), lent_by_id=actor.id)
+        db.session.add(loan)
+    return loan
+
+
+def return_key(key: Key, *, actor) -> KeyLoan:
+    """Close the open loan and put the key back in the cabinet."""
+    with KEY_WORKFLOW.step(key, "return", actor=actor):
+        loan = key.open_loan
+        loan.returned_at = audit.now()
+        loan.returned_to_id = actor.id
+    return loan
+
+
+def hand_back_key(key: Key, *, actor, note: str) -> None:
+    """The owner took the key back; it leaves custody for good."""
+    with KEY_WORKFLOW.step(key, "hand_back", actor=actor, inputs={"note": note}):
+        key.notes = _append(key.notes, note)
+
+
+def report_key_lost(key: Key, *, actor, note: str) -> None:
+    with KEY_WORKFLOW.step(key, "report_lost", actor=actor, inputs={"note": note}):
+        key.notes = _append(key.notes, note)
+        loan = key.open_loan
+        if loan is not None:
+            loan.returned_at = audit.now()
+            loan.returned_to_id = actor.id
+
+
+def found_key(key: Key, *, actor) -> None:
+    with KEY_WORKFLOW.step(key, "found", actor=actor):
+        pass
+
+
+def _append(notes: str | None, line: str) -> str:
+    return f"{notes}\n{line}" if notes else line
+
+
+_NOTE = {"note": TextAreaField(_l("Note"), [DataRequired(), Length(max=500)])}
+
+KEY_WORKFLOW = Workflow(Key.status, [
+    Transition("lend", _l("Lend"), [KeyStatus.in_cabinet], KeyStatus.lent, "key.lend", lend_key, inputs={
+        "borrower": StringField(_l("Borrower"), [DataRequired(), Length(max=60)]),
+        "purpose": StringField(_l("Purpose"), [DataRequired(), Length(max=200)]),
+        "due_back": DateTimeLocalField(_l("Due back"), [Optional()], format="%Y-%m-%dT%H:%M"),
+    }),
+    Transition("return", _l("Return"), [KeyStatus.lent], KeyStatus.in_cabinet, "key.return", return_key),
+    Transition("hand_back", _l("Hand back to owner"), [KeyStatus.in_cabinet], KeyStatus.returned_to_owner,
+               "key.hand_back", hand_back_key, inputs=_NOTE, style="secondary"),
+    Transition("report_lost", _l("Report lost"), [KeyStatus.in_cabinet, KeyStatus.lent], KeyStatus.lost,
+               "key.report_lost", report_key_lost, inputs=_NOTE, style="danger"),
+    Transition("found", _l("Found"), [KeyStatus.lost], KeyStatus.in_cabinet, "key.found", found_key,
+               confirm=_l("Put this key back in the cabinet?")),
+])

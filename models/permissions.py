@@ -1,0 +1,42 @@
+"""Who may do what: the one table a manager reads to know each role's rights.
+
+Permission names are ``<record>.<operation>``. Views use view / create / edit /
+delete / export; workflow steps and personal data have names of their own.
+"""
+
+from .staff import Role
+
+# Full phone numbers and ID numbers (otherwise shown masked, e.g. 138****5678)
+PERSONAL_PHONE = "personal.phone"
+PERSONAL_ID_NUMBER = "personal.id_number"
+
+_HOUSEHOLD_FILES_READ = {
+    "community.view", "building.view", "household.view", "resident.view",
+    "vehicle.view", "parking_space.view", "key.view", "key_loan.view",
+}
+_HOUSEHOLD_FILES_KEEP = {
+    "household.create", "household.edit",
+    "resident.create", "resident.edit", "resident.delete",
+    "vehicle.create", "vehicle.edit", "vehicle.delete",
+    "parking_space.create", "parking_space.edit",
+    "key.create", "key.edit", "key.lend", "key.return", "key.hand_back", "key.report_lost",
+}
+
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    # 接待员 / 客服专员: keeps the household files and the key cabinet; calls residents.
+    Role.receptionist.name: _HOUSEHOLD_FILES_READ | _HOUSEHOLD_FILES_KEEP | {PERSONAL_PHONE, PERSONAL_ID_NUMBER},
+    # 收费员: reads the files to bill and dun; phones households, never needs ID numbers.
+    Role.collector.name: _HOUSEHOLD_FILES_READ | {PERSONAL_PHONE},
+    # 客服主管: everything, including accounts, deletions, exports and the audit log.
+    Role.supervisor.name: _HOUSEHOLD_FILES_READ | _HOUSEHOLD_FILES_KEEP | {
+        PERSONAL_PHONE, PERSONAL_ID_NUMBER,
+        "community.create", "community.edit",
+        "building.create", "building.edit", "building.delete",
+        "household.delete", "parking_space.delete", "key.delete", "key.found",
+        "household.export", "resident.export", "vehicle.export", "key.export", "key_loan.export",
+        "staff.view", "staff.create", "staff.edit",
+        "audit.view", "audit.export",
+    },
+    # 维修工: finds the household of a repair; sees no personal data in full.
+    Role.engineer.name: {"community.view", "building.view", "household.view", "resident.view"},
+}

@@ -1,0 +1,81 @@
+"""Staff accounts: who works here, in which role, in which communities."""
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, Column, Enum, ForeignKey, Table, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pm_admin.auth import StaffAccountMixin
+from pm_admin.enums import LabeledEnum
+from pm_admin.errors import DomainError
+from pm_admin.forms import MIN_PASSWORD_LENGTH
+from pm_admin.extensions import db
+
+
+class Role(LabeledEnum):
+    receptionist = "receptionist", _l("Receptionist")
+    collector = "collector", _l("Fee collector")
+    supervisor = "supervisor", _l("Supervisor")
+    engineer = "engineer", _l("Engineer")
+
+
+staff_community = Table(
+    "staff_community",
+    db.metadata,
+    Column("staff_id", ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True),
+    Column("community_id", ForeignKey("community.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Staff(StaffAccountMixin, db.Model):
+    __tablename__ = "staff"
+    __scope__ = None  # accounts are the company's, managed by supervisors
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    role: Mapped[Role] = mapped_column(Enum(Role, name="staff_role"))
+    all_communities: Mapped[bool] = mapped_column(Boolean, default=False)
+    communities = relationship("Community", secondary=staff_community, order_by="Community.name")
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.username})"
+
+    @property
+    def scope_ids(self) -> frozenset[int] | None:
+        """The communities this person works in; None means all of them."""
+        if self.all_communities:
+            return None
+        return frozenset(c.id for c in self.communities)
+
+
+def check_account_change(staff: Staff, *, actor: Staff, is_created: bool) -> None:
+    """Rules for saving an account: a password, a scope, and no locking oneself out."""
+    if not staff.password_hash:
+        raise DomainError(_l("Set a password for the new account."))
+    if not staff.all_communities and not staff.communities:
+        raise DomainError(_l("Choose the communities this person works in, or tick “All communities”."))
+    if actor.scope_ids is not None:
+        granted = None if staff.all_communities else {c.id for c in staff.communities}
+        if granted is None or not granted <= actor.scope_ids:
+            raise DomainError(_l("You can only give access to communities you work in yourself."))
+    if staff.id is not None and staff.id == actor.id:
+        if staff.role is not Role.supervisor:
+            raise DomainError(_l("You cannot remove your own supervisor role."))
+        if not staff.active:
+            raise DomainError(_l("You cannot deactivate your own account."))
+
+
+def create_staff(username: str, *, role: Role, password: str, communities: list | None = None,
+                 display_name: str | None = None) -> Staff:
+    """A new active account; without communities it works in all of them."""
+    username = username.strip()
+    if not username:
+        raise DomainError(_l("The username is required."))
+    if db.session.scalar(select(Staff).filter_by(username=username)) is not None:
+        raise DomainError(_l("The username “%(name)s” is taken."), name=username)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(_l("Use at least %(min)d characters.", min=MIN_PASSWORD_LENGTH))
+    staff = Staff(username=username, display_name=display_name or username, role=role, active=True,
+                  all_communities=not communities, communities=list(communities or []))
+    staff.set_password(password)
+    db.session.add(staff)
+    db.session.flush()
+    return staff

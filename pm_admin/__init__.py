@@ -1,0 +1,49 @@
+"""pm_admin: the small framework under the property back office.
+
+It knows staff, roles, permissions, scoping, auditing, workflows and exports;
+it knows nothing of households or bills. ``create_app(config, site=...)`` binds
+it to a site that declares those.
+"""
+
+from pathlib import Path
+
+from flask import Flask, redirect, url_for
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import admin, auth, cli, errors, i18n
+from .config import INSTANCE_PATH, PROJECT_ROOT, Config, config_from_environment
+from .extensions import csrf, db, migrate
+
+
+def create_app(config: type[Config] | None = None, *, site) -> Flask:
+    app = Flask(__name__, instance_path=str(INSTANCE_PATH))
+    app.config.from_object(config or config_from_environment())
+    if app.config.get("PRODUCTION") and not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set in production (PM_ENV=production).")
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    app.extensions["pm_admin"] = site
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    i18n.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    admin.init_templates(app)
+    app.extensions["pm_admin_panel"] = admin.build_admin(app, site)
+    cli.init_app(app, site)
+
+    @app.route("/")
+    def root():
+        return redirect(url_for("admin.index"))
+
+    return app
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_enforces_foreign_keys(dbapi_connection, connection_record):
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

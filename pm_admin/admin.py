@@ -1,0 +1,554 @@
+"""The secure base view every admin view derives from, and the panel itself.
+
+A view declares ``permission`` (the prefix of its permission names) and its
+model declares ``__scope__``. The base view then enforces, for every endpoint
+Flask-Admin exposes, the operation's permission and the row scope; refuses an
+endpoint it has no operation for; scopes look-ups, form choices and actions;
+and turns the model's workflow (if any) into buttons, forms and bulk actions.
+"""
+
+import enum
+import logging
+from dataclasses import dataclass, field
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import Admin, AdminIndexView, expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader, create_ajax_loader
+from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
+from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.form import Select2Field
+from flask_admin.model import typefmt
+from flask_admin.model.form import converts
+from flask_admin.model.helpers import get_mdict_item_or_list
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import inspect, or_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms import validators
+
+from . import audit, auth, workflow
+from .errors import DomainError
+from .extensions import db
+from .i18n import _l
+from .scope import in_scope, scope_path, scoped
+
+log = logging.getLogger(__name__)
+
+# Every endpoint a model view exposes, and the operation it needs.
+# An endpoint missing here is refused: new endpoints must say what they need.
+ENDPOINT_OPERATIONS = {
+    "index_view": "view",
+    "details_view": "view",
+    "create_view": "create",
+    "edit_view": "edit",
+    "delete_view": "delete",
+    "export": "export",
+    "ajax_update": "edit",
+    "ajax_lookup": "lookup",  # create or edit: look-ups feed forms
+    "action_view": "view",  # each action checks its own permission too
+    "transition_view": "view",  # each transition checks its own permission too
+}
+
+MAX_LOOKUP_ROWS = 20
+LARGEST_ID = 2**31 - 1
+
+
+def enum_label(view, value, name=None):
+    return str(getattr(value, "label", value.name))
+
+
+class LabeledConverter(AdminModelConverter):
+    """Enum columns become selects showing their labels."""
+
+    @converts("sqlalchemy.sql.sqltypes.Enum")
+    def convert_enum(self, column, field_args, **extra):
+        enum_class = column.type.enum_class
+        if enum_class is None:
+            return super().convert_enum(column=column, field_args=field_args, **extra)
+        self._nullable_common(column, field_args)
+        field_args["choices"] = [(m.name, str(getattr(m, "label", m.name))) for m in enum_class]
+        if column.nullable:
+            field_args["allow_blank"] = True
+        field_args["coerce"] = lambda v: v.name if isinstance(v, enum.Enum) else v
+        field_args["validators"].append(
+            validators.AnyOf([m.name for m in enum_class] + ([None, ""] if column.nullable else []),
+                             message=_l("Not a valid choice."))
+        )
+        return Select2Field(**field_args)
+
+
+class ScopedAjaxLoader(QueryAjaxModelLoader):
+    """Look-ups only find rows inside the user's scope, a page at a time."""
+
+    def get_query(self):
+        return scoped(super().get_query(), self.model)
+
+    def get_one(self, pk):
+        pk_column = inspect(self.model).primary_key[0]
+        try:
+            value = int(pk)
+        except (TypeError, ValueError):
+            return None
+        with db.session.no_autoflush:
+            return self.get_query().filter(pk_column == value).one_or_none()
+
+    def get_list(self, term, offset=0, limit=10):
+        limit = max(1, min(limit or 10, MAX_LOOKUP_ROWS))
+        return super().get_list(term or "", max(offset or 0, 0), limit)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A table of related records on a details page (the household file)."""
+
+    title: str
+    relationship: str
+    columns: list[str]
+    endpoint: str  # the admin view that owns these rows: its formatters and permission apply
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+class SecureModelView(ModelView):
+    """Base of every model view: declarations in, enforcement out."""
+
+    permission: str = ""  # "household" -> household.view / .create / .edit / .delete / .export
+    model_form_converter = LabeledConverter
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, enum.Enum: enum_label}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, enum.Enum: enum_label}
+    can_view_details = True
+    page_size = 20
+    can_set_page_size = True
+    page_size_options = (20, 50, 100)
+    details_template = "pm_admin/details.html"
+    list_template = "pm_admin/list.html"
+    # Declared by views that need them
+    details_sections: list[Section] = []
+    delete_with = None  # a service deciding how a record is removed
+    check_save = None  # a domain rule run before a form's changes are kept: (obj, *, actor, is_created)
+    search_hint = None  # placeholder of the search box, e.g. _l("Room, name, phone, plate")
+
+    def __init__(self, model, *args, **kwargs):
+        if not self.permission:
+            raise TypeError(f"{type(self).__name__} must declare `permission`")
+        scope_path(model)  # raises when the model does not declare its scope
+        self.workflow = getattr(model, "__workflow__", None)
+        if self.workflow is not None:
+            self._hide_workflow_columns(model)
+        super().__init__(model, db, *args, **kwargs)
+
+    def _hide_workflow_columns(self, model):
+        hidden = [self.workflow.state_key] + [
+            c.key for c in inspect(model).column_attrs if c.columns[0].info.get("internal")
+        ]
+        self.form_excluded_columns = list(self.form_excluded_columns or []) + hidden
+
+    # -- permissions ---------------------------------------------------------
+    def may(self, operation: str) -> bool:
+        return auth.can(f"{self.permission}.{operation}")
+
+    @property
+    def can_create(self):
+        return self.may("create")
+
+    @property
+    def can_edit(self):
+        return self.may("edit")
+
+    @property
+    def can_delete(self):
+        return self.may("delete")
+
+    @property
+    def can_export(self):
+        return self.may("export")
+
+    def is_accessible(self):
+        return current_user.is_authenticated and self.may("view")
+
+    def _handle_view(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        operation = ENDPOINT_OPERATIONS.get(name)
+        if operation is None or not self.may("view"):
+            abort(403)
+        if operation == "lookup":
+            if not (self.may("create") or self.may("edit")):
+                abort(403)
+        elif not self.may(operation):
+            abort(403)
+        return None
+
+    def is_action_allowed(self, name):
+        if name == "delete":
+            return self.may("delete")
+        if self.workflow is not None and name.startswith("step:"):
+            transition = self.workflow.transitions.get(name.removeprefix("step:"))
+            return transition is not None and auth.can(transition.permission)
+        return False  # an action must say which permission it needs
+
+    # -- scope ---------------------------------------------------------------
+    def get_query(self):
+        return scoped(super().get_query(), self.model)
+
+    def get_count_query(self):
+        return scoped(super().get_count_query(), self.model)
+
+    def get_one(self, id):
+        pk_column = inspect(self.model).primary_key[0]
+        try:
+            value = int(id)
+        except (TypeError, ValueError):
+            return None
+        if not -LARGEST_ID <= value <= LARGEST_ID:
+            return None
+        return self.get_query().filter(pk_column == value).one_or_none()
+
+    def _create_ajax_loader(self, name, options):
+        loader = create_ajax_loader(self.model, self.session, name, name, options)
+        scoped_loader = ScopedAjaxLoader(name, self.session, loader.model, **options)
+        return scoped_loader
+
+    def _scope_choices(self, form):
+        for form_field in form:
+            if isinstance(form_field, (QuerySelectField, QuerySelectMultipleField)):
+                query = form_field.query if form_field.query is not None else form_field.query_factory()
+                entity = query.column_descriptions[0]["entity"]
+                form_field.query = scoped(query, entity)
+                form_field._object_list = None
+        return form
+
+    def create_form(self, obj=None):
+        return self._scope_choices(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._scope_choices(super().edit_form(obj))
+
+    def on_model_change(self, form, model, is_created):
+        if self.check_save is not None:
+            type(self).check_save(model, actor=current_user, is_created=is_created)
+        db.session.flush()
+        if not in_scope(model):
+            raise DomainError(_l("You can only keep records of the communities you work in."))
+
+    # -- search: every term must match one searchable path; related rows via EXISTS
+    def init_search(self):
+        self._search_paths = [_path_of(self.model, name) for name in self.column_searchable_list or ()]
+        return bool(self._search_paths)
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        for term in search.split():
+            pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            clause = or_(*(_match(path, pattern) for path in self._search_paths))
+            query = query.filter(clause)
+            if count_query is not None:
+                count_query = count_query.filter(clause)
+        return query, count_query, joins, count_joins
+
+    def search_placeholder(self):
+        return str(self.search_hint) if self.search_hint else _("Search")
+
+    # -- errors --------------------------------------------------------------
+    def handle_view_exception(self, exc):
+        if isinstance(exc, DomainError):
+            flash(str(exc), "error")
+            return True
+        if isinstance(exc, StaleDataError):
+            flash(_("Someone else changed this record meanwhile. Reload it and try again."), "error")
+            return True
+        if isinstance(exc, IntegrityError):
+            flash(self._integrity_message(exc), "error")
+            return True
+        log.exception("unexpected error in %s", type(self).__name__)
+        flash(_("The change could not be saved because of an unexpected error. Nothing was changed."), "error")
+        return True
+
+    def _integrity_message(self, exc: IntegrityError) -> str:
+        text = str(exc.orig)
+        messages = _constraint_messages()
+        for table in db.metadata.tables.values():
+            for constraint in table.constraints:
+                message = messages.get(constraint.name)
+                if message is None:
+                    continue
+                columns = ", ".join(f"{table.name}.{c.name}" for c in getattr(constraint, "columns", []))
+                if constraint.name in text or (columns and columns in text):
+                    return str(message)
+        if "FOREIGN KEY" in text.upper():
+            return _("Other records still refer to this one, so it cannot be removed.")
+        if "UNIQUE" in text.upper() or "duplicate key" in text:
+            return _("A record with the same details already exists.")
+        return _("The values break a rule of the database (a value is missing, duplicated or out of range).")
+
+    def delete_model(self, model):
+        if self.delete_with is None:
+            return super().delete_model(model)
+        try:
+            outcome = type(self).delete_with(model, actor=current_user)
+            db.session.commit()
+        except Exception as exc:
+            db.session.rollback()
+            self.handle_view_exception(exc)
+            return False
+        if outcome:  # the service kept the record (e.g. archived it) and says so
+            flash(str(outcome), "warning")
+            return False
+        return True
+
+    # -- details page: sections, timeline, history ----------------------------
+    def render(self, template, **kwargs):
+        model = kwargs.get("model")
+        if template == self.details_template and model is not None:
+            kwargs["sections"] = self._sections(model)
+            kwargs["history"] = audit.history_of(model)
+            if self.workflow is not None:
+                kwargs["steps"] = workflow.steps_of(model)
+        if self.workflow is not None:
+            kwargs["transition_buttons"] = self.transition_buttons
+        return super().render(template, **kwargs)
+
+    def _sections(self, model):
+        sections = []
+        for section in self.details_sections:
+            view = self.admin.view_for(section.endpoint)
+            if view is None or not view.is_accessible():
+                continue
+            rows = list(getattr(model, section.relationship))
+            columns = [(c, section.labels.get(c) or view.get_column_name(c)) for c in section.columns]
+            sections.append((section, view, columns, rows))
+        return sections
+
+    # -- workflow ------------------------------------------------------------
+    def init_actions(self):
+        super().init_actions()
+        if self.workflow is None:
+            return
+        for transition in self.workflow:
+            if transition.needs_input:
+                continue
+            name = f"step:{transition.name}"
+            self._actions.append((name, transition.label))
+            self._actions_data[name] = (self._bulk_step(transition), transition.label, transition.confirm)
+
+    def _bulk_step(self, transition):
+        def run(ids):
+            from flask_admin.contrib.sqla.tools import get_query_for_ids
+
+            done, refused = 0, []
+            for obj in get_query_for_ids(self.get_query(), self.model, ids).all():
+                try:
+                    self.workflow.take(obj, transition.name, actor=current_user)
+                    db.session.commit()
+                    done += 1
+                except (DomainError, StaleDataError) as exc:
+                    db.session.rollback()
+                    refused.append(f"{obj}: {exc}")
+            if done:
+                flash(_("%(step)s: %(count)d records done.", step=transition.label, count=done), "success")
+            for message in refused:
+                flash(message, "error")
+
+        return run
+
+    def transition_buttons(self, model, compact=False):
+        """The buttons for the steps the current user may take on this row."""
+        if not current_user.is_authenticated:
+            return Markup("")
+        pk = self.get_pk_value(model)
+        parts = []
+        for transition in self.workflow.available(model, current_user):
+            url = self.get_url(".transition_view", step=transition.name, id=pk, url=request.full_path)
+            size = " btn-sm" if compact else ""
+            if transition.needs_input:
+                parts.append(
+                    Markup('<a class="btn btn-outline-{}{} mr-1 mb-1" href="{}">{}</a>').format(
+                        transition.style, size, url, transition.label
+                    )
+                )
+            else:
+                parts.append(
+                    Markup(
+                        '<form method="post" action="{}" class="d-inline">'
+                        '<input type="hidden" name="csrf_token" value="{}">'
+                        '<input type="hidden" name="expected_state" value="{}">'
+                        '<button class="btn btn-outline-{}{} mr-1 mb-1"{}>{}</button></form>'
+                    ).format(
+                        url,
+                        _csrf_token(),
+                        self.workflow.state_of(model).name,
+                        transition.style,
+                        size,
+                        Markup(' onclick="return confirm({})"').format(_js_string(transition.confirm))
+                        if transition.confirm
+                        else "",
+                        transition.label,
+                    )
+                )
+        return Markup("").join(parts)
+
+    @expose("/step/<step>/", methods=("GET", "POST"))
+    def transition_view(self, step):
+        return_url = _safe_return(request.args.get("url")) or self.get_url(".index_view")
+        obj = self.get_one(get_mdict_item_or_list(request.args, "id"))
+        if obj is None:
+            flash(_("Record does not exist, or is outside your communities."), "error")
+            return redirect(return_url)
+        transition = self.workflow.transitions.get(step) if self.workflow else None
+        if transition is None:
+            abort(404)
+        if not auth.can(transition.permission):
+            abort(403)
+        form = self.workflow.form_class(transition)()
+        if request.method == "GET":
+            form.expected_state.data = self.workflow.state_of(obj).name
+        elif form.validate_on_submit():
+            inputs = {k: v for k, v in form.data.items() if k in transition.inputs}
+            try:
+                self.workflow.take(
+                    obj, step, actor=current_user, expected_state=form.expected_state.data or None, **inputs
+                )
+                db.session.commit()
+            except (DomainError, StaleDataError, IntegrityError) as exc:
+                db.session.rollback()
+                self.handle_view_exception(exc)
+                if not transition.needs_input:
+                    return redirect(return_url)
+            else:
+                flash(_("%(step)s: done.", step=transition.label), "success")
+                return redirect(return_url)
+        elif not transition.needs_input:
+            flash(_("The form has expired. Reload the page and try again."), "error")
+            return redirect(return_url)
+        return self.render(
+            "pm_admin/transition.html", form=form, model=obj, transition=transition, return_url=return_url
+        )
+
+
+def _constraint_messages() -> dict:
+    """What each named constraint means to a user, as the models declare it."""
+    messages = {}
+    for mapper in db.Model.registry.mappers:
+        messages.update(getattr(mapper.class_, "constraint_messages", {}))
+    return messages
+
+
+def _path_of(model, dotted: str):
+    """``"residents.name"`` -> ([Household.residents], Resident.name)."""
+    relationships, current = [], model
+    *hops, column = dotted.split(".")
+    for hop in hops:
+        relationship = getattr(current, hop)
+        relationships.append(relationship)
+        current = relationship.property.mapper.class_
+    return relationships, getattr(current, column)
+
+
+def _match(path, pattern):
+    relationships, column = path
+    clause = column.ilike(pattern, escape="\\")
+    for relationship in reversed(relationships):
+        clause = relationship.any(clause) if relationship.property.uselist else relationship.has(clause)
+    return clause
+
+
+def _csrf_token() -> str:
+    from flask_wtf.csrf import generate_csrf
+
+    return generate_csrf()
+
+
+def _js_string(text) -> str:
+    import json
+
+    return json.dumps(str(text))
+
+
+def _safe_return(target: str | None) -> str | None:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return None
+
+
+class ReadOnlyView(SecureModelView):
+    """Lists and details only: for logs and other records nobody edits."""
+
+    can_create = False
+    can_edit = False
+    can_delete = False
+
+
+class AuditLogView(ReadOnlyView):
+    permission = "audit"
+    column_list = ["at", "actor_name", "action", "table_name", "record_id", "record_label", "changes"]
+    column_default_sort = ("id", True)
+    column_filters = ["at", "actor_name", "action", "table_name", "record_id"]
+    column_searchable_list = ["record_label", "actor_name"]
+    column_labels = {
+        "at": _l("Time"),
+        "actor_name": _l("Who"),
+        "action": _l("Action"),
+        "table_name": _l("Table"),
+        "record_id": _l("Record"),
+        "record_label": _l("Label"),
+        "changes": _l("Changes"),
+    }
+    column_formatters = {"changes": lambda v, c, m, n: _changes_markup(m.changes)}
+    simple_list_pager = True
+
+
+def _changes_markup(changes) -> Markup:
+    if not changes:
+        return Markup("")
+    rows = [
+        Markup("<div><b>{}</b>: {} → {}</div>").format(key, pair[0] if pair[0] is not None else "∅",
+                                                        pair[1] if pair[1] is not None else "∅")
+        if isinstance(pair, list) and len(pair) == 2
+        else Markup("<div><b>{}</b>: {}</div>").format(key, pair)
+        for key, pair in changes.items()
+    ]
+    return Markup("").join(rows)
+
+
+class HomeView(AdminIndexView):
+    def is_accessible(self):
+        return current_user.is_authenticated
+
+    def _handle_view(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        return None
+
+    @expose("/")
+    def index(self):
+        return self.render("pm_admin/home.html")
+
+
+class Panel(Admin):
+    def view_for(self, endpoint: str):
+        for view in self._views:
+            if view.endpoint == endpoint:
+                return view
+        return None
+
+
+def build_admin(app, site) -> Panel:
+    panel = Panel(
+        app,
+        name=site.name,
+        index_view=HomeView(name=_l("Home"), url="/admin"),
+        theme=Bootstrap4Theme(swatch="default", base_template="pm_admin/master.html"),
+    )
+    site.register_views(panel)
+    panel.add_view(AuditLogView(audit.AuditEntry, name=_l("Audit log"), endpoint="audit", category=_l("System")))
+    return panel
+
+
+def init_templates(app) -> None:
+    from flask_babel import format_datetime
+
+    app.jinja_env.filters["pm_datetime"] = lambda value: format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
+    app.jinja_env.globals["changes_markup"] = _changes_markup

@@ -1,0 +1,219 @@
+"""Staff accounts, roles and named permissions, login and logout.
+
+The framework knows that a staff member has a username, a password hash, an
+active flag, a role and a scope; the site says which roles exist and what each
+may do (``Site.role_permissions``). Permissions are plain names such as
+``household.edit``; a view or a workflow transition names the one it needs.
+"""
+
+import datetime as dt
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import Boolean, DateTime, String, func, select
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from . import audit
+from .extensions import db, login_manager
+from .i18n import _l
+
+bp = Blueprint("auth", __name__)
+
+# A hash to compare against when the username is unknown, so that a wrong
+# username costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a password")
+
+
+class StaffAccountMixin:
+    """Columns and behaviour every staff account has, whatever the domain adds."""
+
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(256), info={"redact": True})
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    # Flask-Login protocol
+    is_anonymous = False
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def set_password(self, password: str) -> None:
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        return site().permissions_of(self.role)
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+
+class LoginAttempt(db.Model):
+    """One try at logging in; failures within the window lock the username."""
+
+    __tablename__ = "login_attempt"
+    __scope__ = None
+    __audit__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+
+def site():
+    return current_app.extensions["pm_admin"]
+
+
+def can(permission: str) -> bool:
+    """Whether the current user holds ``permission``."""
+    return current_user.is_authenticated and current_user.can(permission)
+
+
+def require(permission: str) -> None:
+    """Stop the request with 403 unless the current user holds ``permission``."""
+    if not can(permission):
+        abort(403)
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), [DataRequired(), Length(max=80)])
+    password = PasswordField(_l("Password"), [DataRequired(), Length(max=200)])
+
+
+def _recent_failures(username: str) -> tuple[int, dt.datetime | None]:
+    window = dt.timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+    since = audit.now() - window
+    count, first = db.session.execute(
+        select(func.count(), func.min(LoginAttempt.at)).where(
+            LoginAttempt.username == username,
+            LoginAttempt.succeeded.is_(False),
+            LoginAttempt.at >= since,
+        )
+    ).one()
+    return count, first
+
+
+def _record_attempt(username: str, succeeded: bool) -> None:
+    db.session.add(
+        LoginAttempt(
+            username=username,
+            at=audit.now(),
+            succeeded=succeeded,
+            remote_addr=request.remote_addr,
+        )
+    )
+
+
+def locked_minutes(username: str) -> int:
+    """Minutes left on the lock of ``username``, 0 when it is not locked."""
+    failures, first = _recent_failures(username)
+    if failures < current_app.config["LOGIN_MAX_FAILURES"]:
+        return 0
+    window = dt.timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+    if first.tzinfo is None:  # SQLite hands back naive datetimes
+        first = first.replace(tzinfo=dt.timezone.utc)
+    left = first + window - audit.now()
+    return max(1, int(left.total_seconds() // 60) + 1)
+
+
+def authenticate(username: str, password: str):
+    """The active account for these credentials, or None. Records the attempt."""
+    user = db.session.scalar(select(site().user_model).filter_by(username=username))
+    ok = user is not None and user.check_password(password) and user.is_active
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+    _record_attempt(username, ok)
+    audit.record_event(
+        "login" if ok else "login_failed",
+        "staff",
+        user.id if user else None,
+        username,
+        actor=(user.id if user else None, username),
+    )
+    return user if ok else None
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("admin.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        username = form.username.data.strip()
+        minutes = locked_minutes(username)
+        if minutes:
+            audit.record_event("login_locked", "staff", None, username, actor=(None, username))
+            db.session.commit()
+            flash(
+                _(
+                    "Too many failed attempts. This account is locked; try again in %(minutes)d minutes.",
+                    minutes=minutes,
+                ),
+                "danger",
+            )
+        else:
+            user = authenticate(username, form.password.data)
+            db.session.commit()
+            if user is not None:
+                login_user(user)
+                return redirect(_safe_next(request.args.get("next")))
+            flash(_("Wrong username or password, or the account is disabled."), "danger")
+    return render_template("pm_admin/login.html", form=form), 200
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash(_("You have been logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+def init_app(app) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to continue.")
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        if not user_id.isdigit():
+            return None
+        user = db.session.get(app.extensions["pm_admin"].user_model, int(user_id))
+        return user if user is not None and user.is_active else None
+
+    app.register_blueprint(bp)

@@ -1,0 +1,46 @@
+"""Configuration read from the environment.
+
+``Config`` is what ``flask`` and the README commands use; ``ProductionConfig``
+refuses to start without a real secret; tests build ``TestConfig``.
+"""
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_PATH = Path(os.environ.get("PM_INSTANCE_PATH", PROJECT_ROOT / "instance"))
+
+
+class Config:
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_PATH / 'pm_admin.sqlite3'}"
+    )
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    BABEL_DEFAULT_LOCALE = os.environ.get("PM_DEFAULT_LANGUAGE", "zh_CN")
+    LANGUAGES = {"zh_CN": "中文", "en": "English"}
+    BABEL_DEFAULT_TIMEZONE = os.environ.get("PM_TIMEZONE", "Asia/Shanghai")
+    # Login throttling: this many failures for one username within the window
+    # lock that username for the window.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_MINUTES = 15
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    FLASK_ADMIN_SWATCH = "default"
+    PRODUCTION = False
+
+
+class ProductionConfig(Config):
+    PRODUCTION = True
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SESSION_COOKIE_SECURE = os.environ.get("PM_HTTPS", "1") == "1"
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+
+
+def config_from_environment() -> type[Config]:
+    return ProductionConfig if os.environ.get("PM_ENV") == "production" else Config

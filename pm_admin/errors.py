@@ -1,0 +1,52 @@
+"""Domain errors carry a message for the user; error pages speak their language."""
+
+from flask import render_template
+from flask_babel import gettext as _
+
+
+class DomainError(Exception):
+    """A rule of the business was broken; ``str(error)`` is for the user."""
+
+    def __init__(self, message, **params):
+        self.message = message
+        self.params = params
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        text = str(self.message)
+        return text % self.params if self.params else text
+
+
+class NotPermitted(DomainError):
+    pass
+
+
+def _page(status: int, title: str, text: str):
+    return render_template("pm_admin/error.html", status=status, title=title, text=text), status
+
+
+def init_app(app) -> None:
+    @app.errorhandler(403)
+    def forbidden(error):
+        return _page(403, _("Not allowed"), _("Your role may not open this page or do this."))
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return _page(404, _("Not found"), _("There is no such page or record."))
+
+    @app.errorhandler(405)
+    def method_not_allowed(error):
+        return _page(405, _("Not allowed"), _("This address does not accept that kind of request."))
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        description = getattr(error, "description", "")
+        if "CSRF" in str(description):
+            text = _("The form has expired or was not sent by this site. Reload the page and try again.")
+        else:
+            text = _("The request could not be understood.")
+        return _page(400, _("Bad request"), text)
+
+    @app.errorhandler(500)
+    def server_error(error):
+        return _page(500, _("Something went wrong"), _("The error was logged. Please try again or tell your supervisor."))

@@ -1,0 +1,77 @@
+"""Languages: which one a request speaks, the navbar switch, and the catalogs.
+
+The ``.po`` sources live in ``pm_admin/translations``; they are compiled to
+``.mo`` into the instance folder when the app starts, whenever a source is newer
+than its compiled file, so there is no manual ``pybabel compile`` step.
+"""
+
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Blueprint, current_app, has_request_context, redirect, request, url_for
+from flask_babel import get_locale, lazy_gettext
+
+from .extensions import babel
+
+SOURCE_DIR = Path(__file__).parent / "translations"
+LANGUAGE_COOKIE = "pm_lang"
+ONE_YEAR = 365 * 24 * 3600
+
+bp = Blueprint("language", __name__)
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(
+        languages, default=current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
+
+
+@bp.route("/language/<code>")
+def switch(code: str):
+    target = request.referrer or ""
+    # Only ever send the user back into this site.
+    if not target.startswith(request.host_url):
+        target = url_for("admin.index")
+    response = redirect(target)
+    if code in current_app.config["LANGUAGES"]:
+        response.set_cookie(
+            LANGUAGE_COOKIE, code, max_age=ONE_YEAR, samesite="Lax", httponly=True
+        )
+    return response
+
+
+def compile_catalogs(target_dir: Path) -> None:
+    """Compile every ``.po`` under SOURCE_DIR whose ``.mo`` is missing or older."""
+    for po_path in SOURCE_DIR.glob("*/LC_MESSAGES/*.po"):
+        mo_path = target_dir / po_path.relative_to(SOURCE_DIR).with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        mo_path.parent.mkdir(parents=True, exist_ok=True)
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parts[-3])
+        partial = mo_path.with_suffix(".mo.part")
+        with partial.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+        partial.replace(mo_path)
+
+
+def init_app(app) -> None:
+    compiled = Path(app.instance_path) / "translations"
+    compile_catalogs(compiled)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
+    babel.init_app(app, locale_selector=select_locale)
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def languages():
+        return {"pm_languages": app.config["LANGUAGES"], "pm_locale": str(get_locale())}
+
+
+_l = lazy_gettext

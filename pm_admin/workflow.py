@@ -1,0 +1,182 @@
+"""Declarative workflows: states, the legal transitions between them, who may take each.
+
+A domain module declares::
+
+    KEY_WORKFLOW = Workflow(Key.status, [
+        Transition("lend", _l("Lend"), [KeyStatus.in_cabinet], KeyStatus.lent,
+                   permission="key.lend", perform=lend_key,
+                   inputs={"borrower": StringField(_l("Borrower"), [DataRequired()])}),
+        ...
+    ])
+
+and each ``perform`` service wraps its change in ``KEY_WORKFLOW.step(...)``,
+which refuses an illegal move (wrong state, no permission, out of scope) with a
+named exception, sets the new state and writes a ``WorkflowStep``. The base view
+turns the declaration into buttons, forms and bulk actions.
+"""
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from flask_babel import LazyString
+from flask_wtf import FlaskForm
+from sqlalchemy import JSON, DateTime, Integer, String, inspect
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from wtforms import HiddenField
+
+from . import audit
+from .errors import DomainError, NotPermitted
+from .extensions import db
+from .i18n import _l
+from .scope import in_scope
+
+
+class IllegalTransition(DomainError):
+    pass
+
+
+class StaleRecord(DomainError):
+    pass
+
+
+class WorkflowStep(db.Model):
+    """One transition taken: the timeline shown on a record's page."""
+
+    __tablename__ = "workflow_step"
+    __scope__ = None
+    __audit__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(60))
+    record_id: Mapped[str] = mapped_column(String(40))
+    transition: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str | None] = mapped_column(String(40))
+    to_state: Mapped[str | None] = mapped_column(String(40))
+    inputs: Mapped[dict | None] = mapped_column(JSON)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str] = mapped_column(String(80))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (db.Index("ix_workflow_step_record", "table_name", "record_id"),)
+
+
+class Versioned:
+    """Optimistic locking: a concurrent change makes the later flush fail."""
+
+    version: Mapped[int] = mapped_column(default=1, info={"internal": True})
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: LazyString
+    sources: Iterable[Enum]
+    target: Enum | None
+    permission: str
+    perform: Callable[..., Any]
+    inputs: dict[str, Any] = field(default_factory=dict)
+    confirm: LazyString | None = None
+    style: str = "primary"
+
+    @property
+    def needs_input(self) -> bool:
+        return bool(self.inputs)
+
+
+class Workflow:
+    def __init__(self, state: Any, transitions: list[Transition]):
+        self.model = state.class_
+        self.state_key = state.key
+        self.transitions = {t.name: t for t in transitions}
+        self.model.__workflow__ = self
+
+    def __iter__(self) -> Iterator[Transition]:
+        return iter(self.transitions.values())
+
+    def state_of(self, obj: Any) -> Enum:
+        return getattr(obj, self.state_key)
+
+    def transition(self, name: str) -> Transition:
+        try:
+            return self.transitions[name]
+        except KeyError:
+            raise IllegalTransition(_l("There is no such step.")) from None
+
+    def is_open(self, obj: Any, transition: Transition) -> bool:
+        return self.state_of(obj) in transition.sources
+
+    def available(self, obj: Any, actor: Any) -> list[Transition]:
+        """The transitions ``actor`` may take on ``obj`` in its current state."""
+        return [t for t in self if self.is_open(obj, t) and actor.can(t.permission)]
+
+    def check(self, obj: Any, name: str, actor: Any, *, expected_state: str | None = None) -> Transition:
+        transition = self.transition(name)
+        if not actor.can(transition.permission):
+            raise NotPermitted(_l("Your role may not take the step “%(step)s”."), step=transition.label)
+        if not in_scope(obj, actor.scope_ids):
+            raise NotPermitted(_l("This record is outside the communities you work in."))
+        state = self.state_of(obj)
+        if expected_state is not None and state.name != expected_state:
+            raise StaleRecord(
+                _l("This record has moved on to “%(state)s” since you opened it. Reload and check."),
+                state=state.label,
+            )
+        if state not in transition.sources:
+            raise IllegalTransition(
+                _l("“%(step)s” is not possible while the record is “%(state)s”."),
+                step=transition.label,
+                state=state.label,
+            )
+        return transition
+
+    @contextlib.contextmanager
+    def step(self, obj: Any, name: str, *, actor: Any, inputs: dict | None = None) -> Iterator[Transition]:
+        """Check the move, let the caller change ``obj``, then enter the target state
+        and record the step. Flushes; the caller commits."""
+        transition = self.check(obj, name, actor)
+        source = self.state_of(obj)
+        yield transition
+        target = transition.target if transition.target is not None else source
+        setattr(obj, self.state_key, target)
+        db.session.flush()
+        db.session.add(
+            WorkflowStep(
+                table_name=obj.__tablename__,
+                record_id=str(inspect(obj).identity[0]),
+                transition=name,
+                from_state=source.name,
+                to_state=target.name,
+                inputs={k: audit.plain(v) for k, v in (inputs or {}).items()} or None,
+                actor_id=actor.id,
+                actor_name=actor.username,
+                at=audit.now(),
+            )
+        )
+        db.session.flush()
+
+    def take(self, obj: Any, name: str, *, actor: Any, expected_state: str | None = None, **inputs) -> Any:
+        """Run the transition's service, refusing a stale page first."""
+        transition = self.check(obj, name, actor, expected_state=expected_state)
+        return transition.perform(obj, actor=actor, **inputs)
+
+    def form_class(self, transition: Transition) -> type[FlaskForm]:
+        attrs = dict(transition.inputs)
+        attrs["expected_state"] = HiddenField()
+        return type(f"{transition.name.title()}Form", (FlaskForm,), attrs)
+
+
+def steps_of(obj: Any) -> list[WorkflowStep]:
+    return (
+        db.session.query(WorkflowStep)
+        .filter_by(table_name=obj.__tablename__, record_id=str(inspect(obj).identity[0]))
+        .order_by(WorkflowStep.at, WorkflowStep.id)
+        .all()
+    )

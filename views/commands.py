@@ -1,0 +1,60 @@
+"""``flask pm`` commands of this site: accounts and demo data."""
+
+import sys
+
+import click
+from sqlalchemy import select
+
+from pm_admin.audit import acting_as
+from pm_admin.errors import DomainError
+from pm_admin.extensions import db
+
+from models.community import Community
+from models.demo import DEMO_PASSWORD, DEMO_STAFF, is_empty, load_demo
+from models.staff import Role, create_staff
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice([r.name for r in Role]))
+@click.option("--community", "communities", multiple=True, help="A community the person works in (repeatable). None: all.")
+@click.option("--name", "display_name", help="Display name (defaults to the username).")
+@click.option("--password", help="The password; read from standard input when omitted.")
+def create_user_command(username, role, communities, display_name, password):
+    """Create a staff account."""
+    if password is None:
+        password = (click.prompt("Password", hide_input=True, confirmation_prompt=True)
+                    if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n"))
+    found = []
+    for name in communities:
+        community = db.session.scalar(select(Community).filter_by(name=name))
+        if community is None:
+            raise click.ClickException(f"No community named {name!r}.")
+        found.append(community)
+    with acting_as("cli:create-user"):
+        try:
+            staff = create_staff(username, role=Role[role], password=password, communities=found,
+                                 display_name=display_name)
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
+        db.session.commit()
+    scope = ", ".join(c.name for c in found) or "all communities"
+    click.echo(f"Created {staff.username} ({role}), works in: {scope}.")
+
+
+@click.command("demo")
+@click.option("--force", is_flag=True, help="Load even though the database already has data.")
+def demo_command(force):
+    """Load demo data: two communities, ~600 households, staff to log in as."""
+    if not is_empty() and not force:
+        raise click.ClickException("The database already has data; use --force to add the demo data anyway.")
+    with acting_as("cli:demo"):
+        counts = load_demo()
+        db.session.commit()
+    click.echo("Demo data loaded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+    click.echo("Log in at http://127.0.0.1:5000/login with one of (password for all: %s):" % DEMO_PASSWORD)
+    for username, role, scope, _name in DEMO_STAFF:
+        click.echo(f"  {username:<12} {role:<13} {scope or 'all communities'}")
+
+
+COMMANDS = [create_user_command, demo_command]

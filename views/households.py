@@ -1,0 +1,80 @@
+"""The household files (一户一档): communities, buildings, households, residents."""
+
+from pm_admin.admin import Section, SecureModelView
+from pm_admin.forms import checked_by
+from pm_admin.i18n import _l
+from pm_admin.masking import mask_id_number, mask_phone, shown_unless_lacking
+
+from models.household import remove_household
+from models.permissions import PERSONAL_ID_NUMBER, PERSONAL_PHONE
+from models.resident import normalise_id_number, normalise_phone
+
+LABELS = {
+    "community": _l("Community"), "building": _l("Building"), "name": _l("Name"), "address": _l("Address"),
+    "notes": _l("Notes"), "floors": _l("Floors"), "unit": _l("Unit"), "room": _l("Room"),
+    "floor_area": _l("Floor area (m²)"), "state": _l("State"), "archived_at": _l("Archived at"),
+    "household": _l("Household"), "kind": _l("Kind"), "phone": _l("Phone"), "id_number": _l("ID number"),
+    "moved_in_on": _l("Moved in"), "moved_out_on": _l("Moved out"),
+    "building.name": _l("Building"), "building.community.name": _l("Community"),
+}
+
+
+class CommunityView(SecureModelView):
+    permission = "community"
+    column_list = ["name", "address"]
+    column_searchable_list = ["name", "address"]
+    form_columns = ["name", "address", "notes"]
+    column_labels = LABELS
+
+
+class BuildingView(SecureModelView):
+    permission = "building"
+    column_list = ["community", "name", "floors"]
+    column_filters = ["community.name", "name"]
+    column_searchable_list = ["name", "community.name"]
+    column_default_sort = [("community_id", False), ("name", False)]
+    form_columns = ["community", "name", "floors", "notes"]
+    column_labels = LABELS
+
+
+class HouseholdView(SecureModelView):
+    permission = "household"
+    column_list = ["building", "unit", "room", "floor_area", "state", "archived_at"]
+    column_filters = ["building.community.name", "building.name", "state", "floor_area", "archived_at"]
+    column_searchable_list = ["room", "residents.name", "residents.phone", "vehicles.plate"]
+    search_hint = _l("Room, resident, phone or plate")
+    column_default_sort = [("building_id", False), ("unit", False), ("room", False)]
+    column_details_list = ["building", "unit", "room", "floor_area", "state", "notes", "archived_at"]
+    form_columns = ["building", "unit", "room", "floor_area", "state", "notes"]
+    form_args = {"floor_area": {"places": 2}}
+    column_labels = LABELS
+    delete_with = remove_household
+    details_sections = [
+        Section(_l("Residents"), "residents", ["kind", "name", "phone", "id_number", "moved_in_on", "moved_out_on"], "resident"),
+        Section(_l("Vehicles"), "vehicles", ["plate", "parking_space", "rental_expires_on", "description"], "vehicle"),
+        Section(_l("Keys"), "keys", ["kind", "cabinet_slot", "label", "status"], "key"),
+        Section(_l("Key loans"), "key_loans", ["key", "borrower", "purpose", "lent_at", "due_back", "returned_at"], "key_loan"),
+    ]
+
+
+class ResidentView(SecureModelView):
+    permission = "resident"
+    column_list = ["household", "kind", "name", "phone", "id_number", "moved_in_on", "moved_out_on"]
+    column_filters = ["household.building.community.name", "household.building.name", "kind", "moved_in_on"]
+    column_searchable_list = ["name", "phone", "household.room"]
+    search_hint = _l("Name, phone or room")
+    column_formatters = {
+        "phone": shown_unless_lacking(PERSONAL_PHONE, mask_phone),
+        "id_number": shown_unless_lacking(PERSONAL_ID_NUMBER, mask_id_number),
+    }
+    column_labels = LABELS
+    form_columns = ["household", "kind", "name", "phone", "id_number", "moved_in_on", "moved_out_on", "notes"]
+    form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10}}
+    form_args = {
+        "phone": {"validators": [checked_by(normalise_phone)]},
+        "id_number": {"validators": [checked_by(normalise_id_number)]},
+    }
+LABELS.update({
+    "household.building.community.name": _l("Community"), "household.building.name": _l("Building"),
+    "household.room": _l("Room"),
+})

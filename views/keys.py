@@ -1,0 +1,36 @@
+"""The key cabinet: keys in custody and their loans."""
+
+from pm_admin.admin import ReadOnlyView, Section, SecureModelView
+from pm_admin.i18n import _l
+
+LABELS = {
+    "household": _l("Household"), "kind": _l("Kind"), "cabinet_slot": _l("Cabinet slot"), "label": _l("Label"),
+    "status": _l("Status"), "notes": _l("Notes"), "key": _l("Key"), "borrower": _l("Borrower"),
+    "purpose": _l("Purpose"), "lent_at": _l("Lent at"), "due_back": _l("Due back"),
+    "returned_at": _l("Returned at"), "lent_by": _l("Lent by"), "returned_to": _l("Received by"),
+    "household.building.community.name": _l("Community"), "key.cabinet_slot": _l("Cabinet slot"),
+}
+
+
+class KeyView(SecureModelView):
+    permission = "key"
+    column_list = ["cabinet_slot", "household", "kind", "label", "status"]
+    column_filters = ["household.building.community.name", "kind", "status"]
+    column_searchable_list = ["cabinet_slot", "label", "household.room"]
+    search_hint = _l("Slot, label or room")
+    column_default_sort = "cabinet_slot"
+    form_columns = ["household", "kind", "cabinet_slot", "label", "notes"]
+    form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10}}
+    column_labels = LABELS
+    details_sections = [
+        Section(_l("Loans"), "loans", ["borrower", "purpose", "lent_at", "due_back", "returned_at", "lent_by"], "key_loan"),
+    ]
+
+
+class KeyLoanView(ReadOnlyView):
+    permission = "key_loan"
+    column_list = ["key", "borrower", "purpose", "lent_at", "due_back", "returned_at", "lent_by", "returned_to"]
+    column_filters = ["lent_at", "returned_at", "borrower"]
+    column_searchable_list = ["borrower", "key.cabinet_slot"]
+    column_default_sort = ("lent_at", True)
+    column_labels = LABELS

@@ -1,0 +1,27 @@
+"""Staff accounts, managed by supervisors."""
+
+from pm_admin.admin import SecureModelView
+from pm_admin.forms import NewPasswordField
+from pm_admin.i18n import _l
+
+from models.staff import check_account_change
+
+
+class StaffView(SecureModelView):
+    permission = "staff"
+    column_list = ["username", "display_name", "role", "all_communities", "communities", "active"]
+    column_filters = ["role", "active"]
+    column_searchable_list = ["username", "display_name"]
+    column_default_sort = "username"
+    column_details_list = ["username", "display_name", "role", "all_communities", "communities", "active"]
+    form_columns = ["username", "display_name", "role", "all_communities", "communities", "active", "new_password"]
+    form_extra_fields = {"new_password": NewPasswordField()}
+    column_labels = {
+        "username": _l("Username"), "display_name": _l("Name"), "role": _l("Role"),
+        "all_communities": _l("All communities"), "communities": _l("Communities"), "active": _l("Active"),
+    }
+    column_descriptions = {
+        "communities": _l("The communities this person works in; ignored when “All communities” is ticked."),
+        "new_password": _l("Leave empty to keep the current password."),
+    }
+    check_save = check_account_change
