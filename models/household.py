@@ -4,8 +4,8 @@ import datetime as dt
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, DateTime, Enum, ForeignKey, Numeric, String, Text, UniqueConstraint, inspect
-from sqlalchemy.orm import Mapped, RelationshipDirection, mapped_column, relationship, validates
+from sqlalchemy import CheckConstraint, func, select, DateTime, Enum, ForeignKey, Numeric, String, Text, UniqueConstraint, inspect
+from sqlalchemy.orm import Mapped, RelationshipDirection, mapped_column, relationship, validates, with_parent
 
 from pm_admin import audit
 from pm_admin.enums import LabeledEnum
@@ -83,7 +83,9 @@ def dependent_records(household: Household) -> int:
     total = 0
     for rel in inspect(Household).relationships:
         if rel.direction is RelationshipDirection.ONETOMANY:
-            total += db.session.query(rel.mapper.class_).with_parent(household, rel.key).count()
+            total += db.session.scalar(
+                select(func.count()).select_from(rel.mapper.class_).where(with_parent(household, rel.class_attribute))
+            )
     return total
 
 

@@ -13,14 +13,15 @@ from dataclasses import dataclass, field
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
-from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader, create_ajax_loader
+from flask_admin.contrib.sqla.tools import get_query_for_ids
 from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.form import Select2Field
 from flask_admin.model import typefmt
 from flask_admin.model.form import converts
+from flask_admin.helpers import get_redirect_target
 from flask_admin.model.helpers import get_mdict_item_or_list
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import gettext as _
@@ -191,6 +192,25 @@ class SecureModelView(ModelView):
             return transition is not None and auth.can(transition.permission)
         return False  # an action must say which permission it needs
 
+    def handle_action(self, return_view=None):
+        """Flask-Admin's action handler, with row ids checked as integers (raw strings
+        reach SQL as VARCHAR and fail on PostgreSQL) and a 403 for a refused action."""
+        return_url = get_redirect_target() or self.get_url(".index_view")
+        form = self.action_form()
+        if not self.validate_form(form):
+            flash(_("The form has expired. Reload the page and try again."), "error")
+            return redirect(return_url)
+        name = form.action.data
+        handler = self._actions_data.get(name)
+        if handler is None or not self.is_action_allowed(name):
+            abort(403)
+        ids = _row_ids(request.form.getlist("rowid"))
+        if not ids:
+            flash(_("Select the records first."), "error")
+            return redirect(return_url)
+        response = handler[0](ids)
+        return response if response is not None else redirect(return_url)
+
     # -- scope ---------------------------------------------------------------
     def get_query(self):
         return scoped(super().get_query(), self.model)
@@ -336,8 +356,6 @@ class SecureModelView(ModelView):
 
     def _bulk_step(self, transition):
         def run(ids):
-            from flask_admin.contrib.sqla.tools import get_query_for_ids
-
             done, refused = 0, []
             for obj in get_query_for_ids(self.get_query(), self.model, ids).all():
                 try:
@@ -426,6 +444,18 @@ class SecureModelView(ModelView):
         return self.render(
             "pm_admin/transition.html", form=form, model=obj, transition=transition, return_url=return_url
         )
+
+
+def _row_ids(values) -> list[int]:
+    ids = []
+    for value in values:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            continue
+        if -LARGEST_ID <= number <= LARGEST_ID:
+            ids.append(number)
+    return ids
 
 
 def _constraint_messages() -> dict:

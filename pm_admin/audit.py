@@ -132,11 +132,12 @@ def _changes(obj: Any, *, created: bool, deleted: bool) -> dict[str, list]:
     return changes
 
 
-def _pk(obj: Any) -> str | None:
-    identity = inspect(obj).identity
-    if identity is None:
+def record_key(obj: Any) -> str | None:
+    """The primary key as text (also right after an INSERT, before the identity is set)."""
+    values = inspect(obj).mapper.primary_key_from_instance(obj)
+    if any(v is None for v in values):
         return None
-    return ",".join(str(part) for part in identity)
+    return ",".join(str(v) for v in values)
 
 
 def _is_audited(obj: Any) -> bool:
@@ -169,7 +170,7 @@ def _record_flush(session: Session, flush_context) -> None:
                         actor_name=actor_name,
                         action=action,
                         table_name=obj.__tablename__,
-                        record_id=_pk(obj),
+                        record_id=record_key(obj),
                         record_label=_label(obj),
                         changes=changes,
                     )
@@ -207,7 +208,7 @@ def history_of(obj: Any) -> list[AuditEntry]:
     """The record's own audit trail, newest first."""
     return (
         db.session.query(AuditEntry)
-        .filter_by(table_name=obj.__tablename__, record_id=_pk(obj))
+        .filter_by(table_name=obj.__tablename__, record_id=record_key(obj))
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
         .all()
     )

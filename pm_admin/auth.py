@@ -13,6 +13,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -95,7 +96,7 @@ def site():
 
 def can(permission: str) -> bool:
     """Whether the current user holds ``permission``."""
-    return current_user.is_authenticated and current_user.can(permission)
+    return has_request_context() and current_user.is_authenticated and current_user.can(permission)
 
 
 def require(permission: str) -> None:

@@ -40,7 +40,14 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
+    # Cheap hashing keeps hundreds of test logins fast; production uses scrypt.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 
 def config_from_environment() -> type[Config]:
     return ProductionConfig if os.environ.get("PM_ENV") == "production" else Config
+
+
+def test_config(database_url: str) -> type[Config]:
+    """A TestConfig bound to one database (tests run the suite on several)."""
+    return type("BoundTestConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_url})

@@ -24,7 +24,7 @@ from typing import Any
 
 from flask_babel import LazyString
 from flask_wtf import FlaskForm
-from sqlalchemy import JSON, DateTime, Integer, String, inspect
+from sqlalchemy import JSON, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from wtforms import HiddenField
 
@@ -150,7 +150,7 @@ class Workflow:
         db.session.add(
             WorkflowStep(
                 table_name=obj.__tablename__,
-                record_id=str(inspect(obj).identity[0]),
+                record_id=audit.record_key(obj),
                 transition=name,
                 from_state=source.name,
                 to_state=target.name,
@@ -176,7 +176,7 @@ class Workflow:
 def steps_of(obj: Any) -> list[WorkflowStep]:
     return (
         db.session.query(WorkflowStep)
-        .filter_by(table_name=obj.__tablename__, record_id=str(inspect(obj).identity[0]))
+        .filter_by(table_name=obj.__tablename__, record_id=audit.record_key(obj))
         .order_by(WorkflowStep.at, WorkflowStep.id)
         .all()
     )

@@ -1,0 +1,241 @@
+"""Fixtures: the app on each database, factories, and logging in as a role.
+
+The suite runs once per database in PM_TEST_DATABASES (default: SQLite and
+PostgreSQL). PostgreSQL is required: when it cannot be reached the tests fail
+with a message saying so; they are never skipped.
+"""
+
+import os
+import re
+import uuid
+from decimal import Decimal
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from pm_admin import create_app
+from pm_admin.config import test_config
+from pm_admin.extensions import db
+from views import site
+
+from models import Building, Community, Household, Key, Resident, Staff, Vehicle
+from models.key import lend_key
+from models.staff import Role
+from models.vehicle import ParkingSpace
+
+PG_ADMIN_URL = os.environ.get("PM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+DATABASES = os.environ.get("PM_TEST_DATABASES", "sqlite,postgresql").split(",")
+PASSWORD = "correct-horse-9"
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def postgres_database(name: str) -> str:
+    """A fresh, empty PostgreSQL database; its SQLAlchemy URL."""
+    try:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as error:
+        pytest.fail(
+            f"PostgreSQL is required at {PG_ADMIN_URL} and could not be reached: {error}. "
+            "Start it, or set PM_TEST_DATABASES=sqlite to run on SQLite only.",
+            pytrace=False,
+        )
+    return PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
+
+
+def database_url_for(kind: str, tmp_path_factory, purpose: str) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp(purpose) / 'pm.sqlite3'}"
+    return postgres_database(f"pm_admin_{purpose}_{os.getpid()}")
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def database_url(request, tmp_path_factory):
+    return database_url_for(request.param, tmp_path_factory, "suite")
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = create_app(test_config(database_url), site=site)
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def clean_database(request):
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture
+def app_context(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+class Factory:
+    """``make.household(room="1201")``: records with sensible defaults, committed."""
+
+    def __init__(self):
+        self._n = 0
+
+    def _next(self) -> int:
+        self._n += 1
+        return self._n
+
+    def _save(self, obj):
+        db.session.add(obj)
+        db.session.commit()
+        return obj
+
+    def community(self, name=None, **kw):
+        return self._save(Community(name=name or f"小区{self._next()}", **kw))
+
+    def building(self, community=None, name=None, **kw):
+        return self._save(Building(community=community or self.community(), name=name or f"{self._next()}栋", **kw))
+
+    def household(self, building=None, **kw):
+        kw.setdefault("unit", "1")
+        kw.setdefault("room", f"{self._next()}01")
+        kw.setdefault("floor_area", Decimal("89.50"))
+        return self._save(Household(building=building or self.building(), **kw))
+
+    def resident(self, household=None, **kw):
+        kw.setdefault("name", "王伟")
+        kw.setdefault("phone", "13812345678")
+        kw.setdefault("id_number", "11010519491231002X")
+        return self._save(Resident(household=household or self.household(), **kw))
+
+    def space(self, community, number=None, **kw):
+        return self._save(ParkingSpace(community=community, number=number or f"B1-{self._next():03d}", **kw))
+
+    def vehicle(self, household=None, plate=None, **kw):
+        return self._save(Vehicle(household=household or self.household(), plate=plate or f"粤B{self._next():05d}", **kw))
+
+    def key(self, household=None, **kw):
+        kw.setdefault("cabinet_slot", f"A-{self._next():03d}")
+        return self._save(Key(household=household or self.household(), **kw))
+
+    def staff(self, role="receptionist", communities=(), username=None, all_communities=None, **kw):
+        staff = Staff(
+            username=username or f"{role}{self._next()}", display_name=kw.pop("display_name", "测试员工"),
+            role=Role[role], active=kw.pop("active", True), communities=list(communities),
+            all_communities=not communities if all_communities is None else all_communities,
+        )
+        staff.set_password(kw.pop("password", PASSWORD))
+        return self._save(staff)
+
+
+@pytest.fixture
+def make(app_context):
+    return Factory()
+
+
+@pytest.fixture
+def world(make):
+    """Two communities, each with a building, a household and its records.
+    ``world["A"]`` is where the logged-in test users work; ``world["B"]`` is not."""
+    places = {}
+    for label, name in (("A", "阳光花园"), ("B", "翠湖苑")):
+        community = make.community(name)
+        building = make.building(community, "1栋")
+        household = make.household(building, room="101")
+        space = make.space(community)
+        places[label] = {
+            "community": community, "building": building, "household": household, "space": space,
+            "resident": make.resident(household), "vehicle": make.vehicle(household, parking_space=space),
+            "key": make.key(household),
+        }
+    supervisor = make.staff("supervisor", username="boss")
+    lend_key(places["A"]["key"], actor=supervisor, borrower="张三", purpose="看房")
+    lend_key(places["B"]["key"], actor=supervisor, borrower="李四", purpose="维修")
+    db.session.commit()
+    return places
+
+
+def csrf_token(client) -> str:
+    """The CSRF token from a real page of this session."""
+    response = client.get("/admin/household/") if _logged_in(client) else client.get("/login")
+    if response.status_code != 200:
+        response = client.get("/login")
+    match = CSRF.search(response.get_data(as_text=True))
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+def _logged_in(client) -> bool:
+    with client.session_transaction() as session:
+        return "_user_id" in session
+
+
+class Browser:
+    """A test client that logs in through /login and sends CSRF tokens like a browser."""
+
+    def __init__(self, client):
+        self.client = client
+        self._token = None
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def token(self) -> str:
+        if self._token is None:
+            self._token = csrf_token(self.client)
+        return self._token
+
+    def post(self, url, data=None, **kw):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.token())
+        return self.client.post(url, data=data, **kw)
+
+    def login(self, username, password=PASSWORD):
+        self._token = None
+        response = self.post("/login", {"username": username, "password": password})
+        self._token = None
+        return response
+
+
+@pytest.fixture
+def browser(app):
+    return Browser(app.test_client())
+
+
+@pytest.fixture
+def login_as(app, make, browser, world):
+    """``login_as("collector")``: a user of that role working in community A."""
+
+    def login(role, communities=None, **kw):
+        staff = make.staff(role, communities=[world["A"]["community"]] if communities is None else communities, **kw)
+        response = browser.login(staff.username)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return staff
+
+    return login
+
+
+def flashed(response) -> list[str]:
+    """The alert messages on a page."""
+    html = response.get_data(as_text=True)
+    return [re.sub(r"<[^>]+>|&times;", "", m).strip() for m in re.findall(r'<div class="alert[^"]*"[^>]*>(.*?)</div>', html, re.S)]
+
+
+def unique_name() -> str:
+    return uuid.uuid4().hex[:8]
