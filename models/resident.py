@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError
 from pm_admin.extensions import db
+from pm_admin.masking import personal
+
+from .permissions import PERSONAL_ID_NUMBER, PERSONAL_PHONE
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
@@ -68,8 +71,8 @@ class Resident(db.Model):
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
     kind: Mapped[ResidentKind] = mapped_column(Enum(ResidentKind, name="resident_kind"), default=ResidentKind.owner)
     name: Mapped[str] = mapped_column(String(40), index=True)
-    phone: Mapped[str | None] = mapped_column(String(20), index=True)
-    id_number: Mapped[str | None] = mapped_column(String(18))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True, info=personal(PERSONAL_PHONE, "phone"))
+    id_number: Mapped[str | None] = mapped_column(String(18), info=personal(PERSONAL_ID_NUMBER, "id_number"))
     moved_in_on: Mapped[dt.date | None] = mapped_column(Date)
     moved_out_on: Mapped[dt.date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)

@@ -7,6 +7,7 @@ endpoint it has no operation for; scopes look-ups, form choices and actions;
 and turns the model's workflow (if any) into buttons, forms and bulk actions.
 """
 
+import datetime as dt
 import enum
 import logging
 from dataclasses import dataclass, field
@@ -24,15 +25,14 @@ from flask_admin.model.form import converts
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model.helpers import get_mdict_item_or_list
 from flask_admin.theme import Bootstrap4Theme
-from flask_babel import gettext as _
+from flask_babel import format_datetime, gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import inspect, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
-from wtforms import validators
 
-from . import audit, auth, workflow
+from . import audit, auth, masking, workflow
 from .errors import DomainError
 from .extensions import db
 from .i18n import _l
@@ -63,6 +63,10 @@ def enum_label(view, value, name=None):
     return str(getattr(value, "label", value.name))
 
 
+def local_datetime(view, value, name=None):
+    return format_datetime(value, "yyyy-MM-dd HH:mm")
+
+
 class LabeledConverter(AdminModelConverter):
     """Enum columns become selects showing their labels."""
 
@@ -75,12 +79,22 @@ class LabeledConverter(AdminModelConverter):
         field_args["choices"] = [(m.name, str(getattr(m, "label", m.name))) for m in enum_class]
         if column.nullable:
             field_args["allow_blank"] = True
-        field_args["coerce"] = lambda v: v.name if isinstance(v, enum.Enum) else v
-        field_args["validators"].append(
-            validators.AnyOf([m.name for m in enum_class] + ([None, ""] if column.nullable else []),
-                             message=_l("Not a valid choice."))
-        )
+        field_args["coerce"] = _member_of(enum_class)
         return Select2Field(**field_args)
+
+
+def _member_of(enum_class):
+    """Form values become enum members (a plain name would look like a change)."""
+
+    def coerce(value):
+        if value is None or isinstance(value, enum_class):
+            return value
+        try:
+            return enum_class[value]
+        except KeyError:
+            raise ValueError(_("Not a valid choice.")) from None
+
+    return coerce
 
 
 class ScopedAjaxLoader(QueryAjaxModelLoader):
@@ -119,8 +133,8 @@ class SecureModelView(ModelView):
 
     permission: str = ""  # "household" -> household.view / .create / .edit / .delete / .export
     model_form_converter = LabeledConverter
-    column_type_formatters = {**typefmt.BASE_FORMATTERS, enum.Enum: enum_label}
-    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, enum.Enum: enum_label}
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, enum.Enum: enum_label, dt.datetime: local_datetime}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, enum.Enum: enum_label, dt.datetime: local_datetime}
     can_view_details = True
     page_size = 20
     can_set_page_size = True
@@ -140,7 +154,16 @@ class SecureModelView(ModelView):
         self.workflow = getattr(model, "__workflow__", None)
         if self.workflow is not None:
             self._hide_workflow_columns(model)
+        self._mask_personal_columns(model)
         super().__init__(model, db, *args, **kwargs)
+
+    def _mask_personal_columns(self, model):
+        formatters = dict(self.column_formatters or {})
+        for attr in inspect(model).column_attrs:
+            info = attr.columns[0].info
+            if "personal" in info:
+                formatters.setdefault(attr.key, masking.column_formatter(info))
+        self.column_formatters = formatters
 
     def _hide_workflow_columns(self, model):
         hidden = [self.workflow.state_key] + [
@@ -526,19 +549,27 @@ class AuditLogView(ReadOnlyView):
         "record_label": _l("Label"),
         "changes": _l("Changes"),
     }
-    column_formatters = {"changes": lambda v, c, m, n: _changes_markup(m.changes)}
+    column_formatters = {"changes": lambda v, c, m, n: _changes_markup(m)}
     simple_list_pager = True
 
 
-def _changes_markup(changes) -> Markup:
-    if not changes:
+def _changes_markup(entry) -> Markup:
+    """An audit entry's changes, old → new, with personal data masked for the reader."""
+    if not entry.changes:
         return Markup("")
+    table = db.metadata.tables.get(entry.table_name)
+
+    def shown(key, value):
+        if value is None:
+            return "∅"
+        column = table.c.get(key) if table is not None else None
+        return masking.reveal(column.info, value) if column is not None else value
+
     rows = [
-        Markup("<div><b>{}</b>: {} → {}</div>").format(key, pair[0] if pair[0] is not None else "∅",
-                                                        pair[1] if pair[1] is not None else "∅")
+        Markup("<div><b>{}</b>: {} → {}</div>").format(key, shown(key, pair[0]), shown(key, pair[1]))
         if isinstance(pair, list) and len(pair) == 2
         else Markup("<div><b>{}</b>: {}</div>").format(key, pair)
-        for key, pair in changes.items()
+        for key, pair in entry.changes.items()
     ]
     return Markup("").join(rows)
 
@@ -578,7 +609,5 @@ def build_admin(app, site) -> Panel:
 
 
 def init_templates(app) -> None:
-    from flask_babel import format_datetime
-
-    app.jinja_env.filters["pm_datetime"] = lambda value: format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
+    app.jinja_env.filters["pm_datetime"] = lambda value: local_datetime(None, value) if value else ""
     app.jinja_env.globals["changes_markup"] = _changes_markup

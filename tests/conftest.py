@@ -5,11 +5,13 @@ PostgreSQL). PostgreSQL is required: when it cannot be reached the tests fail
 with a message saying so; they are never skipped.
 """
 
+import contextvars
 import os
 import re
 import uuid
 from decimal import Decimal
 
+import flask.globals
 import psycopg
 import pytest
 from sqlalchemy import text
@@ -173,9 +175,10 @@ def world(make):
 
 def csrf_token(client) -> str:
     """The CSRF token from a real page of this session."""
-    response = client.get("/admin/household/") if _logged_in(client) else client.get("/login")
+    get = lambda url: in_own_app_context(client.get, url)  # noqa: E731
+    response = get("/admin/household/") if _logged_in(client) else get("/login")
     if response.status_code != 200:
-        response = client.get("/login")
+        response = get("/login")
     match = CSRF.search(response.get_data(as_text=True))
     assert match, "no CSRF token on the page"
     return match.group(1) or match.group(2)
@@ -186,15 +189,37 @@ def _logged_in(client) -> bool:
         return "_user_id" in session
 
 
+def in_own_app_context(call, *args, **kwargs):
+    """Run a test-client call as production would: in a fresh app context, so
+    that neither ``g`` (the logged-in user) nor the database session of the test
+    leaks into the request. Flask reuses an app context that is already pushed."""
+
+    def run():
+        flask.globals._cv_app.set(None)
+        response = call(*args, **kwargs)
+        response.get_data()  # a streamed body must run inside the same context
+        return response
+
+    return contextvars.copy_context().run(run)
+
+
 class Browser:
     """A test client that logs in through /login and sends CSRF tokens like a browser."""
 
-    def __init__(self, client):
+    def __init__(self, client, language="en"):
         self.client = client
         self._token = None
+        if language:  # tests read messages in English; test_i18n checks the Chinese
+            client.set_cookie("pm_lang", language)
 
     def __getattr__(self, name):
         return getattr(self.client, name)
+
+    def get(self, *args, **kwargs):
+        return in_own_app_context(self.client.get, *args, **kwargs)
+
+    def raw_post(self, *args, **kwargs):
+        return in_own_app_context(self.client.post, *args, **kwargs)
 
     def token(self) -> str:
         if self._token is None:
@@ -204,7 +229,7 @@ class Browser:
     def post(self, url, data=None, **kw):
         data = dict(data or {})
         data.setdefault("csrf_token", self.token())
-        return self.client.post(url, data=data, **kw)
+        return self.raw_post(url, data=data, **kw)
 
     def login(self, username, password=PASSWORD):
         self._token = None

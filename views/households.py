@@ -3,10 +3,8 @@
 from pm_admin.admin import Section, SecureModelView
 from pm_admin.forms import checked_by
 from pm_admin.i18n import _l
-from pm_admin.masking import mask_id_number, mask_phone, shown_unless_lacking
 
 from models.household import remove_household
-from models.permissions import PERSONAL_ID_NUMBER, PERSONAL_PHONE
 from models.resident import normalise_id_number, normalise_phone
 
 LABELS = {
@@ -63,10 +61,6 @@ class ResidentView(SecureModelView):
     column_filters = ["household.building.community.name", "household.building.name", "kind", "moved_in_on"]
     column_searchable_list = ["name", "phone", "household.room"]
     search_hint = _l("Name, phone or room")
-    column_formatters = {
-        "phone": shown_unless_lacking(PERSONAL_PHONE, mask_phone),
-        "id_number": shown_unless_lacking(PERSONAL_ID_NUMBER, mask_id_number),
-    }
     column_labels = LABELS
     form_columns = ["household", "kind", "name", "phone", "id_number", "moved_in_on", "moved_out_on", "notes"]
     form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10}}

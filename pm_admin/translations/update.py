@@ -4,27 +4,29 @@
 
 Reads ``babel.cfg`` at the project root, then for each locale merges the
 messages into ``<locale>/LC_MESSAGES/messages.po``: translations of messages
-still in use are kept, new messages arrive untranslated (or ``fuzzy`` with a
-guess from a similar old message, which a translator must check), and messages
-no longer in the code are dropped. Running it twice changes nothing. Then fill
-in the empty ``msgstr`` of the Chinese catalog; ``tests/test_i18n.py`` fails
-while any message is untranslated or fuzzy.
+still in use are kept, new messages arrive untranslated (in Chinese possibly
+``fuzzy``, with a guess from a similar old message that a translator must check
+and unmark), and messages no longer in the code are dropped. Running it twice
+changes nothing. Then fill in what it lists; ``tests/test_i18n.py`` fails while
+any Chinese message is untranslated or fuzzy. English needs no translations:
+the msgids are English and an empty msgstr falls back to them.
 """
 
 import io
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
-LOCALES = ["zh_Hans_CN", "en"]
+SOURCE_LOCALE = "en"
+LOCALES = ["zh_Hans_CN", SOURCE_LOCALE]
 # gettext as _, ngettext, and the lazy forms: lazy_gettext, imported as _l
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
-COMMENT_TAGS = ["TRANSLATORS:"]
+COMMENT_TAGS = ["TRANSLATORS:"]  # `# TRANSLATORS: ...` above a message reaches the .po
 HEADER = "# Messages of pm-admin. Update with: python -m pm_admin.translations.update\n#"
 
 
@@ -40,34 +42,27 @@ def extract() -> Catalog:
     return template
 
 
-def update(template: Catalog, locale: str) -> Path:
+def update(template: Catalog, locale: str) -> tuple[Path, Catalog]:
     """Merge ``template`` into the locale's catalog; write it only when it changed."""
     path = HERE / locale / "LC_MESSAGES" / "messages.po"
-    if path.exists():
-        with path.open("rb") as po_file:
-            catalog = read_po(po_file, locale=locale)
-        # English needs no guesses: its empty msgstr falls back to the msgid.
-        catalog.update(template, no_fuzzy_matching=locale == "en", update_creation_date=False)
+    old = path.read_bytes() if path.exists() else b""
+    if old:
+        catalog = read_po(io.BytesIO(old), locale=locale)
+        catalog.update(template, no_fuzzy_matching=locale == SOURCE_LOCALE, update_creation_date=False)
         catalog.obsolete.clear()
     else:
         catalog = Catalog(locale=locale, project="pm-admin", fuzzy=False, header_comment=HEADER)
         catalog.update(template)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    old = path.read_bytes() if path.exists() else b""
-    new = _po_bytes(catalog)
-    if new != old:
-        path.write_bytes(new)
-    return path
-
-
-def _po_bytes(catalog: Catalog) -> bytes:
     buffer = io.BytesIO()
     # No line numbers: they would change the file whenever code moves.
     write_po(buffer, catalog, width=100, include_lineno=False, ignore_obsolete=True)
-    return buffer.getvalue()
+    if buffer.getvalue() != old:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(buffer.getvalue())
+    return path, catalog
 
 
-def needs_work(message) -> bool:
+def needs_work(message: Message) -> bool:
     """Whether a message is untranslated (any plural form empty) or fuzzy."""
     forms = message.string if isinstance(message.string, (list, tuple)) else [message.string]
     return message.fuzzy or not all(forms)
@@ -76,15 +71,14 @@ def needs_work(message) -> bool:
 def main() -> None:
     template = extract()
     for locale in LOCALES:
-        path = update(template, locale)
-        with path.open("rb") as po_file:
-            catalog = read_po(po_file, locale=locale)
+        path, catalog = update(template, locale)
+        print(f"{path.relative_to(ROOT)}: {len(template)} messages")
+        if locale == SOURCE_LOCALE:
+            continue
         todo = [m for m in catalog if m.id and needs_work(m)]
-        print(f"{path.relative_to(ROOT)}: {len(template)} messages, "
-              f"{len(todo)} untranslated or fuzzy" + ("" if locale != "en" else " (fine for English)"))
-        if locale != "en":
-            for message in todo:
-                print(f"    {'fuzzy ' if message.fuzzy else ''}{message.id!r}")
+        print(f"  {len(todo)} to translate" + (":" if todo else "."))
+        for message in todo:
+            print(f"    {'(fuzzy) ' if message.fuzzy else ''}{message.id!r}")
 
 
 if __name__ == "__main__":

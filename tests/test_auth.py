@@ -1,0 +1,104 @@
+"""Logging in and out, lockout after repeated failures, CSRF on every form."""
+
+import datetime as dt
+
+from pm_admin.audit import AuditEntry
+from pm_admin.auth import LoginAttempt
+from pm_admin.extensions import db
+
+from conftest import PASSWORD, flashed
+
+
+def test_root_leads_to_the_panel_and_the_panel_to_login(browser):
+    assert browser.get("/").headers["Location"].endswith("/admin/")
+    response = browser.get("/admin/household/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_login_and_logout(make, browser):
+    staff = make.staff("collector", communities=[make.community()])
+    response = browser.login(staff.username)
+    assert response.status_code == 302
+    assert browser.get("/admin/household/").status_code == 200
+    response = browser.post("/logout", {})
+    assert response.status_code == 302
+    assert browser.get("/admin/household/").status_code == 302
+
+
+def test_next_parameter_stays_on_this_site(make, browser):
+    staff = make.staff("supervisor")
+    browser.get("/login?next=//evil.example/steal")
+    response = browser.post("/login?next=//evil.example/steal", {"username": staff.username, "password": PASSWORD})
+    assert response.headers["Location"] == "/admin/"
+    browser.post("/logout", {})
+    response = browser.post("/login?next=/admin/resident/", {"username": staff.username, "password": PASSWORD})
+    assert response.headers["Location"] == "/admin/resident/"
+
+
+def test_wrong_password_and_inactive_accounts_are_refused(make, browser):
+    staff = make.staff("receptionist")
+    response = browser.login(staff.username, "nope-nope")
+    assert response.status_code == 200 and flashed(response)
+    inactive = make.staff("receptionist", active=False)
+    assert browser.login(inactive.username).status_code == 200
+    assert browser.get("/admin/").status_code == 302
+
+
+def test_five_failures_lock_the_username_for_fifteen_minutes(make, browser, app):
+    staff = make.staff("receptionist")
+    for _ in range(5):
+        browser.login(staff.username, "wrong-password")
+    response = browser.login(staff.username)  # the right password, but locked
+    assert response.status_code == 200
+    assert any("15" in m for m in flashed(response)), flashed(response)
+    assert browser.get("/admin/").status_code == 302
+    assert db.session.query(AuditEntry).filter_by(action="login_locked", record_label=staff.username).count() == 1
+    # Other usernames are not affected
+    other = make.staff("receptionist")
+    assert browser.login(other.username).status_code == 302
+    # After the window the account opens again
+    db.session.query(LoginAttempt).update({LoginAttempt.at: LoginAttempt.at - dt.timedelta(minutes=16)})
+    db.session.commit()
+    browser.post("/logout", {})
+    assert browser.login(staff.username).status_code == 302
+
+
+def test_unknown_usernames_lock_too(browser):
+    for _ in range(6):
+        response = browser.login("ghost", "whatever1")
+    assert any("15" in m for m in flashed(response))
+
+
+def test_forms_without_csrf_token_are_refused(make, world, browser):
+    staff = make.staff("supervisor")
+    response = browser.raw_post("/login", data={"username": staff.username, "password": PASSWORD})
+    assert response.status_code == 400
+    browser.login(staff.username)
+    household = world["A"]["household"]
+    for url, data in [
+        ("/admin/household/delete/", {"id": household.id}),
+        ("/admin/household/action/", {"action": "delete", "rowid": household.id}),
+        (f"/admin/household/edit/?id={household.id}", {"room": "x"}),
+        (f"/admin/key/step/return/?id={world['A']['key'].id}", {}),
+        ("/logout", {}),
+    ]:
+        response = browser.raw_post(url, data=data)
+        assert response.status_code == 400, url
+        assert "expired" in response.get_data(as_text=True)
+    assert browser.get("/admin/").status_code == 200  # still logged in: logout needs the token too
+
+
+def test_logins_are_audited(make, browser):
+    staff = make.staff("engineer")
+    browser.login(staff.username, "bad-password")
+    browser.login(staff.username)
+    actions = [e.action for e in db.session.query(AuditEntry).filter_by(record_label=staff.username).order_by(AuditEntry.id)]
+    assert actions == ["login_failed", "login"]
+
+
+def test_error_pages_are_friendly(make, browser):
+    browser.login(make.staff("engineer").username)
+    response = browser.get("/admin/staff/")
+    assert response.status_code == 403 and "403" in response.get_data(as_text=True)
+    response = browser.get("/no/such/page")
+    assert response.status_code == 404

@@ -1,0 +1,107 @@
+"""Staff accounts in the panel, and personal data masked by role."""
+
+import pytest
+
+from pm_admin.extensions import db
+from pm_admin.masking import mask_id_number, mask_phone
+
+from conftest import PASSWORD, flashed
+from models import Staff
+from models.staff import Role
+
+
+def account_form(**overrides):
+    data = {"username": "newbie", "display_name": "新人", "role": "receptionist", "active": "y", "new_password": "long-enough-1"}
+    data.update(overrides)
+    return data
+
+
+def test_supervisor_creates_an_account_that_can_log_in(world, login_as, browser, app):
+    login_as("supervisor")
+    response = browser.post("/admin/staff/new/", account_form(communities=[world["A"]["community"].id]))
+    assert response.status_code == 302, flashed(response)
+    account = db.session.query(Staff).filter_by(username="newbie").one()
+    assert account.communities == [world["A"]["community"]] and account.password_hash != "long-enough-1"
+    fresh = app.test_client()
+    from conftest import Browser
+
+    assert Browser(fresh).login("newbie", "long-enough-1").status_code == 302
+
+
+def test_password_hash_is_never_shown(world, login_as, browser):
+    boss = login_as("supervisor")
+    for url in ("/admin/staff/", f"/admin/staff/details/?id={boss.id}", f"/admin/staff/edit/?id={boss.id}", "/admin/audit/"):
+        page = browser.get(url).get_data(as_text=True)
+        assert boss.password_hash not in page and "pbkdf2:" not in page and "scrypt:" not in page, url
+
+
+@pytest.mark.parametrize("overrides, reason", [
+    ({"role": "collector"}, "own role"),
+    ({"active": ""}, "deactivate self"),
+])
+def test_supervisor_cannot_lock_themselves_out(world, login_as, browser, overrides, reason):
+    boss = login_as("supervisor")
+    data = account_form(username=boss.username, role="supervisor", new_password="", communities=[world["A"]["community"].id])
+    data.update(overrides)
+    response = browser.post(f"/admin/staff/edit/?id={boss.id}", data)
+    assert response.status_code == 200, reason
+    db.session.expire_all()
+    me = db.session.get(Staff, boss.id)
+    assert me.role is Role.supervisor and me.active
+
+
+def test_new_account_needs_password_and_scope_within_own(world, login_as, browser):
+    login_as("supervisor")
+    assert browser.post("/admin/staff/new/", account_form(new_password="", communities=[world["A"]["community"].id])).status_code == 200
+    assert browser.post("/admin/staff/new/", account_form(new_password="short", communities=[world["A"]["community"].id])).status_code == 200
+    assert browser.post("/admin/staff/new/", account_form()).status_code == 200  # no community at all
+    # a supervisor of A cannot hand out B or "all communities"
+    assert browser.post("/admin/staff/new/", account_form(communities=[world["B"]["community"].id])).status_code == 200
+    assert browser.post("/admin/staff/new/", account_form(all_communities="y")).status_code == 200
+    assert db.session.query(Staff).filter_by(username="newbie").count() == 0
+
+
+def test_deactivated_account_is_logged_out(world, login_as, browser, make, app):
+    from conftest import Browser
+
+    worker = make.staff("receptionist", communities=[world["A"]["community"]])
+    session = Browser(app.test_client())
+    session.login(worker.username)
+    assert session.get("/admin/household/").status_code == 200
+    worker.active = False
+    db.session.commit()
+    assert session.get("/admin/household/").status_code == 302
+
+
+def test_masks():
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_id_number("110101199003076633") == "110***********6633"
+    assert mask_phone("") == "" and mask_phone(None) == ""
+
+
+@pytest.mark.parametrize("role, phone_full, id_full", [
+    ("receptionist", True, True),
+    ("supervisor", True, True),
+    ("collector", True, False),
+    ("engineer", False, False),
+])
+def test_personal_data_is_masked_by_role(role, phone_full, id_full, world, login_as, browser):
+    login_as(role)
+    resident = world["A"]["resident"]
+    pages = [
+        browser.get("/admin/resident/").get_data(as_text=True),
+        browser.get(f"/admin/resident/details/?id={resident.id}").get_data(as_text=True),
+        browser.get(f"/admin/household/details/?id={resident.household_id}").get_data(as_text=True),
+    ]
+    for page in pages:
+        assert (resident.phone in page) is phone_full
+        assert (mask_phone(resident.phone) in page) is not phone_full
+        assert (resident.id_number in page) is id_full
+        assert (mask_id_number(resident.id_number) in page) is not id_full
+
+
+def test_engineer_cannot_see_full_numbers_through_the_audit_or_forms(world, login_as, browser):
+    login_as("engineer")
+    resident = world["A"]["resident"]
+    assert browser.get(f"/admin/resident/edit/?id={resident.id}").status_code == 403
+    assert browser.get("/admin/audit/").status_code == 403
