@@ -43,11 +43,11 @@ class TestConfig(Config):
     # Cheap hashing keeps hundreds of test logins fast; production uses scrypt.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
+    @classmethod
+    def on(cls, database_url: str, **settings) -> type["TestConfig"]:
+        """This config bound to one database (the suite runs on several)."""
+        return type("TestConfigOn", (cls,), {"SQLALCHEMY_DATABASE_URI": database_url, **settings})
+
 
 def config_from_environment() -> type[Config]:
     return ProductionConfig if os.environ.get("PM_ENV") == "production" else Config
-
-
-def test_config(database_url: str) -> type[Config]:
-    """A TestConfig bound to one database (tests run the suite on several)."""
-    return type("BoundTestConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_url})

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from pm_admin import create_app
-from pm_admin.config import test_config
+from pm_admin.config import TestConfig
 from pm_admin.extensions import db
 from views import site
 
@@ -60,7 +60,7 @@ def database_url(request, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app(database_url):
-    app = create_app(test_config(database_url), site=site)
+    app = create_app(TestConfig.on(database_url), site=site)
     with app.app_context():
         db.create_all()
     yield app

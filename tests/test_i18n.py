@@ -5,6 +5,7 @@ When a test here fails because of a new string, run
 ``msgstr`` in ``pm_admin/translations/zh_Hans_CN/LC_MESSAGES/messages.po``.
 """
 
+import json
 import re
 from collections import Counter
 
@@ -37,7 +38,7 @@ def zh():
 
 @pytest.fixture(scope="module")
 def source_messages():
-    return [message.id for message in extract() if message.id]
+    return [message for message in extract() if message.id]
 
 
 # -- the catalogs ---------------------------------------------------------------
@@ -45,7 +46,8 @@ def source_messages():
 
 def test_every_message_of_the_code_has_a_chinese_translation(zh, source_messages):
     assert source_messages, "extraction found no messages: is babel.cfg right?"
-    untranslated = [msgid for msgid in source_messages if zh.get(msgid) is None or needs_work(zh.get(msgid))]
+    entries = {m.id: zh.get(m.id, m.context) for m in source_messages}
+    untranslated = [msgid for msgid, entry in entries.items() if entry is None or needs_work(entry)]
     assert not untranslated, (
         "untranslated or fuzzy in zh_Hans_CN (run `python -m pm_admin.translations.update` "
         f"and translate): {untranslated}"
@@ -60,7 +62,7 @@ def test_the_chinese_catalog_has_no_fuzzy_entries(zh):
 def test_every_catalog_knows_every_message_of_the_code(source_messages):
     for locale in ("zh_Hans_CN", "en"):
         catalog = read_catalog(locale)
-        missing = [msgid for msgid in source_messages if catalog.get(msgid) is None]
+        missing = [m.id for m in source_messages if catalog.get(m.id, m.context) is None]
         assert not missing, f"{locale} lacks messages; run `python -m pm_admin.translations.update`: {missing}"
 
 
@@ -182,3 +184,30 @@ def test_form_validation_messages_follow_the_language(browser):
     browser.get("/language/en")
     html = browser.post("/login", {"username": "", "password": ""}).get_data(as_text=True)
     assert "This field is required." in html
+
+
+# -- known gaps: strict xfails turn into failures once fixed; then drop the marker
+
+
+def options_of(html: str) -> set[str]:
+    return {text.strip() for text in re.findall(r"<option[^>]*>([^<]*)</option>", html)}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "pm_admin/admin.py LabeledConverter.convert_enum renders enum labels with str() when Flask-Admin "
+    "builds the form class at start-up, outside any request, so select options stay English"))
+def test_enum_choices_in_forms_follow_the_language(browser, login_as):
+    login_as("supervisor", communities=[])
+    assert {"空置", "已入住", "装修中", "出租"} <= options_of(page(browser, "/admin/household/new/"))
+    assert {"客服专员", "收费员", "客服主管", "维修工"} <= options_of(page(browser, "/admin/staff/new/"))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Flask-Admin builds enum filters from the column's raw values (vacant, in_cabinet, ...); "
+    "the views do not give the filters the enum labels"))
+def test_enum_filters_show_labels(browser, login_as):
+    login_as("supervisor", communities=[])
+    html = page(browser, HOUSEHOLDS)
+    groups = json.loads(re.search(r'<div id="filter-groups-data"[^>]*>(.*?)</div>', html, re.S).group(1))
+    shown = {label for group in groups.values() for f in group for _value, label in (f["options"] or [])}
+    assert "空置" in shown and "vacant" not in shown

@@ -3,6 +3,7 @@
 import sys
 
 import click
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from pm_admin.audit import acting_as
@@ -15,6 +16,7 @@ from models.staff import Role, create_staff
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice([r.name for r in Role]))
 @click.option("--community", "communities", multiple=True, help="A community the person works in (repeatable). None: all.")
@@ -43,15 +45,20 @@ def create_user_command(username, role, communities, display_name, password):
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--force", is_flag=True, help="Load even though the database already has data.")
-def demo_command(force):
+@click.option("--if-empty", is_flag=True, help="Load only into an empty database; otherwise just say so.")
+def demo_command(force, if_empty):
     """Load demo data: two communities, ~600 households, staff to log in as."""
     if not is_empty() and not force:
-        raise click.ClickException("The database already has data; use --force to add the demo data anyway.")
-    with acting_as("cli:demo"):
-        counts = load_demo()
-        db.session.commit()
-    click.echo("Demo data loaded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+        if not if_empty:
+            raise click.ClickException("The database already has data; use --force to add the demo data anyway.")
+        click.echo("The database already has data; demo data not loaded again.")
+    else:
+        with acting_as("cli:demo"):
+            counts = load_demo()
+            db.session.commit()
+        click.echo("Demo data loaded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
     click.echo("Log in at http://127.0.0.1:5000/login with one of (password for all: %s):" % DEMO_PASSWORD)
     for username, role, scope, _name in DEMO_STAFF:
         click.echo(f"  {username:<12} {role:<13} {scope or 'all communities'}")
