@@ -10,11 +10,13 @@ and turns the model's workflow (if any) into buttons, forms and bulk actions.
 import datetime as dt
 import enum
 import logging
+import os
 from dataclasses import dataclass, field
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader, create_ajax_loader
 from flask_admin.contrib.sqla.tools import get_query_for_ids
 from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
@@ -32,7 +34,8 @@ from sqlalchemy import inspect, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, auth, masking, workflow
+from . import audit, auth, history, masking, workflow
+from . import export as exporting
 from .errors import DomainError
 from .extensions import db
 from .i18n import _l
@@ -76,7 +79,8 @@ class LabeledConverter(AdminModelConverter):
         if enum_class is None:
             return super().convert_enum(column=column, field_args=field_args, **extra)
         self._nullable_common(column, field_args)
-        field_args["choices"] = [(m.name, str(getattr(m, "label", m.name))) for m in enum_class]
+        # Labels stay lazy: the form class is built once, the page in each user's language.
+        field_args["choices"] = [(m.name, getattr(m, "label", m.name)) for m in enum_class]
         if column.nullable:
             field_args["allow_blank"] = True
         field_args["coerce"] = _member_of(enum_class)
@@ -95,6 +99,18 @@ def _member_of(enum_class):
             raise ValueError(_("Not a valid choice.")) from None
 
     return coerce
+
+
+class LabeledFilters(sqla_filters.FilterConverter):
+    """Enum filters offer the members' labels, in the user's language."""
+
+    @sqla_filters.filters.convert("enum")
+    def conv_enum(self, column, name, options=None, **kwargs):
+        enum_class = column.type.enum_class
+        if not options and enum_class is not None:
+            # lazy labels: the filter list is built once, shown in each user's language
+            options = [(m.name, getattr(m, "label", m.name)) for m in enum_class]
+        return super().conv_enum(column, name, options, **kwargs)
 
 
 class ScopedAjaxLoader(QueryAjaxModelLoader):
@@ -133,7 +149,9 @@ class SecureModelView(ModelView):
 
     permission: str = ""  # "household" -> household.view / .create / .edit / .delete / .export
     model_form_converter = LabeledConverter
+    filter_converter = LabeledFilters()
     column_type_formatters = {**typefmt.BASE_FORMATTERS, enum.Enum: enum_label, dt.datetime: local_datetime}
+    column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, enum.Enum: enum_label, dt.datetime: local_datetime}
     column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, enum.Enum: enum_label, dt.datetime: local_datetime}
     can_view_details = True
     page_size = 20
@@ -170,6 +188,9 @@ class SecureModelView(ModelView):
             c.key for c in inspect(model).column_attrs if c.columns[0].info.get("internal")
         ]
         self.form_excluded_columns = list(self.form_excluded_columns or []) + hidden
+        internal = hidden[1:]
+        self.column_details_exclude_list = list(self.column_details_exclude_list or []) + internal
+        self.column_exclude_list = list(self.column_exclude_list or []) + internal
 
     # -- permissions ---------------------------------------------------------
     def may(self, operation: str) -> bool:
@@ -278,6 +299,57 @@ class SecureModelView(ModelView):
         if not in_scope(model):
             raise DomainError(_l("You can only keep records of the communities you work in."))
 
+    # -- export: the list's own filtered, sorted, scoped query, streamed to .xlsx
+    export_types = ["xlsx"]
+
+    @expose("/export/<export_type>/")
+    def export(self, export_type):
+        if export_type != "xlsx":
+            abort(404)
+        args = self._get_list_extra_args()
+        sort = self._get_column_by_idx(args.sort)
+        _, query = self.get_list(0, sort[0] if sort else None, args.sort_desc, args.search, args.filters,
+                                 execute=False, page_size=0)
+        path = exporting.temporary_path()
+        try:
+            exporting.write_workbook(
+                path,
+                sheet=str(self.name),
+                title_lines=self._export_title(args),
+                columns=[self._export_column(name, title) for name, title in self._export_columns],
+                rows=query.yield_per(1000),
+                total_label=str(exporting.TOTAL),
+            )
+        except Exception:
+            os.unlink(path)
+            raise
+        stamp = audit.now().strftime("%Y%m%d-%H%M")
+        return exporting.send_workbook(path, f"{self.endpoint}-{stamp}.xlsx")
+
+    def _export_title(self, args) -> list[str]:
+        exported = _("exported by %(user)s at %(time)s", user=current_user.username,
+                     time=local_datetime(self, audit.now()))
+        lines = [f"{self.name} · {exported}"]
+        conditions = []
+        for index, _name, value in args.filters or ():
+            flt = self._filters[index]
+            conditions.append(f"{flt.name} {flt.operation()} {value}")
+        if args.search:
+            conditions.append(_("search: %(terms)s", terms=args.search))
+        lines.append(_("Filters: %(filters)s", filters="; ".join(conditions)) if conditions else _("Filters: none"))
+        return lines
+
+    def _export_column(self, name, title) -> exporting.ExportColumn:
+        attr = getattr(self.model, name, None) if isinstance(name, str) else name
+        column = None
+        prop = getattr(attr, "property", None)
+        if prop is not None and hasattr(prop, "columns"):
+            column = prop.columns[0]
+        kind = exporting.kind_of(column)
+        if kind == "text" or "personal" in (column.info if column is not None else {}):
+            return exporting.ExportColumn(str(title), "text", lambda row: self.get_export_value(row, name))
+        return exporting.ExportColumn(str(title), kind, lambda row: getattr(row, name))
+
     # -- search: every term must match one searchable path; related rows via EXISTS
     def init_search(self):
         self._search_paths = [_path_of(self.model, name) for name in self.column_searchable_list or ()]
@@ -349,7 +421,7 @@ class SecureModelView(ModelView):
             kwargs["sections"] = self._sections(model)
             kwargs["history"] = audit.history_of(model)
             if self.workflow is not None:
-                kwargs["steps"] = workflow.steps_of(model)
+                kwargs["steps"] = [history.StepShown(step, self.workflow) for step in workflow.steps_of(model)]
         if self.workflow is not None:
             kwargs["transition_buttons"] = self.transition_buttons
         return super().render(template, **kwargs)
@@ -549,29 +621,12 @@ class AuditLogView(ReadOnlyView):
         "record_label": _l("Label"),
         "changes": _l("Changes"),
     }
-    column_formatters = {"changes": lambda v, c, m, n: _changes_markup(m)}
+    column_formatters = {
+        "changes": lambda view, c, entry, n: history.changes_markup(entry),
+        "action": lambda view, c, entry, n: history.action_label(entry.action),
+        "table_name": lambda view, c, entry, n: history.table_label(entry.table_name),
+    }
     simple_list_pager = True
-
-
-def _changes_markup(entry) -> Markup:
-    """An audit entry's changes, old → new, with personal data masked for the reader."""
-    if not entry.changes:
-        return Markup("")
-    table = db.metadata.tables.get(entry.table_name)
-
-    def shown(key, value):
-        if value is None:
-            return "∅"
-        column = table.c.get(key) if table is not None else None
-        return masking.reveal(column.info, value) if column is not None else value
-
-    rows = [
-        Markup("<div><b>{}</b>: {} → {}</div>").format(key, shown(key, pair[0]), shown(key, pair[1]))
-        if isinstance(pair, list) and len(pair) == 2
-        else Markup("<div><b>{}</b>: {}</div>").format(key, pair)
-        for key, pair in entry.changes.items()
-    ]
-    return Markup("").join(rows)
 
 
 class HomeView(AdminIndexView):
@@ -595,6 +650,13 @@ class Panel(Admin):
                 return view
         return None
 
+    def view_for_table(self, table_name: str):
+        """The first model view of a table: its labels name the table's fields."""
+        for view in self._views:
+            if isinstance(view, SecureModelView) and view.model.__tablename__ == table_name:
+                return view
+        return None
+
 
 def build_admin(app, site) -> Panel:
     panel = Panel(
@@ -610,4 +672,5 @@ def build_admin(app, site) -> Panel:
 
 def init_templates(app) -> None:
     app.jinja_env.filters["pm_datetime"] = lambda value: local_datetime(None, value) if value else ""
-    app.jinja_env.globals["changes_markup"] = _changes_markup
+    app.jinja_env.globals["changes_markup"] = history.changes_markup
+    app.jinja_env.globals["action_label"] = history.action_label

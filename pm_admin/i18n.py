@@ -5,6 +5,7 @@ The ``.po`` sources live in ``pm_admin/translations``; they are compiled to
 than its compiled file, so there is no manual ``pybabel compile`` step.
 """
 
+import tempfile
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -48,18 +49,17 @@ def switch(code: str):
 
 
 def compile_catalogs(target_dir: Path) -> None:
-    """Compile every ``.po`` under SOURCE_DIR whose ``.mo`` is missing or older."""
+    """Compile every ``.po`` under SOURCE_DIR (a few milliseconds; always, so a
+    checked-out older source can never leave a stale catalog behind)."""
     for po_path in SOURCE_DIR.glob("*/LC_MESSAGES/*.po"):
         mo_path = target_dir / po_path.relative_to(SOURCE_DIR).with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-            continue
         mo_path.parent.mkdir(parents=True, exist_ok=True)
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=po_path.parts[-3])
-        partial = mo_path.with_suffix(".mo.part")
-        with partial.open("wb") as mo_file:
+        # Several workers may start at once: each writes its own file, then swaps it in.
+        with tempfile.NamedTemporaryFile("wb", dir=mo_path.parent, suffix=".part", delete=False) as mo_file:
             write_mo(mo_file, catalog)
-        partial.replace(mo_path)
+        Path(mo_file.name).replace(mo_path)
 
 
 def init_app(app) -> None:

@@ -95,6 +95,7 @@ class Workflow:
     def __init__(self, state: Any, transitions: list[Transition]):
         self.model = state.class_
         self.state_key = state.key
+        self.states: type[Enum] = state.type.enum_class
         self.transitions = {t.name: t for t in transitions}
         self.model.__workflow__ = self
 

@@ -92,7 +92,7 @@ def test_access_matrix(role, app, world, login_as, browser):
         expect(browser.get(f"{base}/details/?id={pk}"), may["view"], f"details {base}")
         expect(browser.get(f"{base}/new/"), may["view"] and may["create"], f"create {base}")
         expect(browser.get(f"{base}/edit/?id={pk}"), may["view"] and may["edit"], f"edit {base}")
-        expect(browser.get(f"{base}/export/csv/"), may["view"] and may["export"], f"export {base}")
+        expect(browser.get(f"{base}/export/xlsx/"), may["view"] and may["export"], f"export {base}")
         expect(browser.post(f"{base}/ajax/update/", {"list_form_pk": pk}), may["view"] and may["edit"], f"ajax update {base}",
                ok=(200, 302, 404))  # 404: the view has no editable columns
         lookup_allowed = may["view"] and (may["create"] or may["edit"])
@@ -110,7 +110,7 @@ def test_access_matrix(role, app, world, login_as, browser):
 
 def test_anonymous_is_sent_to_login_everywhere(app, world, browser):
     for view in model_views(app):
-        for path in ("/", "/details/?id=1", "/new/", "/edit/?id=1", "/export/csv/", "/ajax/lookup/?name=x"):
+        for path in ("/", "/details/?id=1", "/new/", "/edit/?id=1", "/export/xlsx/", "/ajax/lookup/?name=x"):
             response = browser.get(view.url + path)
             assert response.status_code == 302 and "/login" in response.headers["Location"], view.url + path
         response = browser.raw_post(view.url + "/delete/", data={"id": "1"})

@@ -118,5 +118,6 @@ def test_services_refuse_illegal_moves_directly(world, make, app):
 def test_details_page_shows_buttons_and_timeline(world, login_as, browser):
     login_as("receptionist")
     page = browser.get(f"/admin/key/details/?id={world['A']['key'].id}").get_data(as_text=True)
-    assert "pm-timeline" in page and "lend" in page
+    timeline = page.split('id="pm-timeline"')[1].split("</ul>")[0]
+    assert "Lend" in timeline and "In cabinet → Lent out" in timeline and "Borrower: 张三" in timeline
     assert "/admin/key/step/return/" in page and "/admin/key/step/lend/" not in page

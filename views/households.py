@@ -13,7 +13,7 @@ LABELS = {
     "floor_area": _l("Floor area (m²)"), "state": _l("State"), "archived_at": _l("Archived at"),
     "household": _l("Household"), "kind": _l("Kind"), "phone": _l("Phone"), "id_number": _l("ID number"),
     "moved_in_on": _l("Moved in"), "moved_out_on": _l("Moved out"),
-    "building.name": _l("Building"), "building.community.name": _l("Community"),
+    "building.name": _l("Building"), "building.community.name": _l("Community"), "community.name": _l("Community"),
 }
 
 

@@ -1,0 +1,146 @@
+"""Excel export that streams: typed cells, a title, a totals row, constant memory.
+
+``write_workbook`` generates the file from any iterable of rows (a query with
+``yield_per``), ``send_workbook`` sends it and removes it afterwards. Text is
+written with ``write_string`` and the workbook refuses to turn strings into
+formulas, so a value like ``=HYPERLINK(...)`` stays text.
+"""
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import xlsxwriter
+from flask import current_app, send_file
+from markupsafe import Markup
+from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric
+
+from .i18n import _l
+
+MONEY_FORMAT = "#,##0.00"
+FORMATS = {
+    "money": {"num_format": MONEY_FORMAT},
+    "decimal": {"num_format": "#,##0.00##"},
+    "int": {"num_format": "0"},
+    "date": {"num_format": "yyyy-mm-dd"},
+    "datetime": {"num_format": "yyyy-mm-dd hh:mm"},
+    "text": {},
+}
+WIDTHS = {"money": 14, "decimal": 12, "int": 9, "date": 12, "datetime": 17, "text": 22}
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class ExportColumn:
+    title: str
+    kind: str  # money / decimal / int / date / datetime / text
+    value: Callable[[Any], Any]
+
+
+def kind_of(column) -> str:
+    """The cell type for a table column (None: text)."""
+    if column is None:
+        return "text"
+    sql_type = column.type
+    if isinstance(sql_type, Boolean):
+        return "text"
+    if isinstance(sql_type, Numeric) and not isinstance(sql_type, Integer):
+        return "money" if sql_type.scale == 2 else "decimal"
+    if isinstance(sql_type, Integer):
+        return "int"
+    if isinstance(sql_type, DateTime):
+        return "datetime"
+    if isinstance(sql_type, Date):
+        return "date"
+    return "text"
+
+
+def _local(value: dt.datetime) -> dt.datetime:
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    if value.tzinfo is None:  # SQLite hands back naive UTC
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(zone).replace(tzinfo=None)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, Markup):
+        return value.striptags()
+    return "" if value is None else str(value)
+
+
+def write_workbook(path: str, *, sheet: str, title_lines: list[str], columns: list[ExportColumn],
+                   rows: Iterable[Any], total_label: str) -> int:
+    """Write ``rows`` to an .xlsx at ``path``; returns the number of data rows."""
+    workbook = xlsxwriter.Workbook(path, {
+        "constant_memory": True,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+    })
+    try:
+        worksheet = workbook.add_worksheet(sheet[:31])
+        formats = {kind: workbook.add_format(spec) for kind, spec in FORMATS.items()}
+        bold = workbook.add_format({"bold": True, "bg_color": "#E9ECEF", "border": 1})
+        bold_money = workbook.add_format({"bold": True, "num_format": MONEY_FORMAT, "top": 1})
+        for index, column in enumerate(columns):
+            worksheet.set_column(index, index, max(WIDTHS[column.kind], min(len(column.title) * 2, 30)))
+        for line_no, line in enumerate(title_lines):
+            worksheet.write_string(line_no, 0, line)
+        header = len(title_lines)
+        for index, column in enumerate(columns):
+            worksheet.write_string(header, index, column.title, bold)
+        worksheet.freeze_panes(header + 1, 0)
+        totals = {i: Decimal("0") for i, c in enumerate(columns) if c.kind == "money"}
+        row_no = header
+        for row in rows:
+            row_no += 1
+            for index, column in enumerate(columns):
+                _write_cell(worksheet, row_no, index, column, column.value(row), formats, totals)
+        count = row_no - header
+        if totals:
+            row_no += 1
+            worksheet.write_string(row_no, 0, total_label, bold)
+            for index, amount in totals.items():
+                worksheet.write_number(row_no, index, amount, bold_money)
+        worksheet.autofilter(header, 0, header + max(count, 1), max(len(columns) - 1, 0))
+    finally:
+        workbook.close()
+    return count
+
+
+def _write_cell(worksheet, row_no, index, column, value, formats, totals) -> None:
+    if value is None or value == "":
+        worksheet.write_blank(row_no, index, None)
+        return
+    kind = column.kind
+    if kind in ("money", "decimal", "int") and isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        if index in totals:
+            totals[index] += Decimal(value)
+        worksheet.write_number(row_no, index, value, formats[kind])
+    elif kind == "datetime" and isinstance(value, dt.datetime):
+        worksheet.write_datetime(row_no, index, _local(value), formats[kind])
+    elif kind == "date" and isinstance(value, dt.date):
+        worksheet.write_datetime(row_no, index, dt.datetime.combine(value, dt.time()), formats[kind])
+    else:
+        worksheet.write_string(row_no, index, _text(value))
+
+
+def temporary_path() -> str:
+    handle, path = tempfile.mkstemp(prefix="pm-export-", suffix=".xlsx")
+    os.close(handle)
+    return path
+
+
+def send_workbook(path: str, filename: str):
+    """Send the file and remove it once sent."""
+    response = send_file(path, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=filename)
+    response.call_on_close(lambda: os.path.exists(path) and os.unlink(path))
+    return response
+
+
+TOTAL = _l("Total")

@@ -1,0 +1,97 @@
+"""History as people read it: labels instead of column, state and step names,
+personal data masked for the reader."""
+
+from flask import current_app
+from markupsafe import Markup
+from sqlalchemy import Boolean, Enum
+
+from . import masking
+from .extensions import db
+from .i18n import _l
+
+ACTIONS = {
+    "create": _l("Created"),
+    "update": _l("Changed"),
+    "delete": _l("Deleted"),
+    "login": _l("Logged in"),
+    "login_failed": _l("Failed login"),
+    "login_locked": _l("Login refused (locked)"),
+}
+EMPTY = "∅"
+
+
+def action_label(action: str) -> str:
+    return str(ACTIONS.get(action, action))
+
+
+def _panel():
+    return current_app.extensions["pm_admin_panel"]
+
+
+def table_label(table_name: str) -> str:
+    view = _panel().view_for_table(table_name)
+    return str(view.name) if view is not None else table_name
+
+
+def _field_label(view, key: str) -> str:
+    if view is not None and view.column_labels and key in view.column_labels:
+        return str(view.column_labels[key])
+    return key
+
+
+def _value(column, value) -> str:
+    if value is None:
+        return EMPTY
+    if column is None:
+        return str(value)
+    if "personal" in column.info:
+        return masking.reveal(column.info, value)
+    if isinstance(column.type, Enum) and column.type.enum_class is not None:
+        member = column.type.enum_class.__members__.get(value)
+        return str(member.label) if member is not None and hasattr(member, "label") else str(value)
+    if isinstance(column.type, Boolean):
+        return str(_l("Yes") if value else _l("No"))
+    return str(value)
+
+
+def changes_markup(entry) -> Markup:
+    """An audit entry's changes, field: old → new."""
+    if not entry.changes:
+        return Markup("")
+    table = db.metadata.tables.get(entry.table_name)
+    view = _panel().view_for_table(entry.table_name)
+    rows = []
+    for key, pair in entry.changes.items():
+        column = table.c.get(key) if table is not None else None
+        label = _field_label(view, key)
+        if isinstance(pair, list) and len(pair) == 2 and not isinstance(pair[0], list) and not isinstance(pair[1], list):
+            rows.append(Markup("<div><b>{}</b>: {} → {}</div>").format(label, _value(column, pair[0]), _value(column, pair[1])))
+        else:
+            rows.append(Markup("<div><b>{}</b>: {}</div>").format(label, pair))
+    return Markup("").join(rows)
+
+
+class StepShown:
+    """A workflow step with its transition, states and inputs in words."""
+
+    def __init__(self, step, workflow):
+        self.step = step
+        self.at = step.at
+        self.actor_name = step.actor_name
+        transition = workflow.transitions.get(step.transition)
+        self.label = str(transition.label) if transition else step.transition
+        states = workflow.states
+        self.from_state = _state(states, step.from_state)
+        self.to_state = _state(states, step.to_state)
+        self.inputs = []
+        for key, value in (step.inputs or {}).items():
+            if value in (None, ""):
+                continue
+            field = transition.inputs.get(key) if transition else None
+            label = field.args[0] if field is not None and field.args else key
+            self.inputs.append((str(label), value))
+
+
+def _state(states, name):
+    member = states.__members__.get(name) if name else None
+    return str(member.label) if member is not None and hasattr(member, "label") else (name or EMPTY)
