@@ -1,9 +1,12 @@
 """History as people read it: labels instead of column, state and step names,
 personal data masked for the reader."""
 
+import datetime as dt
+
 from flask import current_app
 from markupsafe import Markup
-from sqlalchemy import Boolean, Enum
+from flask_babel import format_datetime
+from sqlalchemy import Boolean, DateTime, Enum
 
 from . import masking
 from .extensions import db
@@ -34,9 +37,34 @@ def table_label(table_name: str) -> str:
 
 
 def _field_label(view, key: str) -> str:
-    if view is not None and view.column_labels and key in view.column_labels:
-        return str(view.column_labels[key])
+    labels = (view.column_labels or {}) if view is not None else {}
+    for name in (key, key.removesuffix("_id")):  # building_id is labelled as building
+        if name in labels:
+            return str(labels[name])
     return key
+
+
+def shown_datetime(value) -> str:
+    """An ISO timestamp as local time, as everywhere else in the panel."""
+    try:
+        moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    except ValueError:
+        return str(value)
+    if not isinstance(moment, dt.datetime):
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return format_datetime(moment, "yyyy-MM-dd HH:mm")
+
+
+def _referenced(column, value) -> str:
+    """The label of the row a foreign key points at (``returned_to_id: 3`` → the person)."""
+    target = next(iter(column.foreign_keys)).column.table
+    for mapper in db.Model.registry.mappers:
+        if mapper.local_table is target:
+            row = db.session.get(mapper.class_, value)
+            return str(row) if row is not None else f"#{value}"
+    return str(value)
 
 
 def _value(column, value) -> str:
@@ -46,6 +74,10 @@ def _value(column, value) -> str:
         return str(value)
     if "personal" in column.info:
         return masking.reveal(column.info, value)
+    if column.foreign_keys:
+        return _referenced(column, value)
+    if isinstance(column.type, DateTime):
+        return shown_datetime(value)
     if isinstance(column.type, Enum) and column.type.enum_class is not None:
         member = column.type.enum_class.__members__.get(value)
         return str(member.label) if member is not None and hasattr(member, "label") else str(value)
@@ -89,6 +121,8 @@ class StepShown:
                 continue
             field = transition.inputs.get(key) if transition else None
             label = field.args[0] if field is not None and field.args else key
+            if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+                value = shown_datetime(value)
             self.inputs.append((str(label), value))
 
 
