@@ -1,7 +1,7 @@
 """Staff accounts: who works here, in which role, in which communities."""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Column, Enum, ForeignKey, Table, select
+from sqlalchemy import Boolean, Column, Enum, ForeignKey, Table, inspect, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pm_admin.auth import StaffAccountMixin
@@ -28,7 +28,9 @@ staff_community = Table(
 
 class Staff(StaffAccountMixin, db.Model):
     __tablename__ = "staff"
-    __scope__ = None  # accounts are the company's, managed by supervisors
+    # A supervisor who works in some communities manages the accounts of those
+    # communities only: never a company-wide account, so never one above their own.
+    __scope__ = "communities.id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     role: Mapped[Role] = mapped_column(Enum(Role, name="staff_role"))
@@ -56,11 +58,25 @@ def check_account_change(staff: Staff, *, actor: Staff, is_created: bool) -> Non
         granted = None if staff.all_communities else {c.id for c in staff.communities}
         if granted is None or not granted <= actor.scope_ids:
             raise DomainError(_l("You can only give access to communities you work in yourself."))
+        if not is_created and not _scope_before(staff) <= actor.scope_ids:
+            raise DomainError(_l("This account also works in communities you do not; only a supervisor of all of them can change it."))
     if staff.id is not None and staff.id == actor.id:
         if staff.role is not Role.supervisor:
             raise DomainError(_l("You cannot remove your own supervisor role."))
         if not staff.active:
             raise DomainError(_l("You cannot deactivate your own account."))
+
+
+def _scope_before(staff: Staff) -> set[int | None]:
+    """The account's communities before this change (None stands for all of them)."""
+    state = inspect(staff)
+    was_all = state.attrs.all_communities.history
+    if (was_all.deleted[0] if was_all.deleted else staff.all_communities):
+        return {None}
+    communities = state.attrs.communities.history
+    if not communities.has_changes():
+        return {c.id for c in staff.communities}
+    return {c.id for c in (communities.unchanged or ()) + (communities.deleted or ())}
 
 
 def create_staff(username: str, *, role: Role, password: str, communities: list | None = None,

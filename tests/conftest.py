@@ -165,6 +165,7 @@ def world(make):
             "community": community, "building": building, "household": household, "space": space,
             "resident": make.resident(household), "vehicle": make.vehicle(household, parking_space=space),
             "key": make.key(household),
+            "staff": make.staff("receptionist", communities=[community], username=f"clerk{label}"),
         }
     supervisor = make.staff("supervisor", username="boss")
     lend_key(places["A"]["key"], actor=supervisor, borrower="张三", purpose="看房")

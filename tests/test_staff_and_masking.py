@@ -105,3 +105,20 @@ def test_engineer_cannot_see_full_numbers_through_the_audit_or_forms(world, logi
     resident = world["A"]["resident"]
     assert browser.get(f"/admin/resident/edit/?id={resident.id}").status_code == 403
     assert browser.get("/admin/audit/").status_code == 403
+
+
+def test_a_community_supervisor_cannot_touch_accounts_beyond_their_communities(world, login_as, browser, make):
+    login_as("supervisor")  # works in A only
+    head_office = make.staff("supervisor", username="laoban")  # all communities
+    both = make.staff("receptionist", communities=[world["A"]["community"], world["B"]["community"]], username="both")
+    listing = browser.get("/admin/staff/").get_data(as_text=True)
+    assert "laoban" not in listing and "both" in listing
+    assert browser.get(f"/admin/staff/edit/?id={head_office.id}").status_code == 302
+    browser.post(f"/admin/staff/edit/?id={head_office.id}", account_form(username="laoban", role="supervisor",
+                                                                          new_password="taken-over-1"))
+    browser.post(f"/admin/staff/edit/?id={both.id}", account_form(username="both", new_password="taken-over-1",
+                                                                   communities=[world["A"]["community"].id]))
+    db.session.expire_all()
+    assert db.session.get(Staff, head_office.id).check_password(PASSWORD)
+    assert db.session.get(Staff, both.id).check_password(PASSWORD)
+    assert len(db.session.get(Staff, both.id).communities) == 2
