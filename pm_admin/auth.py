@@ -22,7 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import Boolean, DateTime, String, func, select
+from sqlalchemy import Boolean, DateTime, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
@@ -110,19 +110,6 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), [DataRequired(), Length(max=200)])
 
 
-def _recent_failures(username: str) -> tuple[int, dt.datetime | None]:
-    window = dt.timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-    since = audit.now() - window
-    count, first = db.session.execute(
-        select(func.count(), func.min(LoginAttempt.at)).where(
-            LoginAttempt.username == username,
-            LoginAttempt.succeeded.is_(False),
-            LoginAttempt.at >= since,
-        )
-    ).one()
-    return count, first
-
-
 def _record_attempt(username: str, succeeded: bool) -> None:
     db.session.add(
         LoginAttempt(
@@ -134,16 +121,26 @@ def _record_attempt(username: str, succeeded: bool) -> None:
     )
 
 
-def locked_minutes(username: str) -> int:
-    """Minutes left on the lock of ``username``, 0 when it is not locked."""
-    failures, first = _recent_failures(username)
-    if failures < current_app.config["LOGIN_MAX_FAILURES"]:
-        return 0
+def locked_until(username: str) -> dt.datetime | None:
+    """When the lock on ``username`` ends, or None when it is not locked.
+
+    MAX failures within WINDOW (counted since the last successful login) lock the
+    username for WINDOW after the failure that made it MAX."""
+    limit = current_app.config["LOGIN_MAX_FAILURES"]
     window = dt.timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-    if first.tzinfo is None:  # SQLite hands back naive datetimes
-        first = first.replace(tzinfo=dt.timezone.utc)
-    left = first + window - audit.now()
-    return max(1, int(left.total_seconds() // 60) + 1)
+    now = audit.now()
+    failures: list[dt.datetime] = []
+    for at, succeeded in db.session.execute(
+        select(LoginAttempt.at, LoginAttempt.succeeded)
+        .where(LoginAttempt.username == username, LoginAttempt.at >= now - 2 * window)
+        .order_by(LoginAttempt.at, LoginAttempt.id)
+    ):
+        failures = [] if succeeded else failures + [at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)]
+    for last in range(len(failures) - 1, limit - 2, -1):
+        if failures[last] - failures[last - limit + 1] <= window:
+            until = failures[last] + window
+            return until if until > now else None
+    return None
 
 
 def authenticate(username: str, password: str):
@@ -176,8 +173,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         username = form.username.data.strip()
-        minutes = locked_minutes(username)
-        if minutes:
+        until = locked_until(username)
+        if until is not None:
+            minutes = int((until - audit.now()).total_seconds() // 60) + 1
             audit.record_event("login_locked", "staff", None, username, actor=(None, username))
             db.session.commit()
             flash(

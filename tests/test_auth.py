@@ -102,3 +102,25 @@ def test_error_pages_are_friendly(make, browser):
     assert response.status_code == 403 and "403" in response.get_data(as_text=True)
     response = browser.get("/no/such/page")
     assert response.status_code == 404
+
+
+def test_lock_lasts_fifteen_minutes_after_the_fifth_failure(make, browser):
+    staff = make.staff("receptionist")
+    for _ in range(5):
+        browser.login(staff.username, "wrong-password")
+    # Spread the five failures over 14 minutes: the lock still lasts 15 minutes from the last
+    attempts = db.session.query(LoginAttempt).filter_by(username=staff.username).order_by(LoginAttempt.id).all()
+    for minutes_ago, attempt in zip((14, 10, 6, 3, 1), attempts):
+        attempt.at = attempt.at - dt.timedelta(minutes=minutes_ago)
+    db.session.commit()
+    assert browser.login(staff.username).status_code == 200  # 1 minute after the fifth: locked
+
+
+def test_a_successful_login_clears_earlier_failures(make, browser):
+    staff = make.staff("receptionist")
+    for _ in range(4):
+        browser.login(staff.username, "wrong-password")
+    assert browser.login(staff.username).status_code == 302
+    browser.post("/logout", {})
+    browser.login(staff.username, "wrong-password")
+    assert browser.login(staff.username).status_code == 302  # 5 failures in all, but not in a row
