@@ -4,10 +4,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Column, Enum, ForeignKey, Table, inspect, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pm_admin.auth import StaffAccountMixin
+from pm_admin.auth import StaffAccountMixin, check_password_rules
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError
-from pm_admin.forms import MIN_PASSWORD_LENGTH
 from pm_admin.extensions import db
 
 
@@ -87,8 +86,7 @@ def create_staff(username: str, *, role: Role, password: str, communities: list 
         raise DomainError(_l("The username is required."))
     if db.session.scalar(select(Staff).filter_by(username=username)) is not None:
         raise DomainError(_l("The username “%(name)s” is taken."), name=username)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(_l("Use at least %(min)d characters.", min=MIN_PASSWORD_LENGTH))
+    check_password_rules(password, username)
     staff = Staff(username=username, display_name=display_name or username, role=role, active=True,
                   all_communities=not communities, communities=list(communities or []))
     staff.set_password(password)

@@ -7,6 +7,8 @@ may do (``Site.role_permissions``). Permissions are plain names such as
 """
 
 import datetime as dt
+import hashlib
+import time
 
 from flask import (
     Blueprint,
@@ -17,6 +19,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -29,10 +32,23 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from . import audit
+from .errors import DomainError
 from .extensions import db, login_manager
 from .i18n import _l
 
 bp = Blueprint("auth", __name__)
+
+SESSION_STAMP = "pm_stamp"
+LAST_SEEN = "pm_seen"
+MIN_PASSWORD_LENGTH = 8
+# The passwords tried first by anyone guessing, in China and elsewhere.
+COMMON_PASSWORDS = frozenset("""
+123456 12345678 123456789 1234567890 111111 11111111 000000 00000000 123123 666666 888888 88888888
+654321 987654321 112233 121212 123321 520520 5201314 1314520 a123456 a12345678 aa123456 abc123
+abc123456 abcd1234 123456a 123456abc 1qaz2wsx qwerty qwerty123 qwertyuiop asdfgh asdfghjkl zxcvbnm
+password password1 password123 passw0rd p@ssw0rd iloveyou woaini woaini1314 woaini520 admin admin123
+admin888 root123 test1234 welcome letmein dragon monkey football baseball superman trustno1
+""".split())
 
 # A hash to compare against when the username is unknown, so that a wrong
 # username costs as long as a wrong password.
@@ -74,6 +90,25 @@ class StaffAccountMixin:
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
+
+    def session_stamp(self) -> str:
+        """Changes whenever what the account may do changes (role, scope, password,
+        active flag): sessions opened before such a change end at their next request."""
+        scope = self.scope_ids
+        parts = [getattr(self.role, "name", self.role), bool(self.active), self.password_hash,
+                 "*" if scope is None else sorted(scope)]
+        return hashlib.sha256(repr(parts).encode()).hexdigest()[:24]
+
+
+def check_password_rules(password: str, username: str | None) -> None:
+    """Raise DomainError when ``password`` is too short, the username, or common."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(_l("Use at least %(min)d characters.", min=MIN_PASSWORD_LENGTH))
+    lowered = password.lower()
+    if username and username.strip() and username.strip().lower() in lowered:
+        raise DomainError(_l("The password must not contain the username."))
+    if lowered in COMMON_PASSWORDS or len(set(password)) <= 2:
+        raise DomainError(_l("This password is too common; choose one that is harder to guess."))
 
 
 class LoginAttempt(db.Model):
@@ -189,7 +224,11 @@ def login():
             user = authenticate(username, form.password.data)
             db.session.commit()
             if user is not None:
+                session.clear()  # a fresh session for the new login
                 login_user(user)
+                session.permanent = True
+                session[SESSION_STAMP] = user.session_stamp()
+                session[LAST_SEEN] = int(time.time())
                 return redirect(_safe_next(request.args.get("next")))
             flash(_("Wrong username or password, or the account is disabled."), "danger")
     return render_template("pm_admin/login.html", form=form), 200
@@ -208,11 +247,27 @@ def init_app(app) -> None:
     login_manager.login_message = _l("Please log in to continue.")
     login_manager.login_message_category = "info"
 
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", dt.timedelta(minutes=app.config["IDLE_LOGOUT_MINUTES"]))
+
     @login_manager.user_loader
     def load_user(user_id: str):
         if not user_id.isdigit():
             return None
         user = db.session.get(app.extensions["pm_admin"].user_model, int(user_id))
-        return user if user is not None and user.is_active else None
+        if user is None or not user.is_active or session.get(SESSION_STAMP) != user.session_stamp():
+            return None
+        return user
+
+    @app.before_request
+    def log_out_when_idle():
+        now = int(time.time())
+        seen = session.get(LAST_SEEN)
+        if "_user_id" in session and seen is not None and now - seen > app.config["IDLE_LOGOUT_MINUTES"] * 60:
+            logout_user()
+            session.clear()
+            flash(_("You were logged out after %(minutes)d idle minutes.", minutes=app.config["IDLE_LOGOUT_MINUTES"]),
+                  "info")
+        if "_user_id" in session:
+            session[LAST_SEEN] = now
 
     app.register_blueprint(bp)

@@ -23,6 +23,7 @@ class Config:
     # lock that username for the window.
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
+    IDLE_LOGOUT_MINUTES = int(os.environ.get("PM_IDLE_MINUTES", "30"))
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

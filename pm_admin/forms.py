@@ -1,12 +1,11 @@
 """Form pieces the views declare: domain checks as field validators, password setting."""
 
 from wtforms import PasswordField, ValidationError
-from wtforms.validators import Length, Optional
+from wtforms.validators import Optional
 
+from .auth import check_password_rules
 from .errors import DomainError
 from .i18n import _l
-
-MIN_PASSWORD_LENGTH = 8
 
 
 def checked_by(check):
@@ -22,13 +21,19 @@ def checked_by(check):
     return validator
 
 
+def _password_rules(form, field):
+    username = form.username.data if hasattr(form, "username") else None
+    try:
+        check_password_rules(field.data, username)
+    except DomainError as error:
+        raise ValidationError(str(error)) from None
+
+
 class NewPasswordField(PasswordField):
     """Sets the account's password when filled in; the hash is never shown."""
 
     def __init__(self, label=None, validators=None, **kwargs):
-        validators = [Optional(), Length(min=MIN_PASSWORD_LENGTH, max=200,
-                                         message=_l("Use at least %(min)d characters.", min=MIN_PASSWORD_LENGTH))]
-        super().__init__(label or _l("New password"), validators, **kwargs)
+        super().__init__(label or _l("New password"), [Optional(), _password_rules], **kwargs)
 
     def populate_obj(self, obj, name):
         if self.data:

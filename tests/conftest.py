@@ -230,7 +230,10 @@ class Browser:
     def post(self, url, data=None, **kw):
         data = dict(data or {})
         data.setdefault("csrf_token", self.token())
-        return self.raw_post(url, data=data, **kw)
+        response = self.raw_post(url, data=data, **kw)
+        if url.startswith(("/login", "/logout")):
+            self._token = None  # a new session: the next form carries a new token
+        return response
 
     def login(self, username, password=PASSWORD):
         self._token = None

@@ -1,0 +1,88 @@
+"""Sessions end when an account changes or sits idle; passwords follow the rules."""
+
+import time
+
+import pytest
+
+from pm_admin.auth import LAST_SEEN
+from pm_admin.extensions import db
+
+from conftest import Browser, PASSWORD
+from models import Staff
+from models.staff import Role
+
+
+@pytest.fixture
+def worker_session(app, world, make):
+    worker = make.staff("receptionist", communities=[world["A"]["community"]], username="worker")
+    session = Browser(app.test_client())
+    assert session.login("worker").status_code == 302
+    assert session.get("/admin/household/").status_code == 200
+    return worker, session
+
+
+@pytest.mark.parametrize("change", ["role", "deactivate", "password", "communities"])
+def test_a_change_to_the_account_ends_its_open_sessions(change, worker_session, world):
+    worker, session = worker_session
+    worker = db.session.get(Staff, worker.id)
+    if change == "role":
+        worker.role = Role.engineer
+    elif change == "deactivate":
+        worker.active = False
+    elif change == "password":
+        worker.set_password("a-brand-new-one")
+    else:
+        worker.communities = [world["A"]["community"], world["B"]["community"]]
+    db.session.commit()
+    response = session.get("/admin/household/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_an_unrelated_change_keeps_the_session(worker_session):
+    worker, session = worker_session
+    db.session.get(Staff, worker.id).display_name = "新名字"
+    db.session.commit()
+    assert session.get("/admin/household/").status_code == 200
+
+
+def test_idle_sessions_are_logged_out(worker_session, app):
+    worker, session = worker_session
+    with session.client.session_transaction() as cookie_session:
+        cookie_session[LAST_SEEN] = int(time.time()) - (app.config["IDLE_LOGOUT_MINUTES"] * 60 + 5)
+    response = session.get("/admin/household/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_session_cookie_flags(make, browser):
+    staff = make.staff("supervisor")
+    response = browser.login(staff.username)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Expires=" in cookie
+
+
+@pytest.mark.parametrize("password, message", [
+    ("short", "at least 8"),
+    ("newbie2026", "username"),
+    ("password123", "too common"),
+    ("aaaaaaaaaa", "too common"),
+])
+def test_password_rules(world, login_as, browser, password, message):
+    login_as("supervisor")
+    response = browser.post("/admin/staff/new/", {
+        "username": "newbie", "display_name": "新人", "role": "receptionist", "active": "y",
+        "new_password": password, "communities": [world["A"]["community"].id]})
+    assert response.status_code == 200 and message in response.get_data(as_text=True)
+    assert db.session.query(Staff).filter_by(username="newbie").count() == 0
+
+
+def test_password_changes_are_audited_without_the_hash(world, login_as, browser, make):
+    from pm_admin.audit import AuditEntry
+
+    login_as("supervisor")
+    clerk = world["A"]["staff"]
+    browser.post(f"/admin/staff/edit/?id={clerk.id}", {
+        "username": clerk.username, "display_name": "x", "role": "receptionist", "active": "y",
+        "new_password": "Fresh-Start-77", "communities": [world["A"]["community"].id]})
+    entry = db.session.query(AuditEntry).filter_by(table_name="staff", record_id=str(clerk.id), action="update").one()
+    assert entry.changes["password_hash"] == ["***", "***"]
+    assert PASSWORD not in str(entry.changes)
