@@ -71,3 +71,32 @@ def test_init_demo_and_create_user(empty_app):
     ]:
         result = runner.invoke(args=args)
         assert result.exit_code != 0 and message in result.output, (args, result.output)
+
+
+def test_check_and_healthz_report_an_unfit_installation(empty_app):
+    runner = empty_app.test_cli_runner()
+    client = empty_app.test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json["migrations"] == "behind"
+    result = runner.invoke(args=["pm", "check"])
+    assert result.exit_code == 1 and "flask pm init" in result.output and "SECRET_KEY is shorter" in result.output
+
+    runner.invoke(args=["pm", "init"])
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json == {"status": "ok", "database": "ok", "migrations": "head"}
+    result = runner.invoke(args=["pm", "check"])
+    assert result.exit_code == 1 and "No active supervisor" in result.output
+    runner.invoke(args=["pm", "create-user", "boss", "--role", "supervisor", "--password", "Head-Office-42"])
+    result = runner.invoke(args=["pm", "check"])
+    assert "No active supervisor" not in result.output and "PM_ENV" in result.output
+
+
+def test_check_is_green_on_a_production_setup(tmp_path_factory):
+    url = database_url_for("sqlite", tmp_path_factory, "prod")
+    settings = dict(PRODUCTION=True, SECRET_KEY="x" * 40, TESTING=False)
+    app = create_app(TestConfig.on(url, **settings), site=site)
+    runner = app.test_cli_runner()
+    runner.invoke(args=["pm", "init"])
+    runner.invoke(args=["pm", "create-user", "boss", "--role", "supervisor", "--password", "Head-Office-42"])
+    result = runner.invoke(args=["pm", "check"])
+    assert result.exit_code == 1 and result.output.count("✗") == 1 and "SQLite" in result.output
