@@ -1,11 +1,14 @@
 """``flask pm ...``: the framework's own commands, plus those the site adds."""
 
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
-from . import health
+from . import backup, health
+from .errors import DomainError
 
 pm = AppGroup("pm", help="pm-admin commands.")
 
@@ -26,6 +29,29 @@ def check_command():
     if found:
         raise SystemExit(1)
     click.echo("✓ Configuration, database, migrations and accounts look right.")
+
+
+@pm.command("backup")
+@click.option("-o", "--output", "target", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The file to write.")
+def backup_command(target):
+    """Write a consistent copy of the database while the panel stays in use."""
+    try:
+        backup.backup(target)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backup written to {target} ({target.stat().st_size:,} bytes).")
+
+
+@pm.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+def restore_command(source):
+    """Put a backup back into an empty database."""
+    try:
+        backup.restore(source)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored {source}.")
 
 
 def init_app(app, site) -> None:
