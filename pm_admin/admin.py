@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, auth, masking, workflow
+from .search import SearchView
 from .errors import DomainError
 from .extensions import db
 from .i18n import _l
@@ -604,6 +605,7 @@ def build_admin(app, site) -> Panel:
         theme=Bootstrap4Theme(swatch="default", base_template="pm_admin/master.html"),
     )
     site.register_views(panel)
+    panel.add_view(SearchView(site.search_sources, name=_l("Search"), endpoint="search", url="/search"))
     panel.add_view(AuditLogView(audit.AuditEntry, name=_l("Audit log"), endpoint="audit", category=_l("System")))
     return panel
 

@@ -17,6 +17,10 @@ class Site:
     register_views: Callable[[Admin], None]
     # extra ``flask pm`` sub-commands (demo data, bill runs, ...)
     commands: list[click.Command] = field(default_factory=list)
+    # what the navbar's search box finds (pm_admin.search.SearchSource)
+    search_sources: list = field(default_factory=list)
+    # the landing page's panels (pm_admin.dashboard.DashboardPanel)
+    dashboard_panels: list = field(default_factory=list)
 
     def permissions_of(self, role) -> frozenset[str]:
         key = getattr(role, "name", role)

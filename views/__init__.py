@@ -9,6 +9,7 @@ from models.permissions import ROLE_PERMISSIONS
 from .commands import COMMANDS
 from .households import BuildingView, CommunityView, HouseholdView, ResidentView
 from .keys import KeyLoanView, KeyView
+from .search import SEARCH_SOURCES
 from .staff import StaffView
 from .vehicles import ParkingSpaceView, VehicleView
 
@@ -35,4 +36,5 @@ site = Site(
     role_permissions=ROLE_PERMISSIONS,
     register_views=register_views,
     commands=COMMANDS,
+    search_sources=SEARCH_SOURCES,
 )
