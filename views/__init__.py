@@ -10,6 +10,7 @@ from models.permissions import ROLE_PERMISSIONS
 from .commands import COMMANDS
 from .households import BuildingView, CommunityView, HouseholdView, ResidentView
 from .keys import KeyLoanView, KeyView
+from .dashboard import DASHBOARD_PANELS
 from .imports import IMPORT_KINDS
 from .search import SEARCH_SOURCES
 from .staff import StaffView
@@ -41,4 +42,5 @@ site = Site(
     register_views=register_views,
     commands=COMMANDS,
     search_sources=SEARCH_SOURCES,
+    dashboard_panels=DASHBOARD_PANELS,
 )
