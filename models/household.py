@@ -56,6 +56,12 @@ class Household(db.Model):
         parts = [self.building.name if self.building else "?", self.unit, self.room]
         return "-".join(p for p in parts if p)
 
+    @property
+    def current_residents(self) -> list:
+        """The residents who have not moved out, owners first."""
+        people = [r for r in self.residents if r.moved_out_on is None]
+        return sorted(people, key=lambda r: (list(type(r.kind)).index(r.kind), r.id or 0))
+
     def __str__(self) -> str:
         community = self.building.community.name if self.building and self.building.community else ""
         return f"{community} {self.address}".strip()

@@ -20,6 +20,8 @@ _HOUSEHOLD_FILES_KEEP = {
     "vehicle.create", "vehicle.edit", "vehicle.delete",
     "parking_space.create", "parking_space.edit",
     "key.create", "key.edit", "key.lend", "key.return", "key.hand_back", "key.report_lost",
+    # onboarding from spreadsheets (导入)
+    "household.import", "parking_space.import", "vehicle.import",
 }
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {

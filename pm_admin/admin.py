@@ -11,7 +11,9 @@ import datetime as dt
 import enum
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
@@ -34,8 +36,9 @@ from sqlalchemy import inspect, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, auth, history, masking, workflow
+from . import audit, auth, dashboard, history, masking, workflow
 from . import export as exporting
+from .search import SearchView
 from .errors import DomainError
 from .extensions import db
 from .i18n import _l
@@ -144,6 +147,40 @@ class Section:
     labels: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class FileAction:
+    """A one-click action on a details page, shown when the user holds ``permission``:
+    opens another page (a create form pre-filled with this record, a step, ...) and
+    comes back here afterwards. ``params`` gives the page's arguments for the record."""
+
+    label: str
+    endpoint: str  # e.g. "resident.create_view"
+    permission: str  # e.g. "resident.create"
+    params: Callable[[Any], dict] = lambda obj: {}
+    style: str = "primary"
+
+
+def related_summary(relationship: str, columns: list[str]):
+    """A details formatter listing related rows, one line each, personal columns masked:
+    ``column_formatters_detail = {"people": related_summary("current_residents", ["name", "phone"])}``."""
+
+    def formatter(view, context, model, name):
+        lines = []
+        for row in getattr(model, relationship):
+            table = type(row).__table__
+            parts = []
+            for column in columns:
+                value = getattr(row, column)
+                if value is None or value == "":
+                    continue
+                info = table.c[column].info if column in table.c else {}
+                parts.append(str(masking.reveal(info, value)))
+            lines.append(Markup('<div class="pm-person">{}</div>').format(" · ".join(parts)))
+        return Markup("").join(lines) or Markup('<span class="text-muted">–</span>')
+
+    return formatter
+
+
 class SecureModelView(ModelView):
     """Base of every model view: declarations in, enforcement out."""
 
@@ -164,6 +201,9 @@ class SecureModelView(ModelView):
     delete_with = None  # a service deciding how a record is removed
     check_save = None  # a domain rule run before a form's changes are kept: (obj, *, actor, is_created)
     search_hint = None  # placeholder of the search box, e.g. _l("Room, name, phone, plate")
+    details_header: list[str] = []  # columns shown large at the top of the details page
+    details_actions: list[FileAction] = []  # one-click actions from the details page
+    form_prefill: list[str] = []  # create-form fields that ?name=<id> may fill in (scoped like the form)
 
     def __init__(self, model, *args, **kwargs):
         if not self.permission:
@@ -287,7 +327,23 @@ class SecureModelView(ModelView):
         return form
 
     def create_form(self, obj=None):
-        return self._scope_choices(super().create_form(obj))
+        form = self._scope_choices(super().create_form(obj))
+        if request.method == "GET":
+            self._prefill(form)
+        return form
+
+    def _prefill(self, form):
+        """``/resident/new/?household=12`` starts the form with household 12, if the user may choose it."""
+        for name in self.form_prefill:
+            raw, form_field = request.args.get(name), getattr(form, name, None)
+            if raw is None or form_field is None:
+                continue
+            if hasattr(form_field, "loader"):  # an ajax look-up: its loader is scoped
+                form_field.data = form_field.loader.get_one(raw)
+            elif isinstance(form_field, QuerySelectField):
+                form_field.data = next((o for o in form_field.query if str(inspect(o).identity[0]) == raw), None)
+            else:
+                form_field.data = raw
 
     def edit_form(self, obj=None):
         return self._scope_choices(super().edit_form(obj))
@@ -419,12 +475,22 @@ class SecureModelView(ModelView):
         model = kwargs.get("model")
         if template == self.details_template and model is not None:
             kwargs["sections"] = self._sections(model)
+            kwargs["file_header"] = [(self.get_column_name(c), c) for c in self.details_header]
+            kwargs["file_actions"] = self._file_actions(model)
             kwargs["history"] = audit.history_of(model)
             if self.workflow is not None:
                 kwargs["steps"] = [history.StepShown(step, self.workflow) for step in workflow.steps_of(model)]
         if self.workflow is not None:
             kwargs["transition_buttons"] = self.transition_buttons
         return super().render(template, **kwargs)
+
+    def _file_actions(self, model):
+        back = request.full_path
+        return [
+            (action, url_for(action.endpoint, url=back, **action.params(model)))
+            for action in self.details_actions
+            if auth.can(action.permission) and self.admin.view_for(action.endpoint.split(".")[0]) is not None
+        ]
 
     def _sections(self, model):
         sections = []
@@ -474,7 +540,7 @@ class SecureModelView(ModelView):
         pk = self.get_pk_value(model)
         parts = []
         for transition in self.workflow.available(model, current_user):
-            url = self.get_url(".transition_view", step=transition.name, id=pk, url=request.full_path)
+            url = self.get_url(f"{self.endpoint}.transition_view", step=transition.name, id=pk, url=request.full_path)
             size = " btn-sm" if compact else ""
             if transition.needs_input:
                 parts.append(
@@ -630,6 +696,12 @@ class AuditLogView(ReadOnlyView):
 
 
 class HomeView(AdminIndexView):
+    """The landing page: the dashboard panels this user may see, then the menu as buttons."""
+
+    def __init__(self, panels=(), **kwargs):
+        self.panels = list(panels)
+        super().__init__(**kwargs)
+
     def is_accessible(self):
         return current_user.is_authenticated
 
@@ -640,7 +712,7 @@ class HomeView(AdminIndexView):
 
     @expose("/")
     def index(self):
-        return self.render("pm_admin/home.html")
+        return self.render("pm_admin/home.html", panels=dashboard.panels_for_user(self.panels))
 
 
 class Panel(Admin):
@@ -662,10 +734,11 @@ def build_admin(app, site) -> Panel:
     panel = Panel(
         app,
         name=site.name,
-        index_view=HomeView(name=_l("Home"), url="/admin"),
+        index_view=HomeView(site.dashboard_panels, name=_l("Home"), url="/admin"),
         theme=Bootstrap4Theme(swatch="default", base_template="pm_admin/master.html"),
     )
     site.register_views(panel)
+    panel.add_view(SearchView(site.search_sources, name=_l("Search"), endpoint="search", url="/search"))
     panel.add_view(AuditLogView(audit.AuditEntry, name=_l("Audit log"), endpoint="audit", category=_l("System")))
     return panel
 

@@ -19,6 +19,10 @@ class Site:
     commands: list[click.Command] = field(default_factory=list)
     # the role that manages accounts: `flask pm check` wants at least one active
     admin_role: str = "supervisor"
+    # what the navbar's search box finds (pm_admin.search.SearchSource)
+    search_sources: list = field(default_factory=list)
+    # the landing page's panels (pm_admin.dashboard.DashboardPanel)
+    dashboard_panels: list = field(default_factory=list)
 
     def permissions_of(self, role) -> frozenset[str]:
         key = getattr(role, "name", role)

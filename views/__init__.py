@@ -1,6 +1,7 @@
 """How the domain appears in the panel: the site declaration."""
 
 from pm_admin.i18n import _l
+from pm_admin.importing import ImportView
 from pm_admin.site import Site
 
 from models import Building, Community, Household, Key, KeyLoan, ParkingSpace, Resident, Staff, Vehicle
@@ -9,6 +10,9 @@ from models.permissions import ROLE_PERMISSIONS
 from .commands import COMMANDS
 from .households import BuildingView, CommunityView, HouseholdView, ResidentView
 from .keys import KeyLoanView, KeyView
+from .dashboard import DASHBOARD_PANELS
+from .imports import IMPORT_KINDS
+from .search import SEARCH_SOURCES
 from .staff import StaffView
 from .vehicles import ParkingSpaceView, VehicleView
 
@@ -26,6 +30,8 @@ def register_views(panel) -> None:
     panel.add_view(CommunityView(Community, name=_l("Communities"), endpoint="community", category=FILES))
     panel.add_view(KeyView(Key, name=_l("Key cabinet"), endpoint="key", category=KEYS))
     panel.add_view(KeyLoanView(KeyLoan, name=_l("Key loans"), endpoint="key_loan", category=KEYS))
+    panel.add_view(ImportView(IMPORT_KINDS, name=_l("Import from Excel"), endpoint="import", url="/admin/import",
+                              category=FILES))
     panel.add_view(StaffView(Staff, name=_l("Staff accounts"), endpoint="staff", category=SYSTEM))
 
 
@@ -35,4 +41,6 @@ site = Site(
     role_permissions=ROLE_PERMISSIONS,
     register_views=register_views,
     commands=COMMANDS,
+    search_sources=SEARCH_SOURCES,
+    dashboard_panels=DASHBOARD_PANELS,
 )

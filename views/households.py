@@ -1,6 +1,6 @@
 """The household files (一户一档): communities, buildings, households, residents."""
 
-from pm_admin.admin import Section, SecureModelView
+from pm_admin.admin import FileAction, Section, SecureModelView, related_summary
 from pm_admin.forms import checked_by
 from pm_admin.i18n import _l
 
@@ -14,6 +14,7 @@ LABELS = {
     "household": _l("Household"), "kind": _l("Kind"), "phone": _l("Phone"), "id_number": _l("ID number"),
     "moved_in_on": _l("Moved in"), "moved_out_on": _l("Moved out"),
     "building.name": _l("Building"), "building.community.name": _l("Community"), "community.name": _l("Community"),
+    "building.community": _l("Community"), "people": _l("Residents"),
 }
 
 
@@ -47,6 +48,18 @@ class HouseholdView(SecureModelView):
     form_args = {"floor_area": {"places": 2}}
     column_labels = LABELS
     delete_with = remove_household
+    # The household file (一户一档): header, one-click actions, then a section per kind of record.
+    # Billing and repairs add their figures to the header and their own actions and sections.
+    details_header = ["address", "building.community", "floor_area", "state", "people"]
+    column_formatters_detail = {"people": related_summary("current_residents", ["name", "kind", "phone"])}
+    details_actions = [
+        FileAction(_l("Register a resident"), "resident.create_view", "resident.create", lambda h: {"household": h.id}),
+        FileAction(_l("Register a vehicle"), "vehicle.create_view", "vehicle.create", lambda h: {"household": h.id}),
+        FileAction(_l("Put a key in the cabinet"), "key.create_view", "key.create", lambda h: {"household": h.id},
+                   style="outline-primary"),
+        FileAction(_l("Edit the household"), "household.edit_view", "household.edit", lambda h: {"id": h.id},
+                   style="outline-secondary"),
+    ]
     details_sections = [
         Section(_l("Residents"), "residents", ["kind", "name", "phone", "id_number", "moved_in_on", "moved_out_on"], "resident"),
         Section(_l("Vehicles"), "vehicles", ["plate", "parking_space", "rental_expires_on", "description"], "vehicle"),
@@ -64,6 +77,7 @@ class ResidentView(SecureModelView):
     column_labels = LABELS
     form_columns = ["household", "kind", "name", "phone", "id_number", "moved_in_on", "moved_out_on", "notes"]
     form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10}}
+    form_prefill = ["household"]
     form_args = {
         "phone": {"validators": [checked_by(normalise_phone)]},
         "id_number": {"validators": [checked_by(normalise_id_number)]},

@@ -20,6 +20,7 @@ class KeyView(SecureModelView):
     search_hint = _l("Slot, label or room")
     column_default_sort = "cabinet_slot"
     form_columns = ["household", "kind", "cabinet_slot", "label", "notes"]
+    form_prefill = ["household"]
     form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10}}
     column_labels = LABELS
     details_sections = [

@@ -32,6 +32,7 @@ class VehicleView(SecureModelView):
     search_hint = _l("Plate or room")
     column_default_sort = "plate"
     form_columns = ["plate", "household", "parking_space", "rental_expires_on", "description", "notes"]
+    form_prefill = ["household"]
     form_ajax_refs = {
         "household": {"fields": ["room"], "page_size": 10},
         "parking_space": {"fields": ["number"], "page_size": 10},

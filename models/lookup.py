@@ -1,0 +1,98 @@
+"""How the front desk names a record on the phone, turned into WHERE clauses.
+
+Each function takes what was typed into the search box and returns a clause,
+or ``None`` when the text cannot name such a record (a name has no digits, a
+phone number has at least four). The search box (``views/search.py``) applies
+them through the user's scope.
+"""
+
+import re
+
+from sqlalchemy import and_, or_
+from sqlalchemy.sql import ColumnElement
+
+from pm_admin.search import like_pattern
+
+from .community import Building
+from .household import Household
+from .resident import Resident
+from .vehicle import PROVINCES, Vehicle
+
+BUILDING_SUFFIXES = ("栋", "幢", "号楼", "座")
+UNIT_SUFFIX = "单元"
+ROOM_SUFFIXES = ("室", "号")
+PART = r"[0-9A-Za-z]+"
+SPOKEN_ADDRESS = re.compile(
+    rf"(?:(?P<building>{PART})\s*(?:栋|幢|号楼|座)\s*-?\s*)?"
+    rf"(?:(?P<unit>{PART})\s*单元\s*-?\s*)?"
+    rf"(?P<room>{PART})\s*(?:室|号)?"
+)
+DASHES = str.maketrans({"－": "-", "—": "-", "–": "-", "/": "-"})
+
+
+def _strip(part: str, suffixes) -> str:
+    for suffix in suffixes:
+        if part.endswith(suffix) and len(part) > len(suffix):
+            return part[: -len(suffix)]
+    return part
+
+
+def address_candidates(term: str) -> list[tuple[str | None, str | None, str]]:
+    """``"3-2-1201"``, ``"3栋1201"``, ``"3栋2单元1201室"``, ``"1201"`` → (building, unit, room) readings.
+
+    ``"2-1201"`` is ambiguous (building 2 or unit 2) and gives both readings."""
+    text = term.strip().translate(DASHES)
+    spoken = SPOKEN_ADDRESS.fullmatch(text)
+    if spoken and (spoken["building"] or spoken["unit"] or "-" not in text):
+        readings = [(spoken["building"], spoken["unit"], spoken["room"])]
+    else:
+        parts = [p.strip() for p in text.split("-")]
+        parts = [_strip(p, ROOM_SUFFIXES) for p in parts]
+        if len(parts) == 3:
+            readings = [(_strip(parts[0], BUILDING_SUFFIXES), _strip(parts[1], (UNIT_SUFFIX,)), parts[2])]
+        elif len(parts) == 2:
+            readings = [(_strip(parts[0], BUILDING_SUFFIXES), None, parts[1]), (None, _strip(parts[0], (UNIT_SUFFIX,)), parts[1])]
+        else:
+            return []
+    return [r for r in readings if all(p is None or re.fullmatch(PART, p) for p in r) and re.search(r"\d", r[2])]
+
+
+def household_by_address(term: str) -> ColumnElement[bool] | None:
+    """Households at the room the caller named, in whichever building and unit they named."""
+    clauses = []
+    for building, unit, room in address_candidates(term):
+        parts = [Household.room == room]
+        if building is not None:
+            names = [building] + [building + s for s in BUILDING_SUFFIXES]
+            parts.append(Household.building.has(Building.name.in_(names + [n.upper() for n in names])))
+        if unit is not None:
+            parts.append(Household.unit.in_([unit, unit + UNIT_SUFFIX]))
+        clauses.append(and_(*parts))
+    return or_(*clauses) if clauses else None
+
+
+def resident_by_name_or_phone(term: str) -> ColumnElement[bool] | None:
+    """Residents whose name contains the text, or whose phone is (or ends with) the digits."""
+    digits = re.sub(r"[\s\-()]", "", term)
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    if digits.isdigit():
+        if len(digits) < 4:
+            return None
+        if len(digits) <= 6:  # "the last four digits"
+            return Resident.phone.like(like_pattern(digits, end=False), escape="\\")
+        return Resident.phone.like(like_pattern(digits), escape="\\")
+    if re.search(r"\d", term):
+        return None  # names have no digits
+    return Resident.name.ilike(like_pattern(term.strip()), escape="\\")
+
+
+PLATE_TEXT = re.compile(rf"[{PROVINCES}A-Z0-9挂学警港澳]{{3,12}}")
+
+
+def vehicle_by_plate(term: str) -> ColumnElement[bool] | None:
+    """Vehicles whose plate contains the text, typed with or without spaces, in any case."""
+    text = re.sub(r"[\s·.\-]", "", term).upper()
+    if not PLATE_TEXT.fullmatch(text) or not re.search(r"[A-Z0-9]", text):
+        return None
+    return Vehicle.plate.like(like_pattern(text), escape="\\")

@@ -1,0 +1,446 @@
+"""Importing records from .xlsx and .csv files: template, dry run, then all or nothing.
+
+A site declares each kind of import it offers::
+
+    ImportKind("households", _l("Households and residents"), "household.import", "household",
+               columns=[ImportColumn("room", _l("Room"), ("房号", "室"), required=True, example="1201"), ...],
+               plan=plan_households)
+
+``plan(rows, scope_ids=...)`` is a domain function: it reads every row, checks
+it against the database and the rest of the file without changing anything,
+and returns a ``Plan`` saying per row what would be created or updated and
+what is wrong with which column. Only a plan without errors may be applied;
+``apply()`` makes all the changes (flush, no commit) and the view commits once,
+so a file is imported entirely or not at all.
+
+This module reads the file (refusing what is not a sheet, is empty, too large,
+has unknown headers or formulas), matches headers in English or Chinese, keeps
+the uploaded file between the dry run and the commit, and serves the pages.
+"""
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import secrets
+import time
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask_admin import BaseView, expose
+from flask_babel import force_locale, gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from xlsxwriter import Workbook
+from xlsxwriter.utility import xl_col_to_name
+
+from . import audit, auth
+from .errors import DomainError
+from .extensions import db
+from .i18n import _l
+from .scope import user_scope_ids
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 20_000
+SHOWN_ROWS_WITHOUT_ERRORS = 500  # the dry-run page lists every error, and this many rows besides
+PENDING_HOURS = 24
+SUFFIXES = (".xlsx", ".csv")
+
+
+class ImportRejected(DomainError):
+    """The file as a whole cannot be read; nothing was checked row by row."""
+
+
+@dataclass(frozen=True)
+class ImportColumn:
+    key: str
+    label: Any  # lazy English msgid: the template's header in the user's language
+    aliases: tuple[str, ...] = ()  # other headers accepted, e.g. the Chinese ones
+    required: bool = False
+    example: str = ""
+
+
+@dataclass
+class RowPlan:
+    """What one row of the file would do, and what is wrong with it."""
+
+    row: int  # the row number as the spreadsheet shows it
+    planned: list[tuple[Any, dict]] = field(default_factory=list)  # (message, params), formatted when shown
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (column key, message)
+
+    def action(self, message, **params) -> None:
+        self.planned.append((message, params))
+
+    def error(self, key: str, message, **params) -> None:
+        self.errors.append((key, str(message) % params if params else str(message)))
+
+    @property
+    def actions(self) -> list[str]:
+        return [str(message) % params if params else str(message) for message, params in self.planned]
+
+
+@dataclass
+class Plan:
+    rows: list[RowPlan]
+    apply: Callable[[], dict[str, int]]  # makes the changes, returns counts; only when error-free
+
+    @property
+    def error_count(self) -> int:
+        return sum(len(r.errors) for r in self.rows)
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    number: int
+    values: dict[str, str | None]
+
+    def __getitem__(self, key: str) -> str | None:
+        return self.values.get(key)
+
+
+@dataclass(frozen=True)
+class ImportKind:
+    name: str
+    label: Any
+    permission: str
+    table_name: str  # where the audit log files the import
+    columns: Sequence[ImportColumn]
+    plan: Callable[..., Plan]
+    description: Any = ""
+    count_labels: dict[str, Any] = field(default_factory=dict)  # key of apply()'s counts -> label
+
+    def header(self, column: ImportColumn) -> str:
+        return str(column.label) + (" *" if column.required else "")
+
+
+# -- reading files ------------------------------------------------------------------
+
+
+def _normal(header: str) -> str:
+    """``" Floor area (m²) * "`` → ``"floorarea"``: how headers are compared."""
+    text = re.sub(r"[（(].*?[)）]", "", str(header))
+    return re.sub(r"[\s*＊:：_\-]", "", text).lower()
+
+
+def header_names(column: ImportColumn) -> set[str]:
+    names = {column.key, str(column.label), *column.aliases}
+    for locale in ("en", "zh_CN"):
+        with force_locale(locale):
+            names.add(str(column.label))
+    return {_normal(n) for n in names}
+
+
+def _cell_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    return text or None
+
+
+def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list]]:
+    import openpyxl  # only imports need it
+
+    if not data.startswith(b"PK\x03\x04"):
+        raise ImportRejected(_l("This is not an Excel workbook (.xlsx). Save the sheet as .xlsx or .csv and try again."))
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        sheet = workbook.worksheets[0]
+        formulas = []
+        for number, cells in enumerate(sheet.iter_rows(), start=1):
+            values = []
+            for index, cell in enumerate(cells):
+                if getattr(cell, "data_type", None) == "f":
+                    formulas.append(f"{xl_col_to_name(index)}{number}")
+                values.append(getattr(cell, "value", None))
+            yield number, values
+            if number > MAX_ROWS + 1:
+                break
+        workbook.close()
+    except ImportRejected:
+        raise
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, IndexError) as error:
+        raise ImportRejected(_l("The workbook could not be read (%(reason)s). Save it again as .xlsx and retry."),
+                             reason=type(error).__name__) from None
+    if formulas:
+        raise ImportRejected(
+            _l("Cells with formulas cannot be imported: %(cells)s. Copy the sheet and paste it as values."),
+            cells=", ".join(formulas[:10]) + (" …" if len(formulas) > 10 else ""),
+        )
+
+
+def _csv_rows(data: bytes) -> Iterator[tuple[int, list]]:
+    if b"\x00" in data[:65536]:
+        raise ImportRejected(_l("This is not a text (.csv) file. Save the sheet as .xlsx or .csv and try again."))
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ImportRejected(_l("The .csv file is neither UTF-8 nor GBK text."))
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first_line.count)
+    formulas = []
+    for number, values in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
+        formulas += [f"{xl_col_to_name(i)}{number}" for i, v in enumerate(values) if v.strip().startswith("=")]
+        yield number, values
+        if number > MAX_ROWS + 1:
+            break
+    if formulas:
+        raise ImportRejected(
+            _l("Cells with formulas cannot be imported: %(cells)s. Copy the sheet and paste it as values."),
+            cells=", ".join(formulas[:10]) + (" …" if len(formulas) > 10 else ""),
+        )
+
+
+@dataclass
+class Sheet:
+    columns: dict[str, tuple[str, str]]  # key -> (column letter, header as written)
+    rows: list[SheetRow]
+
+    def where(self, key: str) -> str:
+        letter, header = self.columns.get(key, ("", key))
+        return f"{letter} ({header})" if letter else header
+
+
+def read_sheet(kind: ImportKind, filename: str, data: bytes) -> Sheet:
+    """The file's rows keyed by column, or ImportRejected saying what is wrong with it."""
+    if not filename.lower().endswith(SUFFIXES):
+        raise ImportRejected(_l("Only .xlsx and .csv files can be imported (an old .xls must be saved as .xlsx)."))
+    if not data:
+        raise ImportRejected(_l("The file is empty."))
+    if len(data) > MAX_BYTES:
+        raise ImportRejected(_l("The file is larger than %(mb)d MB; split it into several files."), mb=MAX_BYTES // 2**20)
+    reader = _xlsx_rows if filename.lower().endswith(".xlsx") else _csv_rows
+    known = {name: column for column in kind.columns for name in header_names(column)}
+    rows: list[SheetRow] = []
+    header: list[tuple[int, str]] | None = None
+    columns: dict[str, tuple[str, str]] = {}
+    for number, values in reader(data):
+        texts = [_cell_text(v) for v in values]
+        if not any(texts):
+            continue
+        if header is None:
+            header = [(i, t) for i, t in enumerate(texts) if t]
+            unknown = [t for _, t in header if _normal(t) not in known]
+            if unknown:
+                raise ImportRejected(
+                    _l("Unknown columns: %(unknown)s. The columns of this import are: %(expected)s."),
+                    unknown=", ".join(unknown), expected=", ".join(str(c.label) for c in kind.columns),
+                )
+            for index, text in header:
+                key = known[_normal(text)].key
+                if key in columns:
+                    raise ImportRejected(_l("The column “%(header)s” appears twice."), header=text)
+                columns[key] = (xl_col_to_name(index), text)
+            missing = [str(c.label) for c in kind.columns if c.required and c.key not in columns]
+            if missing:
+                raise ImportRejected(_l("Required columns are missing: %(missing)s."), missing=", ".join(missing))
+            positions = [(known[_normal(t)].key, i) for i, t in header]
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise ImportRejected(_l("The file has more than %(n)d rows; split it into several files."), n=MAX_ROWS)
+        rows.append(SheetRow(number, {key: texts[i] if i < len(texts) else None for key, i in positions}))
+    if header is None:
+        raise ImportRejected(_l("The file is empty."))
+    if not rows:
+        raise ImportRejected(_l("The file has a header row but no records under it."))
+    return Sheet(columns, rows)
+
+
+def dry_run(kind: ImportKind, filename: str, data: bytes, scope_ids=None) -> tuple[Sheet, Plan]:
+    """Read and check the whole file; nothing is changed."""
+    sheet = read_sheet(kind, filename, data)
+    with db.session.no_autoflush:
+        plan = kind.plan(sheet.rows, scope_ids=scope_ids)
+    return sheet, plan
+
+
+def template_workbook(kind: ImportKind) -> io.BytesIO:
+    """An .xlsx with the headers in the user's language and one example row, every cell text."""
+    output = io.BytesIO()
+    workbook = Workbook(output, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False})
+    sheet = workbook.add_worksheet(str(kind.label)[:31])
+    text = workbook.add_format({"num_format": "@"})
+    bold = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    for index, column in enumerate(kind.columns):
+        sheet.set_column(index, index, max(12, len(kind.header(column)) + 4), text)
+        sheet.write_string(0, index, kind.header(column), bold)
+        sheet.write_string(1, index, column.example)
+    sheet.freeze_panes(1, 0)
+    workbook.close()
+    output.seek(0)
+    return output
+
+
+# -- keeping the upload between the dry run and the commit ---------------------------------
+
+
+def _pending_dir() -> Path:
+    path = Path(current_app.instance_path) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def keep_upload(kind: ImportKind, filename: str, data: bytes) -> str:
+    token = secrets.token_urlsafe(18)
+    directory = _pending_dir()
+    cutoff = time.time() - PENDING_HOURS * 3600
+    for old in directory.glob("*.json"):  # forget uploads nobody committed
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+            old.with_suffix(".data").unlink(missing_ok=True)
+    (directory / f"{token}.data").write_bytes(data)
+    meta = {"user": current_user.id, "kind": kind.name, "filename": filename}
+    (directory / f"{token}.json").write_text(json.dumps(meta))
+    return token
+
+
+def kept_upload(kind: ImportKind, token: str) -> tuple[str, bytes] | None:
+    if not re.fullmatch(r"[A-Za-z0-9_\-]{20,40}", token or ""):
+        return None
+    directory = _pending_dir()
+    try:
+        meta = json.loads((directory / f"{token}.json").read_text())
+        data = (directory / f"{token}.data").read_bytes()
+    except (OSError, ValueError):
+        return None
+    if meta.get("user") != current_user.id or meta.get("kind") != kind.name:
+        return None
+    return meta["filename"], data
+
+
+def forget_upload(token: str) -> None:
+    directory = _pending_dir()
+    (directory / f"{token}.json").unlink(missing_ok=True)
+    (directory / f"{token}.data").unlink(missing_ok=True)
+
+
+# -- the pages ---------------------------------------------------------------------------
+
+
+class ImportView(BaseView):
+    """/admin/import/: templates, upload and dry run, commit."""
+
+    def __init__(self, kinds: Sequence[ImportKind], **kwargs):
+        self.kinds = {kind.name: kind for kind in kinds}
+        super().__init__(**kwargs)
+
+    @property
+    def named_permissions(self) -> set[str]:
+        return {kind.permission for kind in self.kinds.values()}
+
+    def allowed_kinds(self) -> list[ImportKind]:
+        return [kind for kind in self.kinds.values() if auth.can(kind.permission)]
+
+    def is_accessible(self):
+        return current_user.is_authenticated and bool(self.allowed_kinds())
+
+    def _handle_view(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        if not self.allowed_kinds():
+            abort(403)
+        return None
+
+    def _kind(self, name: str) -> ImportKind:
+        kind = self.kinds.get(name)
+        if kind is None:
+            abort(404)
+        if not auth.can(kind.permission):
+            abort(403)
+        return kind
+
+    @expose("/")
+    def index(self):
+        return self.render("pm_admin/import.html", kinds=self.allowed_kinds(), max_mb=MAX_BYTES // 2**20)
+
+    @expose("/<kind>/template.xlsx")
+    def template(self, kind):
+        kind = self._kind(kind)
+        return send_file(template_workbook(kind), as_attachment=True, download_name=f"{kind.name}-template.xlsx",
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    @expose("/<kind>/", methods=("POST",))
+    def upload(self, kind):
+        kind = self._kind(kind)
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            flash(_("Choose a file to import."), "error")
+            return redirect(url_for(".index"))
+        filename = Path(upload.filename).name[:120]
+        data = upload.stream.read(MAX_BYTES + 1)
+        return self._checked(kind, filename, data, token=None)
+
+    @expose("/<kind>/commit", methods=("POST",))
+    def commit(self, kind):
+        kind = self._kind(kind)
+        token = request.form.get("token", "")
+        kept = kept_upload(kind, token)
+        if kept is None:
+            flash(_("That upload is no longer available. Upload the file again."), "error")
+            return redirect(url_for(".index"))
+        filename, data = kept
+        return self._checked(kind, filename, data, token=token)
+
+    def _checked(self, kind: ImportKind, filename: str, data: bytes, *, token: str | None):
+        started = time.perf_counter()
+        try:
+            sheet, plan = dry_run(kind, filename, data, scope_ids=user_scope_ids())
+        except ImportRejected as error:
+            db.session.rollback()
+            if token:
+                forget_upload(token)
+            flash(_("%(file)s was not imported: %(reason)s", file=filename, reason=str(error)), "error")
+            return redirect(url_for(".index"))
+        if token is not None and not plan.error_count:
+            return self._apply(kind, filename, plan, token)
+        db.session.rollback()  # a dry run leaves nothing behind
+        if token is None and not plan.error_count:
+            token = keep_upload(kind, filename, data)
+        return self.render(
+            "pm_admin/import_result.html", kind=kind, filename=filename, sheet=sheet, plan=plan,
+            token=None if plan.error_count else token, seconds=time.perf_counter() - started,
+            shown=_shown_rows(plan),
+        )
+
+    def _apply(self, kind, filename, plan, token):
+        try:
+            counts = plan.apply()
+            audit.record_event("import", kind.table_name, None, filename[:200],
+                               {"kind": kind.name, "rows": len(plan.rows), **counts})
+            db.session.commit()
+        except (DomainError, IntegrityError) as error:
+            db.session.rollback()
+            flash(_("%(file)s was not imported: %(reason)s", file=filename, reason=str(error)), "error")
+            return redirect(url_for(".index"))
+        forget_upload(token)
+        summary = ", ".join(f"{kind.count_labels.get(key, key)}: {n}" for key, n in counts.items())
+        flash(_("%(file)s imported: %(summary)s.", file=filename, summary=summary), "success")
+        return redirect(url_for(".index"))
+
+
+def _shown_rows(plan: Plan) -> list[RowPlan]:
+    """Every row with an error, and the first rows without."""
+    shown, quiet = [], 0
+    for row in plan.rows:
+        if row.errors:
+            shown.append(row)
+        elif quiet < SHOWN_ROWS_WITHOUT_ERRORS:
+            shown.append(row)
+            quiet += 1
+    return shown

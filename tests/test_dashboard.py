@@ -1,0 +1,83 @@
+"""The landing page: panels per role, in the user's communities, agreeing with the lists."""
+
+import datetime as dt
+import re
+
+import pytest
+
+from pm_admin.extensions import db
+
+from models import HouseholdState
+from models.figures import local_today
+from models.key import lend_key
+
+
+def panel(html: str, name: str) -> str | None:
+    block = re.search(rf'id="panel-{name}".*?</div>\s*</div>\s*</div>', html, re.S)
+    return block.group(0) if block else None
+
+
+def cells(block: str) -> list[list[str]]:
+    rows = re.findall(r"<tr>(.*?)</tr>", block, re.S)
+    return [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", row, re.S)] for row in rows if "<td>" in row]
+
+
+def test_households_by_state_are_those_of_the_list(world, make, login_as, browser):
+    building = world["A"]["building"]
+    for room, state in (("201", "occupied"), ("202", "occupied"), ("203", "rented")):
+        make.household(building, room=room, state=HouseholdState[state])
+    login_as("receptionist")
+    html = browser.get("/admin/").get_data(as_text=True)
+    rows = cells(panel(html, "households"))
+    assert [r[0] for r in rows] == ["阳光花园"]  # nothing of 翠湖苑
+    vacant, occupied, decorating, rented = (int(v) for v in rows[0][1:])
+    assert (vacant, occupied, decorating, rented) == (1, 2, 0, 1)
+    listing = browser.get("/admin/household/?page_size=100").get_data(as_text=True)
+    assert listing.count('href="/admin/household/details/?id=') == vacant + occupied + decorating + rented
+    assert 'data-chart="' in panel(html, "households")
+
+
+def test_keys_out_and_overdue(world, make, login_as, browser):
+    supervisor = make.staff("supervisor", username="boss2")
+    late = make.key(world["A"]["household"])
+    lend_key(late, actor=supervisor, borrower="装修工", purpose="入户",
+             due_back=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=3))
+    db.session.commit()
+    login_as("receptionist")
+    html = browser.get("/admin/").get_data(as_text=True)
+    figures = re.findall(r'data-figure="\d">(?:<a[^>]*>)?(\d+)', panel(html, "keys"))
+    assert figures == ["2", "1"]  # world's loan in A plus this one; B's loan not counted
+    assert cells(panel(html, "overdue-keys"))[0][:2] == [late.cabinet_slot, "装修工"]
+    key_list = browser.get("/admin/key/?page_size=100").get_data(as_text=True)
+    assert len(re.findall(r'class="col-status">\s*Lent out', key_list)) == 2  # rows, not filter options
+
+
+def test_rentals_ending_soon(world, make, login_as, browser):
+    today = local_today()
+    soon = make.vehicle(world["A"]["household"], plate="粤B11111", rental_expires_on=today + dt.timedelta(days=5))
+    make.vehicle(world["A"]["household"], plate="粤B22222", rental_expires_on=today + dt.timedelta(days=40))
+    make.vehicle(world["B"]["household"], plate="粤B33333", rental_expires_on=today + dt.timedelta(days=1))
+    login_as("receptionist")
+    rows = cells(panel(browser.get("/admin/").get_data(as_text=True), "rentals"))
+    assert rows == [[soon.plate, str(world["A"]["household"]), str(soon.rental_expires_on), "5"]]
+
+
+@pytest.mark.parametrize("role, panels", [
+    ("receptionist", ["households", "keys", "overdue-keys", "rentals"]),
+    ("collector", ["households", "keys", "overdue-keys", "rentals"]),
+    ("engineer", ["households"]),
+    ("supervisor", ["households", "keys", "overdue-keys", "rentals", "activity"]),
+])
+def test_each_role_sees_its_panels(world, login_as, browser, role, panels):
+    login_as(role)
+    html = browser.get("/admin/").get_data(as_text=True)
+    assert re.findall(r'class="card h-100 pm-panel" id="panel-([\w-]+)"', html) == panels
+
+
+def test_charts_are_served_by_the_app_itself(world, login_as, browser):
+    login_as("engineer")
+    html = browser.get("/admin/").get_data(as_text=True)
+    scripts = re.findall(r'<script[^>]*src="([^"]+)"', html)
+    assert "/static/vendor/chart.umd.min.js" in scripts
+    assert not [s for s in scripts if s.startswith(("http:", "https:", "//"))]
+    assert b"Chart.js v4" in browser.get("/static/vendor/chart.umd.min.js").data

@@ -1,0 +1,72 @@
+"""The household file (一户一档) as the front desk's screen: header, actions, sections."""
+
+import re
+
+import pytest
+
+from pm_admin.extensions import db
+
+from models import Resident
+
+
+def header_of(html: str) -> str:
+    block = re.search(r'id="pm-file-header".*?</div>\s*</div>', html, re.S)
+    assert block, "no file header"
+    return block.group(0)
+
+
+def chosen_household(form_html: str) -> str | None:
+    tag = re.search(r'<input[^>]*\bid="household"[^>]*>', form_html).group(0)
+    value = re.search(r'\bvalue="([^"]*)"', tag)
+    return value.group(1) if value else None
+
+
+def test_the_header_shows_address_area_state_and_residents(world, login_as, browser):
+    login_as("receptionist")
+    household = world["A"]["household"]
+    html = browser.get(f"/admin/household/details/?id={household.id}").get_data(as_text=True)
+    header = header_of(html)
+    for text in ("1栋-1-101", "阳光花园", "89.50", "Vacant", "王伟 · Owner · 13812345678"):
+        assert text in header, text
+    actions = re.findall(r'<a class="btn[^"]*" href="([^"]+)">([^<]+)</a>', header)
+    labels = [label for _, label in actions]
+    assert labels == ["Register a resident", "Register a vehicle", "Put a key in the cabinet", "Edit the household"]
+    assert any(f"household={household.id}" in href and "/admin/resident/new/" in href for href, _ in actions)
+    for section in ("residents", "vehicles", "keys", "key_loans"):
+        assert f'href="#section-{section}"' in html and f'id="section-{section}"' in html
+    # The key in the cabinet section offers its steps (lend, …) right there.
+    assert "/admin/key/step/return/" in html, re.findall(r"[a-z/_]*/step/[a-z_]+/", html)
+
+
+@pytest.mark.parametrize("role, phone, actions", [
+    ("engineer", "138****5678", []),
+    ("collector", "13812345678", []),
+    ("supervisor", "13812345678", ["Register a resident", "Register a vehicle", "Put a key in the cabinet", "Edit the household"]),
+])
+def test_the_header_masks_and_offers_per_role(world, login_as, browser, role, phone, actions):
+    login_as(role)
+    html = browser.get(f"/admin/household/details/?id={world['A']['household'].id}").get_data(as_text=True)
+    header = header_of(html)
+    assert phone in header and ("13812345678" in header) == (phone == "13812345678")
+    assert re.findall(r'<a class="btn[^"]*" href="[^"]+">([^<]+)</a>', header) == actions
+
+
+def test_register_a_resident_starts_with_the_household_and_comes_back(world, login_as, browser):
+    login_as("receptionist")
+    household = world["A"]["household"]
+    file_url = f"/admin/household/details/?id={household.id}"
+    html = browser.get(file_url).get_data(as_text=True)
+    href = re.search(r'href="([^"]*/admin/resident/new/[^"]*)">Register a resident', html).group(1).replace("&amp;", "&")
+    form = browser.get(href).get_data(as_text=True)
+    assert chosen_household(form) == str(household.id)  # the household is chosen already
+    response = browser.post(href, {"household": household.id, "kind": "family", "name": "王小明",
+                                    "phone": "", "id_number": ""})
+    assert response.status_code == 302 and response.headers["Location"].endswith(file_url)
+    assert db.session.query(Resident).filter_by(name="王小明").one().household_id == household.id
+
+
+def test_a_household_of_another_community_is_never_pre_filled(world, login_as, browser):
+    login_as("receptionist")
+    form = browser.get(f"/admin/resident/new/?household={world['B']['household'].id}").get_data(as_text=True)
+    assert chosen_household(form) is None
+    assert browser.get("/admin/resident/new/?household=not-a-number").status_code == 200

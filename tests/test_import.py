@@ -1,0 +1,210 @@
+"""Onboarding from spreadsheets: template → filled → dry run → commit; bad rows and bad files."""
+
+import io
+import re
+
+import openpyxl
+import pytest
+
+from pm_admin.audit import AuditEntry
+from pm_admin.extensions import db
+
+from conftest import Browser, flashed
+from models import Household, ParkingSpace, Resident, Vehicle
+
+IMPORT = "/admin/import/"
+
+
+def xlsx(rows) -> bytes:
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def upload(browser, kind, data: bytes, filename="file.xlsx"):
+    return browser.post(f"{IMPORT}{kind}/", {"file": (io.BytesIO(data), filename)}, content_type="multipart/form-data")
+
+
+def commit(browser, kind, page):
+    token = re.search(r'name="token" value="([^"]+)"', page.get_data(as_text=True))
+    assert token, "no commit button: " + " | ".join(errors_on(page))
+    return browser.post(f"{IMPORT}{kind}/commit", {"token": token.group(1)})
+
+
+def errors_on(page) -> list[str]:
+    return [re.sub(r"\s+", " ", e) for e in re.findall(r'class="pm-import-error">(.*?)</div>', page.get_data(as_text=True))]
+
+
+HEADER = ["Community", "Building", "Unit", "Room", "Floor area (m²)", "State", "Resident", "Resident kind", "Phone", "ID number"]
+
+
+def test_template_round_trip_imports_households_with_residents(world, login_as, browser):
+    staff = login_as("receptionist")
+    template = browser.get(f"{IMPORT}households/template.xlsx")
+    assert template.status_code == 200
+    workbook = openpyxl.load_workbook(io.BytesIO(template.data))
+    sheet = workbook.active
+    headers = [c.value for c in sheet[1]]
+    assert "Room *" in headers and sheet.cell(2, headers.index("Room *") + 1).value == "1201"
+    sheet.delete_rows(2)
+    filled = [
+        ["阳光花园", "1栋", "2", "1201", "105.2", "已入住", "欧阳娜娜", "业主", "13900001234", "11010519491231002X"],
+        ["阳光花园", "1", "2", "1201", None, None, "欧阳小明", "家属", "139 0000 5678", None],
+        ["阳光花园", "1栋", "2", "1202", "89.50", "vacant", None, None, None, None],
+    ]
+    for row in filled:
+        sheet.append(row + [None] * (len(headers) - len(row)))
+    output = io.BytesIO()
+    workbook.save(output)
+
+    page = upload(browser, "households", output.getvalue(), "阳光花园.xlsx")
+    assert page.status_code == 200 and errors_on(page) == []
+    html = page.get_data(as_text=True)
+    assert "Creates household 1栋-2-1201" in html and "Adds Family member 欧阳小明" in html
+    assert db.session.query(Household).filter_by(room="1201").count() == 0  # a dry run saves nothing
+
+    response = commit(browser, "households", page)
+    assert response.status_code == 302
+    assert "imported" in " ".join(flashed(browser.get(IMPORT)))
+    household = db.session.query(Household).filter_by(room="1201").one()
+    assert str(household.floor_area) == "105.20" and household.state.name == "occupied"
+    assert sorted((r.name, r.kind.name, r.phone) for r in household.residents) == [
+        ("欧阳娜娜", "owner", "13900001234"), ("欧阳小明", "family", "13900005678")]
+    assert db.session.query(Household).filter_by(room="1202").one().state.name == "vacant"
+    event = db.session.query(AuditEntry).filter_by(action="import").one()
+    assert (event.actor_name, event.record_label) == (staff.username, "阳光花园.xlsx")
+    assert event.changes == {"kind": "households", "rows": 3, "households": 2, "residents": 2}
+    # The same file again: both rooms exist now, nothing is imported twice.
+    again = upload(browser, "households", output.getvalue(), "again.xlsx")
+    assert len([e for e in errors_on(again) if "already exists" in e]) == 3
+
+
+BAD_ROWS = [  # (cells of the bad row, its column, the message)
+    ({"Building": "9栋"}, "B", "has no building “9栋”"),
+    ({"Floor area (m²)": "abc"}, "E", "“abc” is not a number"),
+    ({"Floor area (m²)": "-3"}, "E", "more than 0"),
+    ({"Phone": "12345"}, "I", "is not a phone number"),
+    ({"ID number": "110105194912310021"}, "J", "not a valid ID number"),
+    ({"Room": "101"}, "D", "already exists"),
+    ({"Community": "翠湖苑"}, "A", "not one of the communities you work in"),
+    ({"State": "haunted"}, "F", "is not one of"),
+    ({"Resident": None}, "G", "name is required"),
+]
+
+
+def test_one_bad_row_refuses_the_whole_file_and_says_where(world, login_as, browser):
+    login_as("receptionist")
+    good = dict(zip(HEADER, ["阳光花园", "1栋", "1", "501", "88", "occupied", "王芳", "owner", "13800000001", None]))
+    for cells, column, message in BAD_ROWS:
+        bad = {**good, "Room": "502", **cells}
+        data = xlsx([HEADER, list(good.values()), [bad[h] for h in HEADER]])
+        page = upload(browser, "households", data)
+        errors = errors_on(page)
+        assert len(errors) == 1 and message in errors[0], (cells, errors)
+        assert errors[0].startswith(f"Column {column} ("), (cells, errors)
+        assert re.search(r"<tr class=\"table-danger\">\s*<td>3</td>", page.get_data(as_text=True)), cells
+        assert 'name="token"' not in page.get_data(as_text=True)
+    assert db.session.query(Household).filter_by(room="501").count() == 0
+
+
+def test_chinese_headers_in_a_gbk_csv_and_vehicles_with_spaces(world, login_as, browser):
+    login_as("receptionist")
+    place = world["A"]
+    other_plate = world["B"]["vehicle"].plate
+    csv_text = "小区,楼栋,单元,房号,车牌号,车位,月租到期,车型\n" + "\n".join([
+        "阳光花园,1栋,1,101,粤b 88 888,B1-900,2026/12/31,白色大众",
+        f"阳光花园,1栋,1,101,{place['vehicle'].plate},{place['space'].number},2027-01-31,",
+        f"阳光花园,1栋,1,101,{other_plate},,,",
+        "阳光花园,1栋,1,101,粤B88888,,,",
+        "阳光花园,1栋,1,999,粤B77777,,,",
+    ]) + "\n"
+    page = upload(browser, "vehicles", csv_text.encode("gbk"), "车辆.csv")
+    errors = errors_on(page)
+    assert any("already registered to another household" in e for e in errors), errors
+    assert any("also on row 2" in e for e in errors) and any("no household 1栋-1-999" in e for e in errors), errors
+    assert len(errors) == 3
+    good = upload(browser, "vehicles", "\n".join(csv_text.split("\n")[:3]).encode("utf-8-sig"), "车辆.csv")
+    assert errors_on(good) == [] and "Creates parking space B1-900" in good.get_data(as_text=True)
+    commit(browser, "vehicles", good)
+    db.session.expire_all()
+    new = db.session.query(Vehicle).filter_by(plate="粤B88888").one()
+    assert new.household_id == place["household"].id and new.parking_space.number == "B1-900"
+    assert str(db.session.get(Vehicle, place["vehicle"].id).rental_expires_on) == "2027-01-31"
+
+
+def test_parking_spaces_are_created_or_updated(world, login_as, browser):
+    login_as("supervisor")
+    existing = world["A"]["space"].number
+    data = xlsx([["小区", "车位号", "类型"], ["阳光花园", existing, "机械"], ["阳光花园", "D-01", "地面"]])
+    page = upload(browser, "parking_spaces", data)
+    assert f"Updates parking space {existing}" in page.get_data(as_text=True)
+    commit(browser, "parking_spaces", page)
+    db.session.expire_all()
+    assert db.session.get(ParkingSpace, world["A"]["space"].id).kind.name == "mechanical"
+    assert db.session.query(ParkingSpace).filter_by(number="D-01").one().kind.name == "surface"
+
+
+def _formula_book() -> bytes:
+    workbook = openpyxl.Workbook()
+    workbook.active.append(HEADER)
+    workbook.active.append(["阳光花园", "1栋", "1", "601", "=40+48", None, "王芳"])
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+BAD_FILES = [  # (file name, content, what the message says)
+    ("notes.txt", b"hello", "Only .xlsx and .csv"),
+    ("old.xls", b"\xd0\xcf\x11\xe0junk", "Only .xlsx and .csv"),
+    ("fake.xlsx", b"\x89PNG\r\n\x1a\n" + b"x" * 100, "not an Excel workbook"),
+    ("broken.xlsx", b"PK\x03\x04" + b"\x00" * 100, "could not be read"),
+    ("empty.xlsx", b"", "The file is empty"),
+    ("blank.csv", b"\n\n , \n", "The file is empty"),
+    ("binary.csv", b"\x00\x01\x02" * 100, "not a text (.csv) file"),
+    ("header.csv", ",".join(HEADER).encode(), "no records under it"),
+    ("unknown.csv", "楼栋,房号,面积,宠物\n1栋,1,88,猫\n".encode(), "Unknown columns: 宠物"),
+    ("missing.csv", b"Community,Unit\nx,1\n", "Required columns are missing: Building, Room"),
+    ("formula.xlsx", "formula", "Cells with formulas cannot be imported: E2"),
+    ("formula.csv", "Building,Room,Floor area\n1栋,701,=1+1\n".encode(), "formulas cannot be imported: C2"),
+    ("huge.csv", b"a" * (10 * 1024 * 1024 + 10), "larger than 10 MB"),
+]
+
+
+def test_bad_files_get_a_clear_message_and_import_nothing(world, login_as, browser):
+    login_as("receptionist")
+    before = db.session.query(Household).count(), db.session.query(Resident).count()
+    for filename, data, message in BAD_FILES:
+        response = upload(browser, "households", _formula_book() if data == "formula" else data, filename)
+        assert response.status_code == 302, filename
+        messages = " ".join(flashed(browser.get(IMPORT)))
+        assert "was not imported" in messages and message in messages, (filename, messages)
+    assert (db.session.query(Household).count(), db.session.query(Resident).count()) == before
+
+
+@pytest.mark.parametrize("role, allowed", [("receptionist", True), ("supervisor", True), ("collector", False), ("engineer", False)])
+def test_who_may_import(world, login_as, browser, role, allowed):
+    login_as(role)
+    expected = 200 if allowed else 403
+    assert browser.get(IMPORT).status_code == expected
+    assert browser.get(f"{IMPORT}households/template.xlsx").status_code == expected
+    data = xlsx([HEADER, ["阳光花园", "1栋", "1", "801", "88"]])
+    assert upload(browser, "households", data).status_code == expected
+    assert db.session.query(Household).filter_by(room="801").count() == 0
+
+
+def test_an_upload_can_only_be_committed_by_whoever_checked_it(world, make, login_as, browser, app):
+    login_as("receptionist")
+    page = upload(browser, "households", xlsx([HEADER, ["阳光花园", "1栋", "1", "901", "88"]]))
+    token = re.search(r'name="token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    colleague = Browser(app.test_client())  # another receptionist of the same community
+    colleague.login(make.staff("receptionist", communities=[world["A"]["community"]]).username)
+    response = colleague.post(f"{IMPORT}households/commit", {"token": token})
+    assert response.status_code == 302
+    assert "no longer available" in " ".join(flashed(colleague.get(IMPORT)))
+    assert colleague.post(f"{IMPORT}households/commit", {"token": "../../etc/passwd"}).status_code == 302
+    assert db.session.query(Household).filter_by(room="901").count() == 0
+    assert commit(browser, "households", page).status_code == 302  # its owner still can
+    assert db.session.query(Household).filter_by(room="901").count() == 1

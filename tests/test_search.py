@@ -1,0 +1,77 @@
+"""The navbar's search box: each way the front desk names a record, scoping and masking."""
+
+import re
+
+import pytest
+
+from models.lookup import address_candidates
+
+
+@pytest.mark.parametrize("term, readings", [
+    ("3-2-1201", [("3", "2", "1201")]),
+    ("3栋1201", [("3", None, "1201")]),
+    ("3栋2单元1201室", [("3", "2", "1201")]),
+    ("3栋-2-1201", [("3", "2", "1201")]),
+    ("2-1201", [("2", None, "1201"), (None, "2", "1201")]),
+    (" 1201 ", [(None, None, "1201")]),
+    ("王伟", []),
+    ("3-2-1-1", []),
+])
+def test_spoken_addresses_are_read(term, readings):
+    assert address_candidates(term) == readings
+
+
+def hits(response, kind):
+    """The labels found under one kind's heading."""
+    html = response.get_data(as_text=True)
+    block = re.search(rf'id="search-{kind}".*?</ul>', html, re.S)
+    return re.findall(r'class="pm-hit" href="[^"]+">([^<]+)</a>', block.group(0)) if block else []
+
+
+def test_every_way_of_naming_a_household_finds_it(world, make, login_as, browser):
+    place = world["A"]
+    make.resident(place["household"], name="欧阳娜娜", phone="13900001234", id_number=None)
+    make.vehicle(place["household"], plate="粤B7X9K2")
+    login_as("receptionist")
+    household = str(place["household"])
+    for term in ("1栋-1-101", "1-1-101", "1栋101", "1栋1单元101室", "101"):
+        assert hits(browser.get(f"/search?q={term}"), "household") == [household], term
+    for term, name in (("阳娜", "欧阳娜娜"), ("1234", "欧阳娜娜"), ("139 0000 1234", "欧阳娜娜"), ("王伟", "王伟")):
+        assert [h.split(" (")[0] for h in hits(browser.get(f"/search?q={term}"), "resident")] == [name], term
+    for term in ("粤b7x9k2", "粤B 7X9 K2", "7x9k"):
+        response = browser.get(f"/search?q={term}")
+        assert hits(response, "vehicle") == ["粤B7X9K2"], term
+        assert f'/admin/household/details/?id={place["household"].id}' in response.get_data(as_text=True)
+    response = browser.get("/search?q=nobody-here")
+    assert response.status_code == 200 and "Nothing found" in response.get_data(as_text=True)
+
+
+def test_a_receptionist_never_finds_another_communitys_records(world, login_as, browser):
+    login_as("receptionist")  # works in A; B has the same room, name, phone
+    for term, kind in (("101", "household"), ("5678", "resident"), ("王伟", "resident")):
+        html = browser.get(f"/search?q={term}").get_data(as_text=True)
+        assert len(hits(browser.get(f"/search?q={term}"), kind)) == 1, term
+        assert "翠湖苑" not in html and f'details/?id={world["B"]["household"].id}"' not in html.replace(
+            f'details/?id={world["A"]["household"].id}"', ""), term
+    plate_b = world["B"]["vehicle"].plate
+    assert hits(browser.get(f"/search?q={plate_b}"), "vehicle") == []
+
+
+def test_an_engineer_finds_residents_with_masked_phones_and_no_vehicles(world, login_as, browser):
+    login_as("engineer")
+    response = browser.get("/search?q=5678")
+    html = response.get_data(as_text=True)
+    assert hits(response, "resident") and "138****5678" in html and "13812345678" not in html
+    assert hits(browser.get(f"/search?q={world['A']['vehicle'].plate}"), "vehicle") == []  # no vehicle.view
+
+
+def test_a_collector_sees_phones_in_full(world, login_as, browser):
+    login_as("collector")
+    assert "13812345678" in browser.get("/search?q=5678").get_data(as_text=True)
+
+
+def test_the_box_is_in_the_navbar_and_needs_a_login(world, browser, login_as):
+    assert "/login" in browser.get("/search?q=101").headers["Location"]
+    login_as("engineer")
+    assert 'id="pm-search"' in browser.get("/admin/").get_data(as_text=True)
+    assert browser.get("/search?q=" + "%25_" * 100).status_code == 200
