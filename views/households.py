@@ -7,6 +7,8 @@ from pm_admin.i18n import _l
 from models.household import remove_household
 from models.resident import normalise_id_number, normalise_phone
 
+from .billing import household_account
+
 LABELS = {
     "community": _l("Community"), "building": _l("Building"), "name": _l("Name"), "address": _l("Address"),
     "notes": _l("Notes"), "floors": _l("Floors"), "unit": _l("Unit"), "room": _l("Room"),
@@ -14,6 +16,7 @@ LABELS = {
     "household": _l("Household"), "kind": _l("Kind"), "phone": _l("Phone"), "id_number": _l("ID number"),
     "moved_in_on": _l("Moved in"), "moved_out_on": _l("Moved out"),
     "building.name": _l("Building"), "building.community.name": _l("Community"),
+    "account": _l("Account"),
 }
 
 
@@ -42,7 +45,8 @@ class HouseholdView(SecureModelView):
     column_searchable_list = ["room", "residents.name", "residents.phone", "vehicles.plate"]
     search_hint = _l("Room, resident, phone or plate")
     column_default_sort = [("building_id", False), ("unit", False), ("room", False)]
-    column_details_list = ["building", "unit", "room", "floor_area", "state", "notes", "archived_at"]
+    column_details_list = ["building", "unit", "room", "floor_area", "state", "notes", "archived_at", "account"]
+    column_formatters_detail = {"account": household_account}
     form_columns = ["building", "unit", "room", "floor_area", "state", "notes"]
     form_args = {"floor_area": {"places": 2}}
     column_labels = LABELS
@@ -52,6 +56,8 @@ class HouseholdView(SecureModelView):
         Section(_l("Vehicles"), "vehicles", ["plate", "parking_space", "rental_expires_on", "description"], "vehicle"),
         Section(_l("Keys"), "keys", ["kind", "cabinet_slot", "label", "status"], "key"),
         Section(_l("Key loans"), "key_loans", ["key", "borrower", "purpose", "lent_at", "due_back", "returned_at"], "key_loan"),
+        Section(_l("Bills"), "bills", ["period", "fee_item", "amount", "paid", "status", "due_on"], "bill"),
+        Section(_l("Payments"), "payments", ["receipt_no", "kind", "amount", "method", "paid_at", "collector"], "payment"),
     ]
 
 
