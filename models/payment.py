@@ -199,10 +199,10 @@ def post_payment(household: Household, *, amount, method: PaymentMethod, bill_id
     for bill in bills:
         if bill.status is BillStatus.voided:
             raise DomainError(_l("The bill %(bill)s is voided and cannot be paid."), bill=str(bill))
-        if bill.status is BillStatus.paid:
-            raise DomainError(_l("The bill %(bill)s was paid meanwhile; reload the page."), bill=str(bill))
+    if bills and all(bill.status is BillStatus.paid for bill in bills):
+        raise DomainError(_l("The chosen bills were paid meanwhile; reload the page."))
     queue = []
-    for bill in bills:
+    for bill in (b for b in bills if b.status is not BillStatus.paid):
         queue.append(bill)
         fee = late_fee(bill, paid_at.date())
         if fee > 0:
