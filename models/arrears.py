@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, DateTime, Enum, ForeignKey, String, Text, and_, case, func, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from pm_admin.enums import LabeledEnum
 from pm_admin.extensions import db
@@ -227,7 +227,8 @@ def collection_rate(period: str, *, scope_ids=None, community_id=None, building_
     """The collection rate of ``period``, in total, per building and per collector.
 
     billed = Σ amount of the period's bills that are not voided;
-    collected = Σ allocations (refunds negative) to those bills by payments made up to ``as_of``;
+    collected = Σ allocations (refunds negative) to those bills by payments made up to ``as_of``
+    (per collector: a refund counts against the collector of the refunded payment);
     households: billed = with a non-voided bill of the period; paid = all of those bills paid;
     prior arrears open at start = Σ (amount − allocations made before the period's first day)
     of earlier non-voided bills; recovered = allocations to those bills made within the period."""
@@ -264,13 +265,16 @@ def collection_rate(period: str, *, scope_ids=None, community_id=None, building_
             rate.households_billed += 1
             rate.households_paid += 1 if not unpaid else 0
 
+    original = aliased(Payment)  # a refund counts against the collector who took the money
+    collector = func.coalesce(original.collector_id, Payment.collector_id)
     collected_rows = db.session.execute(
-        select(building_label, Payment.collector_id, func.sum(PaymentAllocation.amount))
+        select(building_label, collector, func.sum(PaymentAllocation.amount))
         .select_from(PaymentAllocation).join(Payment, PaymentAllocation.payment_id == Payment.id)
+        .outerjoin(original, Payment.refund_of_id == original.id)
         .join(Bill, PaymentAllocation.bill_id == Bill.id).join(Household, Bill.household_id == Household.id)
         .join(Building, Household.building_id == Building.id)
         .where(Bill.id.in_(select(this_period.c.id)), Payment.paid_at <= as_of)
-        .group_by(building_label, Payment.collector_id)).all()
+        .group_by(building_label, collector)).all()
     by_collector: dict[int | None, Decimal] = defaultdict(lambda: ZERO)
     for name, collector_id, amount in collected_rows:
         for rate in (total, per_building.setdefault(name, Rate(label=str(name)))):

@@ -283,15 +283,19 @@ class RefundRequest(Versioned, db.Model):
 
 
 def refundable(payment: Payment, *, pending: bool = True) -> Decimal:
-    """What can still be refunded of a payment: its amount less refunds made
-    (and, with ``pending``, less requests waiting for approval)."""
-    refunded = db.session.scalar(select(func.coalesce(func.sum(Payment.amount), 0))
-                                 .where(Payment.refund_of_id == payment.id))
+    """What can still be given back of a payment: what it still has on bills, plus what
+    it left in the advance balance and is still there (less requests waiting for
+    approval, with ``pending``). Money a later posting drew from the advance is on
+    that posting's bills now and cannot be refunded from this one."""
+    earlier = db.session.scalars(select(Payment).where(Payment.refund_of_id == payment.id)).all()
+    on_bills = sum((a.amount for p in [payment, *earlier] for a in p.allocations), ZERO)
+    left_in_advance = payment.advance_added - sum((p.advance_used for p in earlier), ZERO)
+    from_advance = max(ZERO, min(left_in_advance, advance_balance(payment.household_id)))
     waiting = ZERO
     if pending:
         waiting = db.session.scalar(select(func.coalesce(func.sum(RefundRequest.amount), 0)).where(
             RefundRequest.payment_id == payment.id, RefundRequest.status == RefundStatus.requested))
-    return payment.amount + Decimal(refunded) - Decimal(waiting)
+    return on_bills + from_advance - Decimal(waiting)
 
 
 def request_refund(payment: Payment, *, amount, reason: str, actor) -> RefundRequest:
