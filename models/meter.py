@@ -71,9 +71,17 @@ def _number(value, what) -> Decimal:
     return parse_amount(value, allow_zero=True, what=what)
 
 
-def record_reading(household: Household, meter_kind: MeterKind, period, current, *, actor, multiplier="1",
-                   old_final=None, new_start=None, initial="0") -> MeterReading:
-    """Record a reading; usage = (current − previous) × multiplier, the previous taken
+def record_reading(household: Household, meter_kind: MeterKind, period, current, *, actor, **options) -> MeterReading:
+    """Record one reading (see ``prepare_reading``). Flushes; the caller commits."""
+    reading = prepare_reading(household, meter_kind, period, current, actor=actor, **options)
+    db.session.add(reading)
+    db.session.flush()
+    return reading
+
+
+def prepare_reading(household: Household, meter_kind: MeterKind, period, current, *, actor, multiplier="1",
+                    old_final=None, new_start=None, initial="0") -> MeterReading:
+    """A checked reading, not yet added to the session; usage = (current − previous) × multiplier, the previous taken
     from the last reading. A reading below the previous is refused unless the meter
     was replaced (old meter's final reading and the new one's start reading given)."""
     period = parse_period(period)
@@ -82,6 +90,11 @@ def record_reading(household: Household, meter_kind: MeterKind, period, current,
             raise NotPermitted(_l("Your role may not record meter readings."))
         if not in_scope(household, actor.scope_ids):
             raise NotPermitted(_l("This record is outside the communities you work in."))
+    if db.session.scalar(select(MeterReading.id).where(
+            MeterReading.household_id == household.id, MeterReading.meter_kind == meter_kind,
+            MeterReading.period == period)) is not None:
+        raise DomainError(_l("%(household)s already has a %(meter)s reading for %(period)s."),
+                          household=str(household), meter=meter_kind.label, period=period)
     current = _number(current, _l("The current reading"))
     multiplier = parse_amount(multiplier or "1", what=_l("The multiplier"))
     last = last_reading(household.id, meter_kind, period)
@@ -103,18 +116,11 @@ def record_reading(household: Household, meter_kind: MeterKind, period, current,
                                  "if the meter was replaced, give the old final and new start readings."),
                               current=current, previous=previous)
         usage = (current - previous) * multiplier
-    if db.session.scalar(select(MeterReading.id).where(
-            MeterReading.household_id == household.id, MeterReading.meter_kind == meter_kind,
-            MeterReading.period == period)) is not None:
-        raise DomainError(_l("%(household)s already has a %(meter)s reading for %(period)s."),
-                          household=str(household), meter=meter_kind.label, period=period)
     reading = MeterReading(
-        community_id=household.building.community_id, household=household, meter_kind=meter_kind, period=period,
+        community_id=household.building.community_id, household_id=household.id, meter_kind=meter_kind, period=period,
         previous_reading=previous, current_reading=current, multiplier=multiplier, replaced=replaced,
         old_final_reading=old_final if replaced else None, new_start_reading=new_start if replaced else None,
         usage=usage.quantize(Decimal("0.01")), read_by_id=actor.id if actor is not None else None, read_at=audit.now())
-    db.session.add(reading)
-    db.session.flush()
     return reading
 
 
@@ -129,15 +135,16 @@ def record_readings(entries: list[dict], meter_kind: MeterKind, period, *, actor
             continue
         household = entry["household"]
         try:
-            with db.session.begin_nested():
-                readings.append(record_reading(
-                    household, meter_kind, period, entry["current"], actor=actor,
-                    multiplier=entry.get("multiplier") or "1", old_final=entry.get("old_final"),
-                    new_start=entry.get("new_start")))
+            readings.append(prepare_reading(
+                household, meter_kind, period, entry["current"], actor=actor,
+                multiplier=entry.get("multiplier") or "1", old_final=entry.get("old_final"),
+                new_start=entry.get("new_start")))
         except DomainError as error:
             if isinstance(error, NotPermitted):
                 raise
             errors[household.id] = str(error)
     if errors:
         raise BatchRefused(errors)
+    db.session.add_all(readings)  # checked every row first: nothing is written unless all are right
+    db.session.flush()
     return readings
