@@ -24,13 +24,26 @@ _HOUSEHOLD_FILES_KEEP = {
     "household.import", "parking_space.import", "vehicle.import",
 }
 
+# Money: receptionists see a household's bills and balance; collectors take money,
+# readings and dunning; supervisors run bills, void, approve refunds and waivers.
+_MONEY_READ = {"fee_item.view", "bill.view", "payment.view"}
+_COLLECTING = _MONEY_READ | {
+    "payment.post", "refund.view", "refund.request", "meter_reading.view", "meter_reading.create",
+    "dunning.view", "dunning.create", "dunning.edit", "arrears.view", "cash_summary.view",
+}
+_SUPERVISING_MONEY = _COLLECTING | {
+    "fee_item.create", "fee_item.edit", "bill.run", "bill.void", "bill.waive", "refund.approve", "collection.view",
+    "fee_item.export", "bill.export", "payment.export", "refund.export", "meter_reading.export", "dunning.export",
+}
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     # 接待员 / 客服专员: keeps the household files and the key cabinet; calls residents.
-    Role.receptionist.name: _HOUSEHOLD_FILES_READ | _HOUSEHOLD_FILES_KEEP | {PERSONAL_PHONE, PERSONAL_ID_NUMBER},
+    Role.receptionist.name: _HOUSEHOLD_FILES_READ | _HOUSEHOLD_FILES_KEEP | _MONEY_READ | {
+        PERSONAL_PHONE, PERSONAL_ID_NUMBER},
     # 收费员: reads the files to bill and dun; phones households, never needs ID numbers.
-    Role.collector.name: _HOUSEHOLD_FILES_READ | {PERSONAL_PHONE},
+    Role.collector.name: _HOUSEHOLD_FILES_READ | _COLLECTING | {PERSONAL_PHONE},
     # 客服主管: everything, including accounts, deletions, exports and the audit log.
-    Role.supervisor.name: _HOUSEHOLD_FILES_READ | _HOUSEHOLD_FILES_KEEP | {
+    Role.supervisor.name: _HOUSEHOLD_FILES_READ | _HOUSEHOLD_FILES_KEEP | _SUPERVISING_MONEY | {
         PERSONAL_PHONE, PERSONAL_ID_NUMBER,
         "community.create", "community.edit",
         "building.create", "building.edit", "building.delete",

@@ -341,7 +341,7 @@ class ImportView(BaseView):
         super().__init__(**kwargs)
 
     @property
-    def named_permissions(self) -> set[str]:
+    def declared_permissions(self) -> set[str]:
         return {kind.permission for kind in self.kinds.values()}
 
     def allowed_kinds(self) -> list[ImportKind]:

@@ -21,6 +21,8 @@ from pm_admin.config import TestConfig
 from pm_admin.extensions import db
 from views import site
 
+from billing_support import add_billing_records
+
 from models import Building, Community, Household, Key, Resident, Staff, Vehicle
 from models.key import lend_key
 from models.staff import Role
@@ -171,6 +173,7 @@ def world(make):
     lend_key(places["A"]["key"], actor=supervisor, borrower="张三", purpose="看房")
     lend_key(places["B"]["key"], actor=supervisor, borrower="李四", purpose="维修")
     db.session.commit()
+    add_billing_records(places, supervisor)
     return places
 
 

@@ -46,8 +46,8 @@ def test_role_table_names_only_real_permissions(app):
         known |= {f"{view.permission}.{op}" for op in ("view", "create", "edit", "delete", "export")}
         if view.workflow is not None:
             known |= {t.permission for t in view.workflow}
-    for view in app.extensions["pm_admin_panel"]._views:  # pages that are not model views (imports, ...)
-        known |= set(getattr(view, "named_permissions", ()))
+    for page in app.extensions["pm_admin_panel"]._views:  # pages that are not tables declare theirs
+        known |= set(getattr(page, "declared_permissions", ()))
     for role, permissions in ROLE_PERMISSIONS.items():
         assert set(permissions) <= known, (role, set(permissions) - known)
 

@@ -40,8 +40,9 @@ def test_the_header_shows_address_area_state_and_residents(world, login_as, brow
 
 @pytest.mark.parametrize("role, phone, actions", [
     ("engineer", "138****5678", []),
-    ("collector", "13812345678", []),
-    ("supervisor", "13812345678", ["Register a resident", "Register a vehicle", "Put a key in the cabinet", "Edit the household"]),
+    ("collector", "13812345678", ["Post a payment"]),
+    ("supervisor", "13812345678", ["Post a payment", "Register a resident", "Register a vehicle", "Put a key in the cabinet",
+                                   "Edit the household"]),
 ])
 def test_the_header_masks_and_offers_per_role(world, login_as, browser, role, phone, actions):
     login_as(role)

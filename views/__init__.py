@@ -7,6 +7,7 @@ from pm_admin.site import Site
 from models import Building, Community, Household, Key, KeyLoan, ParkingSpace, Resident, Staff, Vehicle
 from models.permissions import ROLE_PERMISSIONS
 
+from . import billing
 from .commands import COMMANDS
 from .households import BuildingView, CommunityView, HouseholdView, ResidentView
 from .keys import KeyLoanView, KeyView
@@ -19,6 +20,8 @@ from .vehicles import ParkingSpaceView, VehicleView
 FILES = _l("Household files")
 KEYS = _l("Keys")
 SYSTEM = _l("System")
+MONEY = _l("Billing")
+REPORTS = _l("Reports")
 
 
 def register_views(panel) -> None:
@@ -32,7 +35,32 @@ def register_views(panel) -> None:
     panel.add_view(KeyLoanView(KeyLoan, name=_l("Key loans"), endpoint="key_loan", category=KEYS))
     panel.add_view(ImportView(IMPORT_KINDS, name=_l("Import from Excel"), endpoint="import", url="/admin/import",
                               category=FILES))
+    _register_billing(panel)
     panel.add_view(StaffView(Staff, name=_l("Staff accounts"), endpoint="staff", category=SYSTEM))
+
+
+def _register_billing(panel) -> None:
+    from models import Bill, DunningRecord, FeeItem, MeterReading, Payment, RefundRequest
+
+    panel.app.register_blueprint(billing.templates)
+    panel.add_view(billing.CashierPage(name=_l("Cash desk"), endpoint="cashier", url="/admin/cashier", category=MONEY))
+    panel.add_view(billing.ReceiptPage(name=_l("Receipts"), endpoint="receipt", url="/admin/receipt", category=MONEY))
+    panel.add_view(billing.PaymentView(Payment, name=_l("Payments"), endpoint="payment", category=MONEY))
+    panel.add_view(billing.BillView(Bill, name=_l("Bills"), endpoint="bill", category=MONEY))
+    panel.add_view(billing.RefundRequestView(RefundRequest, name=_l("Refunds"), endpoint="refund", category=MONEY))
+    panel.add_view(billing.ReadingBatchPage(name=_l("Enter meter readings"), endpoint="readings",
+                                            url="/admin/readings", category=MONEY))
+    panel.add_view(billing.MeterReadingView(MeterReading, name=_l("Meter readings"), endpoint="meter_reading",
+                                            category=MONEY))
+    panel.add_view(billing.DunningRecordView(DunningRecord, name=_l("Dunning"), endpoint="dunning", category=MONEY))
+    panel.add_view(billing.BillRunPage(name=_l("Bill run"), endpoint="bill_run", url="/admin/bill-run", category=MONEY))
+    panel.add_view(billing.FeeItemView(FeeItem, name=_l("Fee items"), endpoint="fee_item", category=MONEY))
+    panel.add_view(billing.ArrearsPage(name=_l("Arrears ledger"), endpoint="arrears", url="/admin/arrears",
+                                       category=REPORTS))
+    panel.add_view(billing.CollectionRatePage(name=_l("Collection rate"), endpoint="collection_rate",
+                                              url="/admin/collection-rate", category=REPORTS))
+    panel.add_view(billing.CashSummaryPage(name=_l("Daily cash summary"), endpoint="cash_summary",
+                                           url="/admin/cash-summary", category=REPORTS))
 
 
 site = Site(

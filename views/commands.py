@@ -64,4 +64,27 @@ def demo_command(force, if_empty):
         click.echo(f"  {username:<12} {role:<13} {scope or 'all communities'}")
 
 
-COMMANDS = [create_user_command, demo_command]
+@click.command("bill")
+@with_appcontext
+@click.option("--period", required=True, help="The billing period, e.g. 2026-11.")
+@click.option("--community", "community_name", help="Only this community (default: all).")
+def bill_command(period, community_name):
+    """Issue the bills of a period (出账); re-running adds only what is missing."""
+    from models.billing import run_bills
+
+    community = None
+    if community_name:
+        community = db.session.scalar(select(Community).filter_by(name=community_name))
+        if community is None:
+            raise click.ClickException(f"No community named {community_name!r}.")
+    with acting_as("cli:bill"):
+        try:
+            summary = run_bills(period, community=community)
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
+        db.session.commit()
+    click.echo(f"Bill run {summary['period']}: {summary['bills_created']} bills issued, "
+               f"¥{summary['amount']:,.2f} ({summary['fee_items']} fee items).")
+
+
+COMMANDS = [create_user_command, demo_command, bill_command]

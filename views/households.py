@@ -7,6 +7,8 @@ from pm_admin.i18n import _l
 from models.household import remove_household
 from models.resident import normalise_id_number, normalise_phone
 
+from .billing import household_account
+
 LABELS = {
     "community": _l("Community"), "building": _l("Building"), "name": _l("Name"), "address": _l("Address"),
     "notes": _l("Notes"), "floors": _l("Floors"), "unit": _l("Unit"), "room": _l("Room"),
@@ -15,6 +17,7 @@ LABELS = {
     "moved_in_on": _l("Moved in"), "moved_out_on": _l("Moved out"),
     "building.name": _l("Building"), "building.community.name": _l("Community"), "community.name": _l("Community"),
     "building.community": _l("Community"), "people": _l("Residents"),
+    "account": _l("Account"),
 }
 
 
@@ -50,9 +53,13 @@ class HouseholdView(SecureModelView):
     delete_with = remove_household
     # The household file (一户一档): header, one-click actions, then a section per kind of record.
     # Billing and repairs add their figures to the header and their own actions and sections.
-    details_header = ["address", "building.community", "floor_area", "state", "people"]
-    column_formatters_detail = {"people": related_summary("current_residents", ["name", "kind", "phone"])}
+    details_header = ["address", "building.community", "floor_area", "state", "people", "account"]
+    column_formatters_detail = {
+        "people": related_summary("current_residents", ["name", "kind", "phone"]),
+        "account": household_account,
+    }
     details_actions = [
+        FileAction(_l("Post a payment"), "cashier.post", "payment.post", lambda h: {"household_id": h.id}),
         FileAction(_l("Register a resident"), "resident.create_view", "resident.create", lambda h: {"household": h.id}),
         FileAction(_l("Register a vehicle"), "vehicle.create_view", "vehicle.create", lambda h: {"household": h.id}),
         FileAction(_l("Put a key in the cabinet"), "key.create_view", "key.create", lambda h: {"household": h.id},
@@ -65,6 +72,8 @@ class HouseholdView(SecureModelView):
         Section(_l("Vehicles"), "vehicles", ["plate", "parking_space", "rental_expires_on", "description"], "vehicle"),
         Section(_l("Keys"), "keys", ["kind", "cabinet_slot", "label", "status"], "key"),
         Section(_l("Key loans"), "key_loans", ["key", "borrower", "purpose", "lent_at", "due_back", "returned_at"], "key_loan"),
+        Section(_l("Bills"), "bills", ["period", "fee_item", "amount", "paid", "status", "due_on"], "bill"),
+        Section(_l("Payments"), "payments", ["receipt_no", "kind", "amount", "method", "paid_at", "collector"], "payment"),
     ]
 
 

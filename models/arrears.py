@@ -1,0 +1,317 @@
+"""Arrears (欠费台账), dunning (催缴), the daily cash summary (投包) and the collection
+rate (收缴率). Every figure here is a sum over bills and allocations, reproducible
+by hand from the rows."""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Date, DateTime, Enum, ForeignKey, Text, and_, case, func, select
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
+
+from pm_admin.enums import LabeledEnum
+from pm_admin.extensions import db
+
+from .billing import OPEN_STATUSES, Bill, BillStatus, late_fee, period_bounds, previous_period
+from .community import Building
+from .household import Household
+from .payment import Payment, PaymentAllocation, PaymentMethod, _local_zone
+from .resident import Resident, ResidentKind
+
+ZERO = Decimal("0")
+
+
+class DunningMethod(LabeledEnum):
+    notice = "notice", _l("Notice posted")
+    phone = "phone", _l("Phone call")
+    sms = "sms", _l("SMS")
+    visit = "visit", _l("Visit")
+
+
+class DunningRecord(db.Model):
+    """One reminder to a household in arrears (催缴记录) and what came of it."""
+
+    __tablename__ = "dunning_record"
+    __scope__ = "community_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    on_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    method: Mapped[DunningMethod] = mapped_column(Enum(DunningMethod, name="dunning_method"))
+    collector_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    outcome: Mapped[str | None] = mapped_column(Text)
+    promised_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    household = relationship(Household, backref="dunning_records", lazy="joined", innerjoin=True)
+    collector = relationship("Staff", lazy="joined")
+
+    def __str__(self) -> str:
+        return f"{self.on_date} {self.method.label if self.method else ''} {self.household}"
+
+
+def check_dunning(record: DunningRecord, *, actor, is_created: bool) -> None:
+    """The record belongs to the household's community and names who did it."""
+    if record.household is not None:
+        record.community_id = record.household.building.community_id
+    if is_created and record.collector_id is None and record.collector is None:
+        record.collector_id = actor.id
+    if record.on_date is None:
+        record.on_date = dt.date.today()
+
+
+# -- the arrears ledger ------------------------------------------------------------
+
+AGING_BUCKETS = [
+    ("30", _l("≤ 30 days"), 0, 30),
+    ("90", _l("31–90 days"), 31, 90),
+    ("365", _l("91–365 days"), 91, 365),
+    ("3y", _l("1–3 years"), 366, 3 * 365),
+    ("over3y", _l("Over 3 years"), 3 * 365 + 1, None),
+]
+
+
+def aging_bucket(days: int) -> str:
+    for key, _label, low, high in AGING_BUCKETS:
+        if days >= low and (high is None or days <= high):
+            return key
+    return "30"  # not yet due counts with the youngest
+
+
+@dataclass
+class ArrearsRow:
+    household: Household
+    owed: Decimal = ZERO
+    by_item: dict[str, Decimal] = field(default_factory=dict)
+    oldest_period: str = ""
+    oldest_due: dt.date | None = None
+    periods: set[str] = field(default_factory=set)
+    late_fees: Decimal = ZERO
+    days: int = 0
+    bucket: str = "30"
+
+    @property
+    def months(self) -> int:
+        return len(self.periods)
+
+    @property
+    def years(self) -> Decimal:
+        return (Decimal(self.days) / Decimal("365")).quantize(Decimal("0.1"))
+
+
+def arrears_ledger(*, scope_ids=None, community_id=None, building_id=None, bucket=None,
+                   on: dt.date | None = None, limit: int | None = None) -> list[ArrearsRow]:
+    """Per household with open bills: owed by fee item, oldest unpaid period, months in
+    arrears, accrued late fees, aging bucket (days since the oldest open bill fell due)."""
+    on = on or dt.date.today()
+    query = (select(Bill).join(Household, Bill.household_id == Household.id)
+             .where(Bill.status.in_(OPEN_STATUSES)).order_by(Bill.household_id, Bill.period, Bill.id))
+    if scope_ids is not None:
+        query = query.where(Bill.community_id.in_(sorted(scope_ids)))
+    if community_id:
+        query = query.where(Bill.community_id == community_id)
+    if building_id:
+        query = query.where(Household.building_id == building_id)
+    rows: dict[int, ArrearsRow] = {}
+    for bill in db.session.scalars(query).unique():
+        row = rows.get(bill.household_id)
+        if row is None:
+            row = rows[bill.household_id] = ArrearsRow(household=bill.household, oldest_period=bill.period,
+                                                       oldest_due=bill.due_on)
+        open_amount = bill.open_amount
+        row.owed += open_amount
+        row.by_item[bill.fee_item.name] = row.by_item.get(bill.fee_item.name, ZERO) + open_amount
+        row.periods.add(bill.period)
+        row.late_fees += late_fee(bill, on)
+        if bill.due_on < row.oldest_due:
+            row.oldest_due, row.oldest_period = bill.due_on, bill.period
+    result = []
+    for row in rows.values():
+        row.days = max(0, (on - row.oldest_due).days)
+        row.bucket = aging_bucket(row.days)
+        if bucket and row.bucket != bucket:
+            continue
+        result.append(row)
+    result.sort(key=lambda r: (-r.days, -r.owed))
+    return result[:limit] if limit else result
+
+
+def owner_of(household: Household) -> Resident | None:
+    residents = sorted(getattr(household, "residents", []), key=lambda r: (r.kind is not ResidentKind.owner, r.id))
+    return residents[0] if residents else None
+
+
+# -- the daily cash summary (投包) ---------------------------------------------------
+
+@dataclass
+class CashRow:
+    collector: str
+    count: int = 0
+    cash: Decimal = ZERO
+    other: Decimal = ZERO
+    refunds: Decimal = ZERO
+    first_receipt: str = ""
+    last_receipt: str = ""
+
+    @property
+    def cash_to_bag(self) -> Decimal:
+        return self.cash
+
+
+def local_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    zone = _local_zone()
+    start = dt.datetime.combine(day, dt.time(), zone).astimezone(dt.timezone.utc)
+    return start, start + dt.timedelta(days=1)
+
+
+def cash_summary(day: dt.date, *, scope_ids=None) -> list[CashRow]:
+    """Per collector for one day: receipts issued, cash received net of cash refunds
+    (the amount in the bag), other methods, refunds, first and last receipt number."""
+    start, end = local_day_bounds(day)
+    query = select(Payment).where(Payment.posted_at >= start, Payment.posted_at < end).order_by(Payment.receipt_no)
+    if scope_ids is not None:
+        query = query.where(Payment.community_id.in_(sorted(scope_ids)))
+    rows: dict[str, CashRow] = {}
+    for payment in db.session.scalars(query).unique():
+        name = payment.collector.display_name if payment.collector else "system"
+        row = rows.setdefault(name, CashRow(collector=name, first_receipt=payment.receipt_no))
+        row.count += 1
+        row.last_receipt = payment.receipt_no
+        if payment.method is PaymentMethod.cash:
+            row.cash += payment.amount
+        else:
+            row.other += payment.amount
+        if payment.amount < 0:
+            row.refunds += payment.amount
+    return sorted(rows.values(), key=lambda r: r.collector)
+
+
+# -- the collection rate (收缴率) ------------------------------------------------------
+
+@dataclass
+class Rate:
+    label: str
+    billed: Decimal = ZERO
+    collected: Decimal = ZERO
+    households_billed: int = 0
+    households_paid: int = 0
+    prior_open_at_start: Decimal = ZERO
+    prior_collected: Decimal = ZERO
+
+    @staticmethod
+    def _ratio(part, whole):
+        return None if not whole else (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"))
+
+    @property
+    def rate(self):
+        return self._ratio(self.collected, self.billed)
+
+    @property
+    def household_rate(self):
+        return self._ratio(self.households_paid, self.households_billed)
+
+    @property
+    def recovery_rate(self):
+        return self._ratio(self.prior_collected, self.prior_open_at_start)
+
+
+def _period_start(period: str) -> dt.datetime:
+    return local_day_bounds(period_bounds(period)[0])[0]
+
+
+def collection_rate(period: str, *, scope_ids=None, community_id=None, building_id=None,
+                    as_of: dt.datetime | None = None) -> dict:
+    """The collection rate of ``period``, in total, per building and per collector.
+
+    billed = Σ amount of the period's bills that are not voided;
+    collected = Σ allocations (refunds negative) to those bills by payments made up to ``as_of``
+    (per collector: a refund counts against the collector of the refunded payment);
+    households: billed = with a non-voided bill of the period; paid = all of those bills paid;
+    prior arrears open at start = Σ (amount − allocations made before the period's first day)
+    of earlier non-voided bills; recovered = allocations to those bills made within the period."""
+    start = _period_start(period)
+    end = _period_start(_next(period))
+    as_of = as_of or dt.datetime.now(dt.timezone.utc)
+    filters = [Bill.status != BillStatus.voided]
+    if scope_ids is not None:
+        filters.append(Bill.community_id.in_(sorted(scope_ids)))
+    if community_id:
+        filters.append(Bill.community_id == community_id)
+    if building_id:
+        filters.append(Household.building_id == building_id)
+
+    def bills(*extra):
+        return (select(Bill.id).join(Household, Bill.household_id == Household.id).where(*filters, *extra))
+
+    this_period = bills(Bill.period == period).subquery()
+    prior = bills(Bill.period < period).subquery()
+    building_label = Building.id
+
+    total = Rate(label=str(_l("Total")))
+    per_building: dict[str, Rate] = {}
+
+    # billed and household counts, per building
+    rows = db.session.execute(
+        select(building_label, Bill.household_id, func.sum(Bill.amount),
+               func.sum(case((Bill.status == BillStatus.paid, 0), else_=1)))
+        .join(Household, Bill.household_id == Household.id).join(Building, Household.building_id == Building.id)
+        .where(Bill.id.in_(select(this_period.c.id))).group_by(building_label, Bill.household_id)).all()
+    for name, _household, billed, unpaid in rows:
+        for rate in (total, per_building.setdefault(name, Rate(label=str(name)))):
+            rate.billed += Decimal(billed)
+            rate.households_billed += 1
+            rate.households_paid += 1 if not unpaid else 0
+
+    original = aliased(Payment)  # a refund counts against the collector who took the money
+    collector = func.coalesce(original.collector_id, Payment.collector_id)
+    collected_rows = db.session.execute(
+        select(building_label, collector, func.sum(PaymentAllocation.amount))
+        .select_from(PaymentAllocation).join(Payment, PaymentAllocation.payment_id == Payment.id)
+        .outerjoin(original, Payment.refund_of_id == original.id)
+        .join(Bill, PaymentAllocation.bill_id == Bill.id).join(Household, Bill.household_id == Household.id)
+        .join(Building, Household.building_id == Building.id)
+        .where(Bill.id.in_(select(this_period.c.id)), Payment.paid_at <= as_of)
+        .group_by(building_label, collector)).all()
+    by_collector: dict[int | None, Decimal] = defaultdict(lambda: ZERO)
+    for name, collector_id, amount in collected_rows:
+        for rate in (total, per_building.setdefault(name, Rate(label=str(name)))):
+            rate.collected += Decimal(amount)
+        by_collector[collector_id] += Decimal(amount)
+
+    prior_billed = db.session.execute(
+        select(building_label, func.sum(Bill.amount)).join(Household, Bill.household_id == Household.id)
+        .join(Building, Household.building_id == Building.id).where(Bill.id.in_(select(prior.c.id)))
+        .group_by(building_label)).all()
+    for name, amount in prior_billed:
+        for rate in (total, per_building.setdefault(name, Rate(label=str(name)))):
+            rate.prior_open_at_start += Decimal(amount)
+    prior_paid = db.session.execute(
+        select(building_label, func.sum(case((Payment.paid_at < start, PaymentAllocation.amount), else_=0)),
+               func.sum(case((and_(Payment.paid_at >= start, Payment.paid_at < end, Payment.paid_at <= as_of),
+                              PaymentAllocation.amount), else_=0)))
+        .select_from(PaymentAllocation).join(Payment, PaymentAllocation.payment_id == Payment.id)
+        .join(Bill, PaymentAllocation.bill_id == Bill.id).join(Household, Bill.household_id == Household.id)
+        .join(Building, Household.building_id == Building.id)
+        .where(Bill.id.in_(select(prior.c.id))).group_by(building_label)).all()
+    for name, before, during in prior_paid:
+        for rate in (total, per_building.setdefault(name, Rate(label=str(name)))):
+            rate.prior_open_at_start -= Decimal(before or 0)
+            rate.prior_collected += Decimal(during or 0)
+
+    from .staff import Staff
+
+    names = dict(db.session.execute(select(Staff.id, Staff.display_name).where(
+        Staff.id.in_([i for i in by_collector if i is not None]))).all())
+    collectors = [Rate(label=names.get(i, "system"), billed=total.billed, collected=amount)
+                  for i, amount in sorted(by_collector.items(), key=lambda kv: names.get(kv[0], ""))]
+    for building in db.session.scalars(select(Building).where(Building.id.in_(list(per_building)))):
+        per_building[building.id].label = str(building)
+    return {"period": period, "total": total, "buildings": sorted(per_building.values(), key=lambda r: r.label),
+            "collectors": collectors}
+
+
+def _next(period: str) -> str:
+    return previous_period(period, -1)

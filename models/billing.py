@@ -1,0 +1,440 @@
+"""Fee items (收费项目) and bills (应收账单): the bill run, voiding, waiving late fees,
+one-off bills raised by other workflows.
+
+One bill per household × fee item × period (× source, for one-off bills), with the
+quantity, unit price and amount written on it when issued. An issued bill is never
+edited: payments change only what has been paid, a supervisor voids an unpaid bill
+with a reason.
+"""
+
+import calendar
+import datetime as dt
+import re
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, Enum, ForeignKey, Integer, String, Table,
+                        Text, UniqueConstraint, and_, event, exists, inspect, select)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from pm_admin import audit
+from pm_admin.enums import LabeledEnum
+from pm_admin.errors import DomainError, NotPermitted
+from pm_admin.extensions import db
+from pm_admin.money import Money, Percent, Quantity, UnitPrice, parse_amount, quantize
+from pm_admin.scope import in_scope
+from pm_admin.workflow import Transition, Versioned, Workflow
+
+from .community import Building
+from .household import Household, HouseholdState
+
+PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def parse_period(text) -> str:
+    """``2026-11`` (also ``2026-1``, ``2026/11``) → ``"2026-11"``; a DomainError otherwise."""
+    cleaned = str(text or "").strip().replace("/", "-").replace(".", "-")
+    match = re.match(r"^(\d{4})-(\d{1,2})$", cleaned)
+    if not match or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 2100:
+        raise DomainError(_l("“%(value)s” is not a billing period: write year and month, e.g. 2026-11."),
+                          value=str(text or ""))
+    return f"{int(match.group(1)):04d}-{int(match.group(2)):02d}"
+
+
+def period_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """First and last day of the period's month."""
+    year, month = (int(x) for x in PERIOD.match(period).groups())
+    return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def period_of(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def previous_period(period: str, months: int = 1) -> str:
+    year, month = (int(x) for x in PERIOD.match(period).groups())
+    index = year * 12 + month - 1 - months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+class FeeKind(LabeledEnum):
+    per_area = "per_area", _l("Per m² of floor area per month")
+    fixed = "fixed", _l("Fixed per month")
+    metered = "metered", _l("By meter reading")
+    one_off = "one_off", _l("One-off")
+
+
+class MeterKind(LabeledEnum):
+    water = "water", _l("Water")
+    electricity = "electricity", _l("Electricity")
+    gas = "gas", _l("Gas")
+
+
+class BillStatus(LabeledEnum):
+    unpaid = "unpaid", _l("Unpaid")
+    partly_paid = "partly_paid", _l("Partly paid")
+    paid = "paid", _l("Paid")
+    voided = "voided", _l("Voided")
+
+
+OPEN_STATUSES = (BillStatus.unpaid, BillStatus.partly_paid)
+
+# Codes of the one-off fee items other workflows raise bills for; created on first use.
+ONE_OFF_CODES = {
+    "repair": "维修费",
+    "decoration_deposit": "装修押金",
+    "late_fee": "滞纳金",
+    "other": "其他费用",
+}
+
+fee_item_building = Table(
+    "fee_item_building",
+    db.metadata,
+    Column("fee_item_id", ForeignKey("fee_item.id", ondelete="CASCADE"), primary_key=True),
+    Column("building_id", ForeignKey("building.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class FeeItem(db.Model):
+    """What a community charges, how it is computed, and whom it applies to."""
+
+    __tablename__ = "fee_item"
+    __scope__ = "community_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    code: Mapped[str | None] = mapped_column(String(30))  # for one-off items raised by other workflows
+    kind: Mapped[FeeKind] = mapped_column(Enum(FeeKind, name="fee_kind"), default=FeeKind.per_area)
+    meter_kind: Mapped[MeterKind | None] = mapped_column(Enum(MeterKind, name="meter_kind"))
+    unit_price: Mapped[Decimal] = mapped_column(UnitPrice(), default=Decimal("0"))
+    # Households in this state pay (100 − discount) %; 100 % means they are not billed.
+    discount_state: Mapped[HouseholdState | None] = mapped_column(Enum(HouseholdState, name="household_state"))
+    discount_percent: Mapped[Decimal] = mapped_column(Percent(), default=Decimal("0"))
+    late_fee_percent_per_day: Mapped[Decimal] = mapped_column(Percent(), default=Decimal("0"))
+    grace_days: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    community = relationship("Community", lazy="joined", innerjoin=True)
+    buildings = relationship(Building, secondary=fee_item_building, order_by=Building.name)
+
+    __table_args__ = (
+        UniqueConstraint("community_id", "name"),
+        CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
+        CheckConstraint("discount_percent >= 0 AND discount_percent <= 100", name="discount_in_range"),
+        CheckConstraint("late_fee_percent_per_day >= 0 AND late_fee_percent_per_day <= 10", name="late_fee_in_range"),
+        CheckConstraint("grace_days >= 0", name="grace_days_not_negative"),
+    )
+    constraint_messages = {
+        "uq_fee_item_community_id_name": _l("This community already has a fee item of that name."),
+        "ck_fee_item_unit_price_not_negative": _l("The unit price must not be negative."),
+        "ck_fee_item_discount_in_range": _l("The discount must be between 0 and 100 %."),
+        "ck_fee_item_late_fee_in_range": _l("The late fee must be between 0 and 10 % per day."),
+        "ck_fee_item_grace_days_not_negative": _l("The grace period must not be negative."),
+    }
+
+    def __str__(self) -> str:
+        return f"{self.community.name} {self.name}" if self.community else self.name
+
+    @validates("unit_price")
+    def _check_unit_price(self, key, value):
+        return parse_amount(value, places=4, allow_zero=True, what=_l("The unit price"))
+
+    @validates("discount_percent", "late_fee_percent_per_day")
+    def _check_percent(self, key, value):
+        return parse_amount(value if value is not None else Decimal("0"), places=4, allow_zero=True,
+                            what=_l("The percentage"))
+
+
+def check_fee_item(item: FeeItem, *, actor, is_created: bool) -> None:
+    """A metered item names its meter; a discount names the state it applies to."""
+    if item.kind is FeeKind.metered and item.meter_kind is None:
+        raise DomainError(_l("A metered fee item needs a meter kind (water, electricity or gas)."))
+    if item.kind is not FeeKind.metered:
+        item.meter_kind = None
+    if item.discount_percent and item.discount_state is None:
+        raise DomainError(_l("Say which household state the discount applies to (e.g. vacant)."))
+    if any(b.community_id != item.community_id for b in item.buildings if item.community_id):
+        raise DomainError(_l("The buildings must be in the fee item's community."))
+
+
+class Bill(Versioned, db.Model):
+    """One charge to a household for one fee item and period, as issued."""
+
+    __tablename__ = "bill"
+    __scope__ = "community_id"  # denormalised: scoping is a plain filter on a big table
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
+    fee_item_id: Mapped[int] = mapped_column(ForeignKey("fee_item.id"), index=True)
+    period: Mapped[str] = mapped_column(String(7))
+    source_key: Mapped[str] = mapped_column(String(60), default="")  # "" for bill runs; "repair:17" etc.
+    description: Mapped[str | None] = mapped_column(String(200))
+    quantity: Mapped[Decimal] = mapped_column(Quantity())
+    unit_price: Mapped[Decimal] = mapped_column(UnitPrice())
+    discount_percent: Mapped[Decimal] = mapped_column(Percent(), default=Decimal("0"))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    paid: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    status: Mapped[BillStatus] = mapped_column(Enum(BillStatus, name="bill_status"), default=BillStatus.unpaid)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    voided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    void_reason: Mapped[str | None] = mapped_column(String(500))
+    late_fee_waived_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    late_fee_waive_reason: Mapped[str | None] = mapped_column(String(500))
+    late_fee_bill_id: Mapped[int | None] = mapped_column(ForeignKey("bill.id"))
+
+    household = relationship(Household, lazy="joined", innerjoin=True, backref=backref(
+        "bills", order_by=lambda: [Bill.period.desc(), Bill.id.desc()], viewonly=True))
+    fee_item = relationship(FeeItem, lazy="joined", innerjoin=True)
+    community = relationship("Community")
+    voided_by = relationship("Staff", foreign_keys=[voided_by_id])
+    late_fee_bill = relationship("Bill", remote_side=[id], foreign_keys=[late_fee_bill_id])
+
+    __table_args__ = (
+        UniqueConstraint("household_id", "fee_item_id", "period", "source_key"),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+        CheckConstraint("paid >= 0 AND paid <= amount", name="paid_within_amount"),
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        CheckConstraint("status <> 'voided' OR paid = 0", name="voided_unpaid"),
+        db.Index("ix_bill_community_period", "community_id", "period"),
+        db.Index("ix_bill_household_status", "household_id", "status"),
+        db.Index("ix_bill_period_status", "period", "status"),
+    )
+    constraint_messages = {
+        "uq_bill_household_id_fee_item_id_period_source_key": _l("This household already has that bill."),
+        "ck_bill_paid_within_amount": _l("A bill cannot be paid beyond its amount."),
+    }
+
+    def __str__(self) -> str:
+        item = self.fee_item.name if self.fee_item else ""
+        return f"{self.period} {item} ¥{self.amount}"
+
+    @property
+    def open_amount(self) -> Decimal:
+        return Decimal("0") if self.status is BillStatus.voided else self.amount - self.paid
+
+    def receive(self, amount: Decimal) -> None:
+        """Record money received (negative: refunded) against this bill."""
+        paid = self.paid + amount
+        if paid < 0 or paid > self.amount:
+            raise DomainError(_l("Bill %(bill)s cannot take %(amount)s."), bill=str(self), amount=amount)
+        self.paid = paid
+        self.status = (BillStatus.paid if paid == self.amount
+                       else BillStatus.partly_paid if paid > 0 else BillStatus.unpaid)
+
+
+ISSUED_FIELDS = ("community_id", "household_id", "fee_item_id", "period", "source_key", "quantity", "unit_price",
+                 "discount_percent", "amount", "due_on", "issued_at", "issued_by_id")
+
+
+@event.listens_for(Bill, "before_update")
+def _issued_bills_never_change(mapper, connection, bill: Bill) -> None:
+    state = inspect(bill)
+    changed = [name for name in ISSUED_FIELDS if state.attrs[name].history.has_changes()]
+    if changed:
+        raise DomainError(_l("An issued bill is never changed (%(fields)s); void it and issue a new one."),
+                          fields=", ".join(changed))
+
+
+@event.listens_for(Bill, "before_delete")
+def _bills_are_never_deleted(mapper, connection, bill: Bill) -> None:
+    raise DomainError(_l("Bills are never deleted; void it with a reason."))
+
+
+def late_fee(bill: Bill, on: dt.date) -> Decimal:
+    """Late fee accrued on the open amount: open × daily rate × days past due + grace."""
+    item = bill.fee_item
+    if (bill.status not in OPEN_STATUSES or not item.late_fee_percent_per_day or bill.late_fee_waived_by_id
+            or bill.late_fee_bill_id):
+        return Decimal("0")
+    days = (on - bill.due_on).days - item.grace_days
+    if days <= 0:
+        return Decimal("0")
+    return quantize(bill.open_amount * item.late_fee_percent_per_day / 100 * days)
+
+
+# -- the bill run ------------------------------------------------------------
+
+def _insert(table):
+    """INSERT … ON CONFLICT DO NOTHING for the session's database."""
+    dialect = db.session.get_bind().dialect.name
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return statement.on_conflict_do_nothing()
+
+
+def _may_run(actor, community_ids) -> None:
+    if actor is None:
+        return
+    if not actor.can("bill.run"):
+        raise NotPermitted(_l("Your role may not run bills."))
+    scope = actor.scope_ids
+    if scope is not None and not set(community_ids) <= scope:
+        raise NotPermitted(_l("This record is outside the communities you work in."))
+
+
+def run_bills(period, *, community=None, actor=None) -> dict:
+    """Issue every missing bill of ``period`` (all communities in the actor's scope,
+    or one): one per household × active fee item, amounts rounded half-up to the fen.
+
+    Idempotent: a re-run adds only what is missing (new households, new readings);
+    a unique key makes concurrent runs safe. Bulk statements, one per fee item;
+    the run is recorded in the audit log as one summary. Flushes; the caller commits."""
+    period = parse_period(period)
+    first_day, last_day = period_bounds(period)
+    query = select(FeeItem).where(FeeItem.active.is_(True), FeeItem.kind != FeeKind.one_off)
+    if community is not None:
+        query = query.where(FeeItem.community_id == community.id)
+    elif actor is not None and actor.scope_ids is not None:
+        query = query.where(FeeItem.community_id.in_(sorted(actor.scope_ids)))
+    items = db.session.scalars(query.order_by(FeeItem.id)).unique().all()
+    _may_run(actor, [community.id] if community is not None else {i.community_id for i in items})
+    now = audit.now()
+    issued_by = actor.id if actor is not None else None
+    created, total = 0, Decimal("0")
+    for item in items:
+        rows = [
+            dict(community_id=item.community_id, household_id=household_id, fee_item_id=item.id, period=period,
+                 source_key="", quantity=quantity, unit_price=item.unit_price, discount_percent=discount,
+                 amount=amount, paid=Decimal("0"), status=BillStatus.unpaid.name, due_on=last_day,
+                 issued_at=now, issued_by_id=issued_by, version=1)
+            for household_id, quantity, discount, amount in _missing_bills(item, period)
+        ]
+        if rows:
+            result = db.session.execute(_insert(Bill.__table__), rows)
+            inserted = result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(rows)
+            created += inserted
+            total += sum(r["amount"] for r in rows) if inserted == len(rows) else Decimal("0")
+    summary = {"period": period, "community": community.name if community else None, "fee_items": len(items),
+               "bills_created": created, "amount": total}
+    audit.record_event("bill_run", "bill", None, f"{period} {community.name if community else ''}".strip(), summary,
+                       actor=(actor.id, actor.username) if actor is not None else None)
+    db.session.flush()
+    return summary
+
+
+def _missing_bills(item: FeeItem, period: str):
+    """(household id, quantity, discount %, amount) for households lacking this bill."""
+    from .meter import MeterReading
+
+    already = exists().where(Bill.household_id == Household.id, Bill.fee_item_id == item.id,
+                             Bill.period == period, Bill.source_key == "")
+    columns = [Household.id, Household.state, Household.floor_area]
+    query = (select(*columns).join(Building, Household.building_id == Building.id)
+             .where(Building.community_id == item.community_id, Household.archived_at.is_(None), ~already))
+    if item.kind is FeeKind.metered:
+        query = query.add_columns(MeterReading.usage).join(MeterReading, and_(
+            MeterReading.household_id == Household.id, MeterReading.meter_kind == item.meter_kind,
+            MeterReading.period == period))
+    building_ids = [b.id for b in item.buildings]
+    if building_ids:
+        query = query.where(Household.building_id.in_(building_ids))
+    if item.discount_state is not None and item.discount_percent >= 100:
+        query = query.where(Household.state != item.discount_state)
+    for row in db.session.execute(query.order_by(Household.id)):
+        if item.kind is FeeKind.per_area:
+            quantity = row.floor_area
+        elif item.kind is FeeKind.metered:
+            quantity = row.usage
+        else:
+            quantity = Decimal("1")
+        discount = item.discount_percent if row.state == item.discount_state else Decimal("0")
+        amount = quantize(quantity * item.unit_price * (100 - discount) / 100)
+        if amount > 0:
+            yield row.id, quantity, discount, amount
+
+
+# -- one-off bills (repairs, deposits, late fees) -------------------------------
+
+def one_off_item(community_id: int, code: str) -> FeeItem:
+    """The community's one-off fee item for ``code`` (repair, decoration_deposit, late_fee, other)."""
+    if code not in ONE_OFF_CODES:
+        raise DomainError(_l("Unknown kind of one-off charge: %(code)s."), code=code)
+    item = db.session.scalar(select(FeeItem).where(FeeItem.community_id == community_id, FeeItem.code == code))
+    if item is None:
+        item = db.session.scalar(select(FeeItem).where(FeeItem.community_id == community_id,
+                                                       FeeItem.name == ONE_OFF_CODES[code]))
+    if item is None:
+        item = FeeItem(community_id=community_id, name=ONE_OFF_CODES[code], code=code, kind=FeeKind.one_off,
+                       unit_price=Decimal("0"))
+        db.session.add(item)
+        db.session.flush()
+    return item
+
+
+def raise_one_off_bill(household: Household, fee_item, amount, source: str, *, actor, source_key: str | None = None,
+                       due_on: dt.date | None = None) -> Bill:
+    """Issue a one-off bill: a chargeable repair, a decoration deposit, a late fee.
+
+    ``fee_item`` is a one-off FeeItem of the household's community or a code
+    (``"repair"``, ``"decoration_deposit"``, ``"late_fee"``, ``"other"``).
+    ``source_key`` (e.g. ``"repair:17"``) makes the call idempotent: raising the
+    same source twice returns the first bill. Flushes; the caller commits."""
+    community_id = household.building.community_id
+    if actor is not None and not in_scope(household, actor.scope_ids):
+        raise NotPermitted(_l("This record is outside the communities you work in."))
+    item = one_off_item(community_id, fee_item) if isinstance(fee_item, str) else fee_item
+    if item.kind is not FeeKind.one_off or item.community_id != community_id:
+        raise DomainError(_l("“%(item)s” is not a one-off charge of this community."), item=str(item))
+    amount = parse_amount(amount)
+    source = (source or "").strip()
+    if not source:
+        raise DomainError(_l("Say what the charge is for."))
+    today = dt.date.today()
+    key = source_key or f"once:{audit.now().strftime('%Y%m%d%H%M%S%f')}"
+    period = period_of(today)
+    existing = db.session.scalar(select(Bill).where(Bill.household_id == household.id, Bill.fee_item_id == item.id,
+                                                    Bill.source_key == key))
+    if existing is not None:
+        return existing
+    bill = Bill(community_id=community_id, household=household, fee_item=item, period=period, source_key=key,
+                description=source[:200], quantity=Decimal("1"), unit_price=quantize(amount, 4),
+                discount_percent=Decimal("0"), amount=amount, due_on=due_on or today, issued_at=audit.now(),
+                issued_by_id=actor.id if actor is not None else None)
+    db.session.add(bill)
+    db.session.flush()
+    return bill
+
+
+# -- voiding and waiving ---------------------------------------------------------
+
+def void_bill(bill: Bill, *, actor, reason: str) -> None:
+    """Void an unpaid bill with a reason; a bill with money on it is refunded first."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_l("Give the reason for voiding."))
+    with BILL_WORKFLOW.step(bill, "void", actor=actor, inputs={"reason": reason}):
+        if bill.paid != 0:
+            raise DomainError(_l("This bill has payments on it; refund them before voiding."))
+        bill.voided_at = audit.now()
+        bill.voided_by_id = actor.id
+        bill.void_reason = reason
+
+
+def waive_late_fee(bill: Bill, *, actor, reason: str) -> None:
+    """Waive the late fee of an open bill (a supervisor, with a reason)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_l("Give the reason for waiving."))
+    with BILL_WORKFLOW.step(bill, "waive_late_fee", actor=actor, inputs={"reason": reason}):
+        if bill.late_fee_waived_by_id or bill.late_fee_bill_id:
+            raise DomainError(_l("The late fee of this bill was already waived or charged."))
+        bill.late_fee_waived_by_id = actor.id
+        bill.late_fee_waive_reason = reason
+
+
+_REASON = {"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])}
+
+BILL_WORKFLOW = Workflow(Bill.status, [
+    Transition("void", _l("Void"), [BillStatus.unpaid], BillStatus.voided, "bill.void", void_bill,
+               inputs=_REASON, style="danger"),
+    Transition("waive_late_fee", _l("Waive late fee"), OPEN_STATUSES, None, "bill.waive", waive_late_fee,
+               inputs=_REASON, style="secondary"),
+])

@@ -1,0 +1,150 @@
+"""Meter readings (抄表): water, electricity and gas, one per household, meter and period."""
+
+import datetime as dt
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, CheckConstraint, DateTime, Enum, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pm_admin import audit
+from pm_admin.errors import DomainError, NotPermitted
+from pm_admin.extensions import db
+from pm_admin.money import Quantity, parse_amount
+from pm_admin.scope import in_scope
+
+from .billing import MeterKind, parse_period
+from .household import Household
+
+
+class MeterReading(db.Model):
+    __tablename__ = "meter_reading"
+    __scope__ = "community_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
+    meter_kind: Mapped[MeterKind] = mapped_column(Enum(MeterKind, name="meter_kind"))
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    previous_reading: Mapped[Decimal] = mapped_column(Quantity())
+    current_reading: Mapped[Decimal] = mapped_column(Quantity())
+    multiplier: Mapped[Decimal] = mapped_column(Quantity(), default=Decimal("1"))
+    replaced: Mapped[bool] = mapped_column(Boolean, default=False)  # the meter was replaced this period
+    old_final_reading: Mapped[Decimal | None] = mapped_column(Quantity())
+    new_start_reading: Mapped[Decimal | None] = mapped_column(Quantity())
+    usage: Mapped[Decimal] = mapped_column(Quantity())
+    read_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    read_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    household = relationship(Household, backref="meter_readings", lazy="joined", innerjoin=True)
+    read_by = relationship("Staff")
+
+    __table_args__ = (
+        UniqueConstraint("household_id", "meter_kind", "period"),
+        CheckConstraint("usage >= 0", name="usage_not_negative"),
+        CheckConstraint("multiplier > 0", name="multiplier_positive"),
+    )
+    constraint_messages = {
+        "uq_meter_reading_household_id_meter_kind_period": _l("This meter already has a reading for that period."),
+    }
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.meter_kind.label} {self.current_reading}"
+
+
+class BatchRefused(DomainError):
+    """Some rows of a batch are wrong; ``errors`` maps row key → message. Nothing was saved."""
+
+    def __init__(self, errors: dict):
+        self.errors = errors
+        super().__init__(_l("%(count)d rows have errors; nothing was saved."), count=len(errors))
+
+
+def last_reading(household_id: int, meter_kind: MeterKind, before_period: str) -> "MeterReading | None":
+    return db.session.scalar(
+        select(MeterReading).where(MeterReading.household_id == household_id, MeterReading.meter_kind == meter_kind,
+                                   MeterReading.period < before_period)
+        .order_by(MeterReading.period.desc()).limit(1))
+
+
+def _number(value, what) -> Decimal:
+    return parse_amount(value, allow_zero=True, what=what)
+
+
+def record_reading(household: Household, meter_kind: MeterKind, period, current, *, actor, **options) -> MeterReading:
+    """Record one reading (see ``prepare_reading``). Flushes; the caller commits."""
+    reading = prepare_reading(household, meter_kind, period, current, actor=actor, **options)
+    db.session.add(reading)
+    db.session.flush()
+    return reading
+
+
+def prepare_reading(household: Household, meter_kind: MeterKind, period, current, *, actor, multiplier="1",
+                    old_final=None, new_start=None, initial="0") -> MeterReading:
+    """A checked reading, not yet added to the session; usage = (current − previous) × multiplier, the previous taken
+    from the last reading. A reading below the previous is refused unless the meter
+    was replaced (old meter's final reading and the new one's start reading given)."""
+    period = parse_period(period)
+    if actor is not None:
+        if not actor.can("meter_reading.create"):
+            raise NotPermitted(_l("Your role may not record meter readings."))
+        if not in_scope(household, actor.scope_ids):
+            raise NotPermitted(_l("This record is outside the communities you work in."))
+    if db.session.scalar(select(MeterReading.id).where(
+            MeterReading.household_id == household.id, MeterReading.meter_kind == meter_kind,
+            MeterReading.period == period)) is not None:
+        raise DomainError(_l("%(household)s already has a %(meter)s reading for %(period)s."),
+                          household=str(household), meter=meter_kind.label, period=period)
+    current = _number(current, _l("The current reading"))
+    multiplier = parse_amount(multiplier or "1", what=_l("The multiplier"))
+    last = last_reading(household.id, meter_kind, period)
+    previous = last.current_reading if last is not None else _number(initial or "0", _l("The initial reading"))
+    replaced = old_final not in (None, "") or new_start not in (None, "")
+    if replaced:
+        old_final = _number(old_final, _l("The old meter's final reading"))
+        new_start = _number(new_start, _l("The new meter's start reading"))
+        if old_final < previous:
+            raise DomainError(_l("The old meter's final reading %(final)s is below the previous reading %(previous)s."),
+                              final=old_final, previous=previous)
+        if current < new_start:
+            raise DomainError(_l("The reading %(current)s is below the new meter's start reading %(start)s."),
+                              current=current, start=new_start)
+        usage = (old_final - previous + current - new_start) * multiplier
+    else:
+        if current < previous:
+            raise DomainError(_l("The reading %(current)s is below the previous reading %(previous)s; "
+                                 "if the meter was replaced, give the old final and new start readings."),
+                              current=current, previous=previous)
+        usage = (current - previous) * multiplier
+    reading = MeterReading(
+        community_id=household.building.community_id, household_id=household.id, meter_kind=meter_kind, period=period,
+        previous_reading=previous, current_reading=current, multiplier=multiplier, replaced=replaced,
+        old_final_reading=old_final if replaced else None, new_start_reading=new_start if replaced else None,
+        usage=usage.quantize(Decimal("0.01")), read_by_id=actor.id if actor is not None else None, read_at=audit.now())
+    return reading
+
+
+def record_readings(entries: list[dict], meter_kind: MeterKind, period, *, actor) -> list[MeterReading]:
+    """A building's readings at once, all or nothing. Each entry: ``household`` and
+    ``current`` (empty: not read), optional ``multiplier``, ``old_final``, ``new_start``.
+    Raises BatchRefused with one message per wrong row; nothing is saved then."""
+    period = parse_period(period)
+    errors, readings = {}, []
+    for entry in entries:
+        if entry.get("current") in (None, ""):
+            continue
+        household = entry["household"]
+        try:
+            readings.append(prepare_reading(
+                household, meter_kind, period, entry["current"], actor=actor,
+                multiplier=entry.get("multiplier") or "1", old_final=entry.get("old_final"),
+                new_start=entry.get("new_start")))
+        except DomainError as error:
+            if isinstance(error, NotPermitted):
+                raise
+            errors[household.id] = str(error)
+    if errors:
+        raise BatchRefused(errors)
+    db.session.add_all(readings)  # checked every row first: nothing is written unless all are right
+    db.session.flush()
+    return readings

@@ -1,0 +1,35 @@
+"""Pages that are not a table: forms and reports (a bill run, a cash desk, a report).
+
+A page declares ``permission`` (needed to open it at all) and ``permissions``
+(every permission its endpoints check, so the role table can be verified);
+each endpoint that changes something checks its own with ``auth.require``.
+"""
+
+from flask import redirect, request, url_for
+from flask_admin import BaseView
+from flask_login import current_user
+
+from . import auth
+
+
+class SecurePage(BaseView):
+    permission: str = ""
+    permissions: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        if not self.permission:
+            raise TypeError(f"{type(self).__name__} must declare `permission`")
+        super().__init__(*args, **kwargs)
+
+    @property
+    def declared_permissions(self) -> set[str]:
+        return {self.permission, *self.permissions}
+
+    def is_accessible(self):
+        return current_user.is_authenticated and auth.can(self.permission)
+
+    def _handle_view(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        auth.require(self.permission)
+        return None

@@ -1,0 +1,480 @@
+"""Billing and collection in the panel: fee items, bills, payments, refunds, readings,
+dunning; the bill run, the cash desk, receipts and the reports.
+
+Model views are declarations; the pages below hand form input to the services in
+models/ and commit once, showing a DomainError as a message.
+"""
+
+import datetime as dt
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+from wtforms import DateField, DecimalField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from pm_admin import auth, masking
+from pm_admin.admin import ReadOnlyView, SecureModelView
+from pm_admin.errors import DomainError
+from pm_admin.extensions import db
+from pm_admin.forms import checked_by
+from pm_admin.i18n import _l
+from pm_admin.money import format_amount, in_chinese_capitals, parse_amount
+from pm_admin.pages import SecurePage
+from pm_admin.scope import scoped, user_scope_ids
+
+from models import Building, Community, Household, Resident
+from models.arrears import AGING_BUCKETS, arrears_ledger, cash_summary, check_dunning, collection_rate, owner_of
+from models.billing import (OPEN_STATUSES, Bill, MeterKind, check_fee_item, late_fee, parse_period,
+                            period_of, run_bills)
+from models.meter import BatchRefused, MeterReading, last_reading, record_readings
+from models.payment import (Payment, PaymentKind, PaymentMethod, advance_balance, find_posted, mark_printed,
+                            open_bills, post_payment, refundable, request_refund)
+
+templates = Blueprint("billing_templates", __name__, template_folder="templates")
+
+LABELS = {
+    "community": _l("Community"), "name": _l("Name"), "kind": _l("Kind"), "unit_price": _l("Unit price"),
+    "meter_kind": _l("Meter"), "buildings": _l("Buildings (none: all)"), "discount_state": _l("Discount for state"),
+    "discount_percent": _l("Discount %"), "late_fee_percent_per_day": _l("Late fee % per day"),
+    "grace_days": _l("Grace days"), "active": _l("Active"), "notes": _l("Notes"), "code": _l("Code"),
+    "household": _l("Household"), "fee_item": _l("Fee item"), "period": _l("Period"), "quantity": _l("Quantity"),
+    "amount": _l("Amount"), "paid": _l("Paid"), "status": _l("Status"), "due_on": _l("Due"),
+    "description": _l("Description"), "issued_at": _l("Issued"), "void_reason": _l("Void reason"),
+    "late_fee_waive_reason": _l("Late fee waived because"), "receipt_no": _l("Receipt"), "method": _l("Method"),
+    "paid_at": _l("Paid at"), "collector": _l("Collector"), "advance_added": _l("To advance"),
+    "advance_used": _l("From advance"), "refund_of": _l("Refund of"), "payment": _l("Payment"),
+    "reason": _l("Reason"), "requested_by": _l("Requested by"), "requested_at": _l("Requested"),
+    "decided_by": _l("Decided by"), "decision_note": _l("Decision note"), "refund_payment": _l("Refund receipt"),
+    "previous_reading": _l("Previous"), "current_reading": _l("Current"), "multiplier": _l("Multiplier"),
+    "usage": _l("Usage"), "replaced": _l("Meter replaced"), "read_by": _l("Read by"), "read_at": _l("Read at"),
+    "on_date": _l("Date"), "outcome": _l("Outcome"), "promised_on": _l("Promised payment date"),
+    "community.name": _l("Community"), "household.building.name": _l("Building"), "fee_item.name": _l("Fee item"),
+    "household.room": _l("Room"), "collector.display_name": _l("Collector"),
+}
+
+
+def money(view, context, model, name):
+    return format_amount(getattr(model, name))
+
+
+def _receipt_link(view, context, model, name):
+    return Markup('<a href="{}">{}</a>').format(url_for("receipt.show", payment_id=model.id), model.receipt_no)
+
+
+MONEY_FORMATTERS = {name: money for name in ("amount", "paid", "advance_added", "advance_used")}
+
+
+class FeeItemView(SecureModelView):
+    permission = "fee_item"
+    column_list = ["community", "name", "kind", "unit_price", "meter_kind", "discount_state", "discount_percent",
+                   "late_fee_percent_per_day", "grace_days", "active"]
+    column_filters = ["community.name", "kind", "active"]
+    column_searchable_list = ["name"]
+    column_default_sort = [("community_id", False), ("name", False)]
+    form_columns = ["community", "name", "kind", "unit_price", "meter_kind", "buildings", "discount_state",
+                    "discount_percent", "late_fee_percent_per_day", "grace_days", "active", "notes"]
+    form_overrides = {"unit_price": DecimalField, "discount_percent": DecimalField,
+                      "late_fee_percent_per_day": DecimalField}
+    form_args = {
+        "unit_price": {"label": LABELS["unit_price"], "places": None, "validators": [
+            DataRequired(), checked_by(lambda v: parse_amount(v, places=4, allow_zero=True, what=_l("The unit price")))]},
+        "discount_percent": {"label": LABELS["discount_percent"], "places": None, "default": 0,
+                             "validators": [Optional(), checked_by(lambda v: v is None or parse_amount(
+                                 v, places=2, allow_zero=True, what=_l("The discount")))]},
+        "late_fee_percent_per_day": {"label": LABELS["late_fee_percent_per_day"], "places": None, "default": 0,
+                                     "validators": [Optional(), checked_by(lambda v: v is None or parse_amount(
+                                         v, places=4, allow_zero=True, what=_l("The late fee")))]},
+    }
+    column_descriptions = {
+        "unit_price": _l("Per m² per month, per month, or per unit of usage; up to 4 decimal places."),
+        "discount_percent": _l("Households in the chosen state pay this much less; 100 means they are not billed."),
+        "late_fee_percent_per_day": _l("E.g. 0.05 for 0.05 % of the open amount per day after the grace days."),
+    }
+    column_labels = LABELS
+    check_save = check_fee_item
+
+
+class BillView(ReadOnlyView):
+    permission = "bill"
+    column_list = ["period", "household", "fee_item", "quantity", "unit_price", "amount", "paid", "status", "due_on"]
+    column_filters = ["period", "status", "fee_item.name", "household.building.name", "community.name", "due_on"]
+    column_searchable_list = ["period", "household.room"]
+    search_hint = _l("Period or room")
+    column_default_sort = ("id", True)
+    column_details_list = ["community", "household", "fee_item", "period", "description", "quantity", "unit_price",
+                           "discount_percent", "amount", "paid", "status", "due_on", "issued_at", "void_reason",
+                           "late_fee_waive_reason"]
+    column_formatters = MONEY_FORMATTERS
+    column_labels = LABELS
+    simple_list_pager = True  # millions of rows: no COUNT(*)
+
+
+class PaymentView(ReadOnlyView):
+    permission = "payment"
+    column_list = ["receipt_no", "household", "kind", "amount", "method", "paid_at", "collector", "advance_added",
+                   "advance_used"]
+    column_filters = ["kind", "method", "paid_at", "receipt_no", "collector.display_name", "community.name"]
+    column_searchable_list = ["receipt_no", "household.room"]
+    search_hint = _l("Receipt number or room")
+    column_default_sort = ("id", True)
+    column_details_list = ["receipt_no", "community", "household", "kind", "amount", "method", "paid_at", "collector",
+                           "advance_added", "advance_used", "refund_of", "notes"]
+    column_formatters = {**MONEY_FORMATTERS, "receipt_no": _receipt_link}
+    column_labels = LABELS
+    simple_list_pager = True
+
+
+class RefundRequestView(ReadOnlyView):
+    permission = "refund"
+    column_list = ["payment", "amount", "reason", "status", "requested_by", "requested_at", "decided_by"]
+    column_filters = ["status", "requested_at"]
+    column_default_sort = ("id", True)
+    column_details_list = ["payment", "amount", "reason", "status", "requested_by", "requested_at", "decided_by",
+                           "decision_note", "refund_payment"]
+    column_formatters = MONEY_FORMATTERS
+    column_labels = LABELS
+
+
+class MeterReadingView(ReadOnlyView):
+    permission = "meter_reading"
+    column_list = ["period", "household", "meter_kind", "previous_reading", "current_reading", "multiplier", "usage",
+                   "replaced", "read_by"]
+    column_filters = ["period", "meter_kind", "household.building.name", "replaced"]
+    column_searchable_list = ["period", "household.room"]
+    column_default_sort = ("id", True)
+    column_labels = LABELS
+    simple_list_pager = True
+
+
+class DunningRecordView(SecureModelView):
+    permission = "dunning"
+    column_list = ["on_date", "household", "method", "collector", "outcome", "promised_on"]
+    column_filters = ["on_date", "method", "collector.display_name", "promised_on"]
+    column_searchable_list = ["household.room", "outcome"]
+    column_default_sort = ("on_date", True)
+    form_columns = ["household", "on_date", "method", "outcome", "promised_on"]
+    form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10}}
+    form_args = {"on_date": {"validators": [DataRequired()]}}
+    column_labels = LABELS
+    check_save = check_dunning
+
+
+def household_account(view, context, household, name):
+    """What the household owes and has in advance."""
+    owed = db.session.scalar(select(func.coalesce(func.sum(Bill.amount - Bill.paid), 0)).where(
+        Bill.household_id == household.id, Bill.status.in_(OPEN_STATUSES)))
+    return Markup("{}: ¥{} · {}: ¥{}").format(_("Owed"), format_amount(owed), _("Advance balance"),
+                                           format_amount(advance_balance(household.id)))
+
+
+# -- pages ----------------------------------------------------------------------------
+
+def _communities():
+    return scoped(db.session.query(Community), Community).order_by(Community.name).all()
+
+
+def _buildings():
+    return scoped(db.session.query(Building), Building).order_by(Building.community_id, Building.name).all()
+
+
+def _scoped_household(household_id) -> Household:
+    household = scoped(db.session.query(Household), Household).filter(Household.id == household_id).one_or_none()
+    if household is None:
+        abort(404)
+    return household
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class BillRunForm(FlaskForm):
+    period = StringField(_l("Period (year-month)"), [DataRequired(), Length(max=10)])
+    community = SelectField(_l("Community"), coerce=str, validate_choice=False)
+
+
+class BillRunPage(SecurePage):
+    """出账: the supervisor's button for ``flask pm bill``."""
+
+    permission = "bill.run"
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        form = BillRunForm()
+        form.community.choices = [("", _("All my communities"))] + [(str(c.id), c.name) for c in _communities()]
+        if request.method == "GET":
+            form.period.data = period_of(dt.date.today())
+        elif form.validate_on_submit():
+            community = None
+            if form.community.data:
+                community = scoped(db.session.query(Community), Community).filter(
+                    Community.id == _int(form.community.data)).one_or_none()
+                if community is None:
+                    abort(404)
+            try:
+                summary = run_bills(form.period.data, community=community, actor=current_user)
+                db.session.commit()
+            except DomainError as error:
+                db.session.rollback()
+                flash(str(error), "error")
+            else:
+                flash(_("Bill run %(period)s: %(count)d bills issued, ¥%(amount)s.", period=summary["period"],
+                        count=summary["bills_created"], amount=format_amount(summary["amount"])), "success")
+                return redirect(url_for(".index"))
+        return self.render("billing/bill_run.html", form=form)
+
+
+class PaymentForm(FlaskForm):
+    amount = StringField(_l("Amount received (¥)"), [DataRequired(), Length(max=20)])
+    method = SelectField(_l("Method"), choices=PaymentMethod.choices)
+    paid_at = DateField(_l("Paid on"), [Optional()])
+    notes = StringField(_l("Notes"), [Optional(), Length(max=200)])
+    token = HiddenField()
+
+
+class CashierPage(SecurePage):
+    """收款: find a household, see its open bills oldest first, post a payment."""
+
+    permission = "payment.post"
+    permissions = ("refund.request",)
+
+    @expose("/")
+    def index(self):
+        term = (request.args.get("q") or "").strip()
+        households = []
+        if term:
+            pattern = f"%{term}%"
+            households = (scoped(db.session.query(Household), Household)
+                          .filter(or_(Household.room.ilike(pattern),
+                                      Household.residents.any(Resident.name.ilike(pattern))))
+                          .order_by(Household.building_id, Household.unit, Household.room).limit(50).all())
+        return self.render("billing/cashier.html", term=term, households=households)
+
+    @expose("/post/<int:household_id>/", methods=("GET", "POST"))
+    def post(self, household_id):
+        household = _scoped_household(household_id)
+        form = PaymentForm()
+        chosen = {i for i in (_int(v) for v in request.form.getlist("bill")) if i is not None}
+        if request.method == "POST" and form.validate_on_submit():
+            already = find_posted(form.token.data)
+            if already is not None:
+                flash(_("This payment was already posted (receipt %(no)s).", no=already.receipt_no), "info")
+                return redirect(url_for("receipt.show", payment_id=already.id))
+            paid_at = None
+            if form.paid_at.data and form.paid_at.data != dt.date.today():
+                paid_at = dt.datetime.combine(form.paid_at.data, dt.time(12), dt.timezone.utc)
+            try:
+                payment = post_payment(household, amount=form.amount.data, method=PaymentMethod[form.method.data],
+                                       bill_ids=chosen, actor=current_user, token=form.token.data, paid_at=paid_at,
+                                       notes=form.notes.data)
+                db.session.commit()
+            except DomainError as error:
+                db.session.rollback()
+                flash(str(error), "error")
+            else:
+                flash(_("Payment posted: receipt %(no)s.", no=payment.receipt_no), "success")
+                return redirect(url_for("receipt.show", payment_id=payment.id))
+        if request.method == "GET":
+            form.token.data = uuid.uuid4().hex
+            form.paid_at.data = dt.date.today()
+        bills = open_bills(household.id)
+        if request.method == "GET":
+            chosen = {b.id for b in bills}
+        today = dt.date.today()
+        rows = [(bill, late_fee(bill, today)) for bill in bills]
+        return self.render("billing/post_payment.html", household=household, form=form, rows=rows, chosen=chosen,
+                           advance=advance_balance(household.id), owner=owner_of(household),
+                           total=sum((b.open_amount for b in bills), 0) + sum((f for _b, f in rows), 0))
+
+    @expose("/refund/<int:payment_id>/", methods=("GET", "POST"))
+    def refund(self, payment_id):
+        auth.require("refund.request")
+        payment = scoped(db.session.query(Payment), Payment).filter(Payment.id == payment_id).one_or_none()
+        if payment is None:
+            abort(404)
+        form = RefundForm()
+        if form.validate_on_submit():
+            try:
+                request_refund(payment, amount=form.amount.data, reason=form.reason.data, actor=current_user)
+                db.session.commit()
+            except DomainError as error:
+                db.session.rollback()
+                flash(str(error), "error")
+            else:
+                flash(_("Refund requested; a supervisor will approve it."), "success")
+                return redirect(url_for("refund.index_view"))
+        return self.render("billing/refund.html", payment=payment, form=form, left=refundable(payment))
+
+
+class RefundForm(FlaskForm):
+    amount = StringField(_l("Amount to refund (¥)"), [DataRequired(), Length(max=20)])
+    reason = TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])
+
+
+class ReceiptPage(SecurePage):
+    """The printable receipt (A5 or 80 mm thermal paper); a second print says REPRINT."""
+
+    permission = "payment.view"
+
+    def is_visible(self):
+        return False
+
+    @expose("/")
+    def index(self):
+        return redirect(url_for("payment.index_view"))
+
+    @expose("/<int:payment_id>/")
+    def show(self, payment_id):
+        payment = (scoped(db.session.query(Payment), Payment).options(joinedload(Payment.allocations))
+                   .filter(Payment.id == payment_id).one_or_none())
+        if payment is None:
+            abort(404)
+        reprint = mark_printed(payment)
+        db.session.commit()
+        return self.render("billing/receipt.html", payment=payment, reprint=reprint, owner=owner_of(payment.household),
+                           capitals=in_chinese_capitals(payment.amount), paper=request.args.get("paper", "a5"),
+                           format_amount=format_amount, can_refund=auth.can("refund.request")
+                           and payment.kind is PaymentKind.payment)
+
+    @expose("/notice/<int:household_id>/")
+    def notice(self, household_id):
+        """交款通知单: the household's open bills, to print and post."""
+        household = _scoped_household(household_id)
+        return self.render("billing/notice.html", households=[(household, open_bills(household.id))],
+                           format_amount=format_amount, today=dt.date.today())
+
+
+class ArrearsPage(SecurePage):
+    """欠费台账 with filters, and the list of households in arrears for over three years."""
+
+    permission = "arrears.view"
+
+    @expose("/")
+    def index(self):
+        community_id, building_id = _int(request.args.get("community")), _int(request.args.get("building"))
+        bucket = request.args.get("bucket") or None
+        rows = arrears_ledger(scope_ids=user_scope_ids(), community_id=community_id, building_id=building_id,
+                              bucket=bucket, limit=500)
+        return self.render("billing/arrears.html", rows=rows, buckets=AGING_BUCKETS, communities=_communities(),
+                           buildings=_buildings(), args=request.args, format_amount=format_amount,
+                           bucket_labels={k: label for k, label, _lo, _hi in AGING_BUCKETS})
+
+    @expose("/over-three-years/")
+    def over_three_years(self):
+        rows = arrears_ledger(scope_ids=user_scope_ids(), bucket="over3y")
+        people = []
+        for row in rows:
+            owner = owner_of(row.household)
+            phone = masking.reveal(Resident.__table__.c.phone.info, owner.phone) if owner else ""
+            people.append((row, owner.name if owner else "", phone))
+        return self.render("billing/over_three_years.html", people=people, format_amount=format_amount)
+
+    @expose("/notices/<int:building_id>/")
+    def building_notices(self, building_id):
+        building = scoped(db.session.query(Building), Building).filter(Building.id == building_id).one_or_none()
+        if building is None:
+            abort(404)
+        households = [(h, open_bills(h.id)) for h in sorted(building.households, key=lambda h: (h.unit, h.room))]
+        return self.render("billing/notice.html", households=[(h, b) for h, b in households if b],
+                           format_amount=format_amount, today=dt.date.today())
+
+
+class CashSummaryPage(SecurePage):
+    """投包: cash per collector per day, with the receipt range."""
+
+    permission = "cash_summary.view"
+
+    @expose("/")
+    def index(self):
+        try:
+            day = dt.date.fromisoformat(request.args.get("day") or dt.date.today().isoformat())
+        except ValueError:
+            flash(_("“%(value)s” is not a date.", value=request.args.get("day")), "error")
+            day = dt.date.today()
+        rows = cash_summary(day, scope_ids=user_scope_ids())
+        return self.render("billing/cash_summary.html", day=day, rows=rows, format_amount=format_amount)
+
+
+class CollectionRatePage(SecurePage):
+    """收缴率 per period, community, building and collector, with the definitions."""
+
+    permission = "collection.view"
+
+    @expose("/")
+    def index(self):
+        period, report = request.args.get("period") or period_of(dt.date.today()), None
+        try:
+            period = parse_period(period)
+            report = collection_rate(period, scope_ids=user_scope_ids(),
+                                     community_id=_int(request.args.get("community")),
+                                     building_id=_int(request.args.get("building")))
+        except DomainError as error:
+            flash(str(error), "error")
+        return self.render("billing/collection_rate.html", period=period, report=report, communities=_communities(),
+                           buildings=_buildings(), args=request.args, format_amount=format_amount)
+
+
+class ReadingBatchPage(SecurePage):
+    """抄表: a building's readings on one page, previous readings filled in, all or nothing."""
+
+    permission = "meter_reading.create"
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        building_id = _int(request.values.get("building"))
+        kind = request.values.get("meter_kind") or MeterKind.water.name
+        meter_kind = MeterKind[kind] if kind in MeterKind.__members__ else MeterKind.water
+        period = request.values.get("period") or period_of(dt.date.today())
+        building, rows, errors = None, [], {}
+        if building_id:
+            building = scoped(db.session.query(Building), Building).filter(Building.id == building_id).one_or_none()
+            if building is None:
+                abort(404)
+        try:
+            period = parse_period(period)
+        except DomainError as error:
+            flash(str(error), "error")
+            building = None
+        if building is not None:
+            households = sorted((h for h in building.households if h.archived_at is None),
+                                key=lambda h: (h.unit, h.room))
+            if request.method == "POST":
+                form = FlaskForm()
+                if not form.validate_on_submit():
+                    abort(400)
+                entries = [{"household": h, "current": request.form.get(f"current-{h.id}", "").strip(),
+                            "multiplier": request.form.get(f"multiplier-{h.id}", "").strip(),
+                            "old_final": request.form.get(f"old_final-{h.id}", "").strip(),
+                            "new_start": request.form.get(f"new_start-{h.id}", "").strip()} for h in households]
+                try:
+                    saved = record_readings(entries, meter_kind, period, actor=current_user)
+                    db.session.commit()
+                except BatchRefused as refused:
+                    db.session.rollback()
+                    errors = refused.errors
+                    flash(str(refused), "error")
+                except DomainError as error:
+                    db.session.rollback()
+                    flash(str(error), "error")
+                else:
+                    flash(_("%(count)d readings saved.", count=len(saved)), "success")
+                    return redirect(url_for(".index", building=building.id, meter_kind=meter_kind.name, period=period))
+            done = {r.household_id: r for r in db.session.scalars(select(MeterReading).where(
+                MeterReading.household_id.in_([h.id for h in households]), MeterReading.meter_kind == meter_kind,
+                MeterReading.period == period))}
+            for household in households:
+                last = last_reading(household.id, meter_kind, period)
+                rows.append((household, last, done.get(household.id)))
+        return self.render("billing/readings.html", building=building, buildings=_buildings(), rows=rows,
+                           errors=errors, meter_kinds=list(MeterKind), meter_kind=meter_kind, period=period,
+                           form_values=request.form, csrf_form=FlaskForm())
