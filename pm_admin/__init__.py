@@ -11,7 +11,7 @@ from flask import Flask, redirect, url_for
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import admin, auth, cli, errors, health, i18n
+from . import admin, auth, cli, errors, health, i18n, security
 from .config import INSTANCE_PATH, PROJECT_ROOT, Config, config_from_environment
 from .extensions import csrf, db, migrate
 
@@ -30,6 +30,7 @@ def create_app(config: type[Config] | None = None, *, site) -> Flask:
     i18n.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
     admin.init_templates(app)
     app.extensions["pm_admin_panel"] = admin.build_admin(app, site)
     cli.init_app(app, site)

@@ -36,7 +36,7 @@ from sqlalchemy import inspect, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, auth, dashboard, history, masking, workflow
+from . import audit, auth, dashboard, history, masking, security, workflow
 from . import export as exporting
 from .search import SearchView
 from .errors import DomainError
@@ -561,7 +561,7 @@ class SecureModelView(ModelView):
                         self.workflow.state_of(model).name,
                         transition.style,
                         size,
-                        Markup(' onclick="return confirm({})"').format(_js_string(transition.confirm))
+                        Markup(' data-confirm="{}"').format(transition.confirm)
                         if transition.confirm
                         else "",
                         transition.label,
@@ -652,12 +652,6 @@ def _csrf_token() -> str:
     return generate_csrf()
 
 
-def _js_string(text) -> str:
-    import json
-
-    return json.dumps(str(text))
-
-
 def _safe_return(target: str | None) -> str | None:
     if target and target.startswith("/") and not target.startswith("//"):
         return target
@@ -736,6 +730,7 @@ def build_admin(app, site) -> Panel:
         name=site.name,
         index_view=HomeView(site.dashboard_panels, name=_l("Home"), url="/admin"),
         theme=Bootstrap4Theme(swatch="default", base_template="pm_admin/master.html"),
+        csp_nonce_generator=security.nonce,
     )
     site.register_views(panel)
     panel.add_view(SearchView(site.search_sources, name=_l("Search"), endpoint="search", url="/search"))

@@ -1,0 +1,32 @@
+// Behaviour the strict Content-Security-Policy keeps out of inline attributes:
+// data-confirm="question" asks before a click or a form submit goes through;
+// data-model-action="name" runs a list action on the selected rows;
+// data-print prints the page; javascript: links never navigate.
+(function () {
+  document.addEventListener("click", function (event) {
+    if (event.target.closest('a[href^="javascript:"]')) {
+      event.preventDefault();
+    }
+  }, true);
+  document.addEventListener("click", function (event) {
+    var confirmed = event.target.closest("[data-confirm]");
+    if (confirmed && confirmed.tagName !== "FORM" && !window.confirm(confirmed.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      return;
+    }
+    var action = event.target.closest("[data-model-action]");
+    if (action && window.modelActions) {
+      event.preventDefault();
+      window.modelActions.execute(action.getAttribute("data-model-action"));
+    }
+    if (event.target.closest("[data-print]")) {
+      window.print();
+    }
+  });
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.hasAttribute("data-confirm") && !window.confirm(form.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    }
+  });
+})();
