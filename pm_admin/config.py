@@ -24,6 +24,9 @@ class Config:
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
     IDLE_LOGOUT_MINUTES = int(os.environ.get("PM_IDLE_MINUTES", "30"))
+    # Everything the panel writes besides the database (uploads waiting for an
+    # import, exports): one folder to back up with it.
+    FILES_PATH = os.environ.get("PM_FILES_PATH", str(INSTANCE_PATH / "files"))
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

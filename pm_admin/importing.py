@@ -291,7 +291,7 @@ def template_workbook(kind: ImportKind) -> io.BytesIO:
 
 
 def _pending_dir() -> Path:
-    path = Path(current_app.instance_path) / "imports"
+    path = Path(current_app.config["FILES_PATH"]) / "imports"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

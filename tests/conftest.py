@@ -61,8 +61,8 @@ def database_url(request, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
-    app = create_app(TestConfig.on(database_url), site=site)
+def app(database_url, tmp_path_factory):
+    app = create_app(TestConfig.on(database_url, FILES_PATH=str(tmp_path_factory.mktemp("files"))), site=site)
     with app.app_context():
         db.create_all()
     yield app
