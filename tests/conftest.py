@@ -90,7 +90,9 @@ def clean_database(request):
 
 @pytest.fixture
 def app_context(app):
-    with app.app_context():
+    # A request context in English: services called straight from tests raise
+    # their messages in the language tests read (pages choose it by cookie).
+    with app.test_request_context(headers={"Cookie": "pm_lang=en"}):
         yield
         db.session.remove()
 
