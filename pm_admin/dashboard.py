@@ -17,8 +17,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from markupsafe import Markup
-
 from . import auth
 
 
@@ -54,11 +52,12 @@ class Chart:
     stacked: bool = True
     template = "chart"
 
-    def spec(self) -> Markup:
-        return Markup(json.dumps({
+    def spec(self) -> str:
+        """The chart as JSON for the canvas's data-chart attribute (the template escapes it)."""
+        return json.dumps({
             "type": self.kind, "stacked": self.stacked, "labels": [str(label) for label in self.labels],
             "series": [{"label": str(name), "data": [float(v) for v in values]} for name, values in self.series],
-        }, ensure_ascii=False))
+        }, ensure_ascii=False)
 
     def as_table(self) -> Table:
         return Table([""] + [str(name) for name, _ in self.series],

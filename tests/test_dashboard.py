@@ -1,6 +1,8 @@
 """The landing page: panels per role, in the user's communities, agreeing with the lists."""
 
 import datetime as dt
+import html as html_module
+import json
 import re
 
 import pytest
@@ -34,7 +36,8 @@ def test_households_by_state_are_those_of_the_list(world, make, login_as, browse
     assert (vacant, occupied, decorating, rented) == (1, 2, 0, 1)
     listing = browser.get("/admin/household/?page_size=100").get_data(as_text=True)
     assert listing.count('href="/admin/household/details/?id=') == vacant + occupied + decorating + rented
-    assert 'data-chart="' in panel(html, "households")
+    spec = json.loads(html_module.unescape(re.search(r'data-chart="([^"]+)"', panel(html, "households")).group(1)))
+    assert spec["labels"] == ["阳光花园"] and [s["data"] for s in spec["series"]] == [[1], [2], [0], [1]]
 
 
 def test_keys_out_and_overdue(world, make, login_as, browser):
