@@ -166,8 +166,6 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list]]:
                     formulas.append(f"{xl_col_to_name(index)}{number}")
                 values.append(getattr(cell, "value", None))
             yield number, values
-            if number > MAX_ROWS + 1:
-                break
         workbook.close()
     except ImportRejected:
         raise
@@ -198,8 +196,6 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list]]:
     for number, values in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
         formulas += [f"{xl_col_to_name(i)}{number}" for i, v in enumerate(values) if v.strip().startswith("=")]
         yield number, values
-        if number > MAX_ROWS + 1:
-            break
     if formulas:
         raise ImportRejected(
             _l("Cells with formulas cannot be imported: %(cells)s. Copy the sheet and paste it as values."),

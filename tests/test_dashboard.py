@@ -75,6 +75,8 @@ def test_each_role_sees_its_panels(world, login_as, browser, role, panels):
     login_as(role)
     html = browser.get("/admin/").get_data(as_text=True)
     assert re.findall(r'class="card h-100 pm-panel" id="panel-([\w-]+)"', html) == panels
+    for link in re.findall(r'<a class="small" href="([^"]+)">See all', html):
+        assert browser.get(link.replace("&amp;", "&")).status_code == 200, link
 
 
 def test_charts_are_served_by_the_app_itself(world, login_as, browser):

@@ -184,6 +184,11 @@ def test_bad_files_get_a_clear_message_and_import_nothing(world, login_as, brows
     assert (db.session.query(Household).count(), db.session.query(Resident).count()) == before
 
 
+def test_anonymous_is_sent_to_login(world, browser):
+    for path in (IMPORT, f"{IMPORT}households/template.xlsx"):
+        assert "/login" in browser.get(path).headers["Location"]
+
+
 @pytest.mark.parametrize("role, allowed", [("receptionist", True), ("supervisor", True), ("collector", False), ("engineer", False)])
 def test_who_may_import(world, login_as, browser, role, allowed):
     login_as(role)
