@@ -266,6 +266,16 @@ def dry_run(kind: ImportKind, filename: str, data: bytes, scope_ids=None) -> tup
     return sheet, plan
 
 
+def commit_import(kind: ImportKind, filename: str, plan: Plan) -> dict[str, int]:
+    """Make every change of an error-free plan and record the import in the audit log.
+    Flushes, never commits: the caller commits once, so the file is all in or all out."""
+    if plan.error_count:
+        raise DomainError(_l("The file has problems; nothing was imported."))
+    counts = plan.apply()
+    audit.record_event("import", kind.table_name, None, filename[:200], {"kind": kind.name, "rows": len(plan.rows), **counts})
+    return counts
+
+
 def template_workbook(kind: ImportKind) -> io.BytesIO:
     """An .xlsx with the headers in the user's language and one example row, every cell text."""
     output = io.BytesIO()
@@ -416,9 +426,7 @@ class ImportView(BaseView):
 
     def _apply(self, kind, filename, plan, token):
         try:
-            counts = plan.apply()
-            audit.record_event("import", kind.table_name, None, filename[:200],
-                               {"kind": kind.name, "rows": len(plan.rows), **counts})
+            counts = commit_import(kind, filename, plan)
             db.session.commit()
         except (DomainError, IntegrityError) as error:
             db.session.rollback()

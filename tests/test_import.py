@@ -182,6 +182,8 @@ def test_bad_files_get_a_clear_message_and_import_nothing(world, login_as, brows
         messages = " ".join(flashed(browser.get(IMPORT)))
         assert "was not imported" in messages and message in messages, (filename, messages)
     assert (db.session.query(Household).count(), db.session.query(Resident).count()) == before
+    junk = upload(browser, "households", b"\x00junk" * (50 * 1024 * 1024 // 5), "junk.xlsx")  # 50 MB
+    assert junk.status_code == 413 and "larger than 16 MB" in junk.get_data(as_text=True)
 
 
 def test_anonymous_is_sent_to_login(world, browser):
@@ -214,3 +216,18 @@ def test_an_upload_can_only_be_committed_by_whoever_checked_it(world, make, logi
     assert db.session.query(Household).filter_by(room="901").count() == 0
     assert commit(browser, "households", page).status_code == 302  # its owner still can
     assert db.session.query(Household).filter_by(room="901").count() == 1
+
+
+def test_the_command_line_checks_and_imports_with_the_same_rules(world, app, tmp_path):
+    path = tmp_path / "spaces.csv"
+    path.write_text("小区,车位号,类型\n阳光花园,D-07,地面\n翠湖苑,D-07,飞行\n", encoding="utf-8")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["pm", "import", "parking_spaces", str(path), "--commit"])
+    assert result.exit_code == 1 and "row 3, column C (类型)" in result.output and "nothing was imported" in result.output
+    path.write_text("小区,车位号,类型\n阳光花园,D-07,地面\n翠湖苑,D-07,地下\n", encoding="utf-8")
+    assert "run again with --commit" in runner.invoke(args=["pm", "import", "parking_spaces", str(path)]).output
+    assert db.session.query(ParkingSpace).filter_by(number="D-07").count() == 0
+    result = runner.invoke(args=["pm", "import", "parking_spaces", str(path), "--commit"])
+    assert result.exit_code == 0, result.output
+    assert db.session.query(ParkingSpace).filter_by(number="D-07").count() == 2  # the CLI works in every community
+    assert db.session.query(AuditEntry).filter_by(action="import", actor_name="cli:import").count() == 1
