@@ -6,6 +6,7 @@ Screenshots go to tests/artifacts/; with PM_UPDATE_SCREENSHOTS=1 they replace th
 the README shows (docs/household-file.png, docs/dashboard.png).
 """
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
@@ -15,6 +16,8 @@ from playwright.sync_api import expect
 
 from conftest import PASSWORD
 from models import Household, Resident
+from models.figures import local_today
+from models.key import lend_key
 from pm_admin.extensions import db
 from test_browser import ARTIFACTS, STEP_TIMEOUT_MS, JsErrors, chromium, live_server  # noqa: F401 (fixtures)
 
@@ -41,7 +44,13 @@ def shot(page, name: str) -> None:
 def test_import_then_find_by_phone_tail_and_open_the_file(make, world, live_server, chromium, tmp_path):  # noqa: F811
     place = world["A"]
     receptionist = make.staff("receptionist", communities=[place["community"]], display_name="李小红")
-    make.vehicle(place["household"], plate="粤B5K123")
+    today = local_today()
+    make.vehicle(place["household"], plate="粤B5K123", parking_space=make.space(place["community"], "B1-018"),
+                 rental_expires_on=today + dt.timedelta(days=12), description="白色大众")
+    late = make.key(place["household"], cabinet_slot="A-007", label="1栋1单元101")
+    lend_key(late, actor=receptionist, borrower="维修工 赵师傅", purpose="入户维修",
+             due_back=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=5))
+    db.session.commit()
     username = receptionist.username
     db.session.rollback()
     upload = tmp_path / "阳光花园住户.csv"
@@ -102,6 +111,8 @@ def test_import_then_find_by_phone_tail_and_open_the_file(make, world, live_serv
         # Back on the dashboard: the chart is drawn (the canvas has pixels) by the local Chart.js.
         page.goto(base + "/admin/")
         expect(page.locator("#panel-households")).to_contain_text("阳光花园")
+        expect(page.locator("#panel-overdue-keys")).to_contain_text("A-007")
+        expect(page.locator("#panel-rentals")).to_contain_text("粤B5K123")
         page.wait_for_function("() => window.Chart && Chart.getChart(document.querySelector('canvas[data-chart]'))")
         shot(page, "dashboard.png")
     finally:
