@@ -4,7 +4,6 @@ import io
 import re
 
 import openpyxl
-import pytest
 
 from pm_admin.audit import AuditEntry
 from pm_admin.extensions import db
