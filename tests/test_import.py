@@ -230,3 +230,13 @@ def test_the_command_line_checks_and_imports_with_the_same_rules(world, app, tmp
     assert result.exit_code == 0, result.output
     assert db.session.query(ParkingSpace).filter_by(number="D-07").count() == 2  # the CLI works in every community
     assert db.session.query(AuditEntry).filter_by(action="import", actor_name="cli:import").count() == 1
+
+
+def test_the_commit_checks_the_file_again(world, make, login_as, browser):
+    login_as("receptionist")
+    page = upload(browser, "households", xlsx([HEADER, ["阳光花园", "1栋", "1", "1001", "88"],
+                                                ["阳光花园", "1栋", "1", "1002", "88"]]))
+    make.household(world["A"]["building"], room="1002")  # a colleague registers it meanwhile
+    again = commit(browser, "households", page)
+    assert again.status_code == 200 and any("already exists" in e for e in errors_on(again))
+    assert db.session.query(Household).filter_by(room="1001").count() == 0  # all or nothing
