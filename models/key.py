@@ -71,6 +71,11 @@ class KeyLoan(db.Model):
         return f"{self.key.cabinet_slot} → {self.borrower}"
 
 
+def key_of(household, status: KeyStatus) -> Key | None:
+    """The household's first key in that state (a household usually leaves one key)."""
+    return next((key for key in sorted(household.keys, key=lambda k: k.id) if key.status is status), None)
+
+
 def lend_key(key: Key, *, actor, borrower: str, purpose: str, due_back: dt.datetime | None = None) -> KeyLoan:
     """Lend a key that is in the cabinet; a key that is out cannot be lent again."""
     inputs = {"borrower": borrower, "purpose": purpose, "due_back": due_back}

@@ -30,7 +30,7 @@ SPOKEN_ADDRESS = re.compile(
 DASHES = str.maketrans({"－": "-", "—": "-", "–": "-", "/": "-"})
 
 
-def _strip(part: str, suffixes) -> str:
+def strip_suffix(part: str, suffixes) -> str:
     for suffix in suffixes:
         if part.endswith(suffix) and len(part) > len(suffix):
             return part[: -len(suffix)]
@@ -47,11 +47,11 @@ def address_candidates(term: str) -> list[tuple[str | None, str | None, str]]:
         readings = [(spoken["building"], spoken["unit"], spoken["room"])]
     else:
         parts = [p.strip() for p in text.split("-")]
-        parts = [_strip(p, ROOM_SUFFIXES) for p in parts]
+        parts = [strip_suffix(p, ROOM_SUFFIXES) for p in parts]
         if len(parts) == 3:
-            readings = [(_strip(parts[0], BUILDING_SUFFIXES), _strip(parts[1], (UNIT_SUFFIX,)), parts[2])]
+            readings = [(strip_suffix(parts[0], BUILDING_SUFFIXES), strip_suffix(parts[1], (UNIT_SUFFIX,)), parts[2])]
         elif len(parts) == 2:
-            readings = [(_strip(parts[0], BUILDING_SUFFIXES), None, parts[1]), (None, _strip(parts[0], (UNIT_SUFFIX,)), parts[1])]
+            readings = [(strip_suffix(parts[0], BUILDING_SUFFIXES), None, parts[1]), (None, strip_suffix(parts[0], (UNIT_SUFFIX,)), parts[1])]
         else:
             return []
     return [r for r in readings if all(p is None or re.fullmatch(PART, p) for p in r) and re.search(r"\d", r[2])]

@@ -27,7 +27,7 @@ from pm_admin.scope import scoped
 
 from .community import Building, Community
 from .household import Household, HouseholdState
-from .lookup import BUILDING_SUFFIXES
+from .lookup import BUILDING_SUFFIXES, ROOM_SUFFIXES, UNIT_SUFFIX, strip_suffix
 from .resident import Resident, ResidentKind, normalise_id_number, normalise_phone
 from .vehicle import ParkingSpace, SpaceKind, Vehicle, normalise_plate
 
@@ -162,6 +162,13 @@ class Places:
         return None
 
 
+def _unit_and_room(row: SheetRow) -> tuple[str, str]:
+    """``"2单元"``, ``"1201室"`` are kept as ``"2"``, ``"1201"``, the way the files write them."""
+    unit = strip_suffix((row["unit"] or "").strip(), (UNIT_SUFFIX,))
+    room = strip_suffix((row["room"] or "").strip(), ROOM_SUFFIXES)
+    return unit, room
+
+
 def _address(building: Building, unit: str, room: str) -> str:
     return "-".join(p for p in (building.name, unit, room) if p)
 
@@ -176,7 +183,7 @@ def plan_households(rows: list[SheetRow], *, scope_ids=None) -> Plan:
         plan = RowPlan(row.number)
         results.append(plan)
         building = places.building(row, plan)
-        unit, room = (row["unit"] or "").strip(), (row["room"] or "").strip()
+        unit, room = _unit_and_room(row)
         if not room:
             plan.error("room", _l("The room number is required."))
         area = _area(row, plan)
@@ -308,7 +315,7 @@ def plan_vehicles(rows: list[SheetRow], *, scope_ids=None) -> Plan:
         plan = RowPlan(row.number)
         results.append(plan)
         building = places.building(row, plan)
-        unit, room = (row["unit"] or "").strip(), (row["room"] or "").strip()
+        unit, room = _unit_and_room(row)
         plate = _checked(plan, "plate", normalise_plate, row["plate"]) if row["plate"] else None
         if not row["plate"]:
             plan.error("plate", _l("The plate is required."))

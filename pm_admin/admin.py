@@ -158,6 +158,7 @@ class FileAction:
     permission: str  # e.g. "resident.create"
     params: Callable[[Any], dict] = lambda obj: {}
     style: str = "primary"
+    when: Callable[[Any], bool] | None = None  # shown only for records where this holds
 
 
 def related_summary(relationship: str, columns: list[str]):
@@ -490,6 +491,7 @@ class SecureModelView(ModelView):
             (action, url_for(action.endpoint, url=back, **action.params(model)))
             for action in self.details_actions
             if auth.can(action.permission) and self.admin.view_for(action.endpoint.split(".")[0]) is not None
+            and (action.when is None or action.when(model))
         ]
 
     def _sections(self, model):

@@ -31,6 +31,8 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     FLASK_ADMIN_SWATCH = "default"
+    # No request body may be larger: imports take files up to 10 MB and say so below this.
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     PRODUCTION = False
 
 

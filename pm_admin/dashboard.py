@@ -17,7 +17,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-
 from . import auth
 
 
@@ -54,7 +53,7 @@ class Chart:
     template = "chart"
 
     def spec(self) -> str:
-        # Plain text: Jinja escapes its quotes inside the data-chart attribute.
+        """The chart as JSON for the canvas's data-chart attribute (the template escapes it)."""
         return json.dumps({
             "type": self.kind, "stacked": self.stacked, "labels": [str(label) for label in self.labels],
             "series": [{"label": str(name), "data": [float(v) for v in values]} for name, values in self.series],

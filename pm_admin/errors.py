@@ -47,6 +47,12 @@ def init_app(app) -> None:
             text = _("The request could not be understood.")
         return _page(400, _("Bad request"), text)
 
+    @app.errorhandler(413)
+    def too_large(error):
+        limit = app.config.get("MAX_CONTENT_LENGTH") or 0
+        return _page(413, _("Too large"), _("What was sent is larger than %(mb)d MB; nothing was saved. Files to import "
+                                           "must be at most 10 MB: split larger ones.", mb=limit // 2**20))
+
     @app.errorhandler(500)
     def server_error(error):
         return _page(500, _("Something went wrong"), _("The error was logged. Please try again or tell your supervisor."))

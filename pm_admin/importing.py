@@ -166,8 +166,6 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list]]:
                     formulas.append(f"{xl_col_to_name(index)}{number}")
                 values.append(getattr(cell, "value", None))
             yield number, values
-            if number > MAX_ROWS + 1:
-                break
         workbook.close()
     except ImportRejected:
         raise
@@ -198,8 +196,6 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list]]:
     for number, values in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
         formulas += [f"{xl_col_to_name(i)}{number}" for i, v in enumerate(values) if v.strip().startswith("=")]
         yield number, values
-        if number > MAX_ROWS + 1:
-            break
     if formulas:
         raise ImportRejected(
             _l("Cells with formulas cannot be imported: %(cells)s. Copy the sheet and paste it as values."),
@@ -268,6 +264,16 @@ def dry_run(kind: ImportKind, filename: str, data: bytes, scope_ids=None) -> tup
     with db.session.no_autoflush:
         plan = kind.plan(sheet.rows, scope_ids=scope_ids)
     return sheet, plan
+
+
+def commit_import(kind: ImportKind, filename: str, plan: Plan) -> dict[str, int]:
+    """Make every change of an error-free plan and record the import in the audit log.
+    Flushes, never commits: the caller commits once, so the file is all in or all out."""
+    if plan.error_count:
+        raise DomainError(_l("The file has problems; nothing was imported."))
+    counts = plan.apply()
+    audit.record_event("import", kind.table_name, None, filename[:200], {"kind": kind.name, "rows": len(plan.rows), **counts})
+    return counts
 
 
 def template_workbook(kind: ImportKind) -> io.BytesIO:
@@ -420,9 +426,7 @@ class ImportView(BaseView):
 
     def _apply(self, kind, filename, plan, token):
         try:
-            counts = plan.apply()
-            audit.record_event("import", kind.table_name, None, filename[:200],
-                               {"kind": kind.name, "rows": len(plan.rows), **counts})
+            counts = commit_import(kind, filename, plan)
             db.session.commit()
         except (DomainError, IntegrityError) as error:
             db.session.rollback()

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import request, url_for
+from flask import current_app, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 from sqlalchemy import inspect
@@ -116,8 +116,6 @@ def _hit(source: SearchSource, row) -> Hit:
 
 
 def _view_permission(endpoint: str) -> str:
-    from flask import current_app
-
     view = current_app.extensions["pm_admin_panel"].view_for(endpoint)
     return f"{view.permission}.view" if view is not None else "-"
 
@@ -136,8 +134,6 @@ class SearchView(BaseView):
         return current_user.is_authenticated
 
     def _handle_view(self, name, **kwargs):
-        from flask import redirect
-
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path))
         return None

@@ -108,6 +108,7 @@ def test_receptionist_edits_household_file_and_history_shows_it(make, world, liv
         page.click("#login-submit")
         expect(page).to_have_url(re.compile(r"/admin/"))
         expect(page.locator("#pm-logout")).to_be_visible()
+        page.wait_for_load_state("load")  # the dropdown needs Bootstrap's script, which comes after the dashboard
 
         # The household list, through the navbar menu (a Bootstrap dropdown).
         menu = page.locator("nav li.dropdown").filter(has=page.locator('a[href="/admin/household/"]'))

@@ -2,9 +2,9 @@
 
 import re
 
-import pytest
-
 from pm_admin.extensions import db
+
+from conftest import Browser
 
 from models import Resident
 
@@ -13,6 +13,10 @@ def header_of(html: str) -> str:
     block = re.search(r'id="pm-file-header".*?</div>\s*</div>', html, re.S)
     assert block, "no file header"
     return block.group(0)
+
+
+ALL_ACTIONS = ["Register a resident", "Register a vehicle", "Take the key back", "Put a key in the cabinet",
+               "Edit the household"]
 
 
 def chosen_household(form_html: str) -> str | None:
@@ -30,7 +34,7 @@ def test_the_header_shows_address_area_state_and_residents(world, login_as, brow
         assert text in header, text
     actions = re.findall(r'<a class="btn[^"]*" href="([^"]+)">([^<]+)</a>', header)
     labels = [label for _, label in actions]
-    assert labels == ["Register a resident", "Register a vehicle", "Put a key in the cabinet", "Edit the household"]
+    assert labels == ALL_ACTIONS  # the world's key of this household is lent out
     assert any(f"household={household.id}" in href and "/admin/resident/new/" in href for href, _ in actions)
     for section in ("residents", "vehicles", "keys", "key_loans"):
         assert f'href="#section-{section}"' in html and f'id="section-{section}"' in html
@@ -38,18 +42,15 @@ def test_the_header_shows_address_area_state_and_residents(world, login_as, brow
     assert "/admin/key/step/return/" in html, re.findall(r"[a-z/_]*/step/[a-z_]+/", html)
 
 
-@pytest.mark.parametrize("role, phone, actions", [
-    ("engineer", "138****5678", []),
-    ("collector", "13812345678", ["Post a payment"]),
-    ("supervisor", "13812345678", ["Post a payment", "Register a resident", "Register a vehicle", "Put a key in the cabinet",
-                                   "Edit the household"]),
-])
-def test_the_header_masks_and_offers_per_role(world, login_as, browser, role, phone, actions):
-    login_as(role)
-    html = browser.get(f"/admin/household/details/?id={world['A']['household'].id}").get_data(as_text=True)
-    header = header_of(html)
-    assert phone in header and ("13812345678" in header) == (phone == "13812345678")
-    assert re.findall(r'<a class="btn[^"]*" href="[^"]+">([^<]+)</a>', header) == actions
+def test_the_header_masks_and_offers_per_role(world, make, app):
+    for role, phone, actions in (("engineer", "138****5678", []), ("collector", "13812345678", ["Post a payment"]),
+                                 ("supervisor", "13812345678", ["Post a payment"] + ALL_ACTIONS)):
+        browser = Browser(app.test_client())
+        browser.login(make.staff(role, communities=[world["A"]["community"]]).username)
+        html = browser.get(f"/admin/household/details/?id={world['A']['household'].id}").get_data(as_text=True)
+        header = header_of(html)
+        assert phone in header and ("13812345678" in header) == (phone == "13812345678"), role
+        assert re.findall(r'<a class="btn[^"]*" href="[^"]+">([^<]+)</a>', header) == actions, role
 
 
 def test_register_a_resident_starts_with_the_household_and_comes_back(world, login_as, browser):
@@ -64,6 +65,29 @@ def test_register_a_resident_starts_with_the_household_and_comes_back(world, log
                                     "phone": "", "id_number": ""})
     assert response.status_code == 302 and response.headers["Location"].endswith(file_url)
     assert db.session.query(Resident).filter_by(name="王小明").one().household_id == household.id
+
+
+def test_the_key_is_taken_back_and_lent_from_the_file(world, login_as, browser):
+    login_as("receptionist")
+    key = world["A"]["key"]
+    file_url = f"/admin/household/details/?id={key.household_id}"
+
+    def action(label):
+        found = re.search(rf'href="([^"]+)">{label}</a>', header_of(browser.get(file_url).get_data(as_text=True)))
+        return found.group(1).replace("&amp;", "&") if found else None
+
+    back = action("Take the key back")
+    assert back.startswith(f"/admin/key/step/return/") and action("Lend a key") is None
+    browser.get(back)
+    assert browser.post(back, {"expected_state": "lent"}).headers["Location"].endswith(file_url)
+    db.session.expire_all()
+    assert key.status.name == "in_cabinet"
+    lend = action("Lend a key")
+    assert lend.startswith("/admin/key/step/lend/") and action("Take the key back") is None
+    response = browser.post(lend, {"expected_state": "in_cabinet", "borrower": "保洁刘阿姨", "purpose": "开窗通风"})
+    assert response.headers["Location"].endswith(file_url)
+    db.session.expire_all()
+    assert key.status.name == "lent" and key.open_loan.borrower == "保洁刘阿姨"
 
 
 def test_a_household_of_another_community_is_never_pre_filled(world, login_as, browser):

@@ -4,7 +4,6 @@ import io
 import re
 
 import openpyxl
-import pytest
 
 from pm_admin.audit import AuditEntry
 from pm_admin.extensions import db
@@ -53,7 +52,7 @@ def test_template_round_trip_imports_households_with_residents(world, login_as, 
     filled = [
         ["阳光花园", "1栋", "2", "1201", "105.2", "已入住", "欧阳娜娜", "业主", "13900001234", "11010519491231002X"],
         ["阳光花园", "1", "2", "1201", None, None, "欧阳小明", "家属", "139 0000 5678", None],
-        ["阳光花园", "1栋", "2", "1202", "89.50", "vacant", None, None, None, None],
+        ["阳光花园", "1栋", "2单元", "1202室", "89.50", "vacant", None, None, None, None],
     ]
     for row in filled:
         sheet.append(row + [None] * (len(headers) - len(row)))
@@ -73,7 +72,7 @@ def test_template_round_trip_imports_households_with_residents(world, login_as, 
     assert str(household.floor_area) == "105.20" and household.state.name == "occupied"
     assert sorted((r.name, r.kind.name, r.phone) for r in household.residents) == [
         ("欧阳娜娜", "owner", "13900001234"), ("欧阳小明", "family", "13900005678")]
-    assert db.session.query(Household).filter_by(room="1202").one().state.name == "vacant"
+    assert (db.session.query(Household).filter_by(room="1202").one().unit, db.session.query(Household).filter_by(room="1202").one().state.name) == ("2", "vacant")
     event = db.session.query(AuditEntry).filter_by(action="import").one()
     assert (event.actor_name, event.record_label) == (staff.username, "阳光花园.xlsx")
     assert event.changes == {"kind": "households", "rows": 3, "households": 2, "residents": 2}
@@ -182,17 +181,25 @@ def test_bad_files_get_a_clear_message_and_import_nothing(world, login_as, brows
         messages = " ".join(flashed(browser.get(IMPORT)))
         assert "was not imported" in messages and message in messages, (filename, messages)
     assert (db.session.query(Household).count(), db.session.query(Resident).count()) == before
+    junk = upload(browser, "households", b"\x00junk" * (50 * 1024 * 1024 // 5), "junk.xlsx")  # 50 MB
+    assert junk.status_code == 413 and "larger than 16 MB" in junk.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("role, allowed", [("receptionist", True), ("supervisor", True), ("collector", False), ("engineer", False)])
-def test_who_may_import(world, login_as, browser, role, allowed):
-    login_as(role)
-    expected = 200 if allowed else 403
-    assert browser.get(IMPORT).status_code == expected
-    assert browser.get(f"{IMPORT}households/template.xlsx").status_code == expected
+def test_anonymous_is_sent_to_login(world, browser):
+    for path in (IMPORT, f"{IMPORT}households/template.xlsx"):
+        assert "/login" in browser.get(path).headers["Location"]
+
+
+def test_who_may_import(world, make, app):
     data = xlsx([HEADER, ["阳光花园", "1栋", "1", "801", "88"]])
-    assert upload(browser, "households", data).status_code == expected
-    assert db.session.query(Household).filter_by(room="801").count() == 0
+    for role, allowed in (("receptionist", True), ("supervisor", True), ("collector", False), ("engineer", False)):
+        browser = Browser(app.test_client())
+        browser.login(make.staff(role, communities=[world["A"]["community"]]).username)
+        expected = 200 if allowed else 403
+        assert browser.get(IMPORT).status_code == expected, role
+        assert browser.get(f"{IMPORT}households/template.xlsx").status_code == expected, role
+        assert upload(browser, "households", data).status_code == expected, role
+    assert db.session.query(Household).filter_by(room="801").count() == 0  # a dry run only
 
 
 def test_an_upload_can_only_be_committed_by_whoever_checked_it(world, make, login_as, browser, app):
@@ -208,3 +215,28 @@ def test_an_upload_can_only_be_committed_by_whoever_checked_it(world, make, logi
     assert db.session.query(Household).filter_by(room="901").count() == 0
     assert commit(browser, "households", page).status_code == 302  # its owner still can
     assert db.session.query(Household).filter_by(room="901").count() == 1
+
+
+def test_the_command_line_checks_and_imports_with_the_same_rules(world, app, tmp_path):
+    path = tmp_path / "spaces.csv"
+    path.write_text("小区,车位号,类型\n阳光花园,D-07,地面\n翠湖苑,D-07,飞行\n", encoding="utf-8")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["pm", "import", "parking_spaces", str(path), "--commit"])
+    assert result.exit_code == 1 and "row 3, column C (类型)" in result.output and "nothing was imported" in result.output
+    path.write_text("小区,车位号,类型\n阳光花园,D-07,地面\n翠湖苑,D-07,地下\n", encoding="utf-8")
+    assert "run again with --commit" in runner.invoke(args=["pm", "import", "parking_spaces", str(path)]).output
+    assert db.session.query(ParkingSpace).filter_by(number="D-07").count() == 0
+    result = runner.invoke(args=["pm", "import", "parking_spaces", str(path), "--commit"])
+    assert result.exit_code == 0, result.output
+    assert db.session.query(ParkingSpace).filter_by(number="D-07").count() == 2  # the CLI works in every community
+    assert db.session.query(AuditEntry).filter_by(action="import", actor_name="cli:import").count() == 1
+
+
+def test_the_commit_checks_the_file_again(world, make, login_as, browser):
+    login_as("receptionist")
+    page = upload(browser, "households", xlsx([HEADER, ["阳光花园", "1栋", "1", "1001", "88"],
+                                                ["阳光花园", "1栋", "1", "1002", "88"]]))
+    make.household(world["A"]["building"], room="1002")  # a colleague registers it meanwhile
+    again = commit(browser, "households", page)
+    assert again.status_code == 200 and any("already exists" in e for e in errors_on(again))
+    assert db.session.query(Household).filter_by(room="1001").count() == 0  # all or nothing

@@ -1,6 +1,7 @@
 """``flask pm`` commands of this site: accounts and demo data."""
 
 import sys
+from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
@@ -9,10 +10,13 @@ from sqlalchemy import select
 from pm_admin.audit import acting_as
 from pm_admin.errors import DomainError
 from pm_admin.extensions import db
+from pm_admin.importing import ImportRejected, commit_import, dry_run
 
 from models.community import Community
 from models.demo import DEMO_PASSWORD, DEMO_STAFF, is_empty, load_demo
 from models.staff import Role, create_staff
+
+from .imports import IMPORT_KINDS
 
 
 @click.command("create-user")
@@ -87,4 +91,33 @@ def bill_command(period, community_name):
                f"¥{summary['amount']:,.2f} ({summary['fee_items']} fee items).")
 
 
-COMMANDS = [create_user_command, demo_command, bill_command]
+
+
+@click.command("import")
+@with_appcontext
+@click.argument("kind", type=click.Choice([kind.name for kind in IMPORT_KINDS]))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--commit", is_flag=True, help="Save the rows. Without it the file is only checked.")
+def import_command(kind, path, commit):
+    """Check a spreadsheet (.xlsx/.csv) and, with --commit, import it: the panel's rules, all communities."""
+    kind = next(k for k in IMPORT_KINDS if k.name == kind)
+    with acting_as("cli:import"):
+        try:
+            sheet, plan = dry_run(kind, path.name, path.read_bytes())
+        except ImportRejected as error:
+            raise click.ClickException(str(error)) from None
+        for row in plan.rows:
+            for key, message in row.errors:
+                click.echo(f"row {row.row}, column {sheet.where(key)}: {message}", err=True)
+        if plan.error_count or not commit:
+            db.session.rollback()
+            if plan.error_count:
+                raise click.ClickException(f"{plan.error_count} problems in {len(plan.rows)} rows; nothing was imported.")
+            click.echo(f"All {len(plan.rows)} rows can be imported; run again with --commit to save them.")
+            return
+        counts = commit_import(kind, path.name, plan)
+        db.session.commit()
+    click.echo(f"Imported {path.name}: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+
+
+COMMANDS = [create_user_command, demo_command, bill_command, import_command]

@@ -5,6 +5,7 @@ from pm_admin.forms import checked_by
 from pm_admin.i18n import _l
 
 from models.household import remove_household
+from models.key import KeyStatus, key_of
 from models.resident import normalise_id_number, normalise_phone
 
 from .billing import household_account
@@ -62,6 +63,12 @@ class HouseholdView(SecureModelView):
         FileAction(_l("Post a payment"), "cashier.post", "payment.post", lambda h: {"household_id": h.id}),
         FileAction(_l("Register a resident"), "resident.create_view", "resident.create", lambda h: {"household": h.id}),
         FileAction(_l("Register a vehicle"), "vehicle.create_view", "vehicle.create", lambda h: {"household": h.id}),
+        FileAction(_l("Lend a key"), "key.transition_view", "key.lend",
+                   lambda h: {"step": "lend", "id": key_of(h, KeyStatus.in_cabinet).id},
+                   when=lambda h: key_of(h, KeyStatus.in_cabinet) is not None),
+        FileAction(_l("Take the key back"), "key.transition_view", "key.return",
+                   lambda h: {"step": "return", "id": key_of(h, KeyStatus.lent).id},
+                   when=lambda h: key_of(h, KeyStatus.lent) is not None),
         FileAction(_l("Put a key in the cabinet"), "key.create_view", "key.create", lambda h: {"household": h.id},
                    style="outline-primary"),
         FileAction(_l("Edit the household"), "household.edit_view", "household.edit", lambda h: {"id": h.id},
