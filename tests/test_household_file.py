@@ -77,7 +77,7 @@ def test_the_key_is_taken_back_and_lent_from_the_file(world, login_as, browser):
         return found.group(1).replace("&amp;", "&") if found else None
 
     back = action("Take the key back")
-    assert back.startswith(f"/admin/key/step/return/") and action("Lend a key") is None
+    assert back.startswith("/admin/key/step/return/") and action("Lend a key") is None
     browser.get(back)
     assert browser.post(back, {"expected_state": "lent"}).headers["Location"].endswith(file_url)
     db.session.expire_all()
