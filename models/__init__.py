@@ -2,6 +2,7 @@
 
 from pm_admin.audit import AuditEntry  # noqa: F401  (framework tables share the metadata)
 from pm_admin.auth import LoginAttempt  # noqa: F401
+from pm_admin.numbering import SerialCounter  # noqa: F401
 from pm_admin.workflow import WorkflowStep  # noqa: F401
 
 from .community import Building, Community  # noqa: F401
@@ -10,3 +11,7 @@ from .key import Key, KeyKind, KeyLoan, KeyStatus  # noqa: F401
 from .resident import Resident, ResidentKind  # noqa: F401
 from .staff import Role, Staff  # noqa: F401
 from .vehicle import ParkingSpace, Vehicle  # noqa: F401
+from .repair import RepairCategory, RepairChannel, RepairOrder, RepairStatus  # noqa: F401
+from .reception import ReceptionKind, ReceptionRecord, ReceptionStatus  # noqa: F401
+from .decoration import DecorationApplication, DecorationStatus, DecorationViolation, DecorationWorker  # noqa: F401
+from .goods_pass import GoodsPass, GoodsPassStatus  # noqa: F401

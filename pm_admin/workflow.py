@@ -35,6 +35,9 @@ from .i18n import _l
 from .scope import in_scope
 
 
+CREATED = "created"  # the pseudo-step opening every timeline
+
+
 class IllegalTransition(DomainError):
     pass
 
@@ -161,6 +164,29 @@ class Workflow:
             )
         )
         db.session.flush()
+
+    def created(self, obj: Any, *, actor: Any) -> None:
+        """Record the creation of ``obj`` as the first step of its timeline."""
+        db.session.add(
+            WorkflowStep(
+                table_name=obj.__tablename__, record_id=audit.record_key(obj), transition=CREATED,
+                from_state=None, to_state=self.state_of(obj).name, actor_id=actor.id,
+                actor_name=actor.username, at=audit.now(),
+            )
+        )
+        db.session.flush()
+
+    def step_label(self, name: str) -> str:
+        if name == CREATED:
+            return str(_l("Created"))
+        transition = self.transitions.get(name)
+        return str(transition.label) if transition is not None else name
+
+    def state_label(self, name: str | None) -> str:
+        if name is None:
+            return ""
+        member = self.model.__mapper__.columns[self.state_key].type.enum_class.__members__.get(name)
+        return str(getattr(member, "label", name))
 
     def take(self, obj: Any, name: str, *, actor: Any, expected_state: str | None = None, **inputs) -> Any:
         """Run the transition's service, refusing a stale page first."""
