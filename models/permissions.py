@@ -45,7 +45,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.receptionist.name: _HOUSEHOLD_FILES_READ | _HOUSEHOLD_FILES_KEEP | {PERSONAL_PHONE, PERSONAL_ID_NUMBER}
     | _SERVICE_READ | _SERVICE_DESK,
     # 收费员: reads the files to bill and dun; phones households, never needs ID numbers.
-    Role.collector.name: _HOUSEHOLD_FILES_READ | {PERSONAL_PHONE} | {"repair.view", "decoration.view"},
+    Role.collector.name: _HOUSEHOLD_FILES_READ | {PERSONAL_PHONE} | {"repair.view", "decoration.view", "decoration_worker.view"},
     # 客服主管: everything, including accounts, deletions, exports and the audit log.
     Role.supervisor.name: _HOUSEHOLD_FILES_READ | _HOUSEHOLD_FILES_KEEP | {
         PERSONAL_PHONE, PERSONAL_ID_NUMBER,
