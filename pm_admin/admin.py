@@ -449,11 +449,13 @@ class SecureModelView(ModelView):
                         '<form method="post" action="{}" class="d-inline">'
                         '<input type="hidden" name="csrf_token" value="{}">'
                         '<input type="hidden" name="expected_state" value="{}">'
+                        '<input type="hidden" name="expected_version" value="{}">'
                         '<button class="btn btn-outline-{}{} mr-1 mb-1"{}>{}</button></form>'
                     ).format(
                         url,
                         _csrf_token(),
                         self.workflow.state_of(model).name,
+                        getattr(model, "version", ""),
                         transition.style,
                         size,
                         Markup(' onclick="return confirm({})"').format(_js_string(transition.confirm))
@@ -479,11 +481,13 @@ class SecureModelView(ModelView):
         form = self.workflow.form_class(transition)()
         if request.method == "GET":
             form.expected_state.data = self.workflow.state_of(obj).name
+            form.expected_version.data = getattr(obj, "version", "")
         elif form.validate_on_submit():
             inputs = {k: v for k, v in form.data.items() if k in transition.inputs}
             try:
                 self.workflow.take(
-                    obj, step, actor=current_user, expected_state=form.expected_state.data or None, **inputs
+                    obj, step, actor=current_user, expected_state=form.expected_state.data or None,
+                    expected_version=form.expected_version.data or None, **inputs,
                 )
                 db.session.commit()
             except (DomainError, StaleDataError, IntegrityError) as exc:

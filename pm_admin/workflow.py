@@ -120,7 +120,8 @@ class Workflow:
         """The transitions ``actor`` may take on ``obj`` in its current state."""
         return [t for t in self if self.is_open(obj, t) and actor.can(t.permission)]
 
-    def check(self, obj: Any, name: str, actor: Any, *, expected_state: str | None = None) -> Transition:
+    def check(self, obj: Any, name: str, actor: Any, *, expected_state: str | None = None,
+              expected_version: str | int | None = None) -> Transition:
         transition = self.transition(name)
         if not actor.can(transition.permission):
             raise NotPermitted(_l("Your role may not take the step “%(step)s”."), step=transition.label)
@@ -138,6 +139,9 @@ class Workflow:
                 step=transition.label,
                 state=state.label,
             )
+        # Same state, yet changed meanwhile (edited, or moved on and back): the page is stale too.
+        if expected_version not in (None, "") and str(getattr(obj, "version", expected_version)) != str(expected_version):
+            raise StaleRecord(_l("Someone else changed this record since you opened it. Reload and check."))
         return transition
 
     @contextlib.contextmanager
@@ -182,20 +186,35 @@ class Workflow:
         transition = self.transitions.get(name)
         return str(transition.label) if transition is not None else name
 
+    def shown_inputs(self, step: "WorkflowStep") -> list[tuple[str, Any]]:
+        """A step's filled-in inputs as (field label, value), for the timeline."""
+        transition = self.transitions.get(step.transition)
+        fields = transition.inputs if transition is not None else {}
+        shown = []
+        for key, value in (step.inputs or {}).items():
+            if value is None or value == "":
+                continue
+            field = fields.get(key)
+            label = field.args[0] if field is not None and getattr(field, "args", None) else key
+            shown.append((str(label), value))
+        return shown
+
     def state_label(self, name: str | None) -> str:
         if name is None:
             return ""
         member = self.model.__mapper__.columns[self.state_key].type.enum_class.__members__.get(name)
         return str(getattr(member, "label", name))
 
-    def take(self, obj: Any, name: str, *, actor: Any, expected_state: str | None = None, **inputs) -> Any:
+    def take(self, obj: Any, name: str, *, actor: Any, expected_state: str | None = None,
+             expected_version: str | int | None = None, **inputs) -> Any:
         """Run the transition's service, refusing a stale page first."""
-        transition = self.check(obj, name, actor, expected_state=expected_state)
+        transition = self.check(obj, name, actor, expected_state=expected_state, expected_version=expected_version)
         return transition.perform(obj, actor=actor, **inputs)
 
     def form_class(self, transition: Transition) -> type[FlaskForm]:
         attrs = dict(transition.inputs)
         attrs["expected_state"] = HiddenField()
+        attrs["expected_version"] = HiddenField()
         return type(f"{transition.name.title()}Form", (FlaskForm,), attrs)
 
 

@@ -1,6 +1,7 @@
 """Repair orders: serial numbers, the refusals of bad input, engineers' view, overdue, billing hook."""
 
 import datetime as dt
+import re
 import threading
 from decimal import Decimal
 
@@ -182,6 +183,20 @@ def test_a_stale_form_is_refused(world, make, login_as, browser):
     response = browser.post(f"/admin/repair/step/void/?id={order.id}", {"reason": "重复", "expected_state": "registered"})
     assert response.status_code == 200
     assert any("has moved on to “Dispatched”" in m for m in flashed(response)), flashed(response)
+    assert reload(order).status is RepairStatus.dispatched
+
+
+def test_a_form_opened_before_the_record_was_changed_is_refused_even_in_the_same_state(world, make, login_as, browser):
+    login_as("supervisor")
+    order = order_in(make, world, RepairStatus.dispatched)
+    form = browser.get(f"/admin/repair/step/void/?id={order.id}").get_data(as_text=True)
+    opened_at = re.search(r'name="expected_version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="expected_version"', form)
+    version = opened_at.group(1) or opened_at.group(2)
+    order.engineer_id = make.staff("engineer", username="another").id  # re-dispatched meanwhile
+    db.session.commit()
+    response = browser.post(f"/admin/repair/step/void/?id={order.id}",
+                            {"reason": "重复", "expected_state": "dispatched", "expected_version": version})
+    assert any("changed this record since you opened it" in m for m in flashed(response)), flashed(response)
     assert reload(order).status is RepairStatus.dispatched
 
 
