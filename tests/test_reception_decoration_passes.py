@@ -170,3 +170,29 @@ def test_the_household_file_lists_service_records_newest_first(world, make, logi
         assert f'id="section-{section}"' in page, section
     assert page.index(newer.serial) < page.index(world["A"]["repair"].serial)
     assert f"/admin/goods_pass/details/?id={world['A']['goods_pass'].id}" in page
+
+
+def test_the_desk_files_each_kind_of_record_through_its_form(world, login_as, browser):
+    desk = login_as("receptionist")
+    place = world["A"]
+    forms = {
+        "reception": {"community": place["community"].id, "household": place["household"].id, "kind": "complaint",
+                      "channel": "visit", "contact": "王女士", "phone": "13800001111", "content": "楼上漏水",
+                      "handler": desk.id, "due_on": "2026-12-01"},
+        "decoration": {"household": place["household"].id, "applicant": place["resident"].id, "contractor": "美家装饰",
+                       "person_in_charge": "吴工", "contractor_phone": "13911112222", "planned_start": "2026-12-01",
+                       "planned_end": "2027-01-15", "scope_of_works": "厨房翻新", "deposit": "3000.00"},
+        "goods_pass": {"household": place["household"].id, "applicant": place["resident"].id, "items": "旧冰箱",
+                       "carrier": "货拉拉", "vehicle_plate": "粤b 12345", "pass_date": "2026-11-25"},
+        "decoration_worker": {"application": place["decoration"].id, "name": "刘师傅",
+                              "id_number": "11010519491231002X", "pass_number": "SG-9", "valid_until": "2027-01-15"},
+    }
+    for endpoint, data in forms.items():
+        response = browser.post(f"/admin/{endpoint}/new/", data)
+        assert response.status_code == 302, (endpoint, flashed(response))
+    saved = db.session.query(GoodsPass).order_by(GoodsPass.id.desc()).first()
+    assert saved.vehicle_plate == "粤B12345" and saved.status is GoodsPassStatus.requested
+    steps = db.session.query(WorkflowStep).filter_by(transition="created", actor_name=desk.username).count()
+    assert steps == 3  # reception, decoration and pass open their timelines; workers have no workflow
+    response = browser.post("/admin/decoration/new/", dict(forms["decoration"], planned_end="2026-11-01"))
+    assert any("planned end" in m for m in flashed(response)), flashed(response)
