@@ -2,6 +2,7 @@
 
 from pm_admin.audit import AuditEntry  # noqa: F401  (framework tables share the metadata)
 from pm_admin.auth import LoginAttempt  # noqa: F401
+from pm_admin.numbering import SerialCounter  # noqa: F401
 from pm_admin.workflow import WorkflowStep  # noqa: F401
 
 from .community import Building, Community  # noqa: F401
@@ -14,3 +15,7 @@ from .billing import Bill, BillStatus, FeeItem, FeeKind, MeterKind  # noqa: F401
 from .meter import MeterReading  # noqa: F401
 from .payment import Payment, PaymentAllocation, PaymentMethod, ReceiptCounter, RefundRequest  # noqa: F401
 from .arrears import DunningRecord  # noqa: F401
+from .repair import RepairCategory, RepairChannel, RepairOrder, RepairStatus  # noqa: F401
+from .reception import ReceptionKind, ReceptionRecord, ReceptionStatus  # noqa: F401
+from .decoration import DecorationApplication, DecorationStatus, DecorationViolation, DecorationWorker  # noqa: F401
+from .goods_pass import GoodsPass, GoodsPassStatus  # noqa: F401

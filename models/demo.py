@@ -9,6 +9,7 @@ from sqlalchemy import select
 from pm_admin.extensions import db
 
 from .community import Building, Community
+from .demo_services import load_service_demo
 from .household import Household, HouseholdState
 from .key import Key, KeyKind, lend_key, return_key
 from .resident import Resident, ResidentKind, id_check_char
@@ -25,6 +26,7 @@ DEMO_STAFF = [
     ("shoufei", "collector", "阳光花园", "张会计"),
     ("shoufei2", "collector", "翠湖苑", "刘收费"),
     ("weixiu", "engineer", None, "赵师傅"),
+    ("weixiu2", "engineer", "翠湖苑", "钱师傅"),
 ]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国红梅玉晓东海波宇浩然子轩欣怡佳琪思雨"
@@ -125,5 +127,7 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
                  due_back=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=rng.randrange(2, 48)))
     for key in keys[:5]:
         return_key(key, actor=supervisor)
+    services = load_service_demo(rng, staff, dt.datetime.now(dt.timezone.utc), id_number=lambda: _id_number(rng))
     return {"communities": len(communities), "households": len(households), "residents": len(residents),
-            "vehicles": len(vehicles), "parking spaces": len(spaces), "keys": len(keys), "staff": len(staff)}
+            "vehicles": len(vehicles), "parking spaces": len(spaces), "keys": len(keys), "staff": len(staff),
+            **services}

@@ -36,12 +36,31 @@ _SUPERVISING_MONEY = _COLLECTING | {
     "fee_item.export", "bill.export", "payment.export", "refund.export", "meter_reading.export", "dunning.export",
 }
 
+# Service workflows: repair orders, decoration applications, reception log, goods-release passes
+_SERVICE_READ = {"repair.view", "decoration.view", "decoration_worker.view", "decoration_violation.view",
+                 "reception.view", "goods_pass.view"}
+_SERVICE_DESK = {  # what the front desk files, records and follows up
+    "repair.create", "repair.edit", "repair.dispatch", "repair.return_visit", "repair.close", "repair.reopen",
+    "decoration.create", "decoration.edit", "decoration.start", "decoration.request_inspection",
+    "decoration.record_violation", "decoration.close",
+    "decoration_worker.create", "decoration_worker.edit", "decoration_worker.delete",
+    "reception.create", "reception.edit", "reception.start", "reception.reply", "reception.return_visit",
+    "reception.close",
+    "goods_pass.create", "goods_pass.edit", "goods_pass.issue", "goods_pass.confirm_used", "goods_pass.cancel",
+}
+_SERVICE_SUPERVISE = {  # approvals, inspection results, voiding, the weekly list, exports
+    "repair.void", "repair.accept", "repair.complete", "repair.export",
+    "decoration.approve", "decoration.reject", "decoration.pass_inspection", "decoration.fail_inspection",
+    "decoration.export", "reception.unfinished", "reception.export", "goods_pass.export",
+}
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     # 接待员 / 客服专员: keeps the household files and the key cabinet; calls residents.
     Role.receptionist.name: _HOUSEHOLD_FILES_READ | _HOUSEHOLD_FILES_KEEP | _MONEY_READ | {
-        PERSONAL_PHONE, PERSONAL_ID_NUMBER},
+        PERSONAL_PHONE, PERSONAL_ID_NUMBER} | _SERVICE_READ | _SERVICE_DESK,
     # 收费员: reads the files to bill and dun; phones households, never needs ID numbers.
-    Role.collector.name: _HOUSEHOLD_FILES_READ | _COLLECTING | {PERSONAL_PHONE},
+    Role.collector.name: _HOUSEHOLD_FILES_READ | _COLLECTING | {PERSONAL_PHONE}
+    | {"repair.view", "decoration.view", "decoration_worker.view"},
     # 客服主管: everything, including accounts, deletions, exports and the audit log.
     Role.supervisor.name: _HOUSEHOLD_FILES_READ | _HOUSEHOLD_FILES_KEEP | _SUPERVISING_MONEY | {
         PERSONAL_PHONE, PERSONAL_ID_NUMBER,
@@ -51,7 +70,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "household.export", "resident.export", "vehicle.export", "key.export", "key_loan.export",
         "staff.view", "staff.create", "staff.edit",
         "audit.view", "audit.export",
-    },
+    } | _SERVICE_READ | _SERVICE_DESK | _SERVICE_SUPERVISE,
     # 维修工: finds the household of a repair; sees no personal data in full.
-    Role.engineer.name: {"community.view", "building.view", "household.view", "resident.view"},
+    # Sees only the repair orders dispatched to them (models.repair.repairs_visible_to).
+    Role.engineer.name: {"community.view", "building.view", "household.view", "resident.view",
+                         "repair.view", "repair.accept", "repair.complete"},
 }

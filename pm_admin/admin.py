@@ -205,6 +205,9 @@ class SecureModelView(ModelView):
     details_header: list[str] = []  # columns shown large at the top of the details page
     details_actions: list[FileAction] = []  # one-click actions from the details page
     form_prefill: list[str] = []  # create-form fields that ?name=<id> may fill in (scoped like the form)
+    row_filter = None  # (actor) -> a WHERE clause or None: rows this user sees, on top of the community scope
+    extra_endpoints: dict[str, str] = {}  # a view's own @expose pages -> the operation each needs
+    page_links: dict[str, str] = {}  # those pages linked from the list's menu bar -> their titles
 
     def __init__(self, model, *args, **kwargs):
         if not self.permission:
@@ -234,6 +237,10 @@ class SecureModelView(ModelView):
         self.column_exclude_list = list(self.column_exclude_list or []) + internal
 
     # -- permissions ---------------------------------------------------------
+    @classmethod
+    def endpoint_operations(cls) -> dict[str, str]:
+        return {**ENDPOINT_OPERATIONS, **cls.extra_endpoints}
+
     def may(self, operation: str) -> bool:
         return auth.can(f"{self.permission}.{operation}")
 
@@ -256,10 +263,16 @@ class SecureModelView(ModelView):
     def is_accessible(self):
         return current_user.is_authenticated and self.may("view")
 
+    def visible_page_links(self) -> list[tuple[str, str]]:
+        """(url, title) of the view's own pages the current user may open."""
+        operations = self.endpoint_operations()
+        return [(self.get_url(f".{endpoint}"), str(title)) for endpoint, title in self.page_links.items()
+                if self.may(operations[endpoint])]
+
     def _handle_view(self, name, **kwargs):
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path))
-        operation = ENDPOINT_OPERATIONS.get(name)
+        operation = self.endpoint_operations().get(name)
         if operation is None or not self.may("view"):
             abort(403)
         if operation == "lookup":
@@ -298,10 +311,27 @@ class SecureModelView(ModelView):
 
     # -- scope ---------------------------------------------------------------
     def get_query(self):
-        return scoped(super().get_query(), self.model)
+        return self._visible(super().get_query())
 
     def get_count_query(self):
-        return scoped(super().get_count_query(), self.model)
+        return self._visible(super().get_count_query())
+
+    def _visible(self, query):
+        query = scoped(query, self.model)
+        if self.row_filter is not None and current_user.is_authenticated:
+            clause = type(self).row_filter(current_user)
+            if clause is not None:
+                query = query.filter(clause)
+        return query
+
+    def visible_rows(self, rows: list) -> list:
+        """Those of ``rows`` this view would show the current user (its row filter applied)."""
+        if self.row_filter is None or not rows:
+            return rows
+        pk_column = inspect(self.model).primary_key[0]
+        ids = [inspect(row).identity[0] for row in rows]
+        shown = {pk for (pk,) in self.get_query().filter(pk_column.in_(ids)).with_entities(pk_column)}
+        return [row for row, pk in zip(rows, ids) if pk in shown]
 
     def get_one(self, id):
         pk_column = inspect(self.model).primary_key[0]
@@ -355,6 +385,8 @@ class SecureModelView(ModelView):
         db.session.flush()
         if not in_scope(model):
             raise DomainError(_l("You can only keep records of the communities you work in."))
+        if is_created and self.workflow is not None:
+            self.workflow.created(model, actor=current_user)
 
     # -- export: the list's own filtered, sorted, scoped query, streamed to .xlsx
     export_types = ["xlsx"]
@@ -480,7 +512,8 @@ class SecureModelView(ModelView):
             kwargs["file_actions"] = self._file_actions(model)
             kwargs["history"] = audit.history_of(model)
             if self.workflow is not None:
-                kwargs["steps"] = [history.StepShown(step, self.workflow) for step in workflow.steps_of(model)]
+                kwargs["steps"] = workflow.steps_of(model)
+                kwargs["workflow"] = self.workflow
         if self.workflow is not None:
             kwargs["transition_buttons"] = self.transition_buttons
         return super().render(template, **kwargs)
@@ -500,7 +533,7 @@ class SecureModelView(ModelView):
             view = self.admin.view_for(section.endpoint)
             if view is None or not view.is_accessible():
                 continue
-            rows = list(getattr(model, section.relationship))
+            rows = view.visible_rows(list(getattr(model, section.relationship)))
             columns = [(c, section.labels.get(c) or view.get_column_name(c)) for c in section.columns]
             sections.append((section, view, columns, rows))
         return sections
@@ -556,11 +589,13 @@ class SecureModelView(ModelView):
                         '<form method="post" action="{}" class="d-inline">'
                         '<input type="hidden" name="csrf_token" value="{}">'
                         '<input type="hidden" name="expected_state" value="{}">'
+                        '<input type="hidden" name="expected_version" value="{}">'
                         '<button class="btn btn-outline-{}{} mr-1 mb-1"{}>{}</button></form>'
                     ).format(
                         url,
                         _csrf_token(),
                         self.workflow.state_of(model).name,
+                        getattr(model, "version", ""),
                         transition.style,
                         size,
                         Markup(' data-confirm="{}"').format(transition.confirm)
@@ -586,11 +621,13 @@ class SecureModelView(ModelView):
         form = self.workflow.form_class(transition)()
         if request.method == "GET":
             form.expected_state.data = self.workflow.state_of(obj).name
+            form.expected_version.data = getattr(obj, "version", "")
         elif form.validate_on_submit():
             inputs = {k: v for k, v in form.data.items() if k in transition.inputs}
             try:
                 self.workflow.take(
-                    obj, step, actor=current_user, expected_state=form.expected_state.data or None, **inputs
+                    obj, step, actor=current_user, expected_state=form.expected_state.data or None,
+                    expected_version=form.expected_version.data or None, **inputs,
                 )
                 db.session.commit()
             except (DomainError, StaleDataError, IntegrityError) as exc:

@@ -101,31 +101,3 @@ def changes_markup(entry) -> Markup:
         else:
             rows.append(Markup("<div><b>{}</b>: {}</div>").format(label, pair))
     return Markup("").join(rows)
-
-
-class StepShown:
-    """A workflow step with its transition, states and inputs in words."""
-
-    def __init__(self, step, workflow):
-        self.step = step
-        self.at = step.at
-        self.actor_name = step.actor_name
-        transition = workflow.transitions.get(step.transition)
-        self.label = str(transition.label) if transition else step.transition
-        states = workflow.states
-        self.from_state = _state(states, step.from_state)
-        self.to_state = _state(states, step.to_state)
-        self.inputs = []
-        for key, value in (step.inputs or {}).items():
-            if value in (None, ""):
-                continue
-            field = transition.inputs.get(key) if transition else None
-            label = field.args[0] if field is not None and field.args else key
-            if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
-                value = shown_datetime(value)
-            self.inputs.append((str(label), value))
-
-
-def _state(states, name):
-    member = states.__members__.get(name) if name else None
-    return str(member.label) if member is not None and hasattr(member, "label") else (name or EMPTY)

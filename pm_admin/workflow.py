@@ -31,8 +31,12 @@ from wtforms import HiddenField
 from . import audit
 from .errors import DomainError, NotPermitted
 from .extensions import db
+from .history import shown_datetime
 from .i18n import _l
 from .scope import in_scope
+
+
+CREATED = "created"  # the pseudo-step opening every timeline
 
 
 class IllegalTransition(DomainError):
@@ -118,7 +122,8 @@ class Workflow:
         """The transitions ``actor`` may take on ``obj`` in its current state."""
         return [t for t in self if self.is_open(obj, t) and actor.can(t.permission)]
 
-    def check(self, obj: Any, name: str, actor: Any, *, expected_state: str | None = None) -> Transition:
+    def check(self, obj: Any, name: str, actor: Any, *, expected_state: str | None = None,
+              expected_version: str | int | None = None) -> Transition:
         transition = self.transition(name)
         if not actor.can(transition.permission):
             raise NotPermitted(_l("Your role may not take the step “%(step)s”."), step=transition.label)
@@ -136,6 +141,9 @@ class Workflow:
                 step=transition.label,
                 state=state.label,
             )
+        # Same state, yet changed meanwhile (edited, or moved on and back): the page is stale too.
+        if expected_version not in (None, "") and str(getattr(obj, "version", expected_version)) != str(expected_version):
+            raise StaleRecord(_l("Someone else changed this record since you opened it. Reload and check."))
         return transition
 
     @contextlib.contextmanager
@@ -163,14 +171,54 @@ class Workflow:
         )
         db.session.flush()
 
-    def take(self, obj: Any, name: str, *, actor: Any, expected_state: str | None = None, **inputs) -> Any:
+    def created(self, obj: Any, *, actor: Any) -> None:
+        """Record the creation of ``obj`` as the first step of its timeline."""
+        db.session.add(
+            WorkflowStep(
+                table_name=obj.__tablename__, record_id=audit.record_key(obj), transition=CREATED,
+                from_state=None, to_state=self.state_of(obj).name, actor_id=actor.id,
+                actor_name=actor.username, at=audit.now(),
+            )
+        )
+        db.session.flush()
+
+    def step_label(self, name: str) -> str:
+        if name == CREATED:
+            return str(_l("Created"))
+        transition = self.transitions.get(name)
+        return str(transition.label) if transition is not None else name
+
+    def shown_inputs(self, step: "WorkflowStep") -> list[tuple[str, Any]]:
+        """A step's filled-in inputs as (field label, value), for the timeline."""
+        transition = self.transitions.get(step.transition)
+        fields = transition.inputs if transition is not None else {}
+        shown = []
+        for key, value in (step.inputs or {}).items():
+            if value is None or value == "":
+                continue
+            field = fields.get(key)
+            label = field.args[0] if field is not None and getattr(field, "args", None) else key
+            if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+                value = shown_datetime(value)  # an ISO timestamp, as local time
+            shown.append((str(label), value))
+        return shown
+
+    def state_label(self, name: str | None) -> str:
+        if name is None:
+            return ""
+        member = self.model.__mapper__.columns[self.state_key].type.enum_class.__members__.get(name)
+        return str(getattr(member, "label", name))
+
+    def take(self, obj: Any, name: str, *, actor: Any, expected_state: str | None = None,
+             expected_version: str | int | None = None, **inputs) -> Any:
         """Run the transition's service, refusing a stale page first."""
-        transition = self.check(obj, name, actor, expected_state=expected_state)
+        transition = self.check(obj, name, actor, expected_state=expected_state, expected_version=expected_version)
         return transition.perform(obj, actor=actor, **inputs)
 
     def form_class(self, transition: Transition) -> type[FlaskForm]:
         attrs = dict(transition.inputs)
         attrs["expected_state"] = HiddenField()
+        attrs["expected_version"] = HiddenField()
         return type(f"{transition.name.title()}Form", (FlaskForm,), attrs)
 
 

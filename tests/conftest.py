@@ -27,6 +27,7 @@ from models import Building, Community, Household, Key, Resident, Staff, Vehicle
 from models.key import lend_key
 from models.staff import Role
 from models.vehicle import ParkingSpace
+from service_factories import ServiceFactories
 
 PG_ADMIN_URL = os.environ.get("PM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 DATABASES = os.environ.get("PM_TEST_DATABASES", "sqlite,postgresql").split(",")
@@ -97,7 +98,7 @@ def app_context(app):
         db.session.remove()
 
 
-class Factory:
+class Factory(ServiceFactories):
     """``make.household(room="1201")``: records with sensible defaults, committed."""
 
     def __init__(self):
@@ -174,6 +175,8 @@ def world(make):
     supervisor = make.staff("supervisor", username="boss")
     lend_key(places["A"]["key"], actor=supervisor, borrower="张三", purpose="看房")
     lend_key(places["B"]["key"], actor=supervisor, borrower="李四", purpose="维修")
+    for place in places.values():
+        place.update(make.service_records(place["household"], place["resident"], supervisor))
     db.session.commit()
     add_billing_records(places, supervisor)
     return places

@@ -5,6 +5,7 @@ from pm_admin.importing import ImportView
 from pm_admin.site import Site
 
 from models import Building, Community, Household, Key, KeyLoan, ParkingSpace, Resident, Staff, Vehicle
+from models import DecorationApplication, DecorationViolation, DecorationWorker, GoodsPass, ReceptionRecord, RepairOrder
 from models.permissions import ROLE_PERMISSIONS
 
 from . import billing
@@ -14,11 +15,14 @@ from .keys import KeyLoanView, KeyView
 from .dashboard import DASHBOARD_PANELS
 from .imports import IMPORT_KINDS
 from .search import SEARCH_SOURCES
+from .repairs import RepairOrderView
+from .services import DecorationView, DecorationViolationView, DecorationWorkerView, GoodsPassView, ReceptionView
 from .staff import StaffView
 from .vehicles import ParkingSpaceView, VehicleView
 
 FILES = _l("Household files")
 KEYS = _l("Keys")
+SERVICE = _l("Customer service")
 SYSTEM = _l("System")
 MONEY = _l("Billing")
 REPORTS = _l("Reports")
@@ -36,6 +40,15 @@ def register_views(panel) -> None:
     panel.add_view(ImportView(IMPORT_KINDS, name=_l("Import from Excel"), endpoint="import", url="/admin/import",
                               category=FILES))
     _register_billing(panel)
+    panel.add_view(RepairOrderView(RepairOrder, name=_l("Repair orders"), endpoint="repair", category=SERVICE))
+    panel.add_view(ReceptionView(ReceptionRecord, name=_l("Reception log"), endpoint="reception", category=SERVICE))
+    panel.add_view(DecorationView(DecorationApplication, name=_l("Decoration applications"), endpoint="decoration",
+                                  category=SERVICE))
+    panel.add_view(DecorationWorkerView(DecorationWorker, name=_l("Decoration workers"), endpoint="decoration_worker",
+                                        category=SERVICE))
+    panel.add_view(DecorationViolationView(DecorationViolation, name=_l("Decoration violations"),
+                                           endpoint="decoration_violation", category=SERVICE))
+    panel.add_view(GoodsPassView(GoodsPass, name=_l("Goods-release passes"), endpoint="goods_pass", category=SERVICE))
     panel.add_view(StaffView(Staff, name=_l("Staff accounts"), endpoint="staff", category=SYSTEM))
 
 

@@ -81,6 +81,12 @@ class HouseholdView(SecureModelView):
         Section(_l("Key loans"), "key_loans", ["key", "borrower", "purpose", "lent_at", "due_back", "returned_at"], "key_loan"),
         Section(_l("Bills"), "bills", ["period", "fee_item", "amount", "paid", "status", "due_on"], "bill"),
         Section(_l("Payments"), "payments", ["receipt_no", "kind", "amount", "method", "paid_at", "collector"], "payment"),
+        Section(_l("Repair orders"), "repair_orders", ["serial", "registered_at", "category", "status", "engineer"], "repair"),
+        Section(_l("Decoration applications"), "decoration_applications",
+                ["submitted_at", "contractor", "planned_start", "planned_end", "status"], "decoration"),
+        Section(_l("Reception log"), "reception_records", ["received_at", "kind", "contact", "handler", "status"],
+                "reception"),
+        Section(_l("Goods-release passes"), "goods_passes", ["pass_date", "applicant", "items", "status"], "goods_pass"),
     ]
 
 

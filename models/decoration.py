@@ -1,0 +1,229 @@
+"""Decoration applications (装修申请): filed, approved or rejected, works under way with
+their workers' passes and any violations, inspected (again if it failed), closed.
+
+The deposit's money side (collected, refunded net of deductions) belongs to billing:
+``deposit_refund_due(application)`` is the amount to refund."""
+
+import datetime as dt
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, Date, DateTime, Enum, ForeignKey, Numeric, String, Text
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
+from wtforms import DateField, DecimalField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from pm_admin import audit
+from pm_admin.enums import LabeledEnum
+from pm_admin.errors import DomainError
+from pm_admin.extensions import db
+from pm_admin.masking import personal
+from pm_admin.workflow import Transition, Versioned, Workflow
+
+from .household import HouseholdState
+from .permissions import PERSONAL_ID_NUMBER, PERSONAL_PHONE
+from .resident import normalise_id_number, normalise_phone
+
+
+class DecorationStatus(LabeledEnum):
+    submitted = "submitted", _l("Submitted")
+    approved = "approved", _l("Approved")
+    rejected = "rejected", _l("Rejected")
+    under_way = "under_way", _l("Works under way")
+    inspection_requested = "inspection_requested", _l("Inspection requested")
+    passed = "passed", _l("Inspection passed")
+    failed = "failed", _l("Inspection failed")
+    closed = "closed", _l("Closed")
+
+
+class DecorationApplication(Versioned, db.Model):
+    __tablename__ = "decoration_application"
+    __scope__ = "household.building.community_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
+    contractor: Mapped[str] = mapped_column(String(100))
+    person_in_charge: Mapped[str] = mapped_column(String(40))
+    contractor_phone: Mapped[str] = mapped_column(String(20), info=personal(PERSONAL_PHONE, "phone"))
+    planned_start: Mapped[dt.date] = mapped_column(Date)
+    planned_end: Mapped[dt.date] = mapped_column(Date)
+    scope_of_works: Mapped[str] = mapped_column(Text)
+    deposit: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0.00"))
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=audit.now, index=True)
+    status: Mapped[DecorationStatus] = mapped_column(Enum(DecorationStatus, name="decoration_status"),
+                                                     default=DecorationStatus.submitted, index=True)
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    inspection_note: Mapped[str | None] = mapped_column(Text)
+
+    household = relationship("Household", lazy="joined", innerjoin=True,
+                             backref=backref("decoration_applications", order_by="DecorationApplication.id.desc()"))
+    applicant = relationship("Resident", lazy="joined")
+    workers = relationship("DecorationWorker", back_populates="application", order_by="DecorationWorker.id")
+    violations = relationship("DecorationViolation", back_populates="application",
+                              order_by="DecorationViolation.occurred_on.desc()")
+
+    __table_args__ = (
+        CheckConstraint("deposit >= 0", name="deposit_not_negative"),
+        CheckConstraint("planned_end >= planned_start", name="end_after_start"),
+    )
+    constraint_messages = {
+        "ck_decoration_application_deposit_not_negative": _l("The deposit cannot be negative."),
+        "ck_decoration_application_end_after_start": _l("The planned end cannot be before the planned start."),
+    }
+
+    def __str__(self) -> str:
+        return f"{self.household} · {self.contractor}"
+
+    @validates("contractor_phone")
+    def _check_phone(self, key, value):
+        phone = normalise_phone(value)
+        if phone is None:
+            raise DomainError(_l("The phone number of the person in charge is required."))
+        return phone
+
+
+class DecorationWorker(db.Model):
+    """A worker and their site pass (施工出入证)."""
+
+    __tablename__ = "decoration_worker"
+    __scope__ = "application.household.building.community_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("decoration_application.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    id_number: Mapped[str | None] = mapped_column(String(18), info=personal(PERSONAL_ID_NUMBER, "id_number"))
+    pass_number: Mapped[str] = mapped_column(String(20))
+    valid_until: Mapped[dt.date] = mapped_column(Date)
+
+    application = relationship(DecorationApplication, back_populates="workers", lazy="joined", innerjoin=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.pass_number})"
+
+    @validates("id_number")
+    def _check_id_number(self, key, value):
+        return normalise_id_number(value)
+
+
+class DecorationViolation(db.Model):
+    """A breach of the decoration rules found during the works, and what it costs the deposit."""
+
+    __tablename__ = "decoration_violation"
+    __scope__ = "application.household.building.community_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("decoration_application.id"), index=True)
+    occurred_on: Mapped[dt.date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(Text)
+    deduction: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0.00"))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+
+    application = relationship(DecorationApplication, back_populates="violations", lazy="joined", innerjoin=True)
+    recorded_by = relationship("Staff")
+
+    __table_args__ = (CheckConstraint("deduction >= 0", name="deduction_not_negative"),)
+    constraint_messages = {"ck_decoration_violation_deduction_not_negative": _l("A deduction cannot be negative.")}
+
+    def __str__(self) -> str:
+        return f"{self.occurred_on} {self.description[:20]}"
+
+
+def check_decoration_application(application: DecorationApplication, *, actor, is_created: bool) -> None:
+    if application.applicant is not None and application.household is not None \
+            and application.applicant.household_id != application.household.id:
+        raise DomainError(_l("The applicant must be a resident of this household."))
+    if application.planned_start and application.planned_end and application.planned_end < application.planned_start:
+        raise DomainError(_l("The planned end cannot be before the planned start."))
+    if application.deposit is not None and application.deposit < 0:
+        raise DomainError(_l("The deposit cannot be negative."))
+    if not is_created and application.status in (DecorationStatus.closed, DecorationStatus.rejected):
+        raise DomainError(_l("A closed or rejected application cannot be changed."))
+
+
+def deposit_refund_due(application: DecorationApplication) -> Decimal:
+    """Billing hook: the deposit less the violations' deductions, never below zero."""
+    deducted = sum((v.deduction for v in application.violations), Decimal("0.00"))
+    return max(Decimal("0.00"), (application.deposit or Decimal("0.00")) - deducted)
+
+
+def approve_decoration(application, *, actor) -> None:
+    with DECORATION_WORKFLOW.step(application, "approve", actor=actor):
+        pass
+
+
+def reject_decoration(application, *, actor, reason: str) -> None:
+    if not (reason or "").strip():
+        raise DomainError(_l("Give the reason for rejecting."))
+    with DECORATION_WORKFLOW.step(application, "reject", actor=actor, inputs={"reason": reason}):
+        application.reject_reason = reason.strip()
+
+
+def start_decoration(application, *, actor) -> None:
+    """Works begin: the household is marked as decorating."""
+    with DECORATION_WORKFLOW.step(application, "start", actor=actor):
+        application.household.state = HouseholdState.decorating
+
+
+def request_inspection(application, *, actor) -> None:
+    with DECORATION_WORKFLOW.step(application, "request_inspection", actor=actor):
+        pass
+
+
+def pass_inspection(application, *, actor, note: str | None = None) -> None:
+    with DECORATION_WORKFLOW.step(application, "pass_inspection", actor=actor, inputs={"note": note}):
+        application.inspection_note = note
+
+
+def fail_inspection(application, *, actor, note: str) -> None:
+    if not (note or "").strip():
+        raise DomainError(_l("Say what failed the inspection."))
+    with DECORATION_WORKFLOW.step(application, "fail_inspection", actor=actor, inputs={"note": note}):
+        application.inspection_note = note.strip()
+
+
+def record_violation(application, *, actor, occurred_on: dt.date, description: str, deduction) -> DecorationViolation:
+    """A violation found on patrol; its deduction comes off the deposit refund. The state does not change."""
+    amount = Decimal(str(deduction if deduction is not None else "0")).quantize(Decimal("0.01"))
+    if amount < 0:
+        raise DomainError(_l("A deduction cannot be negative."))
+    inputs = {"occurred_on": occurred_on, "description": description, "deduction": amount}
+    with DECORATION_WORKFLOW.step(application, "record_violation", actor=actor, inputs=inputs):
+        violation = DecorationViolation(application=application, occurred_on=occurred_on,
+                                        description=description.strip(), deduction=amount, recorded_by_id=actor.id)
+        db.session.add(violation)
+    return violation
+
+
+def close_decoration(application, *, actor) -> None:
+    """Done: the household is no longer decorating (it is taken to be lived in)."""
+    with DECORATION_WORKFLOW.step(application, "close", actor=actor):
+        if application.household.state is HouseholdState.decorating:
+            application.household.state = HouseholdState.occupied
+
+
+D = DecorationStatus
+WORKS = [D.under_way, D.inspection_requested, D.failed]
+DECORATION_WORKFLOW = Workflow(DecorationApplication.status, [
+    Transition("approve", _l("Approve"), [D.submitted], D.approved, "decoration.approve", approve_decoration,
+               style="success", confirm=_l("Approve this decoration application?")),
+    Transition("reject", _l("Reject"), [D.submitted], D.rejected, "decoration.reject", reject_decoration,
+               inputs={"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=1000)])}, style="danger"),
+    Transition("start", _l("Works start"), [D.approved], D.under_way, "decoration.start", start_decoration),
+    Transition("request_inspection", _l("Request inspection"), [D.under_way, D.failed], D.inspection_requested,
+               "decoration.request_inspection", request_inspection),
+    Transition("pass_inspection", _l("Inspection passed"), [D.inspection_requested], D.passed,
+               "decoration.pass_inspection", pass_inspection, style="success",
+               inputs={"note": TextAreaField(_l("Inspection note"), [Optional(), Length(max=1000)])}),
+    Transition("fail_inspection", _l("Inspection failed"), [D.inspection_requested], D.failed,
+               "decoration.fail_inspection", fail_inspection, style="danger",
+               inputs={"note": TextAreaField(_l("What failed"), [DataRequired(), Length(max=1000)])}),
+    Transition("record_violation", _l("Record violation"), WORKS, None, "decoration.record_violation",
+               record_violation, style="warning", inputs={
+                   "occurred_on": DateField(_l("Date"), [DataRequired()]),
+                   "description": TextAreaField(_l("What happened"), [DataRequired(), Length(max=1000)]),
+                   "deduction": DecimalField(_l("Deduction from the deposit (¥)"), [InputRequired(), NumberRange(
+                       min=0, message=_l("A deduction cannot be negative."))], places=2),
+               }),
+    Transition("close", _l("Close"), [D.passed], D.closed, "decoration.close", close_decoration, style="secondary"),
+])

@@ -1,0 +1,94 @@
+"""Goods-release passes (放行条): a household takes goods out; the guard lets them through.
+
+A tenant's request needs the owner's consent recorded before the pass is issued."""
+
+import datetime as dt
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, Date, DateTime, Enum, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from pm_admin import audit
+from pm_admin.enums import LabeledEnum
+from pm_admin.errors import DomainError
+from pm_admin.extensions import db
+from pm_admin.workflow import Transition, Versioned, Workflow
+
+from .resident import ResidentKind
+from .vehicle import normalise_plate
+
+
+class GoodsPassStatus(LabeledEnum):
+    requested = "requested", _l("Requested")
+    issued = "issued", _l("Issued")
+    used = "used", _l("Used")
+    cancelled = "cancelled", _l("Cancelled")
+
+
+class GoodsPass(Versioned, db.Model):
+    __tablename__ = "goods_pass"
+    __scope__ = "household.building.community_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
+    items: Mapped[str] = mapped_column(Text)
+    carrier: Mapped[str | None] = mapped_column(String(60))
+    vehicle_plate: Mapped[str | None] = mapped_column(String(12))
+    pass_date: Mapped[dt.date] = mapped_column(Date)
+    owner_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_note: Mapped[str | None] = mapped_column(String(200))  # how the owner consented: call, signature…
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=audit.now, index=True)
+    status: Mapped[GoodsPassStatus] = mapped_column(Enum(GoodsPassStatus, name="goods_pass_status"),
+                                                    default=GoodsPassStatus.requested, index=True)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+
+    household = relationship("Household", lazy="joined", innerjoin=True,
+                             backref=backref("goods_passes", order_by="GoodsPass.id.desc()"))
+    applicant = relationship("Resident", lazy="joined")
+
+    def __str__(self) -> str:
+        return f"{self.pass_date} · {self.household}"
+
+    @validates("vehicle_plate")
+    def _check_plate(self, key, value):
+        return normalise_plate(value) if value and value.strip() else None
+
+
+def check_goods_pass(goods_pass: GoodsPass, *, actor, is_created: bool) -> None:
+    if goods_pass.applicant is not None and goods_pass.household is not None \
+            and goods_pass.applicant.household_id != goods_pass.household.id:
+        raise DomainError(_l("The applicant must be a resident of this household."))
+    if not is_created and goods_pass.status is not GoodsPassStatus.requested:
+        raise DomainError(_l("Only a requested pass can be changed."))
+
+
+def issue_pass(goods_pass: GoodsPass, *, actor) -> None:
+    """Issue the pass; a tenant's needs the owner's consent on record."""
+    if goods_pass.applicant.kind is ResidentKind.tenant and not goods_pass.owner_consent:
+        raise DomainError(_l("A tenant's pass needs the owner's consent recorded first."))
+    with GOODS_PASS_WORKFLOW.step(goods_pass, "issue", actor=actor):
+        pass
+
+
+def confirm_pass_used(goods_pass: GoodsPass, *, actor) -> None:
+    with GOODS_PASS_WORKFLOW.step(goods_pass, "confirm_used", actor=actor):
+        pass
+
+
+def cancel_pass(goods_pass: GoodsPass, *, actor, reason: str) -> None:
+    if not (reason or "").strip():
+        raise DomainError(_l("Give the reason for cancelling."))
+    with GOODS_PASS_WORKFLOW.step(goods_pass, "cancel", actor=actor, inputs={"reason": reason}):
+        goods_pass.cancel_reason = reason.strip()
+
+
+G = GoodsPassStatus
+GOODS_PASS_WORKFLOW = Workflow(GoodsPass.status, [
+    Transition("issue", _l("Issue"), [G.requested], G.issued, "goods_pass.issue", issue_pass, style="success"),
+    Transition("confirm_used", _l("Guard confirms"), [G.issued], G.used, "goods_pass.confirm_used", confirm_pass_used),
+    Transition("cancel", _l("Cancel"), [G.requested, G.issued], G.cancelled, "goods_pass.cancel", cancel_pass,
+               inputs={"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])}, style="danger"),
+])

@@ -1,0 +1,143 @@
+"""The reception log (来访来电登记): complaints, praise, suggestions, inquiries and needs,
+each handled by a named person, replied to, return-visited and closed."""
+
+import datetime as dt
+from collections import defaultdict
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Date, DateTime, Enum, ForeignKey, String, Text, select
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from pm_admin import audit
+from pm_admin.enums import LabeledEnum
+from pm_admin.errors import DomainError
+from pm_admin.extensions import db
+from pm_admin.masking import personal
+from pm_admin.scope import scoped
+from pm_admin.workflow import Transition, Versioned, Workflow
+
+from .permissions import PERSONAL_PHONE
+from .repair import aware
+from .resident import normalise_phone
+from .staff import Staff
+
+UNFINISHED_AFTER_DAYS = 7
+
+
+class ReceptionKind(LabeledEnum):
+    complaint = "complaint", _l("Complaint")
+    praise = "praise", _l("Praise")
+    suggestion = "suggestion", _l("Suggestion")
+    inquiry = "inquiry", _l("Inquiry")
+    need = "need", _l("Need")
+
+
+class ReceptionChannel(LabeledEnum):
+    phone = "phone", _l("Phone call")
+    visit = "visit", _l("Visit to the desk")
+    online = "online", _l("Online message")
+    letter = "letter", _l("Letter")
+
+
+class ReceptionStatus(LabeledEnum):
+    open = "open", _l("Open")
+    in_progress = "in_progress", _l("In progress")
+    replied = "replied", _l("Replied")
+    return_visited = "return_visited", _l("Return visited")
+    closed = "closed", _l("Closed")
+
+
+UNFINISHED = (ReceptionStatus.open, ReceptionStatus.in_progress, ReceptionStatus.replied)
+
+
+class ReceptionRecord(Versioned, db.Model):
+    __tablename__ = "reception_record"
+    __scope__ = "community_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
+    kind: Mapped[ReceptionKind] = mapped_column(Enum(ReceptionKind, name="reception_kind"))
+    channel: Mapped[ReceptionChannel] = mapped_column(Enum(ReceptionChannel, name="reception_channel"),
+                                                      default=ReceptionChannel.phone)
+    contact: Mapped[str] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(String(20), info=personal(PERSONAL_PHONE, "phone"))
+    content: Mapped[str] = mapped_column(Text)
+    handler_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=audit.now, index=True)
+    status: Mapped[ReceptionStatus] = mapped_column(Enum(ReceptionStatus, name="reception_status"),
+                                                    default=ReceptionStatus.open, index=True)
+    reply: Mapped[str | None] = mapped_column(Text)
+    visit_comment: Mapped[str | None] = mapped_column(Text)
+
+    community = relationship("Community", lazy="joined", innerjoin=True)
+    household = relationship("Household", lazy="joined",
+                             backref=backref("reception_records", order_by="ReceptionRecord.id.desc()"))
+    handler = relationship(Staff, lazy="joined")
+
+    def __str__(self) -> str:
+        kind = self.kind.label if self.kind else ""
+        return f"{kind} · {self.contact}"
+
+    def age_days(self, now: dt.datetime | None = None) -> int:
+        return ((now or audit.now()) - aware(self.received_at)).days
+
+    @validates("phone")
+    def _check_phone(self, key, value):
+        return normalise_phone(value)
+
+
+def check_reception_record(record: ReceptionRecord, *, actor, is_created: bool) -> None:
+    if record.household is not None and record.community is not None \
+            and record.household.building.community_id != record.community.id:
+        raise DomainError(_l("The household is not in the chosen community."))
+    if record.handler is not None and not record.handler.active:
+        raise DomainError(_l("%(name)s's account is inactive."), name=record.handler.display_name)
+
+
+def unfinished_by_handler(now: dt.datetime | None = None, days: int = UNFINISHED_AFTER_DAYS):
+    """Records still unfinished ``days`` after they came in, oldest first, grouped by handler
+    (the supervisor's weekly list). Scoped to the current user's communities."""
+    now = now or audit.now()
+    query = scoped(select(ReceptionRecord), ReceptionRecord).where(
+        ReceptionRecord.status.in_(UNFINISHED), ReceptionRecord.received_at < now - dt.timedelta(days=days),
+    ).order_by(ReceptionRecord.received_at)
+    groups: dict[Staff, list[ReceptionRecord]] = defaultdict(list)
+    for record in db.session.scalars(query).unique():
+        groups[record.handler].append(record)
+    return sorted(groups.items(), key=lambda item: (-len(item[1]), item[0].display_name))
+
+
+def start_handling(record: ReceptionRecord, *, actor) -> None:
+    with RECEPTION_WORKFLOW.step(record, "start", actor=actor):
+        pass
+
+
+def reply_to_record(record: ReceptionRecord, *, actor, reply: str) -> None:
+    with RECEPTION_WORKFLOW.step(record, "reply", actor=actor, inputs={"reply": reply}):
+        record.reply = reply.strip()
+
+
+def return_visit_record(record: ReceptionRecord, *, actor, comment: str) -> None:
+    with RECEPTION_WORKFLOW.step(record, "return_visit", actor=actor, inputs={"comment": comment}):
+        record.visit_comment = comment.strip()
+
+
+def close_record(record: ReceptionRecord, *, actor) -> None:
+    with RECEPTION_WORKFLOW.step(record, "close", actor=actor):
+        pass
+
+
+R = ReceptionStatus
+RECEPTION_WORKFLOW = Workflow(ReceptionRecord.status, [
+    Transition("start", _l("Start handling"), [R.open], R.in_progress, "reception.start", start_handling),
+    Transition("reply", _l("Reply"), [R.in_progress], R.replied, "reception.reply", reply_to_record,
+               inputs={"reply": TextAreaField(_l("Reply"), [DataRequired(), Length(max=2000)])}),
+    Transition("return_visit", _l("Return visit"), [R.replied], R.return_visited, "reception.return_visit",
+               return_visit_record,
+               inputs={"comment": TextAreaField(_l("What the resident said"), [DataRequired(), Length(max=2000)])}),
+    Transition("close", _l("Close"), [R.return_visited], R.closed, "reception.close", close_record, style="secondary"),
+])

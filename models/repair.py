@@ -1,0 +1,317 @@
+"""Repair orders (报修单): registered → dispatched → in progress → completed →
+return visited → closed; void with a reason before completion; reopen when the
+return visit finds the problem not solved.
+
+Serial numbers (BX2026000123) have no gaps and no duplicates (see
+``pm_admin.numbering``). Orders are never deleted: a voided order keeps its number
+and shows its reason.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from flask_admin.contrib.sqla.fields import QuerySelectField
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, CheckConstraint, DateTime, Enum, ForeignKey, Integer, Numeric, String, Text, and_, select
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
+from wtforms import BooleanField, DecimalField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from pm_admin import audit
+from pm_admin.enums import LabeledEnum
+from pm_admin.errors import DomainError, NotPermitted
+from pm_admin.extensions import db
+from pm_admin.masking import personal
+from pm_admin.numbering import numbered
+from pm_admin.workflow import Transition, Versioned, Workflow
+
+from .permissions import PERSONAL_PHONE
+from .resident import normalise_phone
+from .staff import Role, Staff
+
+
+class RepairChannel(LabeledEnum):
+    phone = "phone", _l("Phone call")
+    visit = "visit", _l("Visit to the desk")
+    self_report = "self_report", _l("Owner self-report")
+    patrol = "patrol", _l("Patrol")
+
+
+class RepairCategory(LabeledEnum):
+    plumbing = "plumbing", _l("Plumbing")
+    electrical = "electrical", _l("Electrical")
+    doors_windows = "doors_windows", _l("Doors and windows")
+    walls_ceilings = "walls_ceilings", _l("Walls and ceilings")
+    public_facilities = "public_facilities", _l("Public facilities")
+    other = "other", _l("Other")
+
+
+# How long each kind of repair may take before it counts as overdue.
+DEADLINE_HOURS = {
+    RepairCategory.plumbing: 24,
+    RepairCategory.electrical: 24,
+    RepairCategory.doors_windows: 48,
+    RepairCategory.walls_ceilings: 72,
+    RepairCategory.public_facilities: 72,
+    RepairCategory.other: 48,
+}
+
+
+class RepairStatus(LabeledEnum):
+    registered = "registered", _l("Registered")
+    dispatched = "dispatched", _l("Dispatched")
+    in_progress = "in_progress", _l("In progress")
+    completed = "completed", _l("Completed")
+    return_visited = "return_visited", _l("Return visited")
+    closed = "closed", _l("Closed")
+    voided = "voided", _l("Voided")
+
+
+OPEN_STATES = (RepairStatus.registered, RepairStatus.dispatched, RepairStatus.in_progress)
+DONE_STATES = (RepairStatus.completed, RepairStatus.return_visited, RepairStatus.closed)
+
+
+def aware(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands back naive UTC datetimes; make them comparable with ``audit.now()``."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value
+
+
+class RepairOrder(Versioned, db.Model):
+    __tablename__ = "repair_order"
+    __scope__ = "community_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    serial: Mapped[str] = mapped_column(String(12), unique=True, info={"internal": True})
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
+    location: Mapped[str | None] = mapped_column(String(100))  # a public area, when no household
+    reporter: Mapped[str] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(String(20), info=personal(PERSONAL_PHONE, "phone"))
+    channel: Mapped[RepairChannel] = mapped_column(Enum(RepairChannel, name="repair_channel"), default=RepairChannel.phone)
+    category: Mapped[RepairCategory] = mapped_column(Enum(RepairCategory, name="repair_category"))
+    description: Mapped[str] = mapped_column(Text)
+    appointment_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=audit.now, index=True)
+    deadline: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    status: Mapped[RepairStatus] = mapped_column(Enum(RepairStatus, name="repair_status"),
+                                                 default=RepairStatus.registered, index=True)
+    engineer_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    labour_cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    material_cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    chargeable: Mapped[bool] = mapped_column(Boolean, default=False)  # the household pays: billing raises a bill
+    completion_note: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
+    visit_comment: Mapped[str | None] = mapped_column(Text)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    void_reason: Mapped[str | None] = mapped_column(Text)
+
+    community = relationship("Community", lazy="joined", innerjoin=True)
+    household = relationship("Household", lazy="joined",
+                             backref=backref("repair_orders", order_by="RepairOrder.id.desc()"))
+    engineer = relationship(Staff, foreign_keys=[engineer_id], lazy="joined")
+
+    __table_args__ = (
+        CheckConstraint("labour_cost >= 0", name="labour_cost_not_negative"),
+        CheckConstraint("material_cost >= 0", name="material_cost_not_negative"),
+        CheckConstraint("satisfaction BETWEEN 1 AND 5", name="satisfaction_1_to_5"),
+        CheckConstraint("status <> 'voided' OR void_reason IS NOT NULL", name="voided_has_reason"),
+    )
+    constraint_messages = {
+        "ck_repair_order_labour_cost_not_negative": _l("A cost cannot be negative."),
+        "ck_repair_order_material_cost_not_negative": _l("A cost cannot be negative."),
+        "ck_repair_order_satisfaction_1_to_5": _l("Satisfaction is a score from 1 to 5."),
+        "uq_repair_order_serial": _l("This serial number is already taken."),
+    }
+
+    def __str__(self) -> str:
+        return self.serial or str(_l("New repair order"))
+
+    @property
+    def place(self) -> str:
+        return str(self.household) if self.household else f"{self.community} {self.location or ''}".strip()
+
+    @property
+    def total_cost(self) -> Decimal:
+        return (self.labour_cost or Decimal("0")) + (self.material_cost or Decimal("0"))
+
+    @property
+    def overdue(self) -> bool:
+        return self.status in OPEN_STATES and self.deadline is not None and aware(self.deadline) < audit.now()
+
+    @staticmethod
+    def overdue_clause():
+        return and_(RepairOrder.status.in_(OPEN_STATES), RepairOrder.deadline < audit.now())
+
+    @validates("phone")
+    def _check_phone(self, key, value):
+        return normalise_phone(value)
+
+
+numbered(RepairOrder.serial, prefix="BX")
+
+
+def engineers():
+    """Active engineers, the people an order can be dispatched to."""
+    return db.session.query(Staff).filter(Staff.role == Role.engineer, Staff.active.is_(True)).order_by(Staff.display_name)
+
+
+def repairs_visible_to(actor):
+    """Engineers see only the orders dispatched to them; everyone else, every order in scope."""
+    return RepairOrder.engineer_id == actor.id if actor.role is Role.engineer else None
+
+
+def check_repair_order(order: RepairOrder, *, actor, is_created: bool) -> None:
+    """Rules for saving an order from the form: the place is consistent, closed orders stay closed,
+    and a new order gets its category's deadline."""
+    if order.household is not None and order.community is not None \
+            and order.household.building.community_id != order.community.id:
+        raise DomainError(_l("The household is not in the chosen community."))
+    if order.household is None and not (order.location or "").strip():
+        raise DomainError(_l("Give the household, or the public area where the repair is needed."))
+    if not is_created and order.status in (RepairStatus.closed, RepairStatus.voided):
+        raise DomainError(_l("A closed or voided order cannot be changed."))
+    if order.registered_at is None:
+        order.registered_at = audit.now()
+    if order.deadline is None and order.category is not None:
+        order.deadline = aware(order.registered_at) + dt.timedelta(hours=DEADLINE_HOURS[order.category])
+
+
+def register_repair_order(*, actor, community, category: RepairCategory, description: str, reporter: str,
+                          household=None, location: str | None = None, phone: str | None = None,
+                          channel: RepairChannel = RepairChannel.phone, appointment_at=None,
+                          registered_at: dt.datetime | None = None) -> RepairOrder:
+    """A new registered order with its serial number and deadline (flushed, not committed)."""
+    order = RepairOrder(community=community, household=household, location=location, reporter=reporter,
+                        phone=phone, channel=channel, category=category, description=description,
+                        appointment_at=appointment_at, registered_at=registered_at or audit.now())
+    db.session.add(order)
+    with db.session.no_autoflush:
+        check_repair_order(order, actor=actor, is_created=True)
+    db.session.flush()
+    REPAIR_WORKFLOW.created(order, actor=actor)
+    return order
+
+
+def _require_assignee(order: RepairOrder, actor) -> None:
+    if actor.role is Role.engineer and order.engineer_id != actor.id:
+        raise NotPermitted(_l("This order is dispatched to someone else."))
+
+
+def _money(value, what) -> Decimal:
+    amount = Decimal(str(value if value is not None else "0")).quantize(Decimal("0.01"))
+    if amount < 0:
+        raise DomainError(_l("%(what)s cannot be negative."), what=what)
+    return amount
+
+
+def dispatch_repair(order: RepairOrder, *, actor, engineer: Staff, note: str | None = None) -> None:
+    """Hand the order to an active engineer who works in its community."""
+    if engineer is None or engineer.role is not Role.engineer:
+        raise DomainError(_l("Orders can only be dispatched to an engineer."))
+    if not engineer.active:
+        raise DomainError(_l("%(name)s's account is inactive."), name=engineer.display_name)
+    if engineer.scope_ids is not None and order.community_id not in engineer.scope_ids:
+        raise DomainError(_l("%(name)s does not work in this community."), name=engineer.display_name)
+    with REPAIR_WORKFLOW.step(order, "dispatch", actor=actor, inputs={"engineer": engineer, "note": note}):
+        order.engineer = engineer
+
+
+def accept_repair(order: RepairOrder, *, actor) -> None:
+    _require_assignee(order, actor)
+    with REPAIR_WORKFLOW.step(order, "accept", actor=actor):
+        pass
+
+
+def complete_repair(order: RepairOrder, *, actor, labour_cost, material_cost, chargeable: bool = False,
+                    note: str | None = None) -> None:
+    """Record the work done and its cost; a chargeable order is then ready for billing."""
+    _require_assignee(order, actor)
+    labour, material = _money(labour_cost, _l("The labour cost")), _money(material_cost, _l("The material cost"))
+    inputs = {"labour_cost": labour, "material_cost": material, "chargeable": bool(chargeable), "note": note}
+    with REPAIR_WORKFLOW.step(order, "complete", actor=actor, inputs=inputs):
+        order.labour_cost, order.material_cost = labour, material
+        order.chargeable = bool(chargeable)
+        order.completion_note = note
+        order.completed_at = audit.now()
+
+
+def return_visit_repair(order: RepairOrder, *, actor, satisfaction, comment: str | None = None) -> None:
+    try:
+        score = int(satisfaction)
+    except (TypeError, ValueError):
+        score = 0
+    if not 1 <= score <= 5:
+        raise DomainError(_l("Satisfaction is a score from 1 to 5."))
+    with REPAIR_WORKFLOW.step(order, "return_visit", actor=actor, inputs={"satisfaction": score, "comment": comment}):
+        order.satisfaction, order.visit_comment = score, comment
+
+
+def close_repair(order: RepairOrder, *, actor) -> None:
+    with REPAIR_WORKFLOW.step(order, "close", actor=actor):
+        pass
+
+
+def void_repair(order: RepairOrder, *, actor, reason: str) -> None:
+    """Void an order not yet completed; it keeps its number and shows the reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_l("Give the reason for voiding."))
+    with REPAIR_WORKFLOW.step(order, "void", actor=actor, inputs={"reason": reason}):
+        order.void_reason = reason
+
+
+def reopen_repair(order: RepairOrder, *, actor, reason: str) -> None:
+    """The problem is not solved: back to the engineer, with a new deadline; counted."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_l("Say why the order is reopened."))
+    with REPAIR_WORKFLOW.step(order, "reopen", actor=actor, inputs={"reason": reason}):
+        order.reopen_count = (order.reopen_count or 0) + 1
+        order.deadline = audit.now() + dt.timedelta(hours=DEADLINE_HOURS[order.category])
+        order.satisfaction = None
+
+
+def chargeable_repairs(community_ids=None):
+    """Billing hook: completed orders the household pays for, with a cost, oldest first.
+
+    The billing issue raises a fee bill of ``order.total_cost`` for ``order.household``
+    from each, and marks the order billed (e.g. with a ``fee_bill_id`` it adds)."""
+    query = select(RepairOrder).where(
+        RepairOrder.status.in_(DONE_STATES), RepairOrder.chargeable.is_(True), RepairOrder.household_id.is_not(None),
+        (RepairOrder.labour_cost + RepairOrder.material_cost) > 0,
+    ).order_by(RepairOrder.completed_at, RepairOrder.id)
+    if community_ids is not None:
+        query = query.where(RepairOrder.community_id.in_(sorted(community_ids)))
+    return query
+
+
+_REASON = {"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])}
+_COST = dict(places=2, validators=[InputRequired(), NumberRange(min=0, message=_l("A cost cannot be negative."))])
+S = RepairStatus
+
+REPAIR_WORKFLOW = Workflow(RepairOrder.status, [
+    Transition("dispatch", _l("Dispatch"), [S.registered, S.dispatched], S.dispatched, "repair.dispatch", dispatch_repair,
+               inputs={"engineer": QuerySelectField(
+        _l("Engineer"), [DataRequired(_l("Choose an active engineer."))], query_factory=engineers),
+                       "note": TextAreaField(_l("Note"), [Optional(), Length(max=500)])}),
+    Transition("accept", _l("Accept"), [S.dispatched], S.in_progress, "repair.accept", accept_repair),
+    Transition("complete", _l("Complete"), [S.in_progress], S.completed, "repair.complete", complete_repair, inputs={
+        "labour_cost": DecimalField(_l("Labour cost (¥)"), **_COST),
+        "material_cost": DecimalField(_l("Material cost (¥)"), **_COST),
+        "chargeable": BooleanField(_l("Chargeable to the household")),
+        "note": TextAreaField(_l("Completion note"), [Optional(), Length(max=1000)]),
+    }, style="success"),
+    Transition("return_visit", _l("Return visit"), [S.completed], S.return_visited, "repair.return_visit",
+               return_visit_repair, inputs={
+                   "satisfaction": SelectField(_l("Satisfaction"), [InputRequired()], coerce=int,
+                                               choices=[(n, "★" * n) for n in range(5, 0, -1)]),
+                   "comment": TextAreaField(_l("Comment"), [Optional(), Length(max=1000)])}),
+    Transition("close", _l("Close"), [S.return_visited], S.closed, "repair.close", close_repair, style="secondary"),
+    Transition("reopen", _l("Reopen"), list(DONE_STATES), S.dispatched, "repair.reopen", reopen_repair,
+               inputs=_REASON, style="warning"),
+    Transition("void", _l("Void"), list(OPEN_STATES), S.voided, "repair.void", void_repair, inputs=_REASON,
+               style="danger"),
+])

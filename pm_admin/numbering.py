@@ -1,0 +1,67 @@
+"""Document numbers with no gaps and no duplicates: BX2026000123.
+
+One counter row per series (``BX2026``) is bumped with ``UPDATE ... SET n = n + 1
+... RETURNING n`` inside the transaction that inserts the document. The UPDATE
+locks the row until that transaction ends, so concurrent inserts queue behind
+it; a rolled-back insert rolls its number back too. Hence no gaps, no duplicates.
+
+A model declares its number once::
+
+    numbered(RepairOrder.serial, prefix="BX")
+"""
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+from sqlalchemy import Integer, String, event, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, mapped_column
+
+from . import audit
+from .extensions import db
+
+
+class SerialCounter(db.Model):
+    """The last number given out in each series."""
+
+    __tablename__ = "serial_counter"
+    __scope__ = None
+    __audit__ = False
+
+    series: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def next_number(connection, series: str) -> int:
+    """The next number of ``series`` (1, 2, 3, ...), locked until the transaction ends."""
+    table = SerialCounter.__table__
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}.get(connection.dialect.name)
+    if dialect is not None:  # create the row if missing, without failing when a neighbour just did
+        connection.execute(dialect.insert(table).values(series=series, n=0).on_conflict_do_nothing())
+    bump = update(table).where(table.c.series == series).values(n=table.c.n + 1).returning(table.c.n)
+    number = connection.execute(bump).scalar()
+    if number is None:  # another database: plain insert
+        connection.execute(insert(table).values(series=series, n=1))
+        number = 1
+    return number
+
+
+def local_year() -> int:
+    """The year in the site's time zone (a number allocated at 00:30 on 1 January is next year's)."""
+    zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "UTC") if has_app_context() else "UTC"
+    return audit.now().astimezone(ZoneInfo(zone)).year
+
+
+def numbered(column: Any, *, prefix: str, digits: int = 6) -> None:
+    """Give each new row of the column's model ``prefix + year + sequence`` when inserted."""
+    model, key = column.class_, column.key
+
+    @event.listens_for(model, "before_insert")
+    def assign(mapper, connection, target):
+        if getattr(target, key):
+            return
+        series = f"{prefix}{local_year()}"
+        setattr(target, key, f"{series}{next_number(connection, series):0{digits}d}")
+

@@ -1,0 +1,103 @@
+"""Every transition of every service workflow, for every role, through the real panel.
+
+One table: for each workflow, each step's starting state and the inputs its form
+needs. A role holding the step's permission moves the record to the target state
+and leaves a step record; any other role gets 403 and the record stays put."""
+
+import datetime as dt
+
+import pytest
+
+from pm_admin.extensions import db
+from pm_admin.workflow import WorkflowStep
+
+from conftest import flashed
+from models import DecorationStatus, GoodsPassStatus, ReceptionStatus, RepairStatus
+from models.decoration import DECORATION_WORKFLOW
+from models.goods_pass import GOODS_PASS_WORKFLOW
+from models.permissions import ROLE_PERMISSIONS
+from models.reception import RECEPTION_WORKFLOW
+from models.repair import REPAIR_WORKFLOW
+
+ROLES = ["receptionist", "collector", "supervisor", "engineer"]
+TODAY = dt.date.today().isoformat()
+
+# endpoint -> (workflow, factory, {step: (starting state, form inputs)})
+TABLE = {
+    "repair": (REPAIR_WORKFLOW, "repair", {
+        "dispatch": (RepairStatus.registered, {"engineer": "ENGINEER", "note": "尽快上门"}),
+        "accept": (RepairStatus.dispatched, {}),
+        "complete": (RepairStatus.in_progress, {"labour_cost": "50.00", "material_cost": "12.50", "chargeable": "y",
+                                                "note": "更换水龙头"}),
+        "return_visit": (RepairStatus.completed, {"satisfaction": "5", "comment": "满意"}),
+        "close": (RepairStatus.return_visited, {}),
+        "reopen": (RepairStatus.closed, {"reason": "仍然漏水"}),
+        "void": (RepairStatus.registered, {"reason": "业主重复报修"}),
+    }),
+    "reception": (RECEPTION_WORKFLOW, "reception", {
+        "start": (ReceptionStatus.open, {}),
+        "reply": (ReceptionStatus.in_progress, {"reply": "已安排电工检修"}),
+        "return_visit": (ReceptionStatus.replied, {"comment": "已修好"}),
+        "close": (ReceptionStatus.return_visited, {}),
+    }),
+    "decoration": (DECORATION_WORKFLOW, "decoration", {
+        "approve": (DecorationStatus.submitted, {}),
+        "reject": (DecorationStatus.submitted, {"reason": "拆改承重墙"}),
+        "start": (DecorationStatus.approved, {}),
+        "request_inspection": (DecorationStatus.failed, {}),
+        "pass_inspection": (DecorationStatus.inspection_requested, {"note": "合格"}),
+        "fail_inspection": (DecorationStatus.inspection_requested, {"note": "防水未做"}),
+        "record_violation": (DecorationStatus.under_way, {"occurred_on": TODAY, "description": "午休施工",
+                                                          "deduction": "100.00"}),
+        "close": (DecorationStatus.passed, {}),
+    }),
+    "goods_pass": (GOODS_PASS_WORKFLOW, "goods_pass", {
+        "issue": (GoodsPassStatus.requested, {}),
+        "confirm_used": (GoodsPassStatus.issued, {}),
+        "cancel": (GoodsPassStatus.issued, {"reason": "业主取消"}),
+    }),
+}
+
+
+def test_the_table_covers_every_transition():
+    for workflow, _, steps in TABLE.values():
+        assert set(steps) == set(workflow.transitions)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", list(TABLE))
+def test_each_step_for_each_role(endpoint, role, world, make, login_as, browser):
+    workflow, factory, steps = TABLE[endpoint]
+    staff = login_as(role)
+    engineer = staff if role == "engineer" else make.staff("engineer", username=f"eng-{endpoint}-{role}")
+    for step, (start, inputs) in steps.items():
+        record = getattr(make, factory)(world["A"]["household"])
+        setattr(record, workflow.state_key, start)
+        if endpoint == "repair":
+            record.engineer_id = engineer.id  # an engineer sees only orders dispatched to them
+        db.session.commit()
+        data = {k: (str(engineer.id) if v == "ENGINEER" else v) for k, v in inputs.items()}
+        data["expected_state"] = start.name
+        response = browser.post(f"/admin/{endpoint}/step/{step}/?id={record.id}", data)
+        db.session.expire_all()
+        record = db.session.get(type(record), record.id)
+        transition = workflow.transitions[step]
+        if transition.permission in ROLE_PERMISSIONS[role]:
+            assert response.status_code == 302, (step, flashed(response))
+            assert workflow.state_of(record) is (transition.target or start), step
+            last = db.session.query(WorkflowStep).filter_by(table_name=record.__tablename__, record_id=str(record.id)) \
+                .order_by(WorkflowStep.id.desc()).first()
+            assert last.transition == step and last.actor_name == staff.username
+        else:
+            assert response.status_code == 403, (step, response.status_code)
+            assert workflow.state_of(record) is start, step
+
+
+def test_status_is_not_editable_and_steps_show_on_details_pages(world, login_as, browser):
+    login_as("supervisor")
+    for endpoint in TABLE:
+        record = world["A"][endpoint]
+        form = browser.get(f"/admin/{endpoint}/edit/?id={record.id}").get_data(as_text=True)
+        assert 'name="status"' not in form and 'name="version"' not in form and 'name="serial"' not in form, endpoint
+        page = browser.get(f"/admin/{endpoint}/details/?id={record.id}").get_data(as_text=True)
+        assert 'id="pm-steps"' in page and f"/admin/{endpoint}/step/" in page, endpoint

@@ -1,0 +1,114 @@
+"""The reception log, decoration applications and goods-release passes, declared."""
+
+from flask_admin import expose
+from flask_babel import gettext as _
+
+from pm_admin.admin import ReadOnlyView, Section, SecureModelView
+from pm_admin.i18n import _l
+
+from models.decoration import check_decoration_application
+from models.goods_pass import check_goods_pass
+from models.reception import UNFINISHED_AFTER_DAYS, check_reception_record, unfinished_by_handler
+
+LABELS = {
+    "community": _l("Community"), "household": _l("Household"), "kind": _l("Kind"), "channel": _l("Channel"),
+    "contact": _l("Contact"), "phone": _l("Phone"), "content": _l("Content"), "handler": _l("Handler"),
+    "due_on": _l("Due"), "received_at": _l("Received at"), "status": _l("Status"), "reply": _l("Reply"),
+    "visit_comment": _l("Return visit comment"), "applicant": _l("Applicant"), "contractor": _l("Contractor"),
+    "person_in_charge": _l("Person in charge"), "contractor_phone": _l("Phone of person in charge"),
+    "planned_start": _l("Planned start"), "planned_end": _l("Planned end"), "scope_of_works": _l("Scope of works"),
+    "deposit": _l("Deposit (¥)"), "submitted_at": _l("Submitted at"), "reject_reason": _l("Reason for rejecting"),
+    "inspection_note": _l("Inspection note"), "application": _l("Decoration application"), "name": _l("Name"),
+    "id_number": _l("ID number"), "pass_number": _l("Pass number"), "valid_until": _l("Valid until"),
+    "occurred_on": _l("Date"), "description": _l("Description"), "deduction": _l("Deduction (¥)"),
+    "recorded_by": _l("Recorded by"), "items": _l("Items"), "carrier": _l("Carrier"),
+    "vehicle_plate": _l("Vehicle plate"), "pass_date": _l("Date"), "owner_consent": _l("Owner consents"),
+    "consent_note": _l("How the owner consented"), "requested_at": _l("Requested at"),
+    "cancel_reason": _l("Reason for cancelling"), "community.name": _l("Community"),
+    "household.building.community.name": _l("Community"), "handler.display_name": _l("Handler"),
+}
+
+
+class ReceptionView(SecureModelView):
+    permission = "reception"
+    check_save = check_reception_record
+    extra_endpoints = {"unfinished": "unfinished"}
+    page_links = {"unfinished": _l("Unfinished this week")}
+    column_list = ["received_at", "kind", "channel", "community", "household", "contact", "handler", "due_on", "status"]
+    column_details_list = ["received_at", "kind", "channel", "community", "household", "contact", "phone", "content",
+                           "handler", "due_on", "status", "reply", "visit_comment"]
+    column_filters = ["kind", "channel", "status", "community.name", "handler.display_name", "received_at", "due_on"]
+    column_searchable_list = ["contact", "phone", "content", "household.room"]
+    search_hint = _l("Contact, phone, content or room")
+    column_default_sort = ("id", True)
+    form_columns = ["community", "household", "kind", "channel", "contact", "phone", "content", "handler", "due_on"]
+    form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10}}
+    column_labels = LABELS
+
+    @expose("/unfinished/")
+    def unfinished(self):
+        groups = [(f"{handler.display_name} ({handler.username})", rows) for handler, rows in unfinished_by_handler()]
+        columns = [(_("Days open"), lambda r: r.age_days()), (_("Received at"), lambda r: r.received_at),
+                   (_("Kind"), lambda r: r.kind.label), (_("Contact"), lambda r: r.contact),
+                   (_("Content"), lambda r: r.content[:60]), (_("Status"), lambda r: r.status.label)]
+        return self.render("pm_admin/grouped.html", title=_("Unfinished this week"), groups=groups, columns=columns,
+                           intro=_("Items still unfinished %(days)d days after they came in, by handler.",
+                                   days=UNFINISHED_AFTER_DAYS))
+
+
+class DecorationView(SecureModelView):
+    permission = "decoration"
+    check_save = check_decoration_application
+    column_list = ["submitted_at", "household", "contractor", "planned_start", "planned_end", "deposit", "status"]
+    column_details_list = ["household", "applicant", "contractor", "person_in_charge", "contractor_phone",
+                           "planned_start", "planned_end", "scope_of_works", "deposit", "submitted_at", "status",
+                           "reject_reason", "inspection_note"]
+    column_filters = ["status", "household.building.community.name", "planned_start", "planned_end"]
+    column_searchable_list = ["contractor", "person_in_charge", "household.room"]
+    search_hint = _l("Contractor, person in charge or room")
+    column_default_sort = ("id", True)
+    form_columns = ["household", "applicant", "contractor", "person_in_charge", "contractor_phone", "planned_start",
+                    "planned_end", "scope_of_works", "deposit"]
+    form_args = {"deposit": {"places": 2}}
+    form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10},
+                      "applicant": {"fields": ["name"], "page_size": 10}}
+    column_labels = LABELS
+    details_sections = [
+        Section(_l("Workers and passes"), "workers", ["name", "id_number", "pass_number", "valid_until"], "decoration_worker"),
+        Section(_l("Violations"), "violations", ["occurred_on", "description", "deduction", "recorded_by"],
+                "decoration_violation"),
+    ]
+
+
+class DecorationWorkerView(SecureModelView):
+    permission = "decoration_worker"
+    column_list = ["application", "name", "id_number", "pass_number", "valid_until"]
+    column_filters = ["valid_until", "pass_number"]
+    column_searchable_list = ["name", "pass_number"]
+    form_columns = ["application", "name", "id_number", "pass_number", "valid_until"]
+    column_labels = LABELS
+
+
+class DecorationViolationView(ReadOnlyView):
+    permission = "decoration_violation"
+    column_list = ["application", "occurred_on", "description", "deduction", "recorded_by"]
+    column_filters = ["occurred_on"]
+    column_default_sort = ("occurred_on", True)
+    column_labels = LABELS
+
+
+class GoodsPassView(SecureModelView):
+    permission = "goods_pass"
+    check_save = check_goods_pass
+    column_list = ["pass_date", "household", "applicant", "items", "carrier", "vehicle_plate", "owner_consent", "status"]
+    column_details_list = ["pass_date", "household", "applicant", "items", "carrier", "vehicle_plate", "owner_consent",
+                           "consent_note", "requested_at", "status", "cancel_reason"]
+    column_filters = ["status", "pass_date", "household.building.community.name", "owner_consent"]
+    column_searchable_list = ["items", "carrier", "vehicle_plate", "household.room"]
+    search_hint = _l("Items, carrier, plate or room")
+    column_default_sort = ("id", True)
+    form_columns = ["household", "applicant", "items", "carrier", "vehicle_plate", "pass_date", "owner_consent",
+                    "consent_note"]
+    form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10},
+                      "applicant": {"fields": ["name"], "page_size": 10}}
+    column_labels = LABELS
