@@ -19,12 +19,15 @@ from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import select
 
+from pm_admin import audit
 from pm_admin.errors import DomainError
 from pm_admin.extensions import db
 from pm_admin.i18n import _l
 from pm_admin.importing import Plan, RowPlan, SheetRow
+from pm_admin.money import parse_amount
 from pm_admin.scope import scoped
 
+from .billing import Bill, FeeItem, parse_period, period_bounds, period_of
 from .community import Building, Community
 from .household import Household, HouseholdState
 from .lookup import BUILDING_SUFFIXES, ROOM_SUFFIXES, UNIT_SUFFIX, strip_suffix
@@ -366,5 +369,67 @@ def plan_vehicles(rows: list[SheetRow], *, scope_ids=None) -> Plan:
                 updated += 1
         db.session.flush()
         return {"created": created, "updated": updated, "spaces_created": len(new_spaces)}
+
+    return Plan(results, apply)
+
+
+def plan_opening_arrears(rows: list[SheetRow], *, scope_ids=None) -> Plan:
+    """Bills of past periods still unpaid when the company starts with the panel (期初欠费).
+
+    Each row becomes that period's bill of the fee item, exactly as a bill run would
+    have issued it (so a later run of the same period adds nothing twice); a household
+    that already has that bill is refused."""
+    places = Places(scope_ids)
+    items = {(i.community_id, name): i for i in db.session.scalars(select(FeeItem))
+             for name in (i.name, i.code) if name}
+    current = period_of(dt.date.today())
+    seen: dict[tuple, int] = {}
+    planned: list[dict] = []
+    results = []
+    for row in rows:
+        plan = RowPlan(row.number)
+        results.append(plan)
+        building = places.building(row, plan)
+        item = None
+        if building is not None:
+            item = items.get((building.community_id, (row["fee_item"] or "").strip()))
+            if item is None:
+                plan.error("fee_item", _l("%(community)s has no fee item “%(value)s”."),
+                           community=building.community.name, value=row["fee_item"] or "")
+        period = _checked(plan, "period", parse_period, row["period"])
+        if period is not None and period >= current:
+            plan.error("period", _l("Opening arrears are of past periods; %(period)s is not past."), period=period)
+            period = None
+        amount = _checked(plan, "amount", parse_amount, row["amount"])
+        due_on = _date(row, plan, "due_on")
+        if building is None or item is None or period is None or amount is None:
+            continue
+        unit, room = _unit_and_room(row)
+        household_id = places.rooms.get((building.id, unit, room))
+        if household_id is None:
+            plan.error("room", _l("There is no household %(address)s; import the households first."),
+                       address=_address(building, unit, room))
+            continue
+        key = (household_id, item.id, period)
+        if key in seen:
+            plan.error("period", _l("This bill is also on row %(row)d."), row=seen[key])
+            continue
+        seen[key] = row.number
+        if db.session.scalar(select(Bill.id).where(Bill.household_id == household_id, Bill.fee_item_id == item.id,
+                                                   Bill.period == period, Bill.source_key == "")):
+            plan.error("period", _l("This household already has that bill."))
+            continue
+        plan.action(_l("Opening arrears: %(item)s %(period)s ¥%(amount)s"), item=item.name, period=period,
+                    amount=amount)
+        planned.append(dict(community_id=building.community_id, household_id=household_id, fee_item_id=item.id,
+                            period=period, source_key="", description=str(row["notes"] or "")[:200] or None,
+                            quantity=Decimal("1"), unit_price=amount, discount_percent=Decimal("0"), amount=amount,
+                            due_on=due_on or period_bounds(period)[1]))
+
+    def apply() -> dict[str, int]:
+        now = audit.now()
+        db.session.add_all(Bill(**values, issued_at=now) for values in planned)
+        db.session.flush()
+        return {"bills": len(planned)}
 
     return Plan(results, apply)

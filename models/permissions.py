@@ -32,7 +32,7 @@ _COLLECTING = _MONEY_READ | {
     "dunning.view", "dunning.create", "dunning.edit", "arrears.view", "cash_summary.view",
 }
 _SUPERVISING_MONEY = _COLLECTING | {
-    "fee_item.create", "fee_item.edit", "bill.run", "bill.void", "bill.waive", "refund.approve", "collection.view",
+    "fee_item.create", "fee_item.edit", "bill.run", "bill.import", "bill.void", "bill.waive", "refund.approve", "collection.view",
     "fee_item.export", "bill.export", "payment.export", "refund.export", "meter_reading.export", "dunning.export",
 }
 

@@ -228,13 +228,14 @@ class SecureModelView(ModelView):
         self.column_formatters = formatters
 
     def _hide_workflow_columns(self, model):
-        hidden = [self.workflow.state_key] + [
-            c.key for c in inspect(model).column_attrs if c.columns[0].info.get("internal")
-        ]
-        self.form_excluded_columns = list(self.form_excluded_columns or []) + hidden
-        internal = hidden[1:]
-        self.column_details_exclude_list = list(self.column_details_exclude_list or []) + internal
-        self.column_exclude_list = list(self.column_exclude_list or []) + internal
+        """The state moves only by steps; ``info={"internal": True}`` columns (serial
+        numbers, ...) are set by the system; ``"hidden"`` ones are never shown at all."""
+        columns = inspect(model).column_attrs
+        not_in_forms = [self.workflow.state_key] + [c.key for c in columns if c.columns[0].info.get("internal")]
+        self.form_excluded_columns = list(self.form_excluded_columns or []) + not_in_forms
+        hidden = [c.key for c in columns if c.columns[0].info.get("hidden")]
+        self.column_details_exclude_list = list(self.column_details_exclude_list or []) + hidden
+        self.column_exclude_list = list(self.column_exclude_list or []) + hidden
 
     # -- permissions ---------------------------------------------------------
     @classmethod

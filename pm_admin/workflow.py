@@ -71,7 +71,7 @@ class WorkflowStep(db.Model):
 class Versioned:
     """Optimistic locking: a concurrent change makes the later flush fail."""
 
-    version: Mapped[int] = mapped_column(default=1, info={"internal": True})
+    version: Mapped[int] = mapped_column(default=1, info={"internal": True, "hidden": True})
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:

@@ -2,10 +2,11 @@
 
 import io
 import re
+from decimal import Decimal
 
 import openpyxl
 
-from pm_admin.audit import AuditEntry
+from pm_admin.audit import AuditEntry, acting_as
 from pm_admin.extensions import db
 
 from conftest import Browser, flashed
@@ -240,3 +241,51 @@ def test_the_commit_checks_the_file_again(world, make, login_as, browser):
     again = commit(browser, "households", page)
     assert again.status_code == 200 and any("already exists" in e for e in errors_on(again))
     assert db.session.query(Household).filter_by(room="1001").count() == 0  # all or nothing
+
+
+ARREARS_HEADER = ["小区", "楼栋", "单元", "房号", "收费项目", "期间", "欠费金额"]
+
+
+def test_opening_arrears_become_that_periods_bills_and_a_bill_run_adds_nothing_twice(world, login_as, browser):
+    from models.billing import Bill, run_bills
+
+    login_as("supervisor")
+    household = world["A"]["household"]
+    row = ["阳光花园", "1栋", household.unit, household.room, "物业费"]
+    before = db.session.query(Bill).filter_by(household_id=household.id).count()
+    page = upload(browser, "opening_arrears", xlsx([ARREARS_HEADER, row + ["2024-03", "245.80"],
+                                                     row + ["2024-04", "245.80"]]))
+    assert errors_on(page) == []
+    assert commit(browser, "opening_arrears", page).status_code == 302
+    bills = db.session.query(Bill).filter(Bill.household_id == household.id, Bill.period.in_(["2024-03", "2024-04"])).all()
+    assert [(b.period, b.amount, b.paid, b.status.name) for b in sorted(bills, key=lambda b: b.period)] == [
+        ("2024-03", Decimal("245.80"), Decimal("0.00"), "unpaid"), ("2024-04", Decimal("245.80"), Decimal("0.00"), "unpaid")]
+    assert db.session.query(Bill).filter_by(household_id=household.id).count() == before + 2
+    with acting_as("test"):
+        run_bills("2024-03", community=world["A"]["community"])
+        db.session.commit()
+    assert db.session.query(Bill).filter_by(household_id=household.id, period="2024-03").count() == 1
+
+
+def test_opening_arrears_rows_are_checked(world, login_as, browser):
+    login_as("supervisor")
+    household = world["A"]["household"]
+    row = ["阳光花园", "1栋", household.unit, household.room]
+    page = upload(browser, "opening_arrears", xlsx([
+        ARREARS_HEADER,
+        row + ["停车费", "2024-03", "100"],          # no such fee item
+        row + ["物业费", "2099-01", "100"],          # not a past period
+        row + ["物业费", "2024-13", "100"],          # not a period
+        row + ["物业费", "2024-05", "-5"],           # not an amount owed
+        row + ["物业费", "2024-05", "1.234"],        # three decimals
+        ["阳光花园", "1栋", "9", "999", "物业费", "2024-05", "10"],  # no such household
+        ["翠湖苑", "1栋", "1", "101", "物业费", "2024-05", "10"],    # not this supervisor's community
+    ]))
+    assert len(errors_on(page)) == 7, errors_on(page)
+    assert 'name="token"' not in page.get_data(as_text=True)
+
+
+def test_only_supervisors_import_money(world, login_as, browser):
+    login_as("receptionist")
+    page = upload(browser, "opening_arrears", xlsx([ARREARS_HEADER]))
+    assert page.status_code == 403

@@ -1,13 +1,14 @@
 """What can be imported from spreadsheets, and the columns of each file.
 
 Headers are matched in English or Chinese (the label, in either language, or an alias).
-Opening arrears (bills of past periods still unpaid) will join with billing.
+Opening arrears are the bills of past periods still unpaid on the day the company
+starts with the panel.
 """
 
 from pm_admin.i18n import _l
 from pm_admin.importing import ImportColumn as Column, ImportKind
 
-from models.onboarding import plan_households, plan_parking_spaces, plan_vehicles
+from models.onboarding import plan_households, plan_opening_arrears, plan_parking_spaces, plan_vehicles
 
 COMMUNITY = Column("community", _l("Community"), ("小区", "项目", "小区名称"), example="阳光花园")
 BUILDING = Column("building", _l("Building"), ("楼栋", "楼号", "栋"), required=True, example="3栋")
@@ -56,5 +57,20 @@ IMPORT_KINDS = [
         ],
         plan=plan_vehicles,
         count_labels={"created": _l("created"), "updated": _l("updated"), "spaces_created": _l("parking spaces created")},
+    ),
+    ImportKind(
+        "opening_arrears", _l("Opening arrears"), "bill.import", "bill",
+        description=_l("Bills of past periods still unpaid when you start with the panel: one row per household, "
+                       "fee item and period. They count as that period's bill; a later bill run adds nothing twice."),
+        columns=[
+            COMMUNITY, BUILDING, UNIT, ROOM,
+            Column("fee_item", _l("Fee item"), ("收费项目", "项目"), required=True, example="物业费"),
+            Column("period", _l("Period"), ("期间", "账期", "月份"), required=True, example="2025-06"),
+            Column("amount", _l("Amount owed"), ("欠费金额", "金额", "应收"), required=True, example="245.80"),
+            Column("due_on", _l("Due on"), ("应缴日期", "到期日"), example="2025-06-30"),
+            Column("notes", _l("Notes"), ("备注",), example="期初欠费"),
+        ],
+        plan=plan_opening_arrears,
+        count_labels={"bills": _l("bills")},
     ),
 ]
