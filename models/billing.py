@@ -24,6 +24,7 @@ from pm_admin import audit
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
+from pm_admin.bulk import insert_rows
 from pm_admin.money import Money, Percent, Quantity, UnitPrice, parse_amount, quantize
 from pm_admin.scope import in_scope
 from pm_admin.workflow import Transition, Versioned, Workflow
@@ -308,10 +309,10 @@ def run_bills(period, *, community=None, actor=None) -> dict:
             for household_id, quantity, discount, amount in _missing_bills(item, period)
         ]
         if rows:
-            result = db.session.execute(_insert(Bill.__table__), rows)
-            inserted = result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(rows)
+            inserted = insert_rows(Bill.__table__, rows, skip_existing=True)
             created += inserted
-            total += sum(r["amount"] for r in rows) if inserted == len(rows) else Decimal("0")
+            if inserted == len(rows):
+                total += sum(r["amount"] for r in rows)
     summary = {"period": period, "community": community.name if community else None, "fee_items": len(items),
                "bills_created": created, "amount": total}
     audit.record_event("bill_run", "bill", None, f"{period} {community.name if community else ''}".strip(), summary,

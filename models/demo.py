@@ -10,6 +10,7 @@ from pm_admin.extensions import db
 
 from .community import Building, Community
 from .household import Household, HouseholdState
+from .billing_demo import load_billing_demo
 from .key import Key, KeyKind, lend_key, return_key
 from .resident import Resident, ResidentKind, id_check_char
 from .staff import Role, Staff, create_staff
@@ -125,5 +126,7 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
                  due_back=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=rng.randrange(2, 48)))
     for key in keys[:5]:
         return_key(key, actor=supervisor)
-    return {"communities": len(communities), "households": len(households), "residents": len(residents),
-            "vehicles": len(vehicles), "parking spaces": len(spaces), "keys": len(keys), "staff": len(staff)}
+    counts = {"communities": len(communities), "households": len(households), "residents": len(residents),
+              "vehicles": len(vehicles), "parking spaces": len(spaces), "keys": len(keys), "staff": len(staff)}
+    counts.update(load_billing_demo(rng, communities, households, staff))
+    return counts

@@ -13,7 +13,7 @@ from pm_admin.extensions import db
 
 from conftest import flashed
 from models import Bill, BillStatus, FeeItem, FeeKind, HouseholdState, Payment, PaymentAllocation, PaymentMethod
-from models.arrears import arrears_ledger, cash_summary, collection_rate
+from models.arrears import arrears_ledger, cash_summary, collection_rate, ledger_discrepancies
 from models.billing import run_bills, void_bill
 from models.payment import advance_balance, approve_refund, post_payment, refundable, request_refund
 
@@ -226,6 +226,7 @@ def test_the_ledger_reconciles_to_the_cent_over_generated_data(estate, make):
         Payment.community_id == community.id))
     assert Decimal(received[0]) == Decimal(all_allocations) + Decimal(received[1]) - Decimal(received[2])
     assert all(advance_balance(h.id) >= 0 for h in homes)
+    assert ledger_discrepancies(community.id) == []
     ledger = arrears_ledger(community_id=community.id)
     assert sum(r.owed for r in ledger) == total_open
     for period in periods:
