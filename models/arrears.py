@@ -351,3 +351,34 @@ def ledger_discrepancies(community_id: int | None = None) -> list[str]:
         if Decimal(balance) < 0:
             problems.append(f"household {household_id}: advance balance {balance}")
     return problems
+
+
+@dataclass
+class DunningActivity:
+    collector: str
+    today: int = 0
+    week: int = 0
+    households_week: int = 0
+    visits_week: int = 0
+
+
+def dunning_activity(day: dt.date, *, scope_ids=None) -> list[DunningActivity]:
+    """Per collector: reminders recorded on ``day`` and in its week (Monday to Sunday),
+    households reached that week, and visits among them."""
+    monday = day - dt.timedelta(days=day.weekday())
+    query = select(DunningRecord).where(DunningRecord.on_date >= monday,
+                                        DunningRecord.on_date < monday + dt.timedelta(days=7))
+    if scope_ids is not None:
+        query = query.where(DunningRecord.community_id.in_(sorted(scope_ids)))
+    rows: dict[str, DunningActivity] = {}
+    households: dict[str, set] = defaultdict(set)
+    for record in db.session.scalars(query).unique():
+        name = record.collector.display_name if record.collector else "?"
+        row = rows.setdefault(name, DunningActivity(collector=name))
+        row.week += 1
+        row.today += record.on_date == day
+        row.visits_week += record.method is DunningMethod.visit
+        households[name].add(record.household_id)
+    for name, row in rows.items():
+        row.households_week = len(households[name])
+    return sorted(rows.values(), key=lambda r: r.collector)

@@ -234,3 +234,21 @@ def test_the_ledger_reconciles_to_the_cent_over_generated_data(estate, make):
         in_period = [b for b in live if b.period == period]
         assert report.billed == sum(b.amount for b in in_period)
         assert report.collected == sum(Decimal(allocated.get(b.id, 0)) for b in in_period)
+
+
+def test_dunning_is_recorded_by_collectors_and_counted_per_day_and_week(estate, login_as, browser):
+    h1, h2, h3 = estate["homes"]
+    collector = login_as("collector", communities=[estate["community"]], display_name="小周")
+    today = dt.date.today()
+    for household, method in ((h1, "phone"), (h2, "visit"), (h2, "sms")):
+        response = browser.post("/admin/dunning/new/", {"household": household.id, "on_date": today.isoformat(),
+                                                        "method": method, "outcome": "答应月底交", "promised_on": ""})
+        assert response.status_code == 302, flashed(response)
+    from models import DunningRecord
+    records = db.session.scalars(select(DunningRecord).where(DunningRecord.collector_id == collector.id)).all()
+    assert len(records) == 3 and {r.community_id for r in records} == {estate["community"].id}
+    page = browser.get(f"/admin/cash-summary/?day={today.isoformat()}").get_data(as_text=True)
+    assert "小周" in page and 'id="dunning-activity"' in page
+    from models.arrears import dunning_activity
+    (row,) = dunning_activity(today, scope_ids=frozenset({estate["community"].id}))
+    assert (row.today, row.week, row.households_week, row.visits_week) == (3, 3, 2, 1)

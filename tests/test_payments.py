@@ -13,7 +13,7 @@ from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
 
 from conftest import flashed
-from models import Bill, BillStatus, Household, Payment, PaymentAllocation, PaymentMethod, RefundRequest
+from models import Bill, BillStatus, FeeItem, FeeKind, Household, Payment, PaymentAllocation, PaymentMethod, RefundRequest
 from models.billing import raise_one_off_bill
 from models.payment import PaymentKind, RefundStatus, advance_balance, approve_refund, post_payment, request_refund
 
@@ -256,3 +256,33 @@ def test_concurrent_postings_never_over_allocate(desk, app, threads):
     assert sum(p.amount for p in posted) == allocated + advance_balance(household_id)
     numbers = sorted(int(p.receipt_no[-6:]) for p in posted)
     assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))  # no gaps, no duplicates
+
+
+def test_late_fees_are_charged_with_their_bill_unless_waived(world, make):
+    a = world["A"]
+    household = make.household(a["building"], room="909", floor_area=Decimal("100"))
+    item = FeeItem(community=a["community"], name="物业费(滞纳)", kind=FeeKind.per_area, unit_price=Decimal("2"),
+                   late_fee_percent_per_day=Decimal("0.05"), grace_days=10)
+    db.session.add(item)
+    db.session.commit()
+    from models.billing import run_bills, waive_late_fee
+    boss = make.staff("supervisor", username="waiver")
+    collector = make.staff("collector", communities=[a["community"]], username="latecollector")
+    run_bills("2026-08", community=a["community"], actor=boss)
+    run_bills("2026-09", community=a["community"], actor=boss)
+    august, september = (db.session.scalar(select(Bill).where(Bill.household_id == household.id, Bill.fee_item_id == item.id,
+                                                               Bill.period == p)) for p in ("2026-08", "2026-09"))
+    waive_late_fee(september, actor=boss, reason="业主困难")
+    db.session.commit()
+    with pytest.raises(NotPermitted):
+        waive_late_fee(august, actor=collector, reason="x")
+    db.session.rollback()
+    paid_at = dt.datetime(2026, 10, 30, 4, tzinfo=dt.timezone.utc)
+    payment = post_payment(household, amount="500.00", method=PaymentMethod.cash, bill_ids=[august.id, september.id],
+                           actor=collector, token="late", paid_at=paid_at)
+    db.session.commit()
+    # August: due 08-31, 60 days late, 10 grace: 200 × 0.05 % × 50 = 5.00; September waived
+    late = august.late_fee_bill
+    assert late.amount == Decimal("5.00") and late.fee_item.code == "late_fee" and late.status is BillStatus.paid
+    assert [a.amount for a in payment.allocations] == [Decimal("200.00"), Decimal("5.00"), Decimal("200.00")]
+    assert payment.advance_added == Decimal("95.00") and september.late_fee_bill_id is None
