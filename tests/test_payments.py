@@ -286,3 +286,48 @@ def test_late_fees_are_charged_with_their_bill_unless_waived(world, make):
     assert late.amount == Decimal("5.00") and late.fee_item.code == "late_fee" and late.status is BillStatus.paid
     assert [a.amount for a in payment.allocations] == [Decimal("200.00"), Decimal("5.00"), Decimal("200.00")]
     assert payment.advance_added == Decimal("95.00") and september.late_fee_bill_id is None
+
+
+def test_from_bill_run_to_printed_receipt_to_refund_in_the_browser(world, make, browser):
+    """The whole way through the panel, as the staff would click it."""
+    from conftest import PASSWORD
+    a = world["A"]
+    household = make.household(a["building"], room="1501", floor_area=Decimal("120.00"))
+    boss = make.staff("supervisor", communities=[a["community"]], username="flowboss")
+    collector = make.staff("collector", communities=[a["community"]], username="flowcollector")
+    approver = make.staff("supervisor", communities=[a["community"]], username="flowapprover")
+
+    browser.login(boss.username, PASSWORD)
+    response = browser.post("/admin/bill-run/", {"period": "2026-11", "community": a["community"].id},
+                            follow_redirects=True)
+    assert any("bills issued" in m for m in flashed(response)), flashed(response)
+    browser.post("/logout")
+
+    browser.login(collector.username, PASSWORD)
+    found = browser.get("/admin/cashier/?q=1501").get_data(as_text=True)
+    assert f"/admin/cashier/post/{household.id}/" in found
+    page = browser.get(f"/admin/cashier/post/{household.id}/").get_data(as_text=True)
+    assert "300.00" in page  # 120 m² × 2.50
+    token = re.search(r'id="token" name="token"[^>]*value="([0-9a-f]+)"|name="token"[^>]*value="([0-9a-f]+)"', page)
+    bill_ids = re.findall(r'name="bill" value="(\d+)" checked', page)
+    response = browser.post(f"/admin/cashier/post/{household.id}/", {
+        "amount": "300", "method": "cash", "paid_at": dt.date.today().isoformat(), "notes": "",
+        "token": token.group(1) or token.group(2), "bill": bill_ids})
+    receipt = browser.get(response.headers["Location"] + "?paper=80mm").get_data(as_text=True)
+    assert "叁佰元整" in receipt and "size: 80mm auto" in receipt and "Request a refund" in receipt
+    payment = db.session.scalar(select(Payment).where(Payment.household_id == household.id))
+    response = browser.post(f"/admin/cashier/refund/{payment.id}/", {"amount": "300.00", "reason": "业主已银行代扣"})
+    assert response.status_code == 302, flashed(response)
+    browser.post("/logout")
+
+    browser.login(approver.username, PASSWORD)
+    refund = db.session.scalar(select(RefundRequest).where(RefundRequest.payment_id == payment.id))
+    listing = browser.get("/admin/refund/").get_data(as_text=True)
+    assert f"/admin/refund/step/approve/?id={refund.id}" in listing
+    response = browser.post(f"/admin/refund/step/approve/?id={refund.id}", {"note": "", "expected_state": "requested"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    bill = db.session.get(Bill, int(bill_ids[0]))
+    assert bill.status is BillStatus.unpaid and bill.paid == 0  # reopened
+    page = browser.get(f"/admin/household/details/?id={household.id}").get_data(as_text=True)
+    assert "Owed: ¥300.00" in page and "-300.00" in page

@@ -173,6 +173,8 @@ def household_account(view, context, household, name):
         Bill.household_id == household.id, Bill.status.in_(OPEN_STATUSES)))
     text = Markup("{}: ¥{} · {}: ¥{}").format(_("Owed"), format_amount(owed), _("Advance balance"),
                                            format_amount(advance_balance(household.id)))
+    text += Markup(' <a class="ml-2" href="{}">{}</a>').format(
+        url_for("receipt.notice", household_id=household.id), _("Payment notice"))
     if auth.can("payment.post"):
         text += Markup(' <a class="btn btn-sm btn-primary ml-2" href="{}">{}</a>').format(
             url_for("cashier.post", household_id=household.id), _("Post a payment"))
