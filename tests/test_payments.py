@@ -331,3 +331,17 @@ def test_from_bill_run_to_printed_receipt_to_refund_in_the_browser(world, make, 
     assert bill.status is BillStatus.unpaid and bill.paid == 0  # reopened
     page = browser.get(f"/admin/household/details/?id={household.id}").get_data(as_text=True)
     assert "Owed: ¥300.00" in page and "-300.00" in page
+
+
+def test_pages_do_not_reach_into_another_community(world, login_as, browser):
+    login_as("collector")
+    b = world["B"]
+    for url in (f"/admin/cashier/post/{b['household'].id}/", f"/admin/receipt/{b['payment'].id}/",
+                f"/admin/cashier/refund/{b['payment'].id}/", f"/admin/receipt/notice/{b['household'].id}/",
+                f"/admin/readings/?building={b['building'].id}"):
+        assert browser.get(url).status_code == 404, url
+    response = browser.post(f"/admin/cashier/post/{b['household'].id}/", {"amount": "1", "method": "cash", "token": "z"})
+    assert response.status_code == 404
+    assert "翠湖苑" not in browser.get("/admin/cashier/?q=101").get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Payment, b["payment"].id).print_count == 0
