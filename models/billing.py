@@ -377,7 +377,9 @@ def raise_one_off_bill(household: Household, fee_item, amount, source: str, *, a
     ``fee_item`` is a one-off FeeItem of the household's community or a code
     (``"repair"``, ``"decoration_deposit"``, ``"late_fee"``, ``"other"``).
     ``source_key`` (e.g. ``"repair:17"``) makes the call idempotent: raising the
-    same source twice returns the first bill. Flushes; the caller commits."""
+    same source twice returns the first bill. The calling workflow checks its own
+    permission (an engineer completing a chargeable repair raises a bill); this only
+    keeps the household inside the actor's communities. Flushes; the caller commits."""
     community_id = household.building.community_id
     if actor is not None and not in_scope(household, actor.scope_ids):
         raise NotPermitted(_l("This record is outside the communities you work in."))
