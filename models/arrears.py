@@ -315,3 +315,70 @@ def collection_rate(period: str, *, scope_ids=None, community_id=None, building_
 
 def _next(period: str) -> str:
     return previous_period(period, -1)
+
+
+def ledger_discrepancies(community_id: int | None = None) -> list[str]:
+    """Where the ledger does not reconcile, to the cent (empty when it does): each bill's
+    paid equals its allocations and sits within 0..amount with a matching status; each
+    payment's amount equals its allocations plus what it added to less what it drew
+    from the advance balance; no household's advance balance is negative."""
+    problems = []
+    allocated = select(PaymentAllocation.bill_id, func.sum(PaymentAllocation.amount).label("total")).group_by(
+        PaymentAllocation.bill_id).subquery()
+    query = select(Bill.id, Bill.amount, Bill.paid, Bill.status, func.coalesce(allocated.c.total, 0)).outerjoin(
+        allocated, allocated.c.bill_id == Bill.id)
+    if community_id:
+        query = query.where(Bill.community_id == community_id)
+    for bill_id, amount, paid, status, total in db.session.execute(query):
+        expected = (BillStatus.voided if status is BillStatus.voided else BillStatus.paid if paid == amount
+                    else BillStatus.partly_paid if paid > 0 else BillStatus.unpaid)
+        if Decimal(total) != paid or not 0 <= paid <= amount or status is not expected:
+            problems.append(f"bill {bill_id}: amount {amount}, paid {paid}, allocated {total}, {status.name}")
+    on_payments = select(PaymentAllocation.payment_id, func.sum(PaymentAllocation.amount).label("total")).group_by(
+        PaymentAllocation.payment_id).subquery()
+    query = select(Payment.receipt_no, Payment.amount, Payment.advance_added, Payment.advance_used,
+                   func.coalesce(on_payments.c.total, 0)).outerjoin(on_payments, on_payments.c.payment_id == Payment.id)
+    if community_id:
+        query = query.where(Payment.community_id == community_id)
+    for receipt_no, amount, added, used, total in db.session.execute(query):
+        if amount != Decimal(total) + added - used:
+            problems.append(f"payment {receipt_no}: {amount} ≠ {total} + {added} − {used}")
+    balances = select(Payment.household_id, func.sum(Payment.advance_added - Payment.advance_used)).group_by(
+        Payment.household_id)
+    if community_id:
+        balances = balances.where(Payment.community_id == community_id)
+    for household_id, balance in db.session.execute(balances):
+        if Decimal(balance) < 0:
+            problems.append(f"household {household_id}: advance balance {balance}")
+    return problems
+
+
+@dataclass
+class DunningActivity:
+    collector: str
+    today: int = 0
+    week: int = 0
+    households_week: int = 0
+    visits_week: int = 0
+
+
+def dunning_activity(day: dt.date, *, scope_ids=None) -> list[DunningActivity]:
+    """Per collector: reminders recorded on ``day`` and in its week (Monday to Sunday),
+    households reached that week, and visits among them."""
+    monday = day - dt.timedelta(days=day.weekday())
+    query = select(DunningRecord).where(DunningRecord.on_date >= monday,
+                                        DunningRecord.on_date < monday + dt.timedelta(days=7))
+    if scope_ids is not None:
+        query = query.where(DunningRecord.community_id.in_(sorted(scope_ids)))
+    rows: dict[str, DunningActivity] = {}
+    households: dict[str, set] = defaultdict(set)
+    for record in db.session.scalars(query).unique():
+        name = record.collector.display_name if record.collector else "?"
+        row = rows.setdefault(name, DunningActivity(collector=name))
+        row.week += 1
+        row.today += record.on_date == day
+        row.visits_week += record.method is DunningMethod.visit
+        households[name].add(record.household_id)
+    for name, row in rows.items():
+        row.households_week = len(households[name])
+    return sorted(rows.values(), key=lambda r: r.collector)

@@ -24,6 +24,7 @@ from pm_admin import audit
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
+from pm_admin.bulk import insert_rows
 from pm_admin.money import Money, Percent, Quantity, UnitPrice, parse_amount, quantize
 from pm_admin.scope import in_scope
 from pm_admin.workflow import Transition, Versioned, Workflow
@@ -308,10 +309,10 @@ def run_bills(period, *, community=None, actor=None) -> dict:
             for household_id, quantity, discount, amount in _missing_bills(item, period)
         ]
         if rows:
-            result = db.session.execute(_insert(Bill.__table__), rows)
-            inserted = result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(rows)
+            inserted = insert_rows(Bill.__table__, rows, skip_existing=True)
             created += inserted
-            total += sum(r["amount"] for r in rows) if inserted == len(rows) else Decimal("0")
+            if inserted == len(rows):
+                total += sum(r["amount"] for r in rows)
     summary = {"period": period, "community": community.name if community else None, "fee_items": len(items),
                "bills_created": created, "amount": total}
     audit.record_event("bill_run", "bill", None, f"{period} {community.name if community else ''}".strip(), summary,
@@ -376,7 +377,9 @@ def raise_one_off_bill(household: Household, fee_item, amount, source: str, *, a
     ``fee_item`` is a one-off FeeItem of the household's community or a code
     (``"repair"``, ``"decoration_deposit"``, ``"late_fee"``, ``"other"``).
     ``source_key`` (e.g. ``"repair:17"``) makes the call idempotent: raising the
-    same source twice returns the first bill. Flushes; the caller commits."""
+    same source twice returns the first bill. The calling workflow checks its own
+    permission (an engineer completing a chargeable repair raises a bill); this only
+    keeps the household inside the actor's communities. Flushes; the caller commits."""
     community_id = household.building.community_id
     if actor is not None and not in_scope(household, actor.scope_ids):
         raise NotPermitted(_l("This record is outside the communities you work in."))

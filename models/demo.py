@@ -11,6 +11,7 @@ from pm_admin.extensions import db
 from .community import Building, Community
 from .demo_services import load_service_demo
 from .household import Household, HouseholdState
+from .billing_demo import load_billing_demo
 from .key import Key, KeyKind, lend_key, return_key
 from .resident import Resident, ResidentKind, id_check_char
 from .staff import Role, Staff, create_staff
@@ -127,7 +128,8 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
                  due_back=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=rng.randrange(2, 48)))
     for key in keys[:5]:
         return_key(key, actor=supervisor)
-    services = load_service_demo(rng, staff, dt.datetime.now(dt.timezone.utc), id_number=lambda: _id_number(rng))
-    return {"communities": len(communities), "households": len(households), "residents": len(residents),
-            "vehicles": len(vehicles), "parking spaces": len(spaces), "keys": len(keys), "staff": len(staff),
-            **services}
+    counts = {"communities": len(communities), "households": len(households), "residents": len(residents),
+              "vehicles": len(vehicles), "parking spaces": len(spaces), "keys": len(keys), "staff": len(staff)}
+    counts.update(load_service_demo(rng, staff, dt.datetime.now(dt.timezone.utc), id_number=lambda: _id_number(rng)))
+    counts.update(load_billing_demo(rng, communities, households, staff))
+    return counts

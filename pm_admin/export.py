@@ -19,8 +19,10 @@ import xlsxwriter
 from flask import current_app, send_file
 from markupsafe import Markup
 from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric
+from sqlalchemy.types import TypeDecorator
 
 from .i18n import _l
+from .money import Money
 
 MONEY_FORMAT = "#,##0.00"
 FORMATS = {
@@ -47,6 +49,14 @@ def kind_of(column) -> str:
     if column is None:
         return "text"
     sql_type = column.type
+    if isinstance(sql_type, Money):
+        return "money"
+    if isinstance(sql_type, TypeDecorator):  # UnitPrice, Quantity, Percent: numbers, not totalled
+        return "decimal" if isinstance(sql_type.impl, Numeric) else kind_of_type(sql_type.impl)
+    return kind_of_type(sql_type)
+
+
+def kind_of_type(sql_type) -> str:
     if isinstance(sql_type, Boolean):
         return "text"
     if isinstance(sql_type, Numeric) and not isinstance(sql_type, Integer):

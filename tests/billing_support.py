@@ -1,32 +1,51 @@
-"""Billing records for the shared ``world`` fixture: every billing view has a row in A and B."""
+"""Billing records for the shared ``world`` fixture: every billing view has a row in A and B.
+
+Built directly (like the factories), not through the services, to keep the world cheap:
+per community, 物业费 (2.50/m²) and 水费 (metered, 4.20/m³); a water reading of 12 m³ for
+2026-10; the two bills of 2026-10 (223.75 and 50.40); a cash payment of 100.00 on the
+first; a pending refund request of 10.00; a dunning record. Receipts SK<year>000001–2.
+"""
 
 import datetime as dt
 from decimal import Decimal
 
+from pm_admin import audit
 from pm_admin.extensions import db
 
 from models.arrears import DunningMethod, DunningRecord
-from models.billing import FeeItem, FeeKind, MeterKind, run_bills
-from models.meter import record_reading
-from models.payment import PaymentMethod, post_payment, request_refund
+from models.billing import Bill, BillStatus, FeeItem, FeeKind, MeterKind
+from models.meter import MeterReading
+from models.payment import Payment, PaymentAllocation, PaymentMethod, ReceiptCounter, RefundRequest, _local_zone
 
 WORLD_PERIOD = "2026-10"
 
 
 def add_billing_records(places: dict, supervisor) -> None:
-    for label, place in places.items():
+    now = audit.now()
+    year = now.astimezone(_local_zone()).year
+    for number, (label, place) in enumerate(places.items(), start=1):
         community, household = place["community"], place["household"]
         fee = FeeItem(community=community, name="物业费", kind=FeeKind.per_area, unit_price=Decimal("2.5000"))
         water = FeeItem(community=community, name="水费", kind=FeeKind.metered, meter_kind=MeterKind.water,
                         unit_price=Decimal("4.2000"))
-        db.session.add_all([fee, water])
-        db.session.flush()
-        record_reading(household, MeterKind.water, WORLD_PERIOD, "12.00", actor=supervisor)
-        run_bills(WORLD_PERIOD, community=community, actor=supervisor)
-        payment = post_payment(household, amount="100.00", method=PaymentMethod.cash,
-                               bill_ids=[b.id for b in household.bills], actor=supervisor, token=f"world-{label}")
-        place.update(fee_item=fee, bill=next(b for b in household.bills if b.paid > 0), payment=payment,
-                     refund=request_refund(payment, amount="10.00", reason="多收", actor=supervisor))
-        db.session.add(DunningRecord(community_id=community.id, household=household, on_date=dt.date(2026, 11, 2),
-                                     method=DunningMethod.phone, collector_id=supervisor.id, outcome="答应月底交"))
+        reading = MeterReading(community_id=community.id, household_id=household.id, meter_kind=MeterKind.water,
+                               period=WORLD_PERIOD, previous_reading=Decimal("0"), current_reading=Decimal("12"),
+                               multiplier=Decimal("1"), usage=Decimal("12.00"), read_by_id=supervisor.id, read_at=now)
+        common = dict(community_id=community.id, household=household, period=WORLD_PERIOD, due_on=dt.date(2026, 10, 31),
+                      issued_at=now, discount_percent=Decimal("0"))
+        bill = Bill(fee_item=fee, quantity=household.floor_area, unit_price=fee.unit_price, amount=Decimal("223.75"),
+                    paid=Decimal("100.00"), status=BillStatus.partly_paid, **common)
+        water_bill = Bill(fee_item=water, quantity=Decimal("12.00"), unit_price=water.unit_price,
+                          amount=Decimal("50.40"), **common)
+        payment = Payment(community_id=community.id, household=household, receipt_no=f"SK{year}{number:06d}",
+                          amount=Decimal("100.00"), method=PaymentMethod.cash, paid_at=now, posted_at=now,
+                          collector_id=supervisor.id, token=f"world-{label}")
+        payment.allocations.append(PaymentAllocation(bill=bill, amount=Decimal("100.00")))
+        refund = RefundRequest(community_id=community.id, payment=payment, amount=Decimal("10.00"), reason="多收",
+                               requested_by_id=supervisor.id, requested_at=now)
+        dunning = DunningRecord(community_id=community.id, household=household, on_date=dt.date(2026, 11, 2),
+                                method=DunningMethod.phone, collector_id=supervisor.id, outcome="答应月底交")
+        db.session.add_all([fee, water, reading, bill, water_bill, payment, refund, dunning])
+        place.update(fee_item=fee, bill=bill, payment=payment, refund=refund)
+    db.session.add(ReceiptCounter(year=year, last=len(places)))
     db.session.commit()

@@ -13,7 +13,7 @@ from pm_admin.extensions import db
 
 from conftest import flashed
 from models import Bill, BillStatus, FeeItem, FeeKind, HouseholdState, Payment, PaymentAllocation, PaymentMethod
-from models.arrears import arrears_ledger, cash_summary, collection_rate
+from models.arrears import arrears_ledger, cash_summary, collection_rate, ledger_discrepancies
 from models.billing import run_bills, void_bill
 from models.payment import advance_balance, approve_refund, post_payment, refundable, request_refund
 
@@ -226,6 +226,7 @@ def test_the_ledger_reconciles_to_the_cent_over_generated_data(estate, make):
         Payment.community_id == community.id))
     assert Decimal(received[0]) == Decimal(all_allocations) + Decimal(received[1]) - Decimal(received[2])
     assert all(advance_balance(h.id) >= 0 for h in homes)
+    assert ledger_discrepancies(community.id) == []
     ledger = arrears_ledger(community_id=community.id)
     assert sum(r.owed for r in ledger) == total_open
     for period in periods:
@@ -233,3 +234,21 @@ def test_the_ledger_reconciles_to_the_cent_over_generated_data(estate, make):
         in_period = [b for b in live if b.period == period]
         assert report.billed == sum(b.amount for b in in_period)
         assert report.collected == sum(Decimal(allocated.get(b.id, 0)) for b in in_period)
+
+
+def test_dunning_is_recorded_by_collectors_and_counted_per_day_and_week(estate, login_as, browser):
+    h1, h2, h3 = estate["homes"]
+    collector = login_as("collector", communities=[estate["community"]], display_name="小周")
+    today = dt.date.today()
+    for household, method in ((h1, "phone"), (h2, "visit"), (h2, "sms")):
+        response = browser.post("/admin/dunning/new/", {"household": household.id, "on_date": today.isoformat(),
+                                                        "method": method, "outcome": "答应月底交", "promised_on": ""})
+        assert response.status_code == 302, flashed(response)
+    from models import DunningRecord
+    records = db.session.scalars(select(DunningRecord).where(DunningRecord.collector_id == collector.id)).all()
+    assert len(records) == 3 and {r.community_id for r in records} == {estate["community"].id}
+    page = browser.get(f"/admin/cash-summary/?day={today.isoformat()}").get_data(as_text=True)
+    assert "小周" in page and 'id="dunning-activity"' in page
+    from models.arrears import dunning_activity
+    (row,) = dunning_activity(today, scope_ids=frozenset({estate["community"].id}))
+    assert (row.today, row.week, row.households_week, row.visits_week) == (3, 3, 2, 1)

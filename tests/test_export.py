@@ -69,3 +69,19 @@ def test_other_formats_are_not_offered(world, login_as, browser):
     login_as("supervisor")
     assert browser.get("/admin/household/export/csv/").status_code == 404
     assert db.session.query(Household).count() == 2
+
+
+def test_bill_amounts_are_money_cells_and_the_total_is_exact(world, login_as, browser):
+    from models.billing import Bill
+
+    login_as("supervisor")
+    sheet = workbook(browser.get("/admin/bill/export/xlsx/")).active
+    head = header_row(sheet)
+    titles = [c.value for c in sheet[head]]
+    amount = titles.index("Amount")
+    data = list(sheet.iter_rows(min_row=head + 1))
+    assert data[-1][0].value == "Total"
+    cells = [row[amount] for row in data[:-1]]
+    assert cells and all(c.data_type == "n" and c.number_format == "#,##0.00" for c in cells)
+    expected = sum(b.amount for b in db.session.query(Bill).filter_by(community_id=world["A"]["community"].id))
+    assert Decimal(str(data[-1][amount].value)) == expected

@@ -34,7 +34,7 @@ def test_the_header_shows_address_area_state_and_residents(world, login_as, brow
         assert text in header, text
     actions = re.findall(r'<a class="btn[^"]*" href="([^"]+)">([^<]+)</a>', header)
     labels = [label for _, label in actions]
-    assert labels == ALL_ACTIONS  # the world's key of this household is lent out
+    assert labels == ["Payment notice"] + ALL_ACTIONS  # the world's key of this household is lent out
     assert any(f"household={household.id}" in href and "/admin/resident/new/" in href for href, _ in actions)
     for section in ("residents", "vehicles", "keys", "key_loans"):
         assert f'href="#section-{section}"' in html and f'id="section-{section}"' in html
@@ -43,8 +43,8 @@ def test_the_header_shows_address_area_state_and_residents(world, login_as, brow
 
 
 def test_the_header_masks_and_offers_per_role(world, make, app):
-    for role, phone, actions in (("engineer", "138****5678", []), ("collector", "13812345678", ["Post a payment"]),
-                                 ("supervisor", "13812345678", ["Post a payment"] + ALL_ACTIONS)):
+    for role, phone, actions in (("engineer", "138****5678", []), ("collector", "13812345678", ["Post a payment", "Payment notice"]),
+                                 ("supervisor", "13812345678", ["Post a payment", "Payment notice"] + ALL_ACTIONS)):
         browser = Browser(app.test_client())
         browser.login(make.staff(role, communities=[world["A"]["community"]]).username)
         html = browser.get(f"/admin/household/details/?id={world['A']['household'].id}").get_data(as_text=True)

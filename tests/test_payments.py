@@ -13,7 +13,7 @@ from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
 
 from conftest import flashed
-from models import Bill, BillStatus, Household, Payment, PaymentAllocation, PaymentMethod, RefundRequest
+from models import Bill, BillStatus, FeeItem, FeeKind, Household, Payment, PaymentAllocation, PaymentMethod, RefundRequest
 from models.billing import raise_one_off_bill
 from models.payment import PaymentKind, RefundStatus, advance_balance, approve_refund, post_payment, request_refund
 
@@ -256,3 +256,92 @@ def test_concurrent_postings_never_over_allocate(desk, app, threads):
     assert sum(p.amount for p in posted) == allocated + advance_balance(household_id)
     numbers = sorted(int(p.receipt_no[-6:]) for p in posted)
     assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))  # no gaps, no duplicates
+
+
+def test_late_fees_are_charged_with_their_bill_unless_waived(world, make):
+    a = world["A"]
+    household = make.household(a["building"], room="909", floor_area=Decimal("100"))
+    item = FeeItem(community=a["community"], name="物业费(滞纳)", kind=FeeKind.per_area, unit_price=Decimal("2"),
+                   late_fee_percent_per_day=Decimal("0.05"), grace_days=10)
+    db.session.add(item)
+    db.session.commit()
+    from models.billing import run_bills, waive_late_fee
+    boss = make.staff("supervisor", username="waiver")
+    collector = make.staff("collector", communities=[a["community"]], username="latecollector")
+    run_bills("2026-08", community=a["community"], actor=boss)
+    run_bills("2026-09", community=a["community"], actor=boss)
+    august, september = (db.session.scalar(select(Bill).where(Bill.household_id == household.id, Bill.fee_item_id == item.id,
+                                                               Bill.period == p)) for p in ("2026-08", "2026-09"))
+    waive_late_fee(september, actor=boss, reason="业主困难")
+    db.session.commit()
+    with pytest.raises(NotPermitted):
+        waive_late_fee(august, actor=collector, reason="x")
+    db.session.rollback()
+    paid_at = dt.datetime(2026, 10, 30, 4, tzinfo=dt.timezone.utc)
+    payment = post_payment(household, amount="500.00", method=PaymentMethod.cash, bill_ids=[august.id, september.id],
+                           actor=collector, token="late", paid_at=paid_at)
+    db.session.commit()
+    # August: due 08-31, 60 days late, 10 grace: 200 × 0.05 % × 50 = 5.00; September waived
+    late = august.late_fee_bill
+    assert late.amount == Decimal("5.00") and late.fee_item.code == "late_fee" and late.status is BillStatus.paid
+    assert [a.amount for a in payment.allocations] == [Decimal("200.00"), Decimal("5.00"), Decimal("200.00")]
+    assert payment.advance_added == Decimal("95.00") and september.late_fee_bill_id is None
+
+
+def test_from_bill_run_to_printed_receipt_to_refund_in_the_browser(world, make, browser):
+    """The whole way through the panel, as the staff would click it."""
+    from conftest import PASSWORD
+    a = world["A"]
+    household = make.household(a["building"], room="1501", floor_area=Decimal("120.00"))
+    boss = make.staff("supervisor", communities=[a["community"]], username="flowboss")
+    collector = make.staff("collector", communities=[a["community"]], username="flowcollector")
+    approver = make.staff("supervisor", communities=[a["community"]], username="flowapprover")
+
+    browser.login(boss.username, PASSWORD)
+    response = browser.post("/admin/bill-run/", {"period": "2026-11", "community": a["community"].id},
+                            follow_redirects=True)
+    assert any("bills issued" in m for m in flashed(response)), flashed(response)
+    browser.post("/logout")
+
+    browser.login(collector.username, PASSWORD)
+    found = browser.get("/admin/cashier/?q=1501").get_data(as_text=True)
+    assert f"/admin/cashier/post/{household.id}/" in found
+    page = browser.get(f"/admin/cashier/post/{household.id}/").get_data(as_text=True)
+    assert "300.00" in page  # 120 m² × 2.50
+    token = re.search(r'id="token" name="token"[^>]*value="([0-9a-f]+)"|name="token"[^>]*value="([0-9a-f]+)"', page)
+    bill_ids = re.findall(r'name="bill" value="(\d+)" checked', page)
+    response = browser.post(f"/admin/cashier/post/{household.id}/", {
+        "amount": "300", "method": "cash", "paid_at": dt.date.today().isoformat(), "notes": "",
+        "token": token.group(1) or token.group(2), "bill": bill_ids})
+    receipt = browser.get(response.headers["Location"] + "?paper=80mm").get_data(as_text=True)
+    assert "叁佰元整" in receipt and "size: 80mm auto" in receipt and "Request a refund" in receipt
+    payment = db.session.scalar(select(Payment).where(Payment.household_id == household.id))
+    response = browser.post(f"/admin/cashier/refund/{payment.id}/", {"amount": "300.00", "reason": "业主已银行代扣"})
+    assert response.status_code == 302, flashed(response)
+    browser.post("/logout")
+
+    browser.login(approver.username, PASSWORD)
+    refund = db.session.scalar(select(RefundRequest).where(RefundRequest.payment_id == payment.id))
+    listing = browser.get("/admin/refund/").get_data(as_text=True)
+    assert f"/admin/refund/step/approve/?id={refund.id}" in listing
+    response = browser.post(f"/admin/refund/step/approve/?id={refund.id}", {"note": "", "expected_state": "requested"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    bill = db.session.get(Bill, int(bill_ids[0]))
+    assert bill.status is BillStatus.unpaid and bill.paid == 0  # reopened
+    page = browser.get(f"/admin/household/details/?id={household.id}").get_data(as_text=True)
+    assert "Owed: ¥300.00" in page and "-300.00" in page
+
+
+def test_pages_do_not_reach_into_another_community(world, login_as, browser):
+    login_as("collector")
+    b = world["B"]
+    for url in (f"/admin/cashier/post/{b['household'].id}/", f"/admin/receipt/{b['payment'].id}/",
+                f"/admin/cashier/refund/{b['payment'].id}/", f"/admin/receipt/notice/{b['household'].id}/",
+                f"/admin/readings/?building={b['building'].id}"):
+        assert browser.get(url).status_code == 404, url
+    response = browser.post(f"/admin/cashier/post/{b['household'].id}/", {"amount": "1", "method": "cash", "token": "z"})
+    assert response.status_code == 404
+    assert "翠湖苑" not in browser.get("/admin/cashier/?q=101").get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Payment, b["payment"].id).print_count == 0

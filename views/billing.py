@@ -30,7 +30,8 @@ from pm_admin.pages import SecurePage
 from pm_admin.scope import scoped, user_scope_ids
 
 from models import Building, Community, Household, Resident
-from models.arrears import AGING_BUCKETS, arrears_ledger, cash_summary, check_dunning, collection_rate, owner_of
+from models.arrears import (AGING_BUCKETS, arrears_ledger, cash_summary, check_dunning, collection_rate,
+                            dunning_activity, owner_of)
 from models.billing import (OPEN_STATUSES, Bill, MeterKind, check_fee_item, late_fee, parse_period,
                             period_of, run_bills)
 from models.meter import BatchRefused, MeterReading, last_reading, record_readings
@@ -390,7 +391,7 @@ class ArrearsPage(SecurePage):
 
 
 class CashSummaryPage(SecurePage):
-    """投包: cash per collector per day, with the receipt range."""
+    """投包: cash per collector per day, with the receipt range; and the day's and week's dunning."""
 
     permission = "cash_summary.view"
 
@@ -402,7 +403,8 @@ class CashSummaryPage(SecurePage):
             flash(_("“%(value)s” is not a date.", value=request.args.get("day")), "error")
             day = dt.date.today()
         rows = cash_summary(day, scope_ids=user_scope_ids())
-        return self.render("billing/cash_summary.html", day=day, rows=rows, format_amount=format_amount)
+        return self.render("billing/cash_summary.html", day=day, rows=rows, format_amount=format_amount,
+                           dunning=dunning_activity(day, scope_ids=user_scope_ids()))
 
 
 class CollectionRatePage(SecurePage):

@@ -61,6 +61,8 @@ class HouseholdView(SecureModelView):
     }
     details_actions = [
         FileAction(_l("Post a payment"), "cashier.post", "payment.post", lambda h: {"household_id": h.id}),
+        FileAction(_l("Payment notice"), "receipt.notice", "payment.view", lambda h: {"household_id": h.id},
+                   style="outline-secondary"),
         FileAction(_l("Register a resident"), "resident.create_view", "resident.create", lambda h: {"household": h.id}),
         FileAction(_l("Register a vehicle"), "vehicle.create_view", "vehicle.create", lambda h: {"household": h.id}),
         FileAction(_l("Lend a key"), "key.transition_view", "key.lend",
