@@ -272,7 +272,7 @@ class SecureModelView(ModelView):
 
     def _handle_view(self, name, **kwargs):
         if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
+            return auth.to_login()
         operation = self.endpoint_operations().get(name)
         if operation is None or not self.may("view"):
             abort(403)
@@ -729,20 +729,12 @@ class AuditLogView(ReadOnlyView):
     simple_list_pager = True
 
 
-class HomeView(AdminIndexView):
+class HomeView(auth.SignedInOnly, AdminIndexView):
     """The landing page: the dashboard panels this user may see, then the menu as buttons."""
 
     def __init__(self, panels=(), **kwargs):
         self.panels = list(panels)
         super().__init__(**kwargs)
-
-    def is_accessible(self):
-        return current_user.is_authenticated
-
-    def _handle_view(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        return None
 
     @expose("/")
     def index(self):

@@ -140,6 +140,29 @@ def require(permission: str) -> None:
         abort(403)
 
 
+def to_login():
+    """Send a visitor who is not signed in to the login page, and back here afterwards."""
+    return redirect(url_for("auth.login", next=request.full_path))
+
+
+class SignedInOnly:
+    """For Flask-Admin views that are not tables: open to signed-in staff for whom
+    ``may_open()`` holds (everyone, unless a view narrows it); others log in or get 403."""
+
+    def may_open(self) -> bool:
+        return True
+
+    def is_accessible(self):
+        return current_user.is_authenticated and self.may_open()
+
+    def _handle_view(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return to_login()
+        if not self.may_open():
+            abort(403)
+        return None
+
+
 class LoginForm(FlaskForm):
     username = StringField(_l("Username"), [DataRequired(), Length(max=80)])
     password = PasswordField(_l("Password"), [DataRequired(), Length(max=200)])

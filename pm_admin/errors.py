@@ -2,6 +2,10 @@
 
 from flask import render_template
 from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from .extensions import db
 
 
 class DomainError(Exception):
@@ -52,6 +56,20 @@ def init_app(app) -> None:
         limit = app.config.get("MAX_CONTENT_LENGTH") or 0
         return _page(413, _("Too large"), _("What was sent is larger than %(mb)d MB; nothing was saved. Files to import "
                                            "must be at most 10 MB: split larger ones.", mb=limit // 2**20))
+
+    @app.errorhandler(StaleDataError)
+    def changed_meanwhile(error):
+        # Two people saved the same record at once; the later save changed nothing.
+        db.session.rollback()
+        return _page(409, _("Changed meanwhile"),
+                     _("Someone else changed this record at the same moment, so nothing was saved. Go back, reload and try again."))
+
+    @app.errorhandler(OperationalError)
+    def database_busy(error):
+        db.session.rollback()
+        if "locked" not in str(error.orig).lower():
+            raise error
+        return _page(503, _("Busy"), _("The database is busy with another change. Nothing was saved; try again in a moment."))
 
     @app.errorhandler(500)
     def server_error(error):

@@ -339,7 +339,7 @@ def forget_upload(token: str) -> None:
 # -- the pages ---------------------------------------------------------------------------
 
 
-class ImportView(BaseView):
+class ImportView(auth.SignedInOnly, BaseView):
     """/admin/import/: templates, upload and dry run, commit."""
 
     def __init__(self, kinds: Sequence[ImportKind], **kwargs):
@@ -353,15 +353,8 @@ class ImportView(BaseView):
     def allowed_kinds(self) -> list[ImportKind]:
         return [kind for kind in self.kinds.values() if auth.can(kind.permission)]
 
-    def is_accessible(self):
-        return current_user.is_authenticated and bool(self.allowed_kinds())
-
-    def _handle_view(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        if not self.allowed_kinds():
-            abort(403)
-        return None
+    def may_open(self) -> bool:
+        return bool(self.allowed_kinds())
 
     def _kind(self, name: str) -> ImportKind:
         kind = self.kinds.get(name)

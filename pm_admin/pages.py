@@ -5,14 +5,12 @@ A page declares ``permission`` (needed to open it at all) and ``permissions``
 each endpoint that changes something checks its own with ``auth.require``.
 """
 
-from flask import redirect, request, url_for
 from flask_admin import BaseView
-from flask_login import current_user
 
 from . import auth
 
 
-class SecurePage(BaseView):
+class SecurePage(auth.SignedInOnly, BaseView):
     permission: str = ""
     permissions: tuple[str, ...] = ()
 
@@ -25,11 +23,5 @@ class SecurePage(BaseView):
     def declared_permissions(self) -> set[str]:
         return {self.permission, *self.permissions}
 
-    def is_accessible(self):
-        return current_user.is_authenticated and auth.can(self.permission)
-
-    def _handle_view(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        auth.require(self.permission)
-        return None
+    def may_open(self) -> bool:
+        return auth.can(self.permission)

@@ -18,9 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app, redirect, request, url_for
+from flask import current_app, request, url_for
 from flask_admin import BaseView, expose
-from flask_login import current_user
 from sqlalchemy import inspect
 from sqlalchemy.sql import ColumnElement
 
@@ -120,7 +119,7 @@ def _view_permission(endpoint: str) -> str:
     return f"{view.permission}.view" if view is not None else "-"
 
 
-class SearchView(BaseView):
+class SearchView(auth.SignedInOnly, BaseView):
     """The page behind the navbar's search box; every logged-in role may use it."""
 
     def __init__(self, sources: Sequence[SearchSource], **kwargs):
@@ -129,14 +128,6 @@ class SearchView(BaseView):
 
     def is_visible(self):
         return False  # reached from the navbar box, not the menu
-
-    def is_accessible(self):
-        return current_user.is_authenticated
-
-    def _handle_view(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        return None
 
     @expose("")
     @expose("/")

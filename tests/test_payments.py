@@ -7,6 +7,8 @@ import threading
 from decimal import Decimal
 
 import pytest
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy import func, select
 
 from pm_admin.errors import DomainError, NotPermitted
@@ -218,9 +220,10 @@ def test_refund_requested_by_collector_and_approved_by_another_supervisor(desk, 
 
 @pytest.mark.parametrize("threads", [4])
 def test_concurrent_postings_never_over_allocate(desk, app, threads):
-    """Several collectors post against the same bill at the same moment (PostgreSQL row locks)."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("row locks are a PostgreSQL matter; SQLite serialises writers by locking the file")
+    """Several collectors post against the same bill at the same moment. PostgreSQL
+    serialises them with row locks; SQLite by locking the file, where a writer that
+    finds it locked is refused (and posts nothing) rather than kept waiting."""
+    sqlite = db.engine.dialect.name == "sqlite"
     bill = desk["bills"][0]  # 100.00
     household_id, collector_id = desk["household"].id, desk["collector"].id
     barrier = threading.Barrier(threads)
@@ -239,6 +242,11 @@ def test_concurrent_postings_never_over_allocate(desk, app, threads):
             except DomainError as error:  # "paid meanwhile" is a fair answer
                 db.session.rollback()
                 errors.append(str(error))
+            except (OperationalError, StaleDataError) as error:  # SQLite: locked, or the bill moved meanwhile
+                db.session.rollback()
+                if not sqlite:
+                    raise
+                errors.append(str(error))
             finally:
                 db.session.remove()
 
@@ -251,8 +259,10 @@ def test_concurrent_postings_never_over_allocate(desk, app, threads):
     bill = db.session.get(Bill, bill.id)
     allocated = db.session.scalar(select(func.sum(PaymentAllocation.amount)).where(PaymentAllocation.bill_id == bill.id))
     posted = db.session.scalars(select(Payment).where(Payment.household_id == household_id)).all()
-    assert bill.paid == Decimal("100.00") == allocated and bill.status is BillStatus.paid
     assert len(posted) + len(errors) == threads
+    assert bill.paid == allocated and bill.paid <= Decimal("100.00")  # never over-allocated
+    assert bill.paid == Decimal("100.00") or sqlite  # on SQLite every other writer may have been refused
+    assert bill.status is (BillStatus.paid if bill.paid == Decimal("100.00") else BillStatus.partly_paid)
     assert sum(p.amount for p in posted) == allocated + advance_balance(household_id)
     numbers = sorted(int(p.receipt_no[-6:]) for p in posted)
     assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))  # no gaps, no duplicates

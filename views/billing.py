@@ -51,7 +51,7 @@ LABELS = {
     "late_fee_waive_reason": _l("Late fee waived because"), "receipt_no": _l("Receipt"), "method": _l("Method"),
     "paid_at": _l("Paid at"), "collector": _l("Collector"), "advance_added": _l("To advance"),
     "advance_used": _l("From advance"), "refund_of": _l("Refund of"), "payment": _l("Payment"),
-    "reason": _l("Reason"), "requested_by": _l("Requested by"), "requested_at": _l("Requested"),
+    "reason": _l("Reason"), "requested_by": _l("Requested by"), "requested_at": _l("Requested at"),
     "decided_by": _l("Decided by"), "decision_note": _l("Decision note"), "refund_payment": _l("Refund receipt"),
     "previous_reading": _l("Previous"), "current_reading": _l("Current"), "multiplier": _l("Multiplier"),
     "usage": _l("Usage"), "replaced": _l("Meter replaced"), "read_by": _l("Read by"), "read_at": _l("Read at"),
