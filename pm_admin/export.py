@@ -19,6 +19,7 @@ import xlsxwriter
 from flask import current_app, send_file
 from markupsafe import Markup
 from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric
+from sqlalchemy.types import TypeDecorator
 
 from .i18n import _l
 
@@ -63,6 +64,8 @@ def kind_of(column) -> str:
     if column is None:
         return "text"
     sql_type = column.type
+    if isinstance(sql_type, TypeDecorator):  # Money, UnitPrice, …: typed by what they store
+        sql_type = sql_type.impl_instance
     if isinstance(sql_type, Boolean):
         return "text"
     if isinstance(sql_type, Numeric) and not isinstance(sql_type, Integer):

@@ -69,3 +69,17 @@ def test_other_formats_are_not_offered(world, login_as, browser):
     login_as("supervisor")
     assert browser.get("/admin/household/export/csv/").status_code == 404
     assert db.session.query(Household).count() == 2
+
+
+def test_money_columns_of_a_custom_type_are_numbers_with_a_total(world, login_as, browser):
+    """Bill.amount is a Money column (a TypeDecorator over Numeric(12, 2)): a number, not formatted text."""
+    login_as("supervisor")
+    sheet = workbook(browser.get("/admin/bill/export/xlsx/")).active
+    head = header_row(sheet)
+    titles = [c.value for c in sheet[head]]
+    amount = titles.index("Amount")
+    data = list(sheet.iter_rows(min_row=head + 1))
+    assert all(isinstance(r[amount].value, (int, float)) for r in data[:-1]) and len(data) > 1
+    assert data[0][amount].number_format == "#,##0.00"
+    total = sum(Decimal(str(r[amount].value)) for r in data[:-1])
+    assert data[-1][0].value == "Total" and Decimal(str(data[-1][amount].value)) == total

@@ -61,3 +61,25 @@ def test_a_list_page_costs_the_same_queries_for_20_and_100_rows(view, many, app,
     large = statements(app, browser, f"/admin/{view}/?page_size=100")
     assert large == small, (view, small, large)
     assert small <= 6, (view, small)
+
+
+def test_the_community_filter_is_by_id_offers_only_my_communities_and_names_it_in_exports(world, login_as, browser):
+    from conftest import flashed  # noqa: F401  (the page renders without errors)
+    import io
+    import openpyxl
+
+    login_as("supervisor", communities=[world["A"]["community"]])
+    view = browser.application.extensions["pm_admin_panel"].view_for("bill")
+    arg = next(f"flt0_{view.get_filter_arg(i, f)}" for i, f in enumerate(view._filters)
+               if getattr(f, "column", None) is not None and f.column.name == "community_id")
+    page = browser.get("/admin/bill/").get_data(as_text=True)
+    assert "阳光花园" in page and "翠湖苑" not in page  # B is not offered
+    a, b = world["A"]["community"].id, world["B"]["community"].id
+    assert browser.get(f"/admin/bill/?{arg}={a}").status_code == 200
+    response = browser.get(f"/admin/bill/export/xlsx/?{arg}={b}")  # another community's id: still scoped
+    sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert not any(r[0] == "2026-10" for r in rows)
+    response = browser.get(f"/admin/bill/export/xlsx/?{arg}={a}")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
+    assert "Community equals 阳光花园" in sheet["A2"].value
