@@ -209,6 +209,8 @@ class Bill(Versioned, db.Model):
         db.Index("ix_bill_period_status", "period", "status"),
         # a community's bills in one state, newest first: the collectors' filtered list pages
         db.Index("ix_bill_community_status_id", "community_id", "status", "id"),
+        # a community's bills newest first: every list page of a collector who works in one community
+        db.Index("ix_bill_community_id_id", "community_id", "id"),
     )
     constraint_messages = {
         "uq_bill_household_id_fee_item_id_period_source_key": _l("This household already has that bill."),

@@ -1,8 +1,9 @@
-"""Bill index for filtered list pages: a community's bills in one state, newest first.
+"""Bill indexes for list pages: a community's bills newest first, and in one state.
 
 Without it, ``/admin/bill/?community=…&status=unpaid`` found the community's
 360,000 bills through ix_bill_community_period and sorted them all to show 20
-(see BENCHMARKS.md). A plain CREATE INDEX (no table rebuild on SQLite).
+(see BENCHMARKS.md); a collector's list (scoped to one community, no filter)
+sorted them all too. Plain CREATE INDEX statements (no table rebuild on SQLite).
 
 Revision ID: a544f0a19035
 Revises: 9c67bb1d5121
@@ -21,7 +22,9 @@ depends_on = None
 
 def upgrade():
     op.create_index('ix_bill_community_status_id', 'bill', ['community_id', 'status', 'id'], unique=False)
+    op.create_index('ix_bill_community_id_id', 'bill', ['community_id', 'id'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_bill_community_id_id', table_name='bill')
     op.drop_index('ix_bill_community_status_id', table_name='bill')
