@@ -208,6 +208,10 @@ class Bill(Versioned, db.Model):
         db.Index("ix_bill_community_period", "community_id", "period"),
         db.Index("ix_bill_household_status", "household_id", "status"),
         db.Index("ix_bill_period_status", "period", "status"),
+        # a community's bills in one state, newest first: the collectors' filtered list pages
+        db.Index("ix_bill_community_status_id", "community_id", "status", "id"),
+        # a community's bills newest first: every list page of a collector who works in one community
+        db.Index("ix_bill_community_id_id", "community_id", "id"),
     )
     constraint_messages = {
         "uq_bill_household_id_fee_item_id_period_source_key": _l("This household already has that bill."),
@@ -253,13 +257,18 @@ def _bills_are_never_deleted(mapper, connection, bill: Bill) -> None:
 def late_fee(bill: Bill, on: dt.date) -> Decimal:
     """Late fee accrued on the open amount: open × daily rate × days past due + grace."""
     item = bill.fee_item
-    if (bill.status not in OPEN_STATUSES or not item.late_fee_percent_per_day or bill.late_fee_waived_by_id
-            or bill.late_fee_bill_id):
+    if bill.status not in OPEN_STATUSES or bill.late_fee_waived_by_id or bill.late_fee_bill_id:
         return Decimal("0")
-    days = (on - bill.due_on).days - item.grace_days
-    if days <= 0:
+    return accrued_late_fee(bill.open_amount, bill.due_on, item.late_fee_percent_per_day, item.grace_days, on)
+
+
+def accrued_late_fee(open_amount: Decimal, due_on: dt.date, percent_per_day: Decimal, grace_days: int,
+                     on: dt.date) -> Decimal:
+    """``late_fee`` from plain values (ledgers read bills as rows, not objects)."""
+    days = (on - due_on).days - grace_days
+    if not percent_per_day or days <= 0:
         return Decimal("0")
-    return quantize(bill.open_amount * item.late_fee_percent_per_day / 100 * days)
+    return quantize(open_amount * percent_per_day / 100 * days)
 
 
 # -- the bill run ------------------------------------------------------------

@@ -34,6 +34,7 @@ _COLLECTING = _MONEY_READ | {
 _SUPERVISING_MONEY = _COLLECTING | {
     "fee_item.create", "fee_item.edit", "bill.run", "bill.import", "bill.void", "bill.waive", "refund.approve", "collection.view",
     "fee_item.export", "bill.export", "payment.export", "refund.export", "meter_reading.export", "dunning.export",
+    "ledger.export",  # the four ledgers as workbooks (报表导出)
 }
 
 # Service workflows: repair orders, decoration applications, reception log, goods-release passes

@@ -10,7 +10,7 @@ import datetime as dt
 import os
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,19 +29,35 @@ FORMATS = {
     "money": {"num_format": MONEY_FORMAT},
     "decimal": {"num_format": "#,##0.00##"},
     "int": {"num_format": "0"},
+    "percent": {"num_format": '0.00" %"'},  # 72.22 means 72.22 %
     "date": {"num_format": "yyyy-mm-dd"},
     "datetime": {"num_format": "yyyy-mm-dd hh:mm"},
     "text": {},
 }
-WIDTHS = {"money": 14, "decimal": 12, "int": 9, "date": 12, "datetime": 17, "text": 22}
+WIDTHS = {"money": 14, "decimal": 12, "int": 9, "percent": 10, "date": 12, "datetime": 17, "text": 22}
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True)
 class ExportColumn:
     title: str
-    kind: str  # money / decimal / int / date / datetime / text
+    kind: str  # money / decimal / int / percent / date / datetime / text
     value: Callable[[Any], Any]
+    total: bool | None = None  # summed in the totals row; None: money columns are
+
+    @property
+    def totalled(self) -> bool:
+        return self.kind == "money" if self.total is None else self.total
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Subtotals below the totals row: the totalled columns summed per ``key(row)``,
+    one line per key in order of first appearance (e.g. per payment method).
+    Kept in memory per key only, so it streams like the rows do."""
+
+    title: str
+    key: Callable[[Any], Any]
 
 
 def kind_of(column) -> str:
@@ -83,9 +99,27 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+@dataclass
+class Sheet:
+    """One worksheet: title lines, a bold frozen header, the rows, totals, subtotals."""
+
+    name: str
+    title_lines: list[str]
+    columns: list[ExportColumn]
+    rows: Iterable[Any]
+    total_label: str
+    summaries: list[Summary] = field(default_factory=list)
+
+
 def write_workbook(path: str, *, sheet: str, title_lines: list[str], columns: list[ExportColumn],
-                   rows: Iterable[Any], total_label: str) -> int:
+                   rows: Iterable[Any], total_label: str, summaries: Iterable[Summary] = ()) -> int:
     """Write ``rows`` to an .xlsx at ``path``; returns the number of data rows."""
+    return write_sheets(path, [Sheet(sheet, title_lines, columns, rows, total_label, list(summaries))])[0]
+
+
+def write_sheets(path: str, sheets: list[Sheet]) -> list[int]:
+    """Write one worksheet per ``Sheet`` (in constant memory: each is written
+    top to bottom, once); returns the number of data rows of each."""
     workbook = xlsxwriter.Workbook(path, {
         "constant_memory": True,
         "strings_to_formulas": False,
@@ -93,44 +127,69 @@ def write_workbook(path: str, *, sheet: str, title_lines: list[str], columns: li
         "strings_to_numbers": False,
     })
     try:
-        worksheet = workbook.add_worksheet(sheet[:31])
         formats = {kind: workbook.add_format(spec) for kind, spec in FORMATS.items()}
-        bold = workbook.add_format({"bold": True, "bg_color": "#E9ECEF", "border": 1})
-        bold_money = workbook.add_format({"bold": True, "num_format": MONEY_FORMAT, "top": 1})
-        for index, column in enumerate(columns):
-            worksheet.set_column(index, index, max(WIDTHS[column.kind], min(len(column.title) * 2, 30)))
-        for line_no, line in enumerate(title_lines):
-            worksheet.write_string(line_no, 0, line)
-        header = len(title_lines)
-        for index, column in enumerate(columns):
-            worksheet.write_string(header, index, column.title, bold)
-        worksheet.freeze_panes(header + 1, 0)
-        totals = {i: Decimal("0") for i, c in enumerate(columns) if c.kind == "money"}
-        row_no = header
-        for row in rows:
-            row_no += 1
-            for index, column in enumerate(columns):
-                _write_cell(worksheet, row_no, index, column, column.value(row), formats, totals)
-        count = row_no - header
-        if totals:
-            row_no += 1
-            worksheet.write_string(row_no, 0, total_label, bold)
-            for index, amount in totals.items():
-                worksheet.write_number(row_no, index, amount, bold_money)
-        worksheet.autofilter(header, 0, header + max(count, 1), max(len(columns) - 1, 0))
+        styles = {
+            "bold": workbook.add_format({"bold": True, "bg_color": "#E9ECEF", "border": 1}),
+            **{f"total-{kind}": workbook.add_format({"bold": True, "top": 1, **spec}) for kind, spec in FORMATS.items()},
+        }
+        return [_write_sheet(workbook, spec, formats, styles) for spec in sheets]
     finally:
         workbook.close()
+
+
+def _write_sheet(workbook, spec: Sheet, formats, styles) -> int:
+    """Totals and subtotals are summed from the very values written to the cells
+    (as Decimal), so they equal the sum of the rows to the cent."""
+    columns, bold = spec.columns, styles["bold"]
+    worksheet = workbook.add_worksheet(spec.name[:31])
+    for index, column in enumerate(columns):
+        worksheet.set_column(index, index, max(WIDTHS[column.kind], min(len(column.title) * 2, 30)))
+    for line_no, line in enumerate(spec.title_lines):
+        worksheet.write_string(line_no, 0, line)
+    header = len(spec.title_lines)
+    for index, column in enumerate(columns):
+        worksheet.write_string(header, index, column.title, bold)
+    worksheet.freeze_panes(header + 1, 0)
+    totals = {i: Decimal("0") for i, c in enumerate(columns) if c.totalled}
+    groups: list[dict] = [{} for _ in spec.summaries]
+    row_no = header
+    for row in spec.rows:
+        row_no += 1
+        added = dict.fromkeys(totals, Decimal("0")) if groups else None
+        for index, column in enumerate(columns):
+            _write_cell(worksheet, row_no, index, column, column.value(row), formats, totals, added)
+        for summary, found in zip(spec.summaries, groups):
+            sums = found.setdefault(_text(summary.key(row)), dict.fromkeys(totals, Decimal("0")))
+            for index, amount in added.items():
+                sums[index] += amount
+    count = row_no - header
+    if totals:
+        row_no += 1
+        worksheet.write_string(row_no, 0, spec.total_label, bold)
+        for index, amount in totals.items():
+            worksheet.write_number(row_no, index, amount, styles[f"total-{columns[index].kind}"])
+    for summary, found in zip(spec.summaries, groups):
+        row_no += 2
+        worksheet.write_string(row_no, 0, summary.title, bold)
+        for label, sums in found.items():
+            row_no += 1
+            worksheet.write_string(row_no, 0, label)
+            for index, amount in sums.items():
+                worksheet.write_number(row_no, index, amount, formats[columns[index].kind])
+    worksheet.autofilter(header, 0, header + max(count, 1), max(len(columns) - 1, 0))
     return count
 
 
-def _write_cell(worksheet, row_no, index, column, value, formats, totals) -> None:
+def _write_cell(worksheet, row_no, index, column, value, formats, totals, added=None) -> None:
     if value is None or value == "":
         worksheet.write_blank(row_no, index, None)
         return
     kind = column.kind
-    if kind in ("money", "decimal", "int") and isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+    if kind in ("money", "decimal", "int", "percent") and isinstance(value, (int, Decimal)) and not isinstance(value, bool):
         if index in totals:
             totals[index] += Decimal(value)
+            if added is not None:
+                added[index] += Decimal(value)
         worksheet.write_number(row_no, index, value, formats[kind])
     elif kind == "datetime" and isinstance(value, dt.datetime):
         worksheet.write_datetime(row_no, index, _local(value), formats[kind])

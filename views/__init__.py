@@ -12,6 +12,7 @@ from . import billing
 from .commands import COMMANDS
 from .households import BuildingView, CommunityView, HouseholdView, ResidentView
 from .keys import KeyLoanView, KeyView
+from .ledgers import LedgerPage
 from .dashboard import DASHBOARD_PANELS
 from .imports import IMPORT_KINDS
 from .search import SEARCH_SOURCES
@@ -72,6 +73,7 @@ def _register_billing(panel) -> None:
                                        category=REPORTS))
     panel.add_view(billing.CollectionRatePage(name=_l("Collection rate"), endpoint="collection_rate",
                                               url="/admin/collection-rate", category=REPORTS))
+    panel.add_view(LedgerPage(name=_l("Ledgers to Excel"), endpoint="ledgers", url="/admin/ledgers", category=REPORTS))
     panel.add_view(billing.CashSummaryPage(name=_l("Daily cash summary"), endpoint="cash_summary",
                                            url="/admin/cash-summary", category=REPORTS))
 

@@ -8,8 +8,9 @@ models/ and commit once, showing a DomainError as a message.
 import datetime as dt
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, has_request_context, redirect, request, url_for
 from flask_admin import expose
+from flask_admin.contrib.sqla.filters import IntEqualFilter
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -72,6 +73,22 @@ def _receipt_link(view, context, model, name):
 MONEY_FORMATTERS = {name: money for name in ("amount", "paid", "advance_added", "advance_used")}
 
 
+class _MyCommunities:
+    """Filter choices read at each page: the communities of the user looking."""
+
+    def __bool__(self):
+        return True
+
+    def __iter__(self):
+        return iter([(c.id, c.name) for c in _communities()] if has_request_context() else [])
+
+
+def community_filter(column):
+    """Community as a filter on the table's own community_id (not a join on the name):
+    with 3.6 million bills the database can then use the community's index."""
+    return IntEqualFilter(column, _l("Community"), options=_MyCommunities())
+
+
 class FeeItemView(SecureModelView):
     permission = "fee_item"
     column_list = ["community", "name", "kind", "unit_price", "meter_kind", "discount_state", "discount_percent",
@@ -105,7 +122,8 @@ class FeeItemView(SecureModelView):
 class BillView(ReadOnlyView):
     permission = "bill"
     column_list = ["period", "household", "fee_item", "quantity", "unit_price", "amount", "paid", "status", "due_on"]
-    column_filters = ["period", "status", "fee_item.name", "household.building.name", "community.name", "due_on"]
+    column_filters = ["period", "status", "fee_item.name", "household.building.name", community_filter(Bill.community_id),
+                      "due_on"]
     column_searchable_list = ["period", "household.room"]
     search_hint = _l("Period or room")
     column_default_sort = ("id", True)
@@ -121,7 +139,8 @@ class PaymentView(ReadOnlyView):
     permission = "payment"
     column_list = ["receipt_no", "household", "kind", "amount", "method", "paid_at", "collector", "advance_added",
                    "advance_used"]
-    column_filters = ["kind", "method", "paid_at", "receipt_no", "collector.display_name", "community.name"]
+    column_filters = ["kind", "method", "paid_at", "receipt_no", "collector.display_name",
+                      community_filter(Payment.community_id)]
     column_searchable_list = ["receipt_no", "household.room"]
     search_hint = _l("Receipt number or room")
     column_default_sort = ("id", True)

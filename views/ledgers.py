@@ -1,0 +1,71 @@
+"""Ledgers to Excel (报表导出): the four ledgers as workbooks, for the period or dates
+and the community chosen, inside the user's communities. The same ledgers come out
+of ``flask pm export``."""
+
+import os
+
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from pm_admin import audit
+from pm_admin.admin import local_datetime
+from pm_admin.errors import DomainError
+from pm_admin.export import send_workbook, temporary_path
+from pm_admin.extensions import db
+from pm_admin.pages import SecurePage
+from pm_admin.scope import scoped, user_scope_ids
+
+from models import Community
+from models.billing import period_of
+from models.ledgers import LEDGERS, ledger_range, write_ledger
+
+
+class LedgerPage(SecurePage):
+    permission = "ledger.export"
+
+    @expose("/")
+    def index(self):
+        communities = scoped(db.session.query(Community), Community).order_by(Community.name).all()
+        return self.render("ledgers/ledgers.html", ledgers=LEDGERS, communities=communities, args=request.args,
+                           this_period=period_of(audit.now().date()))
+
+    @expose("/download/<ledger>/")
+    def download(self, ledger):
+        args = request.args
+        path = None
+        try:
+            if ledger not in LEDGERS:
+                raise DomainError(_("There is no ledger called “%(name)s”; choose bills, payments, arrears or "
+                                    "collection.", name=ledger))
+            span = ledger_range(args.get("period") or None, args.get("from") or None, args.get("to") or None)
+            community = None
+            if args.get("community"):
+                community = scoped(db.session.query(Community), Community).filter(
+                    Community.id == _int(args.get("community"))).one_or_none()
+                if community is None:
+                    raise DomainError(_("That community is not one of yours."))
+            path = temporary_path()
+            write_ledger(path, ledger, span, scope_ids=user_scope_ids(), community=community,
+                         exported_by=current_user.username, exported_at=local_datetime(self, audit.now()))
+        except DomainError as error:
+            if path is not None:
+                os.unlink(path)
+            flash(str(error), "error")
+            return redirect(url_for(".index", **args))
+        except Exception:
+            if path is not None:
+                os.unlink(path)
+            raise
+        name = ledger if ledger == "arrears" else f"{ledger}-{span.first_period}"
+        if span.last_period != span.first_period and ledger != "arrears":
+            name += f"_{span.last_period}"
+        return send_workbook(path, f"{name}.xlsx")
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
