@@ -102,3 +102,23 @@ def test_the_front_desk_pages_speak_chinese(world, login_as, browser):
     for url in ("/admin/", "/search?q=101", "/admin/import/", f"/admin/household/details/?id={world['A']['household'].id}"):
         response = browser.get(url)
         assert response.status_code == 200 and "住户" in response.get_data(as_text=True), url
+
+
+def test_repair_order_and_receipt_numbers_are_found_in_scope(world, make, app):
+    a, b = world["A"], world["B"]
+    serial, receipt = a["repair"].serial, a["payment"].receipt_no
+
+    def results(role, term):
+        browser = Browser(app.test_client())
+        browser.login(make.staff(role, communities=[a["community"]]).username)
+        return browser.get(f"/search?q={term}").get_data(as_text=True)
+
+    page = results("receptionist", serial.lower())
+    assert f"/admin/repair/details/?id={a['repair'].id}" in page
+    assert f"/admin/repair/details/?id={b['repair'].id}" not in results("receptionist", b["repair"].serial)
+    # An engineer finds only the orders dispatched to them: this one is not.
+    assert f"/admin/repair/details/?id={a['repair'].id}" not in results("engineer", serial)
+    page = results("collector", f" {receipt.lower()} ")
+    assert f"/admin/payment/details/?id={a['payment'].id}" in page
+    assert "/admin/payment/details/" not in results("engineer", receipt)  # no payment.view
+    assert f"/admin/payment/details/?id={b['payment'].id}" not in results("collector", b["payment"].receipt_no)

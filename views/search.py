@@ -1,14 +1,26 @@
-"""What the navbar's search box finds, one declaration per kind of record.
+"""What the navbar's search box finds, one declaration per kind of record."""
 
-Later kinds (repair orders, receipts) add one ``SearchSource`` each, e.g.
-``SearchSource(_l("Repair orders"), RepairOrder, equals(RepairOrder.number), "repair_order", "repair_order.view")``.
-"""
+from flask_login import current_user
+from sqlalchemy import and_
 
 from pm_admin.i18n import _l
-from pm_admin.search import SearchSource
+from pm_admin.search import SearchSource, equals
 
-from models import Household, Resident, Vehicle
+from models import Household, Payment, RepairOrder, Resident, Vehicle
 from models.lookup import household_by_address, resident_by_name_or_phone, vehicle_by_plate
+from models.repair import repairs_visible_to
+
+
+def _document_number(text: str) -> str:
+    return text.strip().upper()
+
+
+def repair_by_serial(term: str):
+    """A repair order by its number (BX2026000123), among the orders this user may see."""
+    clause = RepairOrder.serial == _document_number(term)
+    visible = repairs_visible_to(current_user)
+    return clause if visible is None else and_(clause, visible)
+
 
 SEARCH_SOURCES = [
     SearchSource(_l("Households"), Household, household_by_address, "household", "household.view",
@@ -22,4 +34,12 @@ SEARCH_SOURCES = [
                  shows=("household", "parking_space"), links={"household": "household"},
                  labels={"household": _l("Household"), "parking_space": _l("Parking space")},
                  order_by=lambda: (Vehicle.plate,)),
+    SearchSource(_l("Repair orders"), RepairOrder, repair_by_serial, "repair", "repair.view",
+                 shows=("status", "household"), links={"household": "household"},
+                 labels={"status": _l("Status"), "household": _l("Household")},
+                 order_by=lambda: (RepairOrder.id,)),
+    SearchSource(_l("Receipts"), Payment, equals(Payment.receipt_no, _document_number), "payment", "payment.view",
+                 shows=("amount", "household"), links={"household": "household"},
+                 labels={"amount": _l("Amount"), "household": _l("Household")},
+                 order_by=lambda: (Payment.id,)),
 ]
