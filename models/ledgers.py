@@ -125,12 +125,19 @@ def bills_rows(span: LedgerRange, *, scope_ids=None, community_id=None):
     return _stream(_where_community(query, Bill.community_id, scope_ids, community_id))
 
 
-def bills_sheet(span, **where) -> Sheet:
-    columns = [
+def address_columns() -> list[ExportColumn]:
+    """Where a row's household is, as every ledger names it."""
+    return [
         ExportColumn(gettext("Community"), "text", lambda r: r.community),
         ExportColumn(gettext("Building"), "text", lambda r: r.building),
         ExportColumn(gettext("Unit"), "text", lambda r: r.unit),
         ExportColumn(gettext("Room"), "text", lambda r: r.room),
+    ]
+
+
+def bills_sheet(span, **where) -> Sheet:
+    columns = [
+        *address_columns(),
         ExportColumn(gettext("Fee item"), "text", lambda r: r.fee_item),
         ExportColumn(gettext("Period"), "text", lambda r: r.period),
         ExportColumn(gettext("Quantity"), "decimal", lambda r: r.quantity),
@@ -170,10 +177,7 @@ def payments_sheet(span, **where) -> Sheet:
     columns = [
         ExportColumn(gettext("Receipt"), "text", lambda r: r.receipt_no),
         ExportColumn(gettext("Paid at"), "datetime", lambda r: r.paid_at),
-        ExportColumn(gettext("Community"), "text", lambda r: r.community),
-        ExportColumn(gettext("Building"), "text", lambda r: r.building),
-        ExportColumn(gettext("Unit"), "text", lambda r: r.unit),
-        ExportColumn(gettext("Room"), "text", lambda r: r.room),
+        *address_columns(),
         ExportColumn(gettext("Kind"), "text", lambda r: _label(r.kind)),
         ExportColumn(gettext("Method"), "text", lambda r: _label(r.method)),
         ExportColumn(gettext("Collector"), "text", lambda r: r.collector),
@@ -264,10 +268,7 @@ def arrears_rows(on: dt.date, *, scope_ids=None, community_id=None):
 def arrears_sheet(on: dt.date, **where) -> Sheet:
     labels = {key: str(label) for key, label, *_rest in AGING_BUCKETS}
     columns = [
-        ExportColumn(gettext("Community"), "text", lambda r: r.community),
-        ExportColumn(gettext("Building"), "text", lambda r: r.building),
-        ExportColumn(gettext("Unit"), "text", lambda r: r.unit),
-        ExportColumn(gettext("Room"), "text", lambda r: r.room),
+        *address_columns(),
         ExportColumn(gettext("Owner"), "text", lambda r: r.owner),
         ExportColumn(gettext("Phone"), "text", lambda r: r.phone),
         ExportColumn(gettext("Oldest unpaid period"), "text", lambda r: r.oldest_period),
