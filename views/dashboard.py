@@ -9,6 +9,7 @@ from flask_babel import format_date
 
 from pm_admin.admin import local_datetime
 from pm_admin.dashboard import Chart, DashboardPanel, Figure, Figures, Table
+from pm_admin import history
 from pm_admin.i18n import _l
 
 from models import HouseholdState
@@ -50,7 +51,8 @@ def rentals_table() -> Table:
 
 def activity_table() -> Table:
     return Table([_l("Time"), _l("Who"), _l("Action"), _l("Record")],
-                 [[local_datetime(None, e.at), e.actor_name, e.action, f"{e.table_name} {e.record_label or ''}".strip()]
+                 [[local_datetime(None, e.at), e.actor_name, history.action_label(e.action),
+                   f"{history.table_label(e.table_name)} {e.record_label or ''}".strip()]
                   for e in recent_activity(10)])
 
 
