@@ -40,6 +40,10 @@ def create_app(config: type[Config] | None = None, *, site) -> Flask:
     def root():
         return redirect(url_for("admin.index"))
 
+    @app.route("/favicon.ico")
+    def favicon():  # browsers ask for it on pages without a <link rel="icon">, e.g. printouts
+        return app.send_static_file("favicon.svg")
+
     return app
 
 

@@ -1,0 +1,87 @@
+"""End to end in real Chromium: from a bill run to a printed receipt to a refund.
+
+A supervisor issues the month's bills, a collector takes the money at the cash
+desk and prints the receipt, then asks for a refund; another supervisor approves
+it, and the household owes the bill again. Each person in their own browser
+context; any JavaScript error or CSP violation fails the test."""
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import PASSWORD
+from models import Bill, BillStatus, Payment
+from pm_admin.extensions import db
+from test_browser import STEP_TIMEOUT_MS, JsErrors, chromium, live_server  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.browser
+
+
+def test_from_bill_run_to_printed_receipt_to_refund(make, world, live_server, chromium):  # noqa: F811
+    a = world["A"]
+    household = make.household(a["building"], room="1501", floor_area=Decimal("120.00"))
+    boss = make.staff("supervisor", communities=[a["community"]], username="runboss")
+    collector = make.staff("collector", communities=[a["community"]], username="desk")
+    approver = make.staff("supervisor", communities=[a["community"]], username="approver")
+    household_id, community_id = household.id, a["community"].id
+    period = dt.date.today().strftime("%Y-%m")
+    db.session.rollback()
+    base, errors = live_server, JsErrors()
+
+    def signed_in(staff):
+        page = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en").new_page()
+        page.set_default_timeout(STEP_TIMEOUT_MS)
+        errors.watch(page, base)
+        page.goto(base + "/language/en")
+        page.goto(base + "/login")
+        page.fill("input[name=username]", staff.username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("#login-submit")
+        expect(page.locator("#pm-logout")).to_be_visible()
+        return page
+
+    # The supervisor runs the month's bills (and confirms the dialog).
+    page = signed_in(boss)
+    page.goto(base + "/admin/bill-run/")
+    page.fill("#period", period)
+    page.locator("#community").select_option(str(community_id))
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#run-bills")
+    expect(page.locator(".alert-success")).to_contain_text("bills issued")
+
+    # The collector finds the household at the cash desk and takes 300.00 in cash.
+    page = signed_in(collector)
+    page.goto(base + "/admin/cashier/?q=1501")
+    page.click(f'a[href$="/admin/cashier/post/{household_id}/"]')
+    expect(page.locator("#open-bills")).to_contain_text("300.00")  # 120 m² × 2.50
+    page.fill("#amount", "300")
+    page.locator("#method").select_option("cash")
+    page.click("#post-payment")
+    expect(page.locator("#receipt")).to_contain_text("叁佰元整")
+    receipt_url = page.url
+    page.goto(receipt_url.split("?")[0] + "?paper=80mm")
+    expect(page.locator("#receipt")).to_have_class(re.compile("thermal"))
+    page.click("text=Request a refund")
+    page.fill("#amount", "300.00")
+    page.fill("#reason", "业主已银行代扣")
+    page.click("button.btn-warning")
+    expect(page.locator(".alert-success")).to_be_visible()
+
+    # Another supervisor approves it; the bill is open again.
+    page = signed_in(approver)
+    page.goto(base + "/admin/refund/")
+    page.locator('.list-buttons-column a[href*="/step/approve/"]').first.click()
+    page.locator("form.admin-form button[type=submit]").click()
+    expect(page.locator(".alert-success")).to_be_visible()
+    page.goto(f"{base}/admin/household/details/?id={household_id}")
+    expect(page.locator("#pm-file-header")).to_contain_text("Owed: ¥300.00")
+
+    assert errors == [], "\n".join(errors)
+    db.session.expire_all()
+    payments = db.session.query(Payment).filter_by(household_id=household_id).order_by(Payment.id).all()
+    assert [p.amount for p in payments] == [Decimal("300.00"), Decimal("-300.00")]
+    bill = db.session.query(Bill).filter_by(household_id=household_id).one()
+    assert bill.status is BillStatus.unpaid and bill.paid == 0
