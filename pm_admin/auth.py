@@ -25,11 +25,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import Boolean, DateTime, String, select
+from sqlalchemy import Boolean, DateTime, String, false, select
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from . import audit
 from .errors import DomainError
@@ -62,6 +62,8 @@ class StaffAccountMixin:
     display_name: Mapped[str] = mapped_column(String(80))
     password_hash: Mapped[str] = mapped_column(String(256), info={"redact": True})
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set by a supervisor (a forced reset): the next login must choose a new password.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     # Flask-Login protocol
     is_anonymous = False
@@ -218,6 +220,24 @@ def authenticate(username: str, password: str):
     return user if ok else None
 
 
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), [DataRequired(), Length(max=200)])
+    new = PasswordField(_l("New password"), [DataRequired(), Length(max=200)])
+    repeat = PasswordField(_l("New password again"), [DataRequired(), EqualTo("new", _l("The two new passwords differ."))])
+
+
+def change_own_password(user, current: str, new: str) -> None:
+    """The signed-in user replaces their password; clears a forced reset. Flushes."""
+    if not user.check_password(current):
+        raise DomainError(_l("The current password is wrong."))
+    if new == current:
+        raise DomainError(_l("Choose a password different from the current one."))
+    check_password_rules(new, user.username)
+    user.set_password(new)
+    user.must_change_password = False
+    db.session.flush()
+
+
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//"):
         return target
@@ -257,6 +277,25 @@ def login():
     return render_template("pm_admin/login.html", form=form), 200
 
 
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_password():
+    if not current_user.is_authenticated:
+        return to_login()
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_own_password(current_user, form.current.data, form.new.data)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            session[SESSION_STAMP] = current_user.session_stamp()  # this session goes on; others end
+            flash(_("Your password was changed."), "success")
+            return redirect(url_for("admin.index"))
+    return render_template("pm_admin/change_password.html", form=form, forced=current_user.must_change_password)
+
+
 @bp.route("/logout", methods=["POST"])
 def logout():
     logout_user()
@@ -292,5 +331,14 @@ def init_app(app) -> None:
                   "info")
         if "_user_id" in session:
             session[LAST_SEEN] = now
+
+    @app.before_request
+    def a_forced_reset_comes_first():
+        if request.endpoint in ("auth.change_password", "auth.logout", "static", "language.switch"):
+            return None
+        if current_user.is_authenticated and current_user.must_change_password:
+            flash(_("A supervisor asked you to choose a new password before going on."), "warning")
+            return redirect(url_for("auth.change_password"))
+        return None
 
     app.register_blueprint(bp)

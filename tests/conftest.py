@@ -184,7 +184,7 @@ def world(make):
 
 def csrf_token(client) -> str:
     """The CSRF token from a real page of this session."""
-    get = lambda url: in_own_app_context(client.get, url)  # noqa: E731
+    get = lambda url: in_own_app_context(client.get, url, follow_redirects=True)  # noqa: E731
     response = get("/admin/household/") if _logged_in(client) else get("/login")
     if response.status_code != 200:
         response = get("/login")

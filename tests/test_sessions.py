@@ -86,3 +86,36 @@ def test_password_changes_are_audited_without_the_hash(world, login_as, browser,
     entry = db.session.query(AuditEntry).filter_by(table_name="staff", record_id=str(clerk.id), action="update").one()
     assert entry.changes["password_hash"] == ["***", "***"]
     assert PASSWORD not in str(entry.changes)
+
+
+def test_a_forced_reset_sends_the_next_login_to_a_new_password_first(world, login_as, browser, make, app):
+    login_as("supervisor")
+    clerk = world["A"]["staff"]
+    response = browser.post(f"/admin/staff/edit/?id={clerk.id}", {
+        "username": clerk.username, "display_name": "x", "role": "receptionist", "active": "y",
+        "must_change_password": "y", "communities": [world["A"]["community"].id]})
+    assert response.status_code == 302
+    worker = Browser(app.test_client())
+    assert worker.login(clerk.username).status_code == 302
+    response = worker.get("/admin/household/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/account/password")
+    page = worker.post("/account/password", {"current": "wrong-one-1", "new": "Brand-New-77", "repeat": "Brand-New-77"})
+    assert "current password is wrong" in page.get_data(as_text=True)
+    page = worker.post("/account/password", {"current": PASSWORD, "new": "password1", "repeat": "password1"})
+    assert "too common" in page.get_data(as_text=True)
+    response = worker.post("/account/password", {"current": PASSWORD, "new": "Brand-New-77", "repeat": "Brand-New-77"})
+    assert response.status_code == 302
+    assert worker.get("/admin/household/").status_code == 200  # this session goes on
+    db.session.expire_all()
+    account = db.session.get(Staff, clerk.id)
+    assert account.check_password("Brand-New-77") and not account.must_change_password
+
+
+def test_anyone_may_change_their_own_password_and_other_sessions_end(worker_session, app):
+    worker, session = worker_session
+    other = Browser(app.test_client())
+    other.login("worker")
+    response = session.post("/account/password", {"current": PASSWORD, "new": "Another-One-88", "repeat": "Another-One-88"})
+    assert response.status_code == 302
+    assert session.get("/admin/household/").status_code == 200
+    assert other.get("/admin/household/").status_code == 302  # the other session ended

@@ -13,15 +13,19 @@ class StaffView(SecureModelView):
     column_filters = ["role", "active"]
     column_searchable_list = ["username", "display_name"]
     column_default_sort = "username"
-    column_details_list = ["username", "display_name", "role", "all_communities", "communities", "active"]
-    form_columns = ["username", "display_name", "role", "all_communities", "communities", "active", "new_password"]
+    column_details_list = ["username", "display_name", "role", "all_communities", "communities", "active",
+                           "must_change_password"]
+    form_columns = ["username", "display_name", "role", "all_communities", "communities", "active", "new_password",
+                    "must_change_password"]
     form_extra_fields = {"new_password": NewPasswordField()}
     column_labels = {
         "username": _l("Username"), "display_name": _l("Name"), "role": _l("Role"),
         "all_communities": _l("All communities"), "communities": _l("Communities"), "active": _l("Active"),
+        "must_change_password": _l("Must choose a new password"),
     }
     column_descriptions = {
         "communities": _l("The communities this person works in; ignored when “All communities” is ticked."),
         "new_password": _l("Leave empty to keep the current password."),
+        "must_change_password": _l("A forced reset: at the next login the person must choose a new password first."),
     }
     check_save = check_account_change
