@@ -249,7 +249,9 @@ class Client:
                 "channel": (selects.get("channel") or ["phone"])[0],
                 "category": self.rng.choice([v for v in selects.get("category", ["other"]) if v != "__None"]),
                 "description": "压力测试：厨房水龙头漏水", "appointment_at": ""}
-        self.request("repair:post", "POST", "/admin/repair/new/", form)
+        answer = self.request("repair:post", "POST", "/admin/repair/new/", form)
+        if answer is not None and answer[0] == 200:
+            self.records.append(("repair:refused", "refused", time.time(), 0.0, None, False))
 
     def run(self):
         if not self.login():
@@ -317,7 +319,7 @@ def report(records, elapsed, killed):
     refused = sum(1 for r in records if r[1] == "refused")
     errors = [r for r in http_records if is_error(r)]
     resets = [r for r in errors if r[1] in ("reset", "connfail")]
-    print(f"cash-desk posts refused (form shown again): {refused}")
+    print(f"posts refused (form shown again; cash desk or repair form): {refused}")
     print(f"errors: {len(errors)} (connection failures/resets {len(resets)}, "
           f"≥500 {sum(1 for r in errors if isinstance(r[1], int) and r[1] >= 500)}, "
           f"4xx {sum(1 for r in errors if isinstance(r[1], int) and 400 <= r[1] < 500)}, "
@@ -325,10 +327,13 @@ def report(records, elapsed, killed):
     for r in errors[:15]:
         print(f"   {r[0]} {r[1]} {r[4] or ''}")
     if killed:
-        window = [r for r in errors if killed[1] - 60 <= r[2] <= killed[1] + 10]
-        print(f"during the kill (requests started from 60 s before to 10 s after it): {len(window)} failed, "
-              f"of them {sum(1 for r in window if r[1] in ('reset', 'connfail'))} connection resets/failures, "
-              f"{sum(1 for r in window if r[1] not in ('reset', 'connfail'))} other")
+        window = [r for r in errors if r[2] <= killed[1] <= r[2] + r[3] + 1]
+        print(f"killed worker {killed[0]}: {len(window)} requests in flight at the kill failed "
+              f"({sum(1 for r in window if r[1] in ('reset', 'connfail'))} connection resets/failures, "
+              f"{sum(1 for r in window if r[1] not in ('reset', 'connfail'))} other); "
+              f"{len(errors) - len(window)} errors at other times")
+        offsets = sorted(round(r[2] + r[3] - killed[1], 2) for r in errors)
+        print(f"failures ended at (s after the kill): {offsets}")
     return errors
 
 
