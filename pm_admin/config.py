@@ -9,13 +9,14 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = Path(os.environ.get("PM_INSTANCE_PATH", PROJECT_ROOT / "instance"))
+DEVELOPMENT_SECRET = "dev-only-not-secret"
 
 
 class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_PATH / 'pm_admin.sqlite3'}"
     )
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET)
     BABEL_DEFAULT_LOCALE = os.environ.get("PM_DEFAULT_LANGUAGE", "zh_CN")
     LANGUAGES = {"zh_CN": "中文", "en": "English"}
     BABEL_DEFAULT_TIMEZONE = os.environ.get("PM_TIMEZONE", "Asia/Shanghai")

@@ -7,7 +7,7 @@ from flask_migrate import Migrate
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from .config import Config
+from .config import DEVELOPMENT_SECRET
 from .extensions import db
 
 bp = Blueprint("health", __name__)
@@ -41,7 +41,7 @@ def problems() -> list[str]:
     config = current_app.config
     found = []
     secret = config.get("SECRET_KEY") or ""
-    if not secret or secret == Config.SECRET_KEY:
+    if not secret or secret == DEVELOPMENT_SECRET:
         found.append("SECRET_KEY is not set (the development default is in use).")
     elif len(secret) < MIN_SECRET_LENGTH:
         found.append(f"SECRET_KEY is shorter than {MIN_SECRET_LENGTH} characters.")

@@ -102,3 +102,25 @@ def test_check_is_green_on_a_production_setup(tmp_path_factory):
     runner.invoke(args=["pm", "create-user", "boss", "--role", "supervisor", "--password", "Head-Office-42"])
     result = runner.invoke(args=["pm", "check"])
     assert result.exit_code == 1 and result.output.count("✗") == 1 and "SQLite" in result.output
+
+
+def test_check_reads_the_secret_from_the_environment_as_operators_set_it(tmp_path):
+    """As the README's production steps do it: settings in the environment, `flask pm ...`."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    flask = str(Path(sys.executable).with_name("flask"))
+    env = dict(os.environ, PM_ENV="production", SECRET_KEY="s" * 48, PM_INSTANCE_PATH=str(tmp_path),
+               DATABASE_URL=f"sqlite:///{tmp_path / 'pm.sqlite3'}")
+    root = Path(__file__).parent.parent
+
+    def pm(*args):
+        return subprocess.run([flask, "--app", "app", "pm", *args], cwd=root, env=env, capture_output=True, text=True)
+
+    assert pm("init").returncode == 0
+    assert pm("create-user", "boss", "--role", "supervisor", "--password", "Head-Office-42").returncode == 0
+    result = pm("check")
+    assert result.returncode == 1 and "SECRET_KEY" not in result.stdout, result.stdout
+    assert result.stdout.count("✗") == 1 and "SQLite" in result.stdout  # the one thing left: use PostgreSQL
