@@ -25,6 +25,7 @@ from pm_admin.masking import personal
 from pm_admin.numbering import numbered
 from pm_admin.workflow import Transition, Versioned, Workflow
 
+from .billing import raise_one_off_bill
 from .permissions import PERSONAL_PHONE
 from .resident import normalise_phone
 from .staff import Role, Staff
@@ -227,15 +228,21 @@ def accept_repair(order: RepairOrder, *, actor) -> None:
 
 def complete_repair(order: RepairOrder, *, actor, labour_cost, material_cost, chargeable: bool = False,
                     note: str | None = None) -> None:
-    """Record the work done and its cost; a chargeable order is then ready for billing."""
+    """Record the work done and its cost. A chargeable order of a household becomes a
+    one-off repair bill of its total cost (once per order, however often it is reopened)."""
     _require_assignee(order, actor)
     labour, material = _money(labour_cost, _l("The labour cost")), _money(material_cost, _l("The material cost"))
+    if chargeable and order.household is None:
+        raise DomainError(_l("Only an order of a household can be charged; this one is for a public area."))
     inputs = {"labour_cost": labour, "material_cost": material, "chargeable": bool(chargeable), "note": note}
     with REPAIR_WORKFLOW.step(order, "complete", actor=actor, inputs=inputs):
         order.labour_cost, order.material_cost = labour, material
         order.chargeable = bool(chargeable)
         order.completion_note = note
         order.completed_at = audit.now()
+    if order.chargeable and order.total_cost > 0:
+        raise_one_off_bill(order.household, "repair", order.total_cost, f"{order.serial} {order.category.label}",
+                           actor=actor, source_key=f"repair:{order.id}")
 
 
 def return_visit_repair(order: RepairOrder, *, actor, satisfaction, comment: str | None = None) -> None:
@@ -275,10 +282,8 @@ def reopen_repair(order: RepairOrder, *, actor, reason: str) -> None:
 
 
 def chargeable_repairs(community_ids=None):
-    """Billing hook: completed orders the household pays for, with a cost, oldest first.
-
-    The billing issue raises a fee bill of ``order.total_cost`` for ``order.household``
-    from each, and marks the order billed (e.g. with a ``fee_bill_id`` it adds)."""
+    """Completed orders the household pays for, with a cost, oldest first (each one
+    billed on completion under the source key ``repair:<id>``)."""
     query = select(RepairOrder).where(
         RepairOrder.status.in_(DONE_STATES), RepairOrder.chargeable.is_(True), RepairOrder.household_id.is_not(None),
         (RepairOrder.labour_cost + RepairOrder.material_cost) > 0,

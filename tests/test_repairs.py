@@ -276,3 +276,17 @@ def test_chargeable_completed_orders_are_ready_for_billing(world, make):
     found = db.session.scalars(chargeable_repairs()).all()
     assert found == [billed] and billed.total_cost == Decimal("38.50")
     assert db.session.scalars(chargeable_repairs({world["B"]["community"].id})).all() == []
+
+
+def test_completing_a_chargeable_order_bills_the_household_once(world, make, browser):
+    from models.billing import Bill
+
+    engineer = make.staff("engineer", communities=[world["A"]["community"]])
+    order = order_in(make, world, RepairStatus.in_progress, engineer_id=engineer.id)
+    browser.login(engineer.username)
+    data = {"labour_cost": "50.00", "material_cost": "12.50", "chargeable": "y", "note": "换水龙头",
+            "expected_state": "in_progress"}
+    assert browser.post(f"/admin/repair/step/complete/?id={order.id}", data).status_code == 302
+    bill = db.session.query(Bill).filter_by(source_key=f"repair:{order.id}").one()
+    assert bill.household_id == order.household_id and bill.amount == Decimal("62.50")
+    assert bill.fee_item.code == "repair" and order.serial in bill.description
