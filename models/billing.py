@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, Enum, ForeignKey, Integer, String, Table,
                         Text, UniqueConstraint, and_, event, exists, inspect, select)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -88,6 +89,7 @@ ONE_OFF_CODES = {
     "repair": "维修费",
     "decoration_deposit": "装修押金",
     "late_fee": "滞纳金",
+    "deposit_deduction": "押金扣款",
     "other": "其他费用",
 }
 
@@ -371,11 +373,15 @@ def one_off_item(community_id: int, code: str) -> FeeItem:
     if item is None:
         item = db.session.scalar(select(FeeItem).where(FeeItem.community_id == community_id,
                                                        FeeItem.name == ONE_OFF_CODES[code]))
-    if item is None:
-        item = FeeItem(community_id=community_id, name=ONE_OFF_CODES[code], code=code, kind=FeeKind.one_off,
-                       unit_price=Decimal("0"))
-        db.session.add(item)
-        db.session.flush()
+    if item is None:  # the community's first such charge; two at once: the second takes the first's item
+        try:
+            with db.session.begin_nested():
+                item = FeeItem(community_id=community_id, name=ONE_OFF_CODES[code], code=code, kind=FeeKind.one_off,
+                               unit_price=Decimal("0"))
+                db.session.add(item)
+        except IntegrityError:
+            item = db.session.scalar(select(FeeItem).where(FeeItem.community_id == community_id,
+                                                           FeeItem.name == ONE_OFF_CODES[code]))
     return item
 
 

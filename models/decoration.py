@@ -1,14 +1,17 @@
 """Decoration applications (装修申请): filed, approved or rejected, works under way with
 their workers' passes and any violations, inspected (again if it failed), closed.
 
-The deposit's money side (collected, refunded net of deductions) belongs to billing:
-``deposit_refund_due(application)`` is the amount to refund."""
+The deposit is money: approval issues it as a one-off bill of the household
+(``decoration:<id>``), which the collector takes at the cash desk before the works
+may start; after the inspection a collector requests its refund, net of the
+violations' deductions, and a supervisor other than the requester approves it like
+any refund (``models.payment.request_deposit_refund``)."""
 
 import datetime as dt
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Date, DateTime, Enum, ForeignKey, Numeric, String, Text
+from sqlalchemy import CheckConstraint, Date, DateTime, Enum, ForeignKey, Numeric, String, Text, inspect, select
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
 from wtforms import DateField, DecimalField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -20,7 +23,9 @@ from pm_admin.extensions import db
 from pm_admin.masking import personal
 from pm_admin.workflow import Transition, Versioned, Workflow
 
+from .billing import Bill, BillStatus, raise_one_off_bill
 from .household import HouseholdState
+from .payment import RefundRequest, request_deposit_refund
 from .permissions import PERSONAL_ID_NUMBER, PERSONAL_PHONE
 from .resident import normalise_id_number, normalise_phone
 
@@ -130,6 +135,7 @@ class DecorationViolation(db.Model):
 
 
 def check_decoration_application(application: DecorationApplication, *, actor, is_created: bool) -> None:
+    deposit_changed = inspect(application).attrs.deposit.history.has_changes()  # before any load flushes it
     if application.applicant is not None and application.household is not None \
             and application.applicant.household_id != application.household.id:
         raise DomainError(_l("The applicant must be a resident of this household."))
@@ -139,17 +145,41 @@ def check_decoration_application(application: DecorationApplication, *, actor, i
         raise DomainError(_l("The deposit cannot be negative."))
     if not is_created and application.status in (DecorationStatus.closed, DecorationStatus.rejected):
         raise DomainError(_l("A closed or rejected application cannot be changed."))
+    if not is_created and application.status is not DecorationStatus.submitted and deposit_changed:
+        raise DomainError(_l("The deposit cannot be changed once the application is approved: its bill is issued."))
 
 
 def deposit_refund_due(application: DecorationApplication) -> Decimal:
-    """Billing hook: the deposit less the violations' deductions, never below zero."""
-    deducted = sum((v.deduction for v in application.violations), Decimal("0.00"))
-    return max(Decimal("0.00"), (application.deposit or Decimal("0.00")) - deducted)
+    """The deposit less the violations' deductions, never below zero."""
+    return max(Decimal("0.00"), (application.deposit or Decimal("0.00")) - deducted_from_deposit(application))
+
+
+def deducted_from_deposit(application: DecorationApplication) -> Decimal:
+    return sum((v.deduction for v in application.violations), Decimal("0.00"))
+
+
+def deposit_bill(application: DecorationApplication) -> Bill | None:
+    """The one-off bill the approval issued for the deposit, if any."""
+    return db.session.scalar(select(Bill).where(Bill.household_id == application.household_id,
+                                                Bill.source_key == f"decoration:{application.id}"))
+
+
+def deposit_refund(application: DecorationApplication) -> RefundRequest | None:
+    """The deposit's refund request (the latest, rejected ones included), if any."""
+    bill = deposit_bill(application)
+    if bill is None:
+        return None
+    return db.session.scalar(select(RefundRequest).where(RefundRequest.deposit_bill_id == bill.id)
+                             .order_by(RefundRequest.id.desc()).limit(1))
 
 
 def approve_decoration(application, *, actor) -> None:
+    """Approved: the deposit becomes a bill of the household, to be paid before the works start."""
     with DECORATION_WORKFLOW.step(application, "approve", actor=actor):
-        pass
+        if application.deposit and application.deposit > 0:
+            raise_one_off_bill(application.household, "decoration_deposit", application.deposit,
+                               f"{application.contractor} {application.planned_start:%Y-%m-%d}",
+                               actor=actor, source_key=f"decoration:{application.id}")
 
 
 def reject_decoration(application, *, actor, reason: str) -> None:
@@ -160,7 +190,11 @@ def reject_decoration(application, *, actor, reason: str) -> None:
 
 
 def start_decoration(application, *, actor) -> None:
-    """Works begin: the household is marked as decorating."""
+    """Works begin once the deposit is paid (or its bill voided): the household is marked as decorating."""
+    bill = deposit_bill(application)
+    if bill is not None and bill.status not in (BillStatus.paid, BillStatus.voided):
+        raise DomainError(_l("The decoration deposit (¥%(amount)s) is not paid yet: the works cannot start "
+                             "before it is."), amount=bill.open_amount)
     with DECORATION_WORKFLOW.step(application, "start", actor=actor):
         application.household.state = HouseholdState.decorating
 
@@ -202,6 +236,19 @@ def close_decoration(application, *, actor) -> None:
             application.household.state = HouseholdState.occupied
 
 
+def refund_deposit(application, *, actor, reason: str) -> RefundRequest:
+    """After the inspection: ask for the deposit back, less the violations' deductions."""
+    bill = deposit_bill(application)
+    if bill is None or bill.status is not BillStatus.paid:
+        raise DomainError(_l("No deposit was paid for this application: there is nothing to refund."))
+    due = deposit_refund_due(application)
+    if due <= 0:
+        raise DomainError(_l("The deductions (¥%(deducted)s) take the whole deposit: there is nothing to refund."),
+                          deducted=deducted_from_deposit(application))
+    with DECORATION_WORKFLOW.step(application, "refund_deposit", actor=actor, inputs={"reason": reason}):
+        return request_deposit_refund(bill, amount=due, reason=reason, actor=actor)
+
+
 D = DecorationStatus
 WORKS = [D.under_way, D.inspection_requested, D.failed]
 DECORATION_WORKFLOW = Workflow(DecorationApplication.status, [
@@ -226,4 +273,6 @@ DECORATION_WORKFLOW = Workflow(DecorationApplication.status, [
                        min=0, message=_l("A deduction cannot be negative."))], places=2),
                }),
     Transition("close", _l("Close"), [D.passed], D.closed, "decoration.close", close_decoration, style="secondary"),
+    Transition("refund_deposit", _l("Request deposit refund"), [D.passed, D.closed], None, "refund.request",
+               refund_deposit, inputs={"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])}),
 ])

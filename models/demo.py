@@ -130,6 +130,6 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
         return_key(key, actor=supervisor)
     counts = {"communities": len(communities), "households": len(households), "residents": len(residents),
               "vehicles": len(vehicles), "parking spaces": len(spaces), "keys": len(keys), "staff": len(staff)}
+    counts.update(load_billing_demo(rng, communities, households, staff))  # first: its bulk receipts start at 1
     counts.update(load_service_demo(rng, staff, dt.datetime.now(dt.timezone.utc), id_number=lambda: _id_number(rng)))
-    counts.update(load_billing_demo(rng, communities, households, staff))
     return counts

@@ -9,9 +9,10 @@ from decimal import Decimal
 from pm_admin.extensions import db
 from pm_admin.workflow import WorkflowStep
 
-from .decoration import DECORATION_WORKFLOW, DecorationApplication, DecorationWorker, record_violation
+from .decoration import DECORATION_WORKFLOW, DecorationApplication, DecorationWorker, deposit_bill, record_violation
 from .goods_pass import GOODS_PASS_WORKFLOW, GoodsPass
 from .household import Household
+from .payment import PaymentMethod, approve_refund, post_payment
 from .reception import RECEPTION_WORKFLOW, ReceptionChannel, ReceptionKind, ReceptionRecord
 from .repair import REPAIR_WORKFLOW, RepairCategory, RepairChannel, register_repair_order
 from .resident import ResidentKind
@@ -55,9 +56,10 @@ def _date_last_step(obj, when: dt.datetime) -> None:
     step.at = when
 
 
-def _take(workflow, obj, name, actor, when, **inputs) -> None:
-    workflow.take(obj, name, actor=actor, **inputs)
+def _take(workflow, obj, name, actor, when, **inputs):
+    done = workflow.take(obj, name, actor=actor, **inputs)
     _date_last_step(obj, when)
+    return done
 
 
 def _repair_path(rng: random.Random, age_days: int) -> list[str]:
@@ -74,6 +76,7 @@ def load_service_demo(rng: random.Random, staff: dict, now: dt.datetime, id_numb
     """``id_number()`` makes up a valid ID number (for the workers' passes)."""
     households = db.session.query(Household).order_by(Household.id).all()
     desk = {c: s for s in staff.values() if s.role.name == "receptionist" for c in s.scope_ids or ()}
+    cashier = {c: s for s in staff.values() if s.role.name == "collector" for c in s.scope_ids or ()}
     engineers = [s for s in staff.values() if s.role.name == "engineer"]
     supervisor = staff["zhuguan"]
     counts = {"repair orders": 0, "reception records": 0, "decoration applications": 0, "goods passes": 0}
@@ -188,10 +191,21 @@ def load_service_demo(rng: random.Random, staff: dict, now: dt.datetime, id_numb
                       "fail_inspection": {"note": "卫生间防水闭水试验不合格"},
                       "pass_inspection": {"note": "验收合格"}}.get(step, {})
             actor = supervisor if step in ("approve", "reject", "pass_inspection", "fail_inspection") else receptionist
+            if step == "start":  # the deposit is paid at the cash desk first
+                bill = deposit_bill(application)
+                post_payment(household, amount=bill.open_amount, method=PaymentMethod.wechat_pay, bill_ids=[bill.id],
+                             actor=cashier.get(household.building.community_id, supervisor),
+                             token=f"demo-deposit-{application.id}", paid_at=when - dt.timedelta(hours=2),
+                             use_advance=False)
             _take(DECORATION_WORKFLOW, application, step, actor, when, **inputs)
             if step == "start" and n % 3 == 0:
                 record_violation(application, actor=receptionist, occurred_on=(when + dt.timedelta(days=3)).date(),
                                  description="午休时间电钻施工，邻居投诉", deduction=Decimal("200.00"))
+        if path and path[-1] == "close":  # the deposit is given back, less the deductions
+            collector = cashier.get(household.building.community_id, supervisor)
+            refund = _take(DECORATION_WORKFLOW, application, "refund_deposit", collector, now,
+                           reason="装修验收合格，退还押金")
+            approve_refund(refund, actor=supervisor, note="已核对违规扣款")
         counts["decoration applications"] += 1
 
     # Goods-release passes

@@ -23,7 +23,7 @@ from pm_admin.money import Money, parse_amount
 from pm_admin.scope import in_scope
 from pm_admin.workflow import Transition, Versioned, Workflow
 
-from .billing import OPEN_STATUSES, Bill, BillStatus, _insert, late_fee, raise_one_off_bill
+from .billing import OPEN_STATUSES, Bill, BillStatus, _insert, late_fee, raise_one_off_bill, void_bill
 from .household import Household
 
 ZERO = Decimal("0")
@@ -270,9 +270,12 @@ class RefundRequest(Versioned, db.Model):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     decision_note: Mapped[str | None] = mapped_column(String(500))
     refund_payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"))
+    # A deposit refund (退押金) gives back a paid deposit bill less what is kept of it
+    deposit_bill_id: Mapped[int | None] = mapped_column(ForeignKey("bill.id"), index=True)
 
     payment = relationship(Payment, foreign_keys=[payment_id], lazy="joined", innerjoin=True)
     refund_payment = relationship(Payment, foreign_keys=[refund_payment_id])
+    deposit_bill = relationship(Bill, foreign_keys=[deposit_bill_id])
     requested_by = relationship("Staff", foreign_keys=[requested_by_id], lazy="joined")
     decided_by = relationship("Staff", foreign_keys=[decided_by_id])
 
@@ -282,13 +285,25 @@ class RefundRequest(Versioned, db.Model):
         return f"{self.payment.receipt_no if self.payment else '?'} −¥{self.amount}"
 
 
+def _net_on_bills(payment: Payment, earlier: list[Payment]) -> dict[int, Decimal]:
+    """What a payment and its refunds so far have left on each bill they touched."""
+    net: dict[int, Decimal] = {}
+    for allocation in payment.allocations + [a for p in earlier for a in p.allocations]:
+        net[allocation.bill_id] = net.get(allocation.bill_id, ZERO) + allocation.amount
+    return net
+
+
 def refundable(payment: Payment, *, pending: bool = True) -> Decimal:
-    """What can still be given back of a payment: what it still has on bills, plus what
-    it left in the advance balance and is still there (less requests waiting for
-    approval, with ``pending``). Money a later posting drew from the advance is on
-    that posting's bills now and cannot be refunded from this one."""
+    """What can still be given back of a payment: what it still has on bills (never
+    more than a bill still holds: another payment's refund may have emptied it),
+    plus what it left in the advance balance and is still there (less requests
+    waiting for approval, with ``pending``). Money a later posting drew from the
+    advance is on that posting's bills now and cannot be refunded from this one."""
     earlier = db.session.scalars(select(Payment).where(Payment.refund_of_id == payment.id)).all()
-    on_bills = sum((a.amount for p in [payment, *earlier] for a in p.allocations), ZERO)
+    net = _net_on_bills(payment, earlier)
+    held = dict(db.session.execute(select(Bill.id, Bill.paid).where(Bill.id.in_(list(net))))
+                .all()) if net else {}
+    on_bills = sum((max(ZERO, min(amount, Decimal(held[bill_id]))) for bill_id, amount in net.items()), ZERO)
     left_in_advance = payment.advance_added - sum((p.advance_used for p in earlier), ZERO)
     from_advance = max(ZERO, min(left_in_advance, advance_balance(payment.household_id)))
     waiting = ZERO
@@ -325,43 +340,22 @@ def request_refund(payment: Payment, *, amount, reason: str, actor) -> RefundReq
 def approve_refund(refund: RefundRequest, *, actor, note: str | None = None) -> Payment:
     """Approve: a negative payment with its own receipt number gives the money back,
     first from what the payment left in the advance balance, then from the bills it
-    paid, latest first, which reopen. The requester cannot approve their own."""
+    paid, latest first, which reopen; a deposit refund settles the deposit instead
+    (``_give_back_deposit``). The requester cannot approve their own."""
     if refund.requested_by_id == actor.id:
         raise NotPermitted(_l("You cannot approve your own refund request; another supervisor must."))
     with REFUND_WORKFLOW.step(refund, "approve", actor=actor, inputs={"note": note}):
         original = refund.payment
-        household = original.household
-        _lock_household(household)
-        if refund.amount > refundable(original, pending=False):
-            raise DomainError(_l("The refund is more than what can still be refunded of this payment."))
-        earlier = db.session.scalars(select(Payment).where(Payment.refund_of_id == original.id)).all()
-        left_in_advance = original.advance_added - sum((p.advance_used for p in earlier), ZERO)
-        from_advance = min(refund.amount, max(ZERO, left_in_advance), max(ZERO, advance_balance(household.id)))
-        to_reverse = refund.amount - from_advance
-        reversal = Payment(community_id=original.community_id, household=household,
+        _lock_household(original.household)
+        reversal = Payment(community_id=original.community_id, household=original.household,
                            receipt_no=next_receipt_no(audit.now().astimezone(_local_zone()).year),
                            kind=PaymentKind.refund, amount=-refund.amount, method=original.method,
                            paid_at=audit.now(), posted_at=audit.now(), collector_id=actor.id,
-                           refund_of_id=original.id, advance_used=from_advance,
-                           notes=refund.reason)
-        net_by_bill: dict[int, Decimal] = {}
-        for allocation in original.allocations + [a for p in earlier for a in p.allocations]:
-            net_by_bill[allocation.bill_id] = net_by_bill.get(allocation.bill_id, ZERO) + allocation.amount
-        bills = db.session.scalars(select(Bill).where(Bill.id.in_(list(net_by_bill)))
-                                   .order_by(Bill.period.desc(), Bill.id.desc()).with_for_update(of=Bill)
-                                   .execution_options(populate_existing=True)).unique().all()
-        for bill in bills:
-            if to_reverse <= 0:
-                break
-            share = min(net_by_bill[bill.id], bill.paid, to_reverse)
-            if share <= 0:
-                continue
-            bill.receive(-share)
-            reversal.allocations.append(PaymentAllocation(bill=bill, amount=-share))
-            to_reverse -= share
-        if to_reverse > 0:
-            raise DomainError(_l("The bills and advance balance of this payment cannot give back %(amount)s."),
-                              amount=refund.amount)
+                           refund_of_id=original.id, advance_used=ZERO, notes=refund.reason)
+        if refund.deposit_bill_id is not None:
+            _give_back_deposit(refund, reversal, actor=actor)
+        else:
+            _give_back_payment(refund, reversal)
         db.session.add(reversal)
         db.session.flush()
         refund.refund_payment_id = reversal.id
@@ -369,6 +363,93 @@ def approve_refund(refund: RefundRequest, *, actor, note: str | None = None) -> 
         refund.decided_at = audit.now()
         refund.decision_note = (note or "").strip() or None
     return reversal
+
+
+def _give_back_payment(refund: RefundRequest, reversal: Payment) -> None:
+    original = refund.payment
+    if refund.amount > refundable(original, pending=False):
+        raise DomainError(_l("The refund is more than what can still be refunded of this payment."))
+    earlier = db.session.scalars(select(Payment).where(Payment.refund_of_id == original.id)).all()
+    left_in_advance = original.advance_added - sum((p.advance_used for p in earlier), ZERO)
+    reversal.advance_used = min(refund.amount, max(ZERO, left_in_advance),
+                                max(ZERO, advance_balance(original.household_id)))
+    to_reverse = refund.amount - reversal.advance_used
+    net_by_bill = _net_on_bills(original, earlier)
+    bills = db.session.scalars(select(Bill).where(Bill.id.in_(list(net_by_bill)))
+                               .order_by(Bill.period.desc(), Bill.id.desc()).with_for_update(of=Bill)
+                               .execution_options(populate_existing=True)).unique().all()
+    for bill in bills:
+        if to_reverse <= 0:
+            break
+        share = min(net_by_bill[bill.id], bill.paid, to_reverse)
+        if share <= 0:
+            continue
+        bill.receive(-share)
+        reversal.allocations.append(PaymentAllocation(bill=bill, amount=-share))
+        to_reverse -= share
+    if to_reverse > 0:
+        raise DomainError(_l("The bills and advance balance of this payment cannot give back %(amount)s."),
+                          amount=refund.amount)
+
+
+def _give_back_deposit(refund: RefundRequest, reversal: Payment, *, actor) -> None:
+    """Settle a deposit (押金): the whole deposit comes off its bill, which is then
+    voided; what is kept of it (the deductions) becomes a deposit-deduction bill of
+    its own, paid by that money; the rest is paid out. So the refund's receipt shows
+    −deposit and +deductions, and the household owes nothing for either."""
+    bill = db.session.scalars(select(Bill).where(Bill.id == refund.deposit_bill_id).with_for_update(of=Bill)
+                              .execution_options(populate_existing=True)).unique().one()
+    if bill.status is not BillStatus.paid:
+        raise DomainError(_l("The deposit bill %(bill)s is not paid in full: there is no deposit to give back."),
+                          bill=str(bill))
+    held = bill.paid
+    if refund.amount > held:
+        raise DomainError(_l("The refund %(amount)s is more than the deposit held (%(left)s)."),
+                          amount=refund.amount, left=held)
+    kept = held - refund.amount
+    deduction = raise_one_off_bill(bill.household, "deposit_deduction", kept,
+                                   _l("Deducted from the deposit of %(bill)s", bill=str(bill)),
+                                   actor=actor, source_key=f"deposit-kept:{bill.id}") if kept > 0 else None
+    bill.receive(-held)
+    reversal.allocations.append(PaymentAllocation(bill=bill, amount=-held))
+    if deduction is not None:
+        deduction.receive(kept)
+        reversal.allocations.append(PaymentAllocation(bill=deduction, amount=kept))
+    db.session.add(reversal)  # complete now: voiding flushes
+    void_bill(bill, actor=actor, reason=str(_l("Deposit settled: %(amount)s refunded, %(kept)s kept",
+                                                amount=refund.amount, kept=kept)))
+
+
+def request_deposit_refund(bill: Bill, *, amount, reason: str, actor) -> RefundRequest:
+    """A collector asks to give back a paid deposit (a one-off deposit bill) less what
+    is kept of it; a supervisor other than the requester approves it like any refund.
+    One deposit refund per deposit bill."""
+    if not actor.can("refund.request"):
+        raise NotPermitted(_l("Your role may not request refunds."))
+    if not in_scope(bill, actor.scope_ids):
+        raise NotPermitted(_l("This record is outside the communities you work in."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_l("Give the reason for the refund."))
+    if bill.status is not BillStatus.paid:
+        raise DomainError(_l("The deposit bill %(bill)s is not paid in full: there is no deposit to give back."),
+                          bill=str(bill))
+    earlier = db.session.scalar(select(RefundRequest).where(
+        RefundRequest.deposit_bill_id == bill.id, RefundRequest.status != RefundStatus.rejected))
+    if earlier is not None:
+        raise DomainError(_l("The refund of this deposit was already requested (%(status)s)."),
+                          status=earlier.status.label)
+    amount = parse_amount(amount, what=_l("The refund"))
+    if amount > bill.paid:
+        raise DomainError(_l("The refund %(amount)s is more than the deposit held (%(left)s)."),
+                          amount=amount, left=bill.paid)
+    payment = db.session.scalar(select(Payment).join(PaymentAllocation).where(
+        PaymentAllocation.bill_id == bill.id, PaymentAllocation.amount > 0).order_by(Payment.id.desc()).limit(1))
+    refund = RefundRequest(community_id=bill.community_id, payment=payment, amount=amount, reason=reason[:500],
+                           requested_by_id=actor.id, requested_at=audit.now(), deposit_bill_id=bill.id)
+    db.session.add(refund)
+    db.session.flush()
+    return refund
 
 
 def reject_refund(refund: RefundRequest, *, actor, note: str) -> None:

@@ -16,7 +16,8 @@ from models import (
     DecorationApplication, DecorationStatus, DecorationViolation, GoodsPass, GoodsPassStatus, HouseholdState,
     ReceptionStatus, Staff,
 )
-from models.decoration import DECORATION_WORKFLOW, deposit_refund_due
+from models.decoration import DECORATION_WORKFLOW, deposit_bill, deposit_refund_due
+from models.payment import PaymentMethod, post_payment
 from models.resident import ResidentKind
 
 
@@ -67,6 +68,12 @@ def test_decoration_marks_the_household_and_violations_come_off_the_deposit(worl
         ("request_inspection", "under_way", {}), ("fail_inspection", "inspection_requested", {"note": "防水未做"}),
         ("request_inspection", "failed", {}), ("pass_inspection", "inspection_requested", {"note": ""}),
     ]:
+        if step == "start":  # the approval issued the deposit as a bill: paid first
+            bill = deposit_bill(reload(application))
+            assert bill.amount == Decimal("3000.00")
+            post_payment(household, amount="3000", method=PaymentMethod.cash, bill_ids=[bill.id],
+                         actor=make.staff("collector", communities=[world["A"]["community"]]), token="deposit")
+            db.session.commit()
         response = browser.post(url.format(step), dict(data, expected_state=state))
         assert response.status_code == 302, (step, flashed(response))
         if step == "start":

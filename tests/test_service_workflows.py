@@ -14,7 +14,9 @@ from pm_admin.workflow import WorkflowStep
 from conftest import flashed
 from models import DecorationStatus, GoodsPassStatus, ReceptionStatus, RepairStatus
 from models.decoration import DECORATION_WORKFLOW
+from models.billing import raise_one_off_bill
 from models.goods_pass import GOODS_PASS_WORKFLOW
+from models.payment import PaymentMethod, post_payment
 from models.permissions import ROLE_PERMISSIONS
 from models.reception import RECEPTION_WORKFLOW
 from models.repair import REPAIR_WORKFLOW
@@ -22,7 +24,16 @@ from models.repair import REPAIR_WORKFLOW
 ROLES = ["receptionist", "collector", "supervisor", "engineer"]
 TODAY = dt.date.today().isoformat()
 
-# endpoint -> (workflow, factory, {step: (starting state, form inputs)})
+def paid_deposit(application, make):
+    """The approval's deposit bill, paid at the cash desk (a deposit refund needs one)."""
+    bill = raise_one_off_bill(application.household, "decoration_deposit", application.deposit, "押金",
+                              actor=None, source_key=f"decoration:{application.id}")
+    collector = make.staff("collector", communities=[application.household.building.community])
+    post_payment(application.household, amount=bill.amount, method=PaymentMethod.cash, bill_ids=[bill.id],
+                 actor=collector, token=f"deposit-{application.id}")
+
+
+# endpoint -> (workflow, factory, {step: (starting state, form inputs[, what the step needs first])})
 TABLE = {
     "repair": (REPAIR_WORKFLOW, "repair", {
         "dispatch": (RepairStatus.registered, {"engineer": "ENGINEER", "note": "尽快上门"}),
@@ -50,6 +61,7 @@ TABLE = {
         "record_violation": (DecorationStatus.under_way, {"occurred_on": TODAY, "description": "午休施工",
                                                           "deduction": "100.00"}),
         "close": (DecorationStatus.passed, {}),
+        "refund_deposit": (DecorationStatus.closed, {"reason": "验收合格，退押金"}, paid_deposit),
     }),
     "goods_pass": (GOODS_PASS_WORKFLOW, "goods_pass", {
         "issue": (GoodsPassStatus.requested, {}),
@@ -70,11 +82,13 @@ def test_each_step_for_each_role(endpoint, role, world, make, login_as, browser)
     workflow, factory, steps = TABLE[endpoint]
     staff = login_as(role)
     engineer = staff if role == "engineer" else make.staff("engineer", username=f"eng-{endpoint}-{role}")
-    for step, (start, inputs) in steps.items():
+    for step, (start, inputs, *prepare) in steps.items():
         record = getattr(make, factory)(world["A"]["household"])
         setattr(record, workflow.state_key, start)
         if endpoint == "repair":
             record.engineer_id = engineer.id  # an engineer sees only orders dispatched to them
+        for needed in prepare:
+            needed(record, make)
         db.session.commit()
         data = {k: (str(engineer.id) if v == "ENGINEER" else v) for k, v in inputs.items()}
         data["expected_state"] = start.name

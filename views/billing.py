@@ -54,6 +54,7 @@ LABELS = {
     "advance_used": _l("From advance"), "refund_of": _l("Refund of"), "payment": _l("Payment"),
     "reason": _l("Reason"), "requested_by": _l("Requested by"), "requested_at": _l("Requested at"),
     "decided_by": _l("Decided by"), "decision_note": _l("Decision note"), "refund_payment": _l("Refund receipt"),
+    "deposit_bill": _l("Deposit refunded"),
     "previous_reading": _l("Previous"), "current_reading": _l("Current"), "multiplier": _l("Multiplier"),
     "usage": _l("Usage"), "replaced": _l("Meter replaced"), "read_by": _l("Read by"), "read_at": _l("Read at"),
     "on_date": _l("Date"), "outcome": _l("Outcome"), "promised_on": _l("Promised payment date"),
@@ -156,8 +157,8 @@ class RefundRequestView(ReadOnlyView):
     column_list = ["payment", "amount", "reason", "status", "requested_by", "requested_at", "decided_by"]
     column_filters = ["status", "requested_at"]
     column_default_sort = ("id", True)
-    column_details_list = ["payment", "amount", "reason", "status", "requested_by", "requested_at", "decided_by",
-                           "decision_note", "refund_payment"]
+    column_details_list = ["payment", "deposit_bill", "amount", "reason", "status", "requested_by", "requested_at",
+                           "decided_by", "decision_note", "refund_payment"]
     column_formatters = MONEY_FORMATTERS
     column_labels = LABELS
 

@@ -1,12 +1,17 @@
 """The reception log, decoration applications and goods-release passes, declared."""
 
+from flask import url_for
 from flask_admin import expose
 from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
 
 from pm_admin.admin import ReadOnlyView, Section, SecureModelView
 from pm_admin.i18n import _l
+from pm_admin.money import format_amount
 
-from models.decoration import check_decoration_application
+from models.decoration import (check_decoration_application, deducted_from_deposit, deposit_bill, deposit_refund,
+                               deposit_refund_due)
 from models.goods_pass import check_goods_pass
 from models.reception import UNFINISHED_AFTER_DAYS, check_reception_record, unfinished_by_handler
 
@@ -26,7 +31,28 @@ LABELS = {
     "consent_note": _l("How the owner consented"), "requested_at": _l("Requested at"),
     "cancel_reason": _l("Reason for cancelling"), "community.name": _l("Community"),
     "household.building.community.name": _l("Community"), "handler.display_name": _l("Handler"),
+    "deposit_account": _l("Deposit account"),
 }
+
+
+def deposit_account(view, context, application, name) -> Markup:
+    """Where the deposit stands: its bill, what violations take off it, what is due back, the refund."""
+    bill = deposit_bill(application)
+    if bill is None:
+        return Markup(_("No deposit bill (issued on approval)")) if application.deposit else Markup("")
+    parts = [Markup('<a href="{}">{}</a> · {}').format(url_for("bill.details_view", id=bill.id), bill,
+                                                      bill.status.label)
+             if current_user.can("bill.view") else Markup("{} · {}").format(bill, bill.status.label)]
+    deducted = deducted_from_deposit(application)
+    if deducted:
+        parts.append(_("deducted %(amount)s", amount=format_amount(deducted, symbol=True)))
+    refund = deposit_refund(application)
+    if refund is None:
+        parts.append(_("refund due %(amount)s", amount=format_amount(deposit_refund_due(application), symbol=True)))
+    else:
+        parts.append(_("refund of %(amount)s: %(status)s", amount=format_amount(refund.amount, symbol=True),
+                       status=refund.status.label))
+    return Markup(" · ").join(parts)
 
 
 class ReceptionView(SecureModelView):
@@ -62,7 +88,8 @@ class DecorationView(SecureModelView):
     column_list = ["submitted_at", "household", "contractor", "planned_start", "planned_end", "deposit", "status"]
     column_details_list = ["household", "applicant", "contractor", "person_in_charge", "contractor_phone",
                            "planned_start", "planned_end", "scope_of_works", "deposit", "submitted_at", "status",
-                           "reject_reason", "inspection_note"]
+                           "reject_reason", "inspection_note", "deposit_account"]
+    column_formatters_detail = {"deposit_account": deposit_account}
     column_filters = ["status", "household.building.community.name", "planned_start", "planned_end"]
     column_searchable_list = ["contractor", "person_in_charge", "household.room"]
     search_hint = _l("Contractor, person in charge or room")
