@@ -95,13 +95,13 @@ def billed_collected_chart() -> Chart:
 
 
 def aging_table() -> Table:
-    return Table([_l("Age of the oldest open bill"), _l("Households"), _l("Owed")],
+    return Table([_l("Age of the oldest open bill"), _l("Households in arrears"), _l("Owed")],
                  [[(line.label, url_for("arrears.index", bucket=line.bucket)), line.households, format_amount(line.owed)]
                   for line in arrears_by_age(scope_ids=user_scope_ids())])
 
 
 def repairs_by_category_table() -> Table:
-    return Table([_l("Category"), _l("Open"), _l("Overdue")],
+    return Table([_l("Category"), _l("Open orders"), _l("Overdue")],
                  [[category.label, open_count, overdue] for category, (open_count, overdue)
                   in open_repairs_by_category().items()])
 
