@@ -18,7 +18,7 @@ from pm_admin.money import format_amount
 from conftest import Browser, unique_name
 from test_dashboard import cells, panel
 
-from models import Bill, BillStatus, Payment, PaymentMethod
+from models import Bill, Payment, PaymentMethod
 from models.arrears import AGING_BUCKETS, arrears_ledger, cash_summary, collection_rate, local_day_bounds
 from models.billing import period_bounds, period_of, previous_period
 from models.figures import local_today
@@ -256,3 +256,17 @@ def test_supervisor_sees_open_repairs_by_category_and_unfinished_reception(world
     weekly_list = browser.get("/admin/reception/unfinished/").get_data(as_text=True)
     weekly = sum(int(n) for n in re.findall(r'class="badge badge-secondary">(\d+)<', weekly_list))
     assert figures(panel(html, "reception-unfinished")) == ["2", str(weekly)] == ["2", "1"]
+
+
+@pytest.mark.parametrize("role, titles", [
+    ("supervisor", ["收缴率", "欠费账龄", "近12个月应收与实收", "各类未完成报修单"]),
+    ("collector", ["我的收款", "催缴名单"]),
+    ("receptionist", ["今日未完成报修单", "今日未办结来访来电"]),
+    ("engineer", ["我的报修单"]),
+])
+def test_panels_speak_chinese(world, make, app, role, titles):
+    browser = Browser(app.test_client(), language="zh_CN")
+    browser.login(make.staff(role, communities=[world["A"]["community"]]).username)
+    html = dashboard(browser)
+    for title in titles:
+        assert f"<b>{title}</b>" in html, title
