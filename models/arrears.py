@@ -139,6 +139,75 @@ def arrears_ledger(*, scope_ids=None, community_id=None, building_id=None, bucke
     return result[:limit] if limit else result
 
 
+@dataclass
+class AgingLine:
+    bucket: str
+    label: object
+    households: int = 0
+    owed: Decimal = ZERO
+
+
+def _open_per_household(scope_ids=None, community_id=None):
+    """One row per household with open bills: owed, the oldest due date, months in arrears
+    (as ``arrears_ledger`` sums them, but in SQL)."""
+    query = (select(Bill.household_id.label("household_id"), func.sum(Bill.amount - Bill.paid).label("owed"),
+                    func.min(Bill.due_on).label("oldest_due"), func.count(func.distinct(Bill.period)).label("months"))
+             .join(Household, Bill.household_id == Household.id)
+             .where(Bill.status.in_(OPEN_STATUSES)).group_by(Bill.household_id))
+    if scope_ids is not None:
+        query = query.where(Bill.community_id.in_(sorted(scope_ids)))
+    if community_id:
+        query = query.where(Bill.community_id == community_id)
+    return query.subquery()
+
+
+def _aging_bucket_clause(oldest_due, on: dt.date):
+    """``aging_bucket`` in SQL: days = on − oldest due ≤ high  ⇔  oldest due ≥ on − high."""
+    whens = [(oldest_due >= on - dt.timedelta(days=high), key) for key, _label, _low, high in AGING_BUCKETS if high]
+    return case(*whens, else_=AGING_BUCKETS[-1][0])
+
+
+def arrears_by_age(*, scope_ids=None, community_id=None, on: dt.date | None = None) -> list[AgingLine]:
+    """Households in arrears and what they owe, per aging bucket of their oldest open bill:
+    the arrears ledger (``arrears_ledger(bucket=...)``) summed per bucket, by the database."""
+    on = on or dt.date.today()
+    per_household = _open_per_household(scope_ids, community_id)
+    aged = select(_aging_bucket_clause(per_household.c.oldest_due, on).label("bucket"), per_household.c.owed).subquery()
+    totals = dict((bucket, (count, owed)) for bucket, count, owed in db.session.execute(
+        select(aged.c.bucket, func.count(), func.sum(aged.c.owed)).group_by(aged.c.bucket)))
+    lines = []
+    for key, label, _low, _high in AGING_BUCKETS:
+        count, owed = totals.get(key, (0, ZERO))
+        lines.append(AgingLine(key, label, count, Decimal(owed)))
+    return lines
+
+
+@dataclass
+class DunningTarget:
+    household: Household
+    owed: Decimal
+    oldest_due: dt.date
+    months: int
+    last_reminded: dt.date | None
+
+
+def households_to_chase(*, scope_ids=None, on: dt.date | None = None, limit: int = 10) -> list[DunningTarget]:
+    """The first ``limit`` households of the arrears ledger (longest in arrears, then most
+    owed), with the day of their last reminder; grouped in SQL, not read bill by bill."""
+    on = on or dt.date.today()
+    per_household = _open_per_household(scope_ids)
+    age_from = case((per_household.c.oldest_due > on, on), else_=per_household.c.oldest_due)  # not yet due: 0 days
+    reminded = (select(DunningRecord.household_id, func.max(DunningRecord.on_date).label("last"))
+                .group_by(DunningRecord.household_id).subquery())
+    rows = db.session.execute(
+        select(per_household, reminded.c.last).outerjoin(reminded, reminded.c.household_id == per_household.c.household_id)
+        .order_by(age_from, per_household.c.owed.desc(), per_household.c.household_id).limit(limit)).all()
+    households = {h.id: h for h in db.session.scalars(
+        select(Household).where(Household.id.in_([row.household_id for row in rows]))).unique()}
+    return [DunningTarget(households[row.household_id], Decimal(row.owed), row.oldest_due, row.months, row.last)
+            for row in rows]
+
+
 def owner_of(household: Household) -> Resident | None:
     residents = sorted(getattr(household, "residents", []), key=lambda r: (r.kind is not ResidentKind.owner, r.id))
     return residents[0] if residents else None
@@ -155,10 +224,16 @@ class CashRow:
     refunds: Decimal = ZERO
     first_receipt: str = ""
     last_receipt: str = ""
+    collector_id: int | None = None
 
     @property
     def cash_to_bag(self) -> Decimal:
         return self.cash
+
+    @property
+    def total(self) -> Decimal:
+        """Everything taken in, all methods, net of refunds paid out."""
+        return self.cash + self.other
 
 
 def local_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -167,26 +242,33 @@ def local_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(days=1)
 
 
-def cash_summary(day: dt.date, *, scope_ids=None) -> list[CashRow]:
-    """Per collector for one day: receipts issued, cash received net of cash refunds
-    (the amount in the bag), other methods, refunds, first and last receipt number."""
-    start, end = local_day_bounds(day)
-    query = select(Payment).where(Payment.posted_at >= start, Payment.posted_at < end).order_by(Payment.receipt_no)
+def cash_summary(day: dt.date, *, through: dt.date | None = None, scope_ids=None,
+                 collector_id: int | None = None) -> list[CashRow]:
+    """Per collector for one day (or the local days ``day`` … ``through``): receipts
+    issued, cash received net of cash refunds (the amount in the bag), other methods,
+    refunds, first and last receipt number. One grouped query; a refund counts for
+    whoever posted it."""
+    start, end = local_day_bounds(day)[0], local_day_bounds(through or day)[1]
+    cash = case((Payment.method == PaymentMethod.cash, Payment.amount), else_=ZERO)
+    other = case((Payment.method != PaymentMethod.cash, Payment.amount), else_=ZERO)
+    refunds = case((Payment.amount < 0, Payment.amount), else_=ZERO)
+    query = (select(Payment.collector_id, func.count(Payment.id), func.sum(cash), func.sum(other), func.sum(refunds),
+                    func.min(Payment.receipt_no), func.max(Payment.receipt_no))
+             .where(Payment.posted_at >= start, Payment.posted_at < end).group_by(Payment.collector_id))
     if scope_ids is not None:
         query = query.where(Payment.community_id.in_(sorted(scope_ids)))
-    rows: dict[str, CashRow] = {}
-    for payment in db.session.scalars(query).unique():
-        name = payment.collector.display_name if payment.collector else "system"
-        row = rows.setdefault(name, CashRow(collector=name, first_receipt=payment.receipt_no))
-        row.count += 1
-        row.last_receipt = payment.receipt_no
-        if payment.method is PaymentMethod.cash:
-            row.cash += payment.amount
-        else:
-            row.other += payment.amount
-        if payment.amount < 0:
-            row.refunds += payment.amount
-    return sorted(rows.values(), key=lambda r: r.collector)
+    if collector_id is not None:
+        query = query.where(Payment.collector_id == collector_id)
+    rows = db.session.execute(query).all()
+    from .staff import Staff
+
+    names = dict(db.session.execute(select(Staff.id, Staff.display_name).where(
+        Staff.id.in_([row[0] for row in rows if row[0] is not None]))).all())
+    summary = [CashRow(collector=names.get(staff_id, "system"), count=count, cash=Decimal(cash_sum),
+                       other=Decimal(other_sum), refunds=Decimal(refund_sum), first_receipt=first, last_receipt=last,
+                       collector_id=staff_id)
+               for staff_id, count, cash_sum, other_sum, refund_sum, first, last in rows]
+    return sorted(summary, key=lambda r: (r.collector, r.collector_id or 0))
 
 
 # -- the collection rate (收缴率) ------------------------------------------------------
@@ -235,13 +317,7 @@ def collection_rate(period: str, *, scope_ids=None, community_id=None, building_
     start = _period_start(period)
     end = _period_start(_next(period))
     as_of = as_of or dt.datetime.now(dt.timezone.utc)
-    filters = [Bill.status != BillStatus.voided]
-    if scope_ids is not None:
-        filters.append(Bill.community_id.in_(sorted(scope_ids)))
-    if community_id:
-        filters.append(Bill.community_id == community_id)
-    if building_id:
-        filters.append(Household.building_id == building_id)
+    filters = _rated_bills(scope_ids, community_id, building_id)
 
     def bills(*extra):
         return (select(Bill.id).join(Household, Bill.household_id == Household.id).where(*filters, *extra))
@@ -250,7 +326,9 @@ def collection_rate(period: str, *, scope_ids=None, community_id=None, building_
     prior = bills(Bill.period < period).subquery()
     building_label = Building.id
 
-    total = Rate(label=str(_l("Total")))
+    total = collection_totals([period], scope_ids=scope_ids, community_id=community_id, building_id=building_id,
+                              as_of=as_of)[period]
+    total.label = str(_l("Total"))
     per_building: dict[str, Rate] = {}
 
     # billed and household counts, per building
@@ -260,8 +338,8 @@ def collection_rate(period: str, *, scope_ids=None, community_id=None, building_
         .join(Household, Bill.household_id == Household.id).join(Building, Household.building_id == Building.id)
         .where(Bill.id.in_(select(this_period.c.id))).group_by(building_label, Bill.household_id)).all()
     for name, _household, billed, unpaid in rows:
-        for rate in (total, per_building.setdefault(name, Rate(label=str(name)))):
-            rate.billed += Decimal(billed)
+        per_building.setdefault(name, Rate(label=str(name))).billed += Decimal(billed)
+        for rate in (total, per_building[name]):
             rate.households_billed += 1
             rate.households_paid += 1 if not unpaid else 0
 
@@ -277,8 +355,7 @@ def collection_rate(period: str, *, scope_ids=None, community_id=None, building_
         .group_by(building_label, collector)).all()
     by_collector: dict[int | None, Decimal] = defaultdict(lambda: ZERO)
     for name, collector_id, amount in collected_rows:
-        for rate in (total, per_building.setdefault(name, Rate(label=str(name)))):
-            rate.collected += Decimal(amount)
+        per_building.setdefault(name, Rate(label=str(name))).collected += Decimal(amount)
         by_collector[collector_id] += Decimal(amount)
 
     prior_billed = db.session.execute(
@@ -315,6 +392,41 @@ def collection_rate(period: str, *, scope_ids=None, community_id=None, building_
 
 def _next(period: str) -> str:
     return previous_period(period, -1)
+
+
+def _rated_bills(scope_ids=None, community_id=None, building_id=None) -> list:
+    """Which bills a collection rate counts (with ``Household`` joined): not voided, in scope."""
+    filters = [Bill.status != BillStatus.voided]
+    if scope_ids is not None:
+        filters.append(Bill.community_id.in_(sorted(scope_ids)))
+    if community_id:
+        filters.append(Bill.community_id == community_id)
+    if building_id:
+        filters.append(Household.building_id == building_id)
+    return filters
+
+
+def collection_totals(periods, *, scope_ids=None, community_id=None, building_id=None,
+                      as_of: dt.datetime | None = None) -> dict[str, Rate]:
+    """Billed and collected of each of ``periods``: the total line of ``collection_rate``
+    (which takes its total from here), for many months in two grouped queries."""
+    as_of = as_of or dt.datetime.now(dt.timezone.utc)
+    periods = sorted(set(periods))
+    filters = [*_rated_bills(scope_ids, community_id, building_id), Bill.period.in_(periods)]
+    totals = {period: Rate(label=period) for period in periods}
+    billed = db.session.execute(
+        select(Bill.period, func.sum(Bill.amount)).join(Household, Bill.household_id == Household.id)
+        .where(*filters).group_by(Bill.period))
+    for period, amount in billed:
+        totals[period].billed = Decimal(amount)
+    collected = db.session.execute(
+        select(Bill.period, func.sum(PaymentAllocation.amount))
+        .select_from(PaymentAllocation).join(Payment, PaymentAllocation.payment_id == Payment.id)
+        .join(Bill, PaymentAllocation.bill_id == Bill.id).join(Household, Bill.household_id == Household.id)
+        .where(*filters, Payment.paid_at <= as_of).group_by(Bill.period))
+    for period, amount in collected:
+        totals[period].collected = Decimal(amount)
+    return totals
 
 
 def ledger_discrepancies(community_id: int | None = None) -> list[str]:

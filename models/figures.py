@@ -6,8 +6,9 @@ Plain queries through ``scoped``; ``views/dashboard.py`` decides how they look.
 import datetime as dt
 
 from flask_babel import get_timezone
-from sqlalchemy import func
+from sqlalchemy import case, func, select
 
+from pm_admin import audit
 from pm_admin.audit import AuditEntry
 from pm_admin.extensions import db
 from pm_admin.scope import scoped
@@ -15,6 +16,8 @@ from pm_admin.scope import scoped
 from .community import Building, Community
 from .household import Household, HouseholdState
 from .key import Key, KeyLoan, KeyStatus
+from .reception import UNFINISHED, UNFINISHED_AFTER_DAYS, ReceptionRecord
+from .repair import OPEN_STATES, RepairCategory, RepairOrder, RepairStatus
 from .vehicle import Vehicle
 
 
@@ -62,3 +65,55 @@ def rentals_expiring(days: int = 30, today: dt.date | None = None) -> list[Vehic
 
 def recent_activity(limit: int = 10) -> list[AuditEntry]:
     return db.session.query(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit).all()
+
+
+def _today_bounds(today: dt.date | None = None) -> tuple[dt.datetime, dt.datetime]:
+    from .arrears import local_day_bounds
+
+    return local_day_bounds(today or local_today())
+
+
+def open_repairs_by_category() -> dict[RepairCategory, tuple[int, int]]:
+    """Category -> (open orders, of which overdue), every category listed."""
+    overdue = func.sum(case((RepairOrder.overdue_clause(), 1), else_=0))
+    query = scoped(select(RepairOrder.category, func.count(RepairOrder.id), overdue), RepairOrder).where(
+        RepairOrder.status.in_(OPEN_STATES)).group_by(RepairOrder.category)
+    counts = {category: (count, int(late or 0)) for category, count, late in db.session.execute(query)}
+    return {category: counts.get(category, (0, 0)) for category in RepairCategory}
+
+
+def reception_unfinished(now: dt.datetime | None = None) -> tuple[int, int]:
+    """(reception items not finished, of which on the supervisor's weekly list: older than
+    ``UNFINISHED_AFTER_DAYS``, as ``unfinished_by_handler`` lists them)."""
+    now = now or audit.now()
+    late = func.sum(case((ReceptionRecord.received_at < now - dt.timedelta(days=UNFINISHED_AFTER_DAYS), 1), else_=0))
+    query = scoped(select(func.count(ReceptionRecord.id), late), ReceptionRecord).where(
+        ReceptionRecord.status.in_(UNFINISHED))
+    count, older = db.session.execute(query).one()
+    return count, int(older or 0)
+
+
+def todays_open_repairs(today: dt.date | None = None, limit: int = 20) -> list[RepairOrder]:
+    """Repair orders registered today (local day) and not yet completed, oldest first."""
+    start, end = _today_bounds(today)
+    query = scoped(select(RepairOrder), RepairOrder).where(
+        RepairOrder.registered_at >= start, RepairOrder.registered_at < end, RepairOrder.status.in_(OPEN_STATES))
+    return db.session.scalars(query.order_by(RepairOrder.registered_at, RepairOrder.id).limit(limit)).unique().all()
+
+
+def todays_unfinished_visits(today: dt.date | None = None, limit: int = 20) -> list[ReceptionRecord]:
+    """Reception records (visits, calls, ...) that came in today and are not finished."""
+    start, end = _today_bounds(today)
+    query = scoped(select(ReceptionRecord), ReceptionRecord).where(
+        ReceptionRecord.received_at >= start, ReceptionRecord.received_at < end,
+        ReceptionRecord.status.in_(UNFINISHED))
+    return db.session.scalars(query.order_by(ReceptionRecord.received_at, ReceptionRecord.id).limit(limit)).unique().all()
+
+
+def repairs_assigned_to(engineer_id: int, limit: int = 50) -> list[RepairOrder]:
+    """An engineer's orders not yet closed (nor voided): open ones first, by deadline."""
+    query = scoped(select(RepairOrder), RepairOrder).where(
+        RepairOrder.engineer_id == engineer_id,
+        RepairOrder.status.not_in((RepairStatus.closed, RepairStatus.voided)))
+    done_last = case((RepairOrder.status.in_(OPEN_STATES), 0), else_=1)
+    return db.session.scalars(query.order_by(done_last, RepairOrder.deadline, RepairOrder.id).limit(limit)).unique().all()

@@ -7,7 +7,8 @@ what it shows, in the user's scope, as one of three plain shapes::
     DashboardPanel(_l("Households by state"), "household.view", by_state)  # -> Chart (and its table)
     DashboardPanel(_l("Recent activity"), "audit.view", recent_activity)    # -> Table
 
-Later panels (collection rate, repairs) are one declaration each. Charts are
+``unless`` leaves a panel out for those holding a further permission: a role's own
+work (my collections, my repair orders) is not the page of the one who oversees it. Charts are
 drawn by Chart.js, served from the app itself (``static/vendor``); every chart
 also renders its numbers as a table, so the page reads without JavaScript.
 """
@@ -50,6 +51,7 @@ class Chart:
     series: list[tuple[str, list[float | int]]]
     kind: str = "bar"
     stacked: bool = True
+    format: Callable[[Any], Any] = str  # a value as its table cell shows it, e.g. money with two decimals
     template = "chart"
 
     def spec(self) -> str:
@@ -61,7 +63,7 @@ class Chart:
 
     def as_table(self) -> Table:
         return Table([""] + [str(name) for name, _ in self.series],
-                     [[label] + [values[i] for _, values in self.series] for i, label in enumerate(self.labels)])
+                     [[label] + [self.format(values[i]) for _, values in self.series] for i, label in enumerate(self.labels)])
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,13 @@ class DashboardPanel:
     width: int = 6  # of 12 Bootstrap columns
     link: Callable[[], str] | None = None  # "see all" target
     name: str = field(default="")  # the panel's html id: panel-<name>
+    unless: str | None = None  # not shown to those who also hold this permission
+
+
+def shown(panel: DashboardPanel) -> bool:
+    return auth.can(panel.permission) and not (panel.unless and auth.can(panel.unless))
 
 
 def panels_for_user(panels: Sequence[DashboardPanel]) -> list[tuple[DashboardPanel, Any]]:
     """The panels the current user may see, computed."""
-    return [(panel, panel.compute()) for panel in panels if auth.can(panel.permission)]
+    return [(panel, panel.compute()) for panel in panels if shown(panel)]

@@ -65,11 +65,13 @@ def test_rentals_ending_soon(world, make, login_as, browser):
     assert rows == [[soon.plate, str(world["A"]["household"]), str(soon.rental_expires_on), "5"]]
 
 
+SUPERVISING = ["collection-rate", "aging", "billed-collected", "repairs-by-category", "reception-unfinished"]
+COMMON = ["households", "keys", "overdue-keys", "rentals"]
 PANELS = {
-    "receptionist": ["households", "keys", "overdue-keys", "rentals"],
-    "collector": ["households", "keys", "overdue-keys", "rentals"],
-    "engineer": ["households"],
-    "supervisor": ["households", "keys", "overdue-keys", "rentals", "activity"],
+    "receptionist": ["todays-repairs", "todays-visits", *COMMON],
+    "collector": ["my-collections", "dunning", *COMMON],
+    "engineer": ["my-repairs", "households"],
+    "supervisor": [*SUPERVISING, *COMMON, "activity"],
 }
 
 

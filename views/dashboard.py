@@ -1,19 +1,27 @@
 """The landing page's panels, one declaration each, shown to the roles holding their permission.
 
-Billing adds the collection rate and arrears, repairs their open and overdue orders,
-as further ``DashboardPanel``s in this list.
+Money figures come from the report functions themselves (``models.arrears``), so the
+dashboard and the reports cannot disagree; every figure is in the user's communities.
 """
 
 from flask import url_for
-from flask_babel import format_date
+from flask_babel import format_date, gettext as _
+from flask_login import current_user
 
 from pm_admin.admin import local_datetime
 from pm_admin.dashboard import Chart, DashboardPanel, Figure, Figures, Table
 from pm_admin import history
 from pm_admin.i18n import _l
 
+from pm_admin.money import format_amount
+from pm_admin.scope import user_scope_ids
+
 from models import HouseholdState
-from models.figures import households_by_state, keys_out, local_today, overdue_loans, recent_activity, rentals_expiring
+from models.arrears import arrears_by_age, cash_summary, collection_totals, households_to_chase
+from models.billing import period_of, previous_period
+from models.figures import (households_by_state, keys_out, local_today, open_repairs_by_category, overdue_loans,
+                            reception_unfinished, recent_activity, rentals_expiring, repairs_assigned_to,
+                            todays_open_repairs, todays_unfinished_visits)
 
 
 def _details(endpoint, obj):
@@ -56,7 +64,129 @@ def activity_table() -> Table:
                   for e in recent_activity(10)])
 
 
+def percent(value) -> str:
+    """As the collection-rate report prints it."""
+    return "—" if value is None else f"{value} %"
+
+
+def _rate_url(period):
+    return url_for("collection_rate.index", period=period)
+
+
+def collection_rate_figures() -> Figures:
+    this = period_of(local_today())
+    last, a_year_ago = previous_period(this), previous_period(this, 12)
+    totals = collection_totals([this, last, a_year_ago], scope_ids=user_scope_ids())
+    return Figures([
+        Figure(_("This month (%(period)s)", period=this), percent(totals[this].rate), _rate_url(this)),
+        Figure(_("Last month (%(period)s)", period=last), percent(totals[last].rate), _rate_url(last)),
+        Figure(_("Same month last year (%(period)s)", period=a_year_ago), percent(totals[a_year_ago].rate),
+               _rate_url(a_year_ago)),
+    ])
+
+
+def billed_collected_chart() -> Chart:
+    this = period_of(local_today())
+    periods = [previous_period(this, months) for months in range(11, -1, -1)]
+    totals = collection_totals(periods, scope_ids=user_scope_ids())
+    return Chart(periods, [(_l("Billed"), [totals[p].billed for p in periods]),
+                           (_l("Collected"), [totals[p].collected for p in periods])],
+                 stacked=False, format=format_amount)
+
+
+def aging_table() -> Table:
+    return Table([_l("Age of the oldest open bill"), _l("Households in arrears"), _l("Owed")],
+                 [[(line.label, url_for("arrears.index", bucket=line.bucket)), line.households, format_amount(line.owed)]
+                  for line in arrears_by_age(scope_ids=user_scope_ids())])
+
+
+def repairs_by_category_table() -> Table:
+    return Table([_l("Category"), _l("Open orders"), _l("Overdue")],
+                 [[category.label, open_count, overdue] for category, (open_count, overdue)
+                  in open_repairs_by_category().items()])
+
+
+def reception_figures() -> Figures:
+    unfinished, late = reception_unfinished()
+    return Figures([
+        Figure(_l("Unfinished"), unfinished, url_for("reception.index_view")),
+        Figure(_l("Unfinished after 7 days"), late, url_for("reception.unfinished"), tone="danger" if late else "success"),
+    ])
+
+
+def my_collections_figures() -> Figures:
+    today = local_today()
+    mine = dict(collector_id=current_user.id, scope_ids=user_scope_ids())
+    day = next(iter(cash_summary(today, **mine)), None)
+    month = next(iter(cash_summary(today.replace(day=1), through=today, **mine)), None)
+    return Figures([
+        Figure(_l("Collected today"), format_amount(day.total if day else 0), url_for("cash_summary.index")),
+        Figure(_l("Payments today"), day.count if day else 0),
+        Figure(_l("Collected this month"), format_amount(month.total if month else 0)),
+        Figure(_l("Payments this month"), month.count if month else 0),
+    ])
+
+
+def dunning_table() -> Table:
+    return Table([_l("Household"), _l("Owed"), _l("Oldest bill due"), _l("Months"), _l("Last reminder")],
+                 [[(str(t.household), _details("household", t.household)), format_amount(t.owed),
+                   format_date(t.oldest_due, "yyyy-MM-dd"), t.months,
+                   format_date(t.last_reminded, "yyyy-MM-dd") if t.last_reminded else "—"]
+                  for t in households_to_chase(scope_ids=user_scope_ids(), limit=10)],
+                 empty=_l("No household is in arrears."))
+
+
+def _overdue_mark(order) -> str:
+    return _l("Overdue") if order.overdue else ""
+
+
+def todays_repairs_table() -> Table:
+    return Table([_l("Serial number"), _l("Registered at"), _l("Place"), _l("Category"), _l("Status"), _l("Overdue")],
+                 [[(order.serial, _details("repair", order)), local_datetime(None, order.registered_at), order.place,
+                   order.category.label, order.status.label, _overdue_mark(order)] for order in todays_open_repairs()],
+                 empty=_l("No repair order of today is open."))
+
+
+def todays_visits_table() -> Table:
+    return Table([_l("Received at"), _l("Kind"), _l("Contact"), _l("Handler"), _l("Status")],
+                 [[local_datetime(None, r.received_at), (r.kind.label, _details("reception", r)), r.contact,
+                   r.handler.display_name, r.status.label] for r in todays_unfinished_visits()],
+                 empty=_l("Every visit and call of today is finished."))
+
+
+def my_repairs_table() -> Table:
+    return Table([_l("Serial number"), _l("Place"), _l("Category"), _l("Status"), _l("Deadline"), _l("Overdue")],
+                 [[(order.serial, _details("repair", order)), order.place, order.category.label, order.status.label,
+                   local_datetime(None, order.deadline) if order.deadline else "", _overdue_mark(order)]
+                  for order in repairs_assigned_to(current_user.id)],
+                 empty=_l("No repair order is waiting for you."))
+
+
 DASHBOARD_PANELS = [
+    # 客服主管: money and service at a glance
+    DashboardPanel(_l("Collection rate"), "collection.view", collection_rate_figures, name="collection-rate",
+                   link=lambda: url_for("collection_rate.index")),
+    DashboardPanel(_l("Arrears by age"), "collection.view", aging_table, name="aging",
+                   link=lambda: url_for("arrears.index")),
+    DashboardPanel(_l("Billed and collected, last 12 months"), "collection.view", billed_collected_chart,
+                   width=12, name="billed-collected"),
+    DashboardPanel(_l("Open repair orders by category"), "repair.export", repairs_by_category_table,
+                   name="repairs-by-category", link=lambda: url_for("repair.index_view")),
+    DashboardPanel(_l("Reception log"), "reception.unfinished", reception_figures, name="reception-unfinished",
+                   link=lambda: url_for("reception.unfinished")),
+    # 收费员: their own takings and whom to chase (the supervisor reads the reports instead)
+    DashboardPanel(_l("My collections"), "payment.post", my_collections_figures, name="my-collections",
+                   unless="collection.view"),
+    DashboardPanel(_l("Households to chase"), "dunning.create", dunning_table, name="dunning",
+                   unless="collection.view", link=lambda: url_for("arrears.index")),
+    # 客服专员: today at the desk
+    DashboardPanel(_l("Today's open repair orders"), "repair.create", todays_repairs_table, name="todays-repairs",
+                   unless="reception.unfinished", link=lambda: url_for("repair.index_view")),
+    DashboardPanel(_l("Today's unfinished visits and calls"), "reception.create", todays_visits_table,
+                   name="todays-visits", unless="reception.unfinished", link=lambda: url_for("reception.index_view")),
+    # 维修工: the orders dispatched to them (those who dispatch see them all in the list)
+    DashboardPanel(_l("My repair orders"), "repair.accept", my_repairs_table, width=12, name="my-repairs",
+                   unless="repair.dispatch", link=lambda: url_for("repair.index_view")),
     DashboardPanel(_l("Households by state"), "household.view", households_chart, name="households"),
     DashboardPanel(_l("Key cabinet"), "key.view", keys_figures, width=3, name="keys"),
     DashboardPanel(_l("Overdue keys"), "key.view", overdue_table, width=3, name="overdue-keys"),
