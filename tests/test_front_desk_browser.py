@@ -3,7 +3,7 @@ last four digits of a phone from the navbar's search box, works in its file, and
 dashboard draws its chart with the Chart.js the app serves itself.
 
 Screenshots go to tests/artifacts/; with PM_UPDATE_SCREENSHOTS=1 they replace the ones
-the README shows (docs/household-file.png, docs/dashboard.png).
+the README shows (docs/household-file.png, docs/dashboard.png, docs/dashboard-supervisor.png).
 """
 
 import datetime as dt
@@ -124,3 +124,30 @@ def test_import_then_find_by_phone_tail_and_open_the_file(make, world, live_serv
     db.session.expire_all()
     household = db.session.query(Household).filter_by(room="1202").one()
     assert sorted(r.name for r in db.session.query(Resident).filter_by(household_id=household.id)) == ["林晓东", "陈小雨", "陈建国"]
+
+
+def test_the_supervisor_dashboard_draws_the_money_of_the_month(make, world, live_server, chromium):  # noqa: F811
+    """The supervisor lands on the collection rate, billed vs collected, arrears by age and repairs."""
+    boss = make.staff("supervisor", communities=[world["A"]["community"]], display_name="王主管")
+    db.session.commit()
+    page = chromium.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page.set_default_timeout(STEP_TIMEOUT_MS)
+    base = live_server
+    errors = JsErrors().watch(page, base)
+    try:
+        page.context.add_cookies([{"name": "pm_lang", "value": "en", "url": base}])
+        page.goto(base + "/login")
+        page.fill("input[name=username]", boss.username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("#login-submit")
+        expect(page).to_have_url(re.compile(r"/admin/$"))
+        expect(page.locator("#panel-collection-rate")).to_be_visible()
+        expect(page.locator("#panel-aging")).to_contain_text("174.15")  # 223.75 − 100 + 50.40 owed in A
+        expect(page.locator("#panel-billed-collected canvas")).to_be_visible()
+        expect(page.locator("#panel-repairs-by-category")).to_be_visible()
+        page.wait_for_function("() => window.Chart && [...document.querySelectorAll('canvas[data-chart]')]"
+                               ".every(c => Chart.getChart(c))")
+        shot(page, "dashboard-supervisor.png")
+    finally:
+        page.close()
+    assert errors == [], "errors in the browser:\n" + "\n".join(errors)
