@@ -9,9 +9,9 @@ from flask_babel import get_timezone
 from sqlalchemy import case, func, select
 
 from pm_admin import audit
-from pm_admin.audit import AuditEntry
+from pm_admin.audit import AuditEntry, visible_to
 from pm_admin.extensions import db
-from pm_admin.scope import scoped
+from pm_admin.scope import scoped, user_scope_ids
 
 from .community import Building, Community
 from .household import Household, HouseholdState
@@ -64,7 +64,11 @@ def rentals_expiring(days: int = 30, today: dt.date | None = None) -> list[Vehic
 
 
 def recent_activity(limit: int = 10) -> list[AuditEntry]:
-    return db.session.query(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit).all()
+    query = db.session.query(AuditEntry)
+    clause = visible_to(user_scope_ids())
+    if clause is not None:
+        query = query.filter(clause)
+    return query.order_by(AuditEntry.id.desc()).limit(limit).all()
 
 
 def _today_bounds(today: dt.date | None = None) -> tuple[dt.datetime, dt.datetime]:

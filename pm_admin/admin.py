@@ -766,6 +766,7 @@ class ReadOnlyView(SecureModelView):
 
 class AuditLogView(ReadOnlyView):
     permission = "audit"
+    row_filter = staticmethod(lambda actor: audit.visible_to(actor.scope_ids))
     column_list = ["at", "actor_name", "action", "table_name", "record_id", "record_label", "changes"]
     column_default_sort = ("id", True)
     column_filters = ["at", "actor_name", "action", "table_name", "record_id"]

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import has_request_context
 from flask_login import current_user
-from sqlalchemy import JSON, DateTime, Integer, String, event, inspect, insert
+from sqlalchemy import JSON, DateTime, Integer, String, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import NO_VALUE
 
@@ -38,6 +38,8 @@ class AuditEntry(db.Model):
     record_id: Mapped[str | None] = mapped_column(String(40))
     record_label: Mapped[str | None] = mapped_column(String(200))
     changes: Mapped[dict | None] = mapped_column(JSON)
+    # the scope (community) the record was in when written: a scoped reader sees only theirs
+    scope_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     __table_args__ = (
         db.Index("ix_audit_entry_record", "table_name", "record_id"),
@@ -132,6 +134,31 @@ def _changes(obj: Any, *, created: bool, deleted: bool) -> dict[str, list]:
     return changes
 
 
+def _scope_of(obj: Any) -> int | None:
+    """The scope id of ``obj`` by its model's ``__scope__`` path, as it stands in memory."""
+    path = getattr(type(obj), "__scope__", None)
+    if not path:
+        return None
+    value = obj
+    try:
+        for name in path.split("."):
+            value = getattr(value, name)
+            if value is None or isinstance(value, (list, set)):
+                return None
+    except Exception:  # an unloadable path must never break a flush
+        return None
+    return value if isinstance(value, int) else None
+
+
+def visible_to(ids: frozenset[int] | None):
+    """A WHERE clause on AuditEntry for a reader of the scopes ``ids`` (``None``: all, no
+    clause): the entries of records in their scopes. Entries without a scope (events,
+    staff accounts, entries older than the scope column) are for readers of every scope."""
+    if ids is None:
+        return None
+    return AuditEntry.scope_id.in_(sorted(ids))
+
+
 def record_key(obj: Any) -> str | None:
     """The primary key as text (also right after an INSERT, before the identity is set)."""
     values = inspect(obj).mapper.primary_key_from_instance(obj)
@@ -173,6 +200,7 @@ def _record_flush(session: Session, flush_context) -> None:
                         record_id=record_key(obj),
                         record_label=_label(obj),
                         changes=changes,
+                        scope_id=_scope_of(obj),
                     )
                 )
     if rows:

@@ -1,5 +1,8 @@
 """Staff accounts in the panel, and personal data masked by role."""
 
+import io
+
+import openpyxl
 import pytest
 
 from pm_admin.extensions import db
@@ -122,3 +125,25 @@ def test_a_community_supervisor_cannot_touch_accounts_beyond_their_communities(w
     assert db.session.get(Staff, head_office.id).check_password(PASSWORD)
     assert db.session.get(Staff, both.id).check_password(PASSWORD)
     assert len(db.session.get(Staff, both.id).communities) == 2
+
+
+def test_a_community_supervisor_reads_only_their_communities_in_the_audit_log(world, login_as, browser, make):
+    """The audit log holds old and new values (phones, names): a supervisor of A must not
+    read B's there, in the list, its export, its search or the dashboard's activity."""
+    b_resident = world["B"]["resident"]
+    b_resident.phone = "13911112222"  # a change in B, written to the log with B's community
+    world["A"]["resident"].name = "甲方住户"
+    db.session.commit()
+    login_as("supervisor")  # works in A only
+    for url in ("/admin/audit/", "/admin/audit/?search=" + b_resident.name, "/admin/"):
+        page = browser.get(url).get_data(as_text=True)
+        assert "13911112222" not in page and "翠湖苑" not in page, url
+    assert "甲方住户" in browser.get("/admin/audit/").get_data(as_text=True)
+    exported = browser.get("/admin/audit/export/xlsx/")
+    assert exported.status_code == 200
+    cells = [str(c) for row in openpyxl.load_workbook(io.BytesIO(exported.data)).active.iter_rows(values_only=True)
+             for c in row]
+    assert any("甲方住户" in c for c in cells) and not any("13911112222" in c or "翠湖苑" in c for c in cells)
+    browser.post("/logout")
+    login_as("supervisor", communities=[])  # head office: every community
+    assert "翠湖苑" in browser.get("/admin/audit/").get_data(as_text=True)
