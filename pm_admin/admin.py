@@ -32,12 +32,12 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import format_datetime, gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import Enum as SqlEnum, String, inspect, or_
+from sqlalchemy import Enum as SqlEnum, String, func, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, auth, dashboard, history, masking, security, workflow
+from . import audit, auth, dashboard, exports, history, masking, security, workflow
 from . import export as exporting
 from .search import SearchView
 from .errors import DomainError
@@ -425,30 +425,57 @@ class SecureModelView(ModelView):
     def export(self, export_type):
         if export_type != "xlsx":
             abort(404)
+        stamp = audit.now().strftime("%Y%m%d-%H%M")
+        download_name = f"{self.endpoint}-{stamp}.xlsx"
+        if exports.goes_to_background(self):
+            title = " · ".join(self._export_title(self._get_list_extra_args(), exported_by=False))
+            exports.queue_export(self.endpoint, title=title, download_name=download_name)
+            flash(exports.queued_message(), "info")
+            return redirect(url_for("exports.index"))
+        path = exporting.temporary_path()
+        try:
+            self.write_export(path)
+        except Exception:
+            os.unlink(path)
+            raise
+        return exporting.send_workbook(path, download_name)
+
+    def may_export(self) -> bool:
+        return self.may("view") and self.may("export")
+
+    def _export_query(self):
         args = self._get_list_extra_args()
         sort = self._get_column_by_idx(args.sort)
         _, query = self.get_list(0, sort[0] if sort else None, args.sort_desc, args.search, args.filters,
                                  execute=False, page_size=0)
-        path = exporting.temporary_path()
-        try:
-            exporting.write_workbook(
-                path,
-                sheet=str(self.name),
-                title_lines=self._export_title(args),
-                columns=[self._export_column(name, title) for name, title in self._export_columns],
-                rows=query.yield_per(1000),
-                total_label=str(exporting.TOTAL),
-            )
-        except Exception:
-            os.unlink(path)
-            raise
-        stamp = audit.now().strftime("%Y%m%d-%H%M")
-        return exporting.send_workbook(path, f"{self.endpoint}-{stamp}.xlsx")
+        return args, query
 
-    def _export_title(self, args) -> list[str]:
+    def export_row_count(self, limit: int | None = None) -> int:
+        """Rows the export of the current request would write (at most ``limit``: counting
+        stops there, so deciding "too many to wait for" costs little on a large table)."""
+        _args, query = self._export_query()
+        pk = inspect(self.model).primary_key[0]
+        ids = query.enable_eagerloads(False).order_by(None).with_entities(pk)
+        if limit is not None:
+            ids = ids.limit(limit)
+        return db.session.scalar(select(func.count()).select_from(ids.subquery()))
+
+    def write_export(self, path: str, progress=None) -> int:
+        """Write the list of the current request (filters, search, sort, scope) to ``path``."""
+        args, query = self._export_query()
+        return exporting.write_workbook(
+            path,
+            sheet=str(self.name),
+            title_lines=self._export_title(args),
+            columns=[self._export_column(name, title) for name, title in self._export_columns],
+            rows=exports.counted(query.yield_per(1000), progress),
+            total_label=str(exporting.TOTAL),
+        )
+
+    def _export_title(self, args, exported_by=True) -> list[str]:
         exported = _("exported by %(user)s at %(time)s", user=current_user.username,
                      time=local_datetime(self, audit.now()))
-        lines = [f"{self.name} · {exported}"]
+        lines = [f"{self.name} · {exported}" if exported_by else str(self.name)]
         conditions = []
         for index, _name, value in args.filters or ():
             flt = self._filters[index]
@@ -825,6 +852,8 @@ def build_admin(app, site) -> Panel:
     site.register_views(panel)
     panel.add_view(SearchView(site.search_sources, name=_l("Search"), endpoint="search", url="/search"))
     panel.add_view(AuditLogView(audit.AuditEntry, name=_l("Audit log"), endpoint="audit", category=_l("System")))
+    panel.add_view(exports.MyExportsView(name=_l("My exports"), endpoint="exports", url="/admin/exports",
+                                         category=_l("System")))
     return panel
 
 
