@@ -195,3 +195,20 @@ def test_the_migration_upgrades_an_existing_database_and_downgrades(kind, tmp_pa
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("threshold", [0, 1])  # at once, and in the background
+def test_exports_mask_as_the_requester_sees(threshold, background, app, world, make, login_as, browser, monkeypatch):
+    from models.permissions import ROLE_PERMISSIONS
+
+    monkeypatch.setitem(ROLE_PERMISSIONS, "collector", ROLE_PERMISSIONS["collector"] | {"resident.export"})
+    monkeypatch.setitem(app.config, "EXPORT_BACKGROUND_ROWS", threshold)
+    make.resident(world["A"]["household"], name="李娜")  # two residents in A: above a threshold of 1
+    login_as("collector")  # full phone numbers, masked ID numbers
+    response = browser.get("/admin/resident/export/xlsx/")
+    if threshold:
+        assert response.status_code == 302
+        response = browser.get(f"/admin/exports/{the_job().id}/download/")
+    values = {c for row in sheet_of(response).iter_rows(values_only=True) for c in row}
+    assert "13812345678" in values and "110***********002X" in values and "11010519491231002X" not in values
+    assert "李娜" in values and any(str(v).startswith("阳光花园") for v in values if v)  # the household by its name
