@@ -91,6 +91,8 @@ def test_a_large_export_becomes_a_job_and_downloads_for_requester_and_supervisor
         assert other.login(staff.username).status_code == 302
         assert other.get(download).status_code == 403, (role, communities)
     assert browser.get("/admin/exports/999999/download/").status_code == 404
+    assert browser.get("/admin/exports/99999999999999999999/download/").status_code == 404
+    assert browser.get("/admin/exports/x/download/").status_code == 404
 
 
 def test_the_job_runs_the_list_query_as_the_requester(background, world, five_households, make, login_as, browser):
