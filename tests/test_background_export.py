@@ -145,7 +145,12 @@ def test_expired_jobs_vanish_and_silent_ones_fail(background, world, five_househ
     # a job whose worker was killed stays "running" with no progress: failed after a while
     browser.get("/admin/household/export/xlsx/")
     job = the_job()
-    job.status, job.heartbeat_at = ExportStatus.running, job.heartbeat_at - dt.timedelta(minutes=31)
+    job.status, job.rows_written, job.rows_total = ExportStatus.running, 2, 5
+    db.session.commit()
+    html = browser.get("/admin/exports/").get_data(as_text=True)  # still reporting: progress, page refreshes
+    assert 'data-percent="40"' in html and "data-refresh" in html and "style=" not in html.split('id="pm-exports"')[1]
+    job = the_job()
+    job.heartbeat_at -= dt.timedelta(minutes=31)
     db.session.commit()
     html = browser.get("/admin/exports/").get_data(as_text=True)
     assert the_job().status is ExportStatus.failed and "interrupted" in html
