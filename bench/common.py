@@ -16,14 +16,14 @@ DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/pm_bench"
 PASSWORD = "bench-password-1"  # bench/generate.py gives every account this password
 
 
-def make_app(url: str):
+def make_app(url: str, **settings):
     from pm_admin import create_app
     from pm_admin.config import Config
     from views import site
 
     config = type("BenchConfig", (Config,), {
         "SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "WTF_CSRF_ENABLED": False,
-        "BABEL_DEFAULT_LOCALE": "en", "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False},
+        "BABEL_DEFAULT_LOCALE": "en", "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False}, **settings,
     })
     return create_app(config, site=site)
 

@@ -93,7 +93,7 @@ def register_builtin(app):
 
 
 def run_variant(variant: str, url: str, community: str | None) -> dict:
-    app = make_app(url)
+    app = make_app(url, EXPORT_BACKGROUND_ROWS=0)  # the writer itself, as a background job runs it
     if variant == "tablib":
         register_builtin(app)
     args = filter_args(app, community)

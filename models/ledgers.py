@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 from pm_admin import masking
 from pm_admin.errors import DomainError
 from pm_admin.export import ExportColumn, Sheet, Summary, write_sheets
+from pm_admin.exports import counted
 from pm_admin.extensions import db
 
 from .arrears import AGING_BUCKETS, aging_bucket, collection_rate, local_day_bounds
@@ -113,6 +114,10 @@ def _label(value) -> str:
 # -- 应收明细 ----------------------------------------------------------------------
 
 def bills_rows(span: LedgerRange, *, scope_ids=None, community_id=None):
+    return _stream(_bills_query(span, scope_ids=scope_ids, community_id=community_id))
+
+
+def _bills_query(span: LedgerRange, *, scope_ids=None, community_id=None):
     query = (select(Community.name.label("community"), Building.name.label("building"), Household.unit,
                     Household.room, FeeItem.name.label("fee_item"), Bill.period, Bill.quantity, Bill.unit_price,
                     Bill.discount_percent, Bill.amount, Bill.paid, Bill.status, Bill.due_on, Bill.issued_at)
@@ -122,7 +127,7 @@ def bills_rows(span: LedgerRange, *, scope_ids=None, community_id=None):
              .where(Bill.status != BillStatus.voided, Bill.period >= span.first_period, Bill.period <= span.last_period)
              .order_by(Community.name, Bill.period, Building.name, Household.unit, Household.room, FeeItem.name,
                        Bill.id))
-    return _stream(_where_community(query, Bill.community_id, scope_ids, community_id))
+    return _where_community(query, Bill.community_id, scope_ids, community_id)
 
 
 def address_columns() -> list[ExportColumn]:
@@ -157,6 +162,10 @@ def bills_sheet(span, **where) -> Sheet:
 # -- 收款流水 ----------------------------------------------------------------------
 
 def payments_rows(span: LedgerRange, *, scope_ids=None, community_id=None):
+    return _stream(_payments_query(span, scope_ids=scope_ids, community_id=community_id))
+
+
+def _payments_query(span: LedgerRange, *, scope_ids=None, community_id=None):
     start, end = local_day_bounds(span.first_day)[0], local_day_bounds(span.last_day)[1]
     original = aliased(Payment)
     query = (select(Payment.receipt_no, Payment.paid_at, Community.name.label("community"),
@@ -170,7 +179,7 @@ def payments_rows(span: LedgerRange, *, scope_ids=None, community_id=None):
              .outerjoin(original, Payment.refund_of_id == original.id)
              .where(Payment.paid_at >= start, Payment.paid_at < end)
              .order_by(Payment.paid_at, Payment.receipt_no))
-    return _stream(_where_community(query, Payment.community_id, scope_ids, community_id))
+    return _where_community(query, Payment.community_id, scope_ids, community_id)
 
 
 def payments_sheet(span, **where) -> Sheet:
@@ -337,9 +346,31 @@ def collection_sheets(span, **where) -> list[Sheet]:
 
 # -- the workbook --------------------------------------------------------------------
 
+def ledger_row_count(ledger: str, span: LedgerRange, *, scope_ids=None, community: Community | None = None,
+                     limit: int | None = None) -> int:
+    """The rows of the ledger's main sheet, counted no further than ``limit``: whether it
+    is too large to wait for, and the progress of a background export."""
+    where = {"scope_ids": scope_ids, "community_id": community.id if community else None}
+    if ledger == "bills":
+        query = _bills_query(span, **where).order_by(None)
+    elif ledger == "payments":
+        query = _payments_query(span, **where).order_by(None)
+    elif ledger == "arrears":  # one line per household with open bills
+        query = _where_community(select(Bill.household_id).where(Bill.status.in_(OPEN_STATUSES)).distinct(),
+                                 Bill.community_id, where["scope_ids"], where["community_id"])
+    else:  # one line per building and period: an upper bound
+        buildings = _where_community(select(func.count()).select_from(Building), Building.community_id,
+                                     where["scope_ids"], where["community_id"])
+        return db.session.scalar(buildings) * len(span.periods)
+    if limit is not None:
+        query = query.limit(limit)
+    return db.session.scalar(select(func.count()).select_from(query.subquery()))
+
+
 def write_ledger(path: str, ledger: str, span: LedgerRange, *, scope_ids=None, community: Community | None = None,
-                 exported_by: str = "", exported_at: str = "") -> list[int]:
-    """Write ``ledger`` for ``span`` to ``path``; returns the data rows per sheet."""
+                 exported_by: str = "", exported_at: str = "", progress=None) -> list[int]:
+    """Write ``ledger`` for ``span`` to ``path``; returns the data rows per sheet.
+    ``progress`` (pm_admin.exports.Progress) hears of the rows as they are written."""
     if ledger not in LEDGERS:
         raise DomainError(_l("There is no ledger called “%(name)s”; choose bills, payments, arrears or collection."),
                           name=ledger)
@@ -359,4 +390,5 @@ def write_ledger(path: str, ledger: str, span: LedgerRange, *, scope_ids=None, c
     ) if part)
     for sheet in sheets:
         sheet.title_lines = [heading, *sheet.title_lines]
+    sheets[0].rows = counted(sheets[0].rows, progress)
     return write_sheets(path, sheets)

@@ -71,6 +71,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "household.export", "resident.export", "vehicle.export", "key.export", "key_loan.export",
         "staff.view", "staff.create", "staff.edit",
         "audit.view", "audit.export",
+        "export.manage",  # others' background exports (My exports), in the communities they work in
     } | _SERVICE_READ | _SERVICE_DESK | _SERVICE_SUPERVISE,
     # 维修工: finds the household of a repair; sees no personal data in full.
     # Sees only the repair orders dispatched to them (models.repair.repairs_visible_to).

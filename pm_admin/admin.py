@@ -12,6 +12,7 @@ import enum
 import logging
 import os
 from collections.abc import Callable
+from operator import itemgetter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,12 +33,12 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import format_datetime, gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import Enum as SqlEnum, String, inspect, or_
+from sqlalchemy import Enum as SqlEnum, String, func, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, auth, dashboard, history, masking, security, workflow
+from . import audit, auth, dashboard, exports, history, masking, security, workflow
 from . import export as exporting
 from .search import SearchView
 from .errors import DomainError
@@ -222,10 +223,12 @@ class SecureModelView(ModelView):
 
     def _mask_personal_columns(self, model):
         formatters = dict(self.column_formatters or {})
+        self._masking_formatters = set()  # the personal columns shown through the masking rule alone
         for attr in inspect(model).column_attrs:
             info = attr.columns[0].info
-            if "personal" in info:
-                formatters.setdefault(attr.key, masking.column_formatter(info))
+            if "personal" in info and attr.key not in formatters:
+                formatters[attr.key] = masking.column_formatter(info)
+                self._masking_formatters.add(attr.key)
         self.column_formatters = formatters
 
     def _hide_workflow_columns(self, model):
@@ -425,30 +428,129 @@ class SecureModelView(ModelView):
     def export(self, export_type):
         if export_type != "xlsx":
             abort(404)
+        stamp = audit.now().strftime("%Y%m%d-%H%M")
+        download_name = f"{self.endpoint}-{stamp}.xlsx"
+        if exports.goes_to_background(self):
+            title = " · ".join(self._export_title(self._get_list_extra_args(), exported_by=False))
+            exports.queue_export(self.endpoint, title=title, download_name=download_name)
+            flash(exports.queued_message(), "info")
+            return redirect(url_for("exports.index"))
+        path = exporting.temporary_path()
+        try:
+            self.write_export(path)
+        except Exception:
+            os.unlink(path)
+            raise
+        return exporting.send_workbook(path, download_name)
+
+    def may_export(self) -> bool:
+        return self.may("view") and self.may("export")
+
+    def _export_query(self):
         args = self._get_list_extra_args()
         sort = self._get_column_by_idx(args.sort)
         _, query = self.get_list(0, sort[0] if sort else None, args.sort_desc, args.search, args.filters,
                                  execute=False, page_size=0)
-        path = exporting.temporary_path()
-        try:
-            exporting.write_workbook(
-                path,
-                sheet=str(self.name),
-                title_lines=self._export_title(args),
-                columns=[self._export_column(name, title) for name, title in self._export_columns],
-                rows=query.yield_per(1000),
-                total_label=str(exporting.TOTAL),
-            )
-        except Exception:
-            os.unlink(path)
-            raise
-        stamp = audit.now().strftime("%Y%m%d-%H%M")
-        return exporting.send_workbook(path, f"{self.endpoint}-{stamp}.xlsx")
+        return args, query
 
-    def _export_title(self, args) -> list[str]:
+    def export_row_count(self, limit: int | None = None) -> int:
+        """Rows the export of the current request would write (at most ``limit``: counting
+        stops there, so deciding "too many to wait for" costs little on a large table)."""
+        _args, query = self._export_query()
+        pk = inspect(self.model).primary_key[0]
+        ids = query.enable_eagerloads(False).order_by(None).with_entities(pk)
+        if limit is not None:
+            ids = ids.limit(limit)
+        return db.session.scalar(select(func.count()).select_from(ids.subquery()))
+
+    def write_export(self, path: str, progress=None) -> int:
+        """Write the list of the current request (filters, search, sort, scope) to ``path``.
+
+        The rows are read as plain columns of the list's own query (no records built)
+        when every exported column allows it; a view with a formatter the export must
+        run (or a to-many column) exports records, as the list shows them."""
+        args, query = self._export_query()
+        plan = self._export_plan()
+        if plan is None:
+            columns = [self._export_column(name, title) for name, title in self._export_columns]
+            rows = query.yield_per(1000)
+        else:
+            selected, columns, related = plan
+            statement = query.enable_eagerloads(False).with_entities(*selected).statement
+            rows = _with_related_labels(db.session.execute(statement, execution_options={"yield_per": 1000}),
+                                        related)
+        return exporting.write_workbook(
+            path,
+            sheet=str(self.name),
+            title_lines=self._export_title(args),
+            columns=columns,
+            rows=exports.counted(rows, progress),
+            total_label=str(exporting.TOTAL),
+        )
+
+    def _export_plan(self):
+        """(the columns to select, the export columns reading them, the related-record
+        labels to fetch per batch) — or None when a column needs the record itself."""
+        selected: list = []
+        related: list[tuple[int, _RelatedLabels]] = []
+
+        def position(expression) -> int:
+            for index, known in enumerate(selected):
+                if known is expression:
+                    return index
+            selected.append(expression)
+            return len(selected) - 1
+
+        columns = []
+        for name, title in self._export_columns:
+            column = self._plain_export_column(name, str(title), position, related)
+            if column is None:
+                return None
+            columns.append(column)
+        return selected, columns, related
+
+    def _plain_export_column(self, name, title, position, related):
+        attr = getattr(self.model, name, None) if isinstance(name, str) else None
+        prop = getattr(attr, "property", None)
+        if prop is None:
+            return None
+        formatted = name in (self.column_formatters_export or {}) or name in (self.column_formatters or {})
+        if hasattr(prop, "columns"):
+            column = prop.columns[0]
+            kind = exporting.kind_of(column)
+            if "personal" in column.info:
+                if name not in self._masking_formatters:
+                    return None  # the view formats it its own way
+                index, (permission, mask_kind) = position(attr), column.info["personal"]
+                if auth.can(permission):  # decided once for the whole export
+                    return exporting.ExportColumn(title, "text", itemgetter(index))
+                mask = masking.MASKS[mask_kind]
+                return exporting.ExportColumn(title, "text",
+                                              lambda row: None if row[index] is None else mask(str(row[index])))
+            if kind != "text":  # numbers and dates are written typed, formatters or not
+                return exporting.ExportColumn(title, kind, itemgetter(position(attr)))
+            if formatted or not isinstance(column.type, String):
+                return None
+            index = position(attr)
+            if isinstance(column.type, SqlEnum) and column.type.enum_class is not None:
+                labels = {member: enum_label(None, member) for member in column.type.enum_class}
+                return exporting.ExportColumn(title, "text", lambda row: labels.get(row[index]))
+            return exporting.ExportColumn(title, "text", itemgetter(index))
+        if formatted or not hasattr(prop, "mapper") or prop.uselist or prop.secondary is not None:
+            return None
+        target = prop.mapper
+        local, remote = list(prop.local_columns), list(prop.remote_side)
+        if len(local) != 1 or len(target.primary_key) != 1 or remote != [target.primary_key[0]]:
+            return None
+        index = position(getattr(self.model, inspect(self.model).get_property_by_column(local[0]).key))
+        labels = _RelatedLabels(target.class_)
+        related.append((index, labels))
+        return exporting.ExportColumn(title, "text", lambda row: labels.names.get(row[index]))
+
+    def _export_title(self, args, exported_by=True) -> list[str]:
         exported = _("exported by %(user)s at %(time)s", user=current_user.username,
                      time=local_datetime(self, audit.now()))
-        lines = [f"{self.name} · {exported}"]
+        lines = [f"{self.name} · {exported}" if exported_by else str(self.name)]
         conditions = []
         for index, _name, value in args.filters or ():
             flt = self._filters[index]
@@ -701,6 +803,38 @@ def _cached_labels(name: str):
     return value
 
 
+class _RelatedLabels:
+    """How the related records of an export name themselves (``str``), by id: fetched
+    for a batch of rows at a time, remembered for the rows that follow."""
+
+    LIMIT = 50_000  # names remembered at most: memory stays flat on any export
+
+    def __init__(self, model):
+        self.model = model
+        self.key = inspect(model).primary_key[0]
+        self.names: dict = {}
+
+    def fetch(self, ids) -> None:
+        missing = {i for i in ids if i is not None and i not in self.names}
+        if not missing:
+            return
+        if len(self.names) + len(missing) > self.LIMIT:
+            self.names.clear()
+        missing = sorted(missing)
+        for start in range(0, len(missing), 500):
+            chunk = missing[start:start + 500]
+            for record in db.session.scalars(select(self.model).where(self.key.in_(chunk))):
+                self.names[inspect(record).identity[0]] = str(record)
+
+
+def _with_related_labels(result, related):
+    """The rows of ``result``, each batch's related records named before it is written."""
+    for batch in result.partitions():
+        for index, labels in related:
+            labels.fetch(row[index] for row in batch)
+        yield from batch
+
+
 def _named(obj) -> str | None:
     return None if obj is None else str(obj)
 
@@ -826,6 +960,8 @@ def build_admin(app, site) -> Panel:
     site.register_views(panel)
     panel.add_view(SearchView(site.search_sources, name=_l("Search"), endpoint="search", url="/search"))
     panel.add_view(AuditLogView(audit.AuditEntry, name=_l("Audit log"), endpoint="audit", category=_l("System")))
+    panel.add_view(exports.MyExportsView(name=_l("My exports"), endpoint="exports", url="/admin/exports",
+                                         category=_l("System")))
     return panel
 
 

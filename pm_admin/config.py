@@ -28,6 +28,12 @@ class Config:
     # Everything the panel writes besides the database (uploads waiting for an
     # import, exports): one folder to back up with it.
     FILES_PATH = os.environ.get("PM_FILES_PATH", str(INSTANCE_PATH / "files"))
+    # Exports of more rows than this are written in the background and fetched from
+    # "My exports" (0: never); kept this many days; a job silent this long was cut off.
+    EXPORT_BACKGROUND_ROWS = int(os.environ.get("PM_EXPORT_BACKGROUND_ROWS", "50000"))
+    EXPORT_KEEP_DAYS = 7
+    EXPORT_STALE_MINUTES = 30
+    EXPORT_RUN_INLINE = False  # tests: run the job in the request's thread
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

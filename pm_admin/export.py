@@ -86,13 +86,6 @@ def kind_of_type(sql_type) -> str:
     return "text"
 
 
-def _local(value: dt.datetime) -> dt.datetime:
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    if value.tzinfo is None:  # SQLite hands back naive UTC
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(zone).replace(tzinfo=None)
-
-
 def _text(value: Any) -> str:
     if isinstance(value, Markup):
         return value.striptags()
@@ -152,15 +145,19 @@ def _write_sheet(workbook, spec: Sheet, formats, styles) -> int:
     worksheet.freeze_panes(header + 1, 0)
     totals = {i: Decimal("0") for i, c in enumerate(columns) if c.totalled}
     groups: list[dict] = [{} for _ in spec.summaries]
+    added: list = [None]  # this row's totalled amounts, while subtotals are kept
+    cells = [(column.value, _cell_writer(worksheet, index, column, formats, totals, added))
+             for index, column in enumerate(columns)]
     row_no = header
     for row in spec.rows:
         row_no += 1
-        added = dict.fromkeys(totals, Decimal("0")) if groups else None
-        for index, column in enumerate(columns):
-            _write_cell(worksheet, row_no, index, column, column.value(row), formats, totals, added)
+        if groups:
+            added[0] = dict.fromkeys(totals, Decimal("0"))
+        for value, write in cells:
+            write(row_no, value(row))
         for summary, found in zip(spec.summaries, groups):
             sums = found.setdefault(_text(summary.key(row)), dict.fromkeys(totals, Decimal("0")))
-            for index, amount in added.items():
+            for index, amount in added[0].items():
                 sums[index] += amount
     count = row_no - header
     if totals:
@@ -180,23 +177,70 @@ def _write_sheet(workbook, spec: Sheet, formats, styles) -> int:
     return count
 
 
-def _write_cell(worksheet, row_no, index, column, value, formats, totals, added=None) -> None:
-    if value is None or value == "":
-        worksheet.write_blank(row_no, index, None)
-        return
-    kind = column.kind
-    if kind in ("money", "decimal", "int", "percent") and isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-        if index in totals:
-            totals[index] += Decimal(value)
-            if added is not None:
-                added[index] += Decimal(value)
-        worksheet.write_number(row_no, index, value, formats[kind])
-    elif kind == "datetime" and isinstance(value, dt.datetime):
-        worksheet.write_datetime(row_no, index, _local(value), formats[kind])
-    elif kind == "date" and isinstance(value, dt.date):
-        worksheet.write_datetime(row_no, index, dt.datetime.combine(value, dt.time()), formats[kind])
-    else:
-        worksheet.write_string(row_no, index, _text(value))
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # a date cell is its day count from here (from 1900-03-01 on)
+FIRST_PLAIN_DAY = dt.date(1900, 3, 1)
+
+
+def _cell_writer(worksheet, index, column, formats, totals, added):
+    """A function writing one value of ``column`` (row number, value): chosen once per
+    column, so a cell costs one call. None and "" leave the cell empty."""
+    kind, cell_format = column.kind, formats[column.kind]
+    write_string = worksheet.write_string
+
+    def text(row_no, value):
+        if value is None or value == "":
+            return
+        write_string(row_no, index, value if value.__class__ is str else _text(value))
+
+    if kind in ("money", "decimal", "int", "percent"):
+        write_number, totalled = worksheet.write_number, index in totals
+
+        def number(row_no, value):
+            if value is None or value == "":
+                return
+            if not isinstance(value, (int, Decimal)) or value.__class__ is bool:
+                write_string(row_no, index, _text(value))
+                return
+            if totalled:
+                totals[index] += value
+                if added[0] is not None:
+                    added[0][index] += value
+            write_number(row_no, index, value, cell_format)
+
+        return number
+    if kind == "date":
+        write_number, write_datetime, serials = worksheet.write_number, worksheet.write_datetime, {}
+
+        def date(row_no, value):
+            if value is None or value == "":
+                return
+            if value.__class__ is not dt.date or value < FIRST_PLAIN_DAY:
+                if isinstance(value, dt.date):
+                    write_datetime(row_no, index, dt.datetime.combine(value, dt.time()), cell_format)
+                else:
+                    text(row_no, value)
+                return
+            serial = serials.get(value)
+            if serial is None:  # a ledger has few distinct days: each is counted once
+                serial = serials[value] = (value - EXCEL_EPOCH).days
+            write_number(row_no, index, serial, cell_format)
+
+        return date
+    if kind == "datetime":
+        write_datetime, zone = worksheet.write_datetime, ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+        def moment(row_no, value):
+            if value is None or value == "":
+                return
+            if not isinstance(value, dt.datetime):
+                text(row_no, value)
+                return
+            if value.tzinfo is None:  # SQLite hands back naive UTC
+                value = value.replace(tzinfo=dt.timezone.utc)
+            write_datetime(row_no, index, value.astimezone(zone).replace(tzinfo=None), cell_format)
+
+        return moment
+    return text
 
 
 def temporary_path() -> str:

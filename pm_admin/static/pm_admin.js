@@ -1,8 +1,19 @@
 // Behaviour the strict Content-Security-Policy keeps out of inline attributes:
 // data-confirm="question" asks before a click or a form submit goes through;
 // data-model-action="name" runs a list action on the selected rows;
-// data-print prints the page; javascript: links never navigate.
+// data-print prints the page; javascript: links never navigate;
+// data-percent sizes a progress bar; data-refresh="5" reloads the page after 5 seconds.
 (function () {
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-percent]").forEach(function (bar) {
+      bar.style.width = Math.max(0, Math.min(100, parseInt(bar.getAttribute("data-percent"), 10) || 0)) + "%";
+    });
+    var refresh = document.querySelector("[data-refresh]");
+    if (refresh) {
+      window.setTimeout(function () { window.location.reload(); },
+                        1000 * Math.max(1, parseInt(refresh.getAttribute("data-refresh"), 10) || 5));
+    }
+  });
   document.addEventListener("click", function (event) {
     if (event.target.closest('a[href^="javascript:"]')) {
       event.preventDefault();

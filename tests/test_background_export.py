@@ -1,0 +1,221 @@
+"""Exports over EXPORT_BACKGROUND_ROWS: written in the background, fetched from My exports."""
+
+import datetime as dt
+import io
+import threading
+from pathlib import Path
+
+import openpyxl
+import pytest
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect
+
+from pm_admin import create_app
+from pm_admin.admin import SecureModelView
+from pm_admin.config import TestConfig
+from pm_admin.exports import ExportJob, ExportStatus
+from pm_admin.extensions import db
+from views import site
+
+from conftest import DATABASES, Browser, database_url_for, flashed
+from models import Staff
+
+from billing_support import WORLD_PERIOD
+
+
+@pytest.fixture
+def background(app, monkeypatch):
+    """Exports of more than 3 rows go to the background; the job runs in the request's thread."""
+    monkeypatch.setitem(app.config, "EXPORT_BACKGROUND_ROWS", 3)
+    monkeypatch.setitem(app.config, "EXPORT_RUN_INLINE", True)
+    folder = Path(app.config["FILES_PATH"]) / "exports"
+    for left in folder.glob("*.xlsx") if folder.exists() else ():  # files of earlier tests (their rows are gone)
+        left.unlink()
+    return folder
+
+
+@pytest.fixture
+def five_households(world, make):
+    building = world["A"]["building"]
+    for room in ("501", "201", "401", "301"):
+        make.household(building, room=room)
+
+
+def the_job() -> ExportJob:
+    db.session.expire_all()
+    (job,) = db.session.query(ExportJob).all()
+    return job
+
+
+def sheet_of(response):
+    assert response.status_code == 200, response.status_code
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    return openpyxl.load_workbook(io.BytesIO(response.get_data())).active
+
+
+def rooms_in(sheet) -> list[str]:
+    head = next(row[0].row for row in sheet.iter_rows() if row[0].font.bold)
+    titles = [c.value for c in sheet[head]]
+    room = titles.index("Room")
+    return [row[room] for row in sheet.iter_rows(min_row=head + 1, values_only=True) if row[0] != "Total"]
+
+
+def test_a_large_export_becomes_a_job_and_downloads_for_requester_and_supervisors(
+        background, world, five_households, make, login_as, browser, app):
+    requester = login_as("supervisor")  # works in community A
+    response = browser.get("/admin/household/export/xlsx/?sort=2")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/exports/")
+    page = browser.get("/admin/exports/")
+    assert any("in the background" in message for message in flashed(page))
+    job = the_job()
+    assert job.status is ExportStatus.done and job.requester_id == requester.id
+    assert job.rows_written == job.rows_total == 5
+    html = page.get_data(as_text=True)
+    assert f'id="export-{job.id}"' in html and "Households" in html and "data-refresh" not in html
+
+    download = f"/admin/exports/{job.id}/download/"
+    sheet = sheet_of(browser.get(download))
+    assert rooms_in(sheet) == ["101", "201", "301", "401", "501"]  # community B's household is not there; sorted
+    assert f"exported by {requester.username}" in sheet["A1"].value
+    assert sorted(p.name for p in background.iterdir()) == [job.file_name]  # no partial file left
+
+    for username, status in (("boss", 200), ("clerkA", 403)):  # boss: supervisor of all communities
+        other = Browser(app.test_client())
+        assert other.login(username).status_code == 302
+        assert other.get(download).status_code == status, username
+        listed = f'id="export-{job.id}"' in other.get("/admin/exports/").get_data(as_text=True)
+        assert listed is (status == 200)
+    for role, communities in (("collector", [world["A"]["community"]]), ("supervisor", [world["B"]["community"]])):
+        staff = make.staff(role, communities=communities)
+        other = Browser(app.test_client())
+        assert other.login(staff.username).status_code == 302
+        assert other.get(download).status_code == 403, (role, communities)
+    assert browser.get("/admin/exports/999999/download/").status_code == 404
+    assert browser.get("/admin/exports/99999999999999999999/download/").status_code == 404
+    assert browser.get("/admin/exports/x/download/").status_code == 404
+
+
+def test_the_job_runs_the_list_query_as_the_requester(background, world, five_households, make, login_as, browser):
+    make.household(world["B"]["building"], room="601")
+    make.household(world["B"]["building"], room="602")
+    login_as("supervisor")
+    # searched and sorted descending: the job replays the request's filters, search and sort
+    assert browser.get("/admin/household/export/xlsx/?sort=2&desc=1&search=0").status_code == 302
+    job = the_job()
+    assert job.status is ExportStatus.done
+    assert rooms_in(sheet_of(browser.get(f"/admin/exports/{job.id}/download/"))) == ["501", "401", "301", "201", "101"]
+    assert "search: 0" in job.title
+
+
+def test_small_exports_still_download_at_once(background, world, login_as, browser):
+    login_as("supervisor")
+    sheet_of(browser.get("/admin/household/export/xlsx/"))  # one household in A: under the threshold
+    assert db.session.query(ExportJob).count() == 0
+
+
+def test_a_failing_job_says_so_and_leaves_no_file(background, world, five_households, login_as, browser, monkeypatch):
+    def breaks_halfway(self, path, progress=None):
+        Path(path).write_bytes(b"half a workbook")
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(SecureModelView, "write_export", breaks_halfway)
+    login_as("supervisor")
+    assert browser.get("/admin/household/export/xlsx/").status_code == 302
+    job = the_job()
+    assert job.status is ExportStatus.failed and "unexpected error" in job.error
+    assert list(background.iterdir()) == []  # neither the half file nor a final one
+    html = browser.get("/admin/exports/").get_data(as_text=True)
+    assert "Failed" in html and "unexpected error" in html and f"/admin/exports/{job.id}/download/" not in html
+    response = browser.get(f"/admin/exports/{job.id}/download/")
+    assert response.status_code == 302 and not response.mimetype.endswith("spreadsheetml.sheet")
+
+
+def test_expired_jobs_vanish_and_silent_ones_fail(background, world, five_households, login_as, browser):
+    login_as("supervisor")
+    browser.get("/admin/household/export/xlsx/")
+    job = the_job()
+    path = background / job.file_name
+    assert path.exists()
+    job.created_at -= dt.timedelta(days=8)
+    db.session.commit()
+    browser.get("/admin/exports/")
+    assert db.session.query(ExportJob).count() == 0
+    assert not path.exists()
+
+    # a job whose worker was killed stays "running" with no progress: failed after a while
+    browser.get("/admin/household/export/xlsx/")
+    job = the_job()
+    job.status, job.rows_written, job.rows_total = ExportStatus.running, 2, 5
+    db.session.commit()
+    html = browser.get("/admin/exports/").get_data(as_text=True)  # still reporting: progress, page refreshes
+    assert 'data-percent="40"' in html and "data-refresh" in html and "style=" not in html.split('id="pm-exports"')[1]
+    job = the_job()
+    job.heartbeat_at -= dt.timedelta(minutes=31)
+    db.session.commit()
+    html = browser.get("/admin/exports/").get_data(as_text=True)
+    assert the_job().status is ExportStatus.failed and "interrupted" in html
+
+
+def test_a_large_ledger_is_a_job_too(background, app, world, login_as, browser):
+    login_as("supervisor", communities=[])  # all communities: the world has bills in both
+    app.config["EXPORT_BACKGROUND_ROWS"] = 1
+    response = browser.get(f"/admin/ledgers/download/bills/?period={WORLD_PERIOD}")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/exports/")
+    job = the_job()
+    assert job.status is ExportStatus.done and job.rows_written > 1 and job.download_name == f"bills-{WORLD_PERIOD}.xlsx"
+    sheet = sheet_of(browser.get(f"/admin/exports/{job.id}/download/"))
+    assert "Bills ledger" in sheet["A1"].value
+    bad = browser.get("/admin/ledgers/download/bills/?period=2026-13")
+    assert bad.status_code == 302 and db.session.query(ExportJob).count() == 1  # refused before any job
+
+
+def test_the_real_thread_writes_the_file(app, world, five_households, login_as, browser, monkeypatch):
+    monkeypatch.setitem(app.config, "EXPORT_BACKGROUND_ROWS", 3)
+    login_as("supervisor")
+    before = set(threading.enumerate())
+    assert browser.get("/admin/household/export/xlsx/").status_code == 302
+    for thread in set(threading.enumerate()) - before:
+        if thread.name.startswith("pm-export-"):
+            thread.join()
+    job = the_job()
+    assert job.status is ExportStatus.done, job.error
+    assert sorted(rooms_in(sheet_of(browser.get(f"/admin/exports/{job.id}/download/")))) == ["101", "201", "301", "401", "501"]
+
+
+@pytest.mark.parametrize("kind", DATABASES)
+def test_the_migration_upgrades_an_existing_database_and_downgrades(kind, tmp_path_factory):
+    url = database_url_for(kind, tmp_path_factory, "exportmig")
+    app = create_app(TestConfig.on(url), site=site)
+    try:
+        with app.app_context():
+            upgrade(revision="e8b2c4d6f1a3")
+            db.session.execute(Staff.__table__.insert().values(
+                id=1, username="old", display_name="old", role="supervisor", active=True, all_communities=True,
+                password_hash="x", must_change_password=False))
+            db.session.commit()
+            upgrade()
+            assert "export_job" in inspect(db.engine).get_table_names()
+            downgrade(revision="e8b2c4d6f1a3")
+            assert "export_job" not in inspect(db.engine).get_table_names()
+            assert db.session.query(Staff.username).scalar() == "old"
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.mark.parametrize("threshold", [0, 1])  # at once, and in the background
+def test_exports_mask_as_the_requester_sees(threshold, background, app, world, make, login_as, browser, monkeypatch):
+    from models.permissions import ROLE_PERMISSIONS
+
+    monkeypatch.setitem(ROLE_PERMISSIONS, "collector", ROLE_PERMISSIONS["collector"] | {"resident.export"})
+    monkeypatch.setitem(app.config, "EXPORT_BACKGROUND_ROWS", threshold)
+    make.resident(world["A"]["household"], name="李娜")  # two residents in A: above a threshold of 1
+    login_as("collector")  # full phone numbers, masked ID numbers
+    response = browser.get("/admin/resident/export/xlsx/")
+    if threshold:
+        assert response.status_code == 302
+        response = browser.get(f"/admin/exports/{the_job().id}/download/")
+    values = {c for row in sheet_of(response).iter_rows(values_only=True) for c in row}
+    assert "13812345678" in values and "110***********002X" in values and "11010519491231002X" not in values
+    assert "李娜" in values and any(str(v).startswith("阳光花园") for v in values if v)  # the household by its name
