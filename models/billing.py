@@ -308,9 +308,9 @@ def run_bills(period, *, community=None, actor=None) -> dict:
     _may_run(actor, [community.id] if community is not None else {i.community_id for i in items})
     now = audit.now()
     issued_by = actor.id if actor is not None else None
-    created, total = 0, Decimal("0")
+    created, total, largest = 0, Decimal("0"), {}
     for item in items:
-        if _sql_amounts_are_exact(item, period):
+        if _sql_amounts_are_exact(item, period, largest):
             amounts = _issue_missing_bills(item, period, due_on=last_day, issued_at=now, issued_by=issued_by)
         else:
             amounts = _issue_missing_bills_in_python(item, period, due_on=last_day, issued_at=now,
@@ -330,9 +330,9 @@ def bill_amount(quantity: Decimal, unit_price: Decimal, discount_percent: Decima
     return quantize(quantity * unit_price * (100 - discount_percent) / 100)
 
 
-def _candidates(item: FeeItem, period: str, *, missing_only: bool = True):
-    """Households this item bills for ``period``, by default only those still lacking the
-    bill (selected: id, state, quantity); also the quantity's expression."""
+def _candidates(item: FeeItem, period: str):
+    """Households lacking this item's bill for ``period`` (selected: id, state, quantity),
+    and the quantity's expression."""
     from .meter import MeterReading
 
     already = exists().where(Bill.household_id == Household.id, Bill.fee_item_id == item.id,
@@ -345,9 +345,7 @@ def _candidates(item: FeeItem, period: str, *, missing_only: bool = True):
         quantity = literal(Decimal("1"), Quantity())
     query = (select(Household.id, Household.state, quantity.label("quantity"))
              .join(Building, Household.building_id == Building.id)
-             .where(Building.community_id == item.community_id, Household.archived_at.is_(None)))
-    if missing_only:
-        query = query.where(~already)
+             .where(Building.community_id == item.community_id, Household.archived_at.is_(None), ~already))
     if item.kind is FeeKind.metered:
         query = query.join(MeterReading, and_(
             MeterReading.household_id == Household.id, MeterReading.meter_kind == item.meter_kind,
@@ -378,14 +376,29 @@ def _scaled(value: Decimal, places: int) -> int:
     return int(value.scaleb(places).to_integral_value())
 
 
-def _sql_amounts_are_exact(item: FeeItem, period: str) -> bool:
+def _largest_quantity(item: FeeItem, period: str, known: dict) -> Decimal | None:
+    """The largest quantity any household could be billed for items of this kind in
+    ``period``, all communities (an upper bound is enough); ``known`` keeps it for the run."""
+    from .meter import MeterReading
+
+    key = (item.kind, item.meter_kind)
+    if key not in known:
+        if item.kind is FeeKind.per_area:
+            known[key] = db.session.scalar(select(func.max(Household.floor_area)))
+        elif item.kind is FeeKind.metered:
+            known[key] = db.session.scalar(select(func.max(MeterReading.usage)).where(
+                MeterReading.period == period, MeterReading.meter_kind == item.meter_kind))
+        else:
+            known[key] = Decimal("1")
+    return known[key]
+
+
+def _sql_amounts_are_exact(item: FeeItem, period: str, known: dict) -> bool:
     """True unless SQLite's 64-bit integers could overflow for this item's largest quantity
     (then the item is issued row by row in Python, with Decimal)."""
     if db.session.get_bind().dialect.name != "sqlite":
         return True  # PostgreSQL computes in numeric, exactly
-    query, quantity = _candidates(item, period, missing_only=False)  # an upper bound is enough, and cheaper
-    largest = db.session.scalar(query.with_only_columns(func.max(quantity))) if item.kind is not FeeKind.fixed \
-        else Decimal("1")
+    largest = _largest_quantity(item, period, known)
     if largest is None:
         return True
     product = _scaled(Decimal(largest), 2) * _scaled(item.unit_price, 4) * 10**6

@@ -106,7 +106,7 @@ def test_sql_and_python_paths_store_the_same_values(awkward, monkeypatch):
     """The first month through SQL, the second (same quantities) row by row in Python:
     every stored value compares equal, on SQLite down to the storage class."""
     run_bills(FIRST, community=awkward["community"], actor=awkward["boss"])
-    monkeypatch.setattr(billing, "_sql_amounts_are_exact", lambda item, period: False)
+    monkeypatch.setattr(billing, "_sql_amounts_are_exact", lambda *args: False)
     run_bills(SECOND, community=awkward["community"], actor=awkward["boss"])
     db.session.commit()
     pairs = text("SELECT count(*) FROM bill a JOIN bill b ON a.household_id = b.household_id "
@@ -132,7 +132,7 @@ def test_a_product_too_large_for_sqlite_integers_is_computed_in_python(awkward):
     db.session.add(item)
     db.session.commit()
     # 15015 hundredths of m² (the largest area) × 987654321 × 10⁶ exceeds 2⁶³
-    assert billing._sql_amounts_are_exact(item, FIRST) is (db.engine.dialect.name != "sqlite")
+    assert billing._sql_amounts_are_exact(item, FIRST, {}) is (db.engine.dialect.name != "sqlite")
     run_bills(FIRST, community=community, actor=awkward["boss"])
     db.session.commit()
     bill = db.session.scalar(select(Bill).where(Bill.fee_item_id == item.id, Bill.household_id == home.id))
