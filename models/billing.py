@@ -335,8 +335,15 @@ def _candidates(item: FeeItem, period: str):
     and the quantity's expression."""
     from .meter import MeterReading
 
-    already = exists().where(Bill.household_id == Household.id, Bill.fee_item_id == item.id,
-                             Bill.period == period, Bill.source_key == "")
+    if db.session.get_bind().dialect.name == "postgresql":
+        # NOT IN (a hashed subplan): the bills already issued are read once per item. A month's
+        # first run finds statistics without the period, and NOT EXISTS became a nested loop
+        # rescanning the period's bills for every household (17 s for one item instead of 0.1 s).
+        already = Household.id.in_(select(Bill.household_id).where(
+            Bill.fee_item_id == item.id, Bill.period == period, Bill.source_key == ""))
+    else:  # SQLite probes the unique key per household; NOT IN would scan the item's bills of every month
+        already = exists().where(Bill.household_id == Household.id, Bill.fee_item_id == item.id,
+                                 Bill.period == period, Bill.source_key == "")
     if item.kind is FeeKind.per_area:
         quantity = Household.floor_area
     elif item.kind is FeeKind.metered:
