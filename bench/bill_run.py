@@ -47,11 +47,11 @@ def main() -> None:
             with acting_as("bench:bill-run"):
                 summary = run_bills(period)
                 db.session.commit()
-            timings.append((attempt, time.perf_counter() - start, summary["bills_created"]))
+            timings.append((attempt, time.perf_counter() - start, summary["bills_created"], summary["amount"]))
         cleanup(db, period)
     print(f"# bill run {period}: {label_of(args.database_url)}, {households:,} households")
-    for attempt, seconds, created in timings:
-        print(f"{attempt:<10} {seconds:>7.2f} s  {created:>8,} bills issued")
+    for attempt, seconds, created, amount in timings:
+        print(f"{attempt:<10} {seconds:>7.2f} s  {created:>8,} bills issued  ¥{amount:,}")
 
 
 def cleanup(db, period: str) -> None:

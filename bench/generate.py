@@ -7,8 +7,11 @@
 3 fee items per community (物业费 per m², 垃圾费 fixed, 水费 metered), a water
 reading per household and month, 24 months of bills (≈ 3.6 million), a payment
 for most household-months (settling that month's three bills: ≈ 1 million
-payments, 3 million allocations), two collectors per community and a supervisor.
-Repair orders are not generated: there is no repair model yet.
+payments, 3 million allocations), two collectors per community and a supervisor;
+three engineers per community and about two repair orders per household over
+the 24 months (≈ 100,000, one in ten for a public area): the older ones closed,
+return visited or voided, the last week's still open. Generated orders are never
+chargeable (a chargeable one would need its one-off repair bill).
 
 The schema is built by the migrations; rows are computed in Python from a fixed
 seed (the same data on both databases) and written in bulk: executemany in one
@@ -38,6 +41,11 @@ GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平�
 METHODS = ["cash", "bank_transfer", "card", "wechat_pay", "alipay"]
 METHOD_WEIGHTS = [20, 15, 10, 35, 20]
 UTC = dt.timezone.utc
+REPAIR_CATEGORIES = ["plumbing", "electrical", "doors_windows", "walls_ceilings", "public_facilities", "other"]
+REPAIR_CATEGORY_WEIGHTS = [35, 25, 15, 10, 10, 5]
+REPAIR_CHANNELS = ["phone", "visit", "self_report"]
+REPAIR_TEXT = {"plumbing": "厨房水管漏水", "electrical": "卫生间插座没电", "doors_windows": "入户门锁坏了",
+               "walls_ceilings": "天花板渗水发霉", "public_facilities": "楼道灯不亮", "other": "其他报修"}
 CENT = Decimal("0.01")
 
 
@@ -83,7 +91,7 @@ def sqlite_adapters() -> None:
     sqlite3.register_adapter(dt.datetime, lambda v: v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"))
 
 
-BIG_TABLES = ("bill", "payment", "payment_allocation", "meter_reading")
+BIG_TABLES = ("bill", "payment", "payment_allocation", "meter_reading", "repair_order")
 
 
 def secondary_indexes(connection, dialect: str, tables) -> list[tuple[str, str]]:
@@ -125,8 +133,10 @@ def generate(url: str, households_total: int, communities_total: int, months: in
     from pm_admin import create_app
     from pm_admin.config import Config
     from pm_admin.extensions import db
+    from models.repair import DEADLINE_HOURS
     from views import site
 
+    deadline_hours = {category.name: hours for category, hours in DEADLINE_HOURS.items()}
     fresh_database(url)
     config = type("BenchConfig", (Config,), {"SQLALCHEMY_DATABASE_URI": url})
     app = create_app(config, site=site)
@@ -197,6 +207,14 @@ def generate(url: str, households_total: int, communities_total: int, months: in
                     resident_rows.append((household_id, household_id, "owner",
                                           rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.randint(1, 2))),
                                           phone))
+        engineers: dict[int, list[int]] = {}
+        for c in range(1, communities_total + 1):
+            engineers[c] = []
+            for k in range(3):
+                staff_id = len(staff_rows) + 1
+                staff_rows.append((staff_id, f"e{c:02d}{k}", f"维修工{c:02d}-{k}", password, True, "engineer", False))
+                staff_community_rows.append((staff_id, c))
+                engineers[c].append(staff_id)
         writer.write("community", ["id", "name", "address"], community_rows)
         writer.write("building", ["id", "community_id", "name", "floors"], building_rows)
         writer.write("household", ["id", "building_id", "unit", "room", "floor_area", "state"], household_rows)
@@ -268,6 +286,54 @@ def generate(url: str, households_total: int, communities_total: int, months: in
         writer.write("receipt_counter", ["year", "last"], sorted(receipts.items()))
         connection.commit()
         timings["money"] = time.perf_counter() - started
+
+        # -- repair orders, in registration order (serials follow it, per local year)
+        start = dt.datetime.combine(dt.date.fromisoformat(all_periods[0] + "-01"), dt.time(0), UTC)
+        span = (now - start).total_seconds()
+        households = list(areas)
+        serials: dict[int, int] = {}
+        repair_rows = []
+        for _ in range(2 * len(households)):
+            registered = start + dt.timedelta(seconds=rng.uniform(0, span))
+            household = rng.choice(households)
+            c = community_of[household]
+            public = rng.random() < 0.1
+            category = rng.choices(REPAIR_CATEGORIES, REPAIR_CATEGORY_WEIGHTS)[0]
+            repair_rows.append((registered, c, None if public else household, category, public))
+        repair_rows.sort(key=lambda row: row[0])
+        orders = []
+        for order_id, (registered, c, household, category, public) in enumerate(repair_rows, start=1):
+            year = registered.astimezone(dt.timezone(dt.timedelta(hours=8))).year
+            serials[year] = serials.get(year, 0) + 1
+            age_days = (now - registered).total_seconds() / 86400
+            if age_days < 7:
+                status = rng.choices(["registered", "dispatched", "in_progress", "completed"], [3, 3, 3, 1])[0]
+            else:
+                status = rng.choices(["closed", "return_visited", "completed", "voided", "in_progress"],
+                                     [80, 8, 5, 5, 2])[0]
+            engineer = None if status in ("registered", "voided") else rng.choice(engineers[c])
+            done = status in ("completed", "return_visited", "closed")
+            completed = registered + dt.timedelta(hours=rng.randint(1, 60)) if done else None
+            labour = Decimal(rng.choice([0, 30, 50, 80, 120, 200])) if done else None
+            material = Decimal(rng.randint(0, 30000)) / 100 if done else None
+            satisfaction = rng.choices([5, 4, 3, 2, 1], [60, 25, 8, 4, 3])[0] \
+                if status in ("return_visited", "closed") else None
+            reporter = "巡查" if public else rng.choice(SURNAMES) + rng.choice(["先生", "女士"])
+            orders.append((order_id, f"BX{year}{serials[year]:06d}", c, household,
+                           f"{rng.randint(1, 25)}栋{rng.choice(['大堂', '电梯厅', '地下车库', '楼梯间'])}" if public else None,
+                           reporter, None if public else f"1{rng.choice('3589')}{rng.randint(0, 999999999):09d}",
+                           "patrol" if public else rng.choices(REPAIR_CHANNELS, [50, 20, 30])[0],
+                           category, REPAIR_TEXT[category], registered,
+                           registered + dt.timedelta(hours=deadline_hours[category]), status, engineer,
+                           labour, material, False, "已修复" if done else None, completed, satisfaction,
+                           "重复报修" if status == "voided" else None, 0, 1))
+        writer.write("repair_order", ["id", "serial", "community_id", "household_id", "location", "reporter", "phone",
+                                      "channel", "category", "description", "registered_at", "deadline", "status",
+                                      "engineer_id", "labour_cost", "material_cost", "chargeable", "completion_note",
+                                      "completed_at", "satisfaction", "void_reason", "reopen_count", "version"], orders)
+        writer.write("serial_counter", ["series", "n"], [(f"BX{year}", n) for year, n in sorted(serials.items())])
+        connection.commit()
+        timings["repairs"] = time.perf_counter() - started
         cursor = connection.cursor()
         for _name, sql in indexes:
             cursor.execute(sql)
@@ -275,7 +341,7 @@ def generate(url: str, households_total: int, communities_total: int, months: in
         timings["indexes"] = time.perf_counter() - started
         if dialect == "postgresql":
             for table in ("community", "building", "household", "resident", "staff", "fee_item", "meter_reading",
-                          "bill", "payment", "payment_allocation"):
+                          "bill", "payment", "payment_allocation", "repair_order"):
                 cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                f"(SELECT coalesce(max(id), 1) FROM \"{table}\"))")
             connection.commit()

@@ -1,6 +1,7 @@
 """List pages at the size of a real company: SQL statements per page (20 and 100
 rows) and the median server time (in-process test client, HTML rendered) of the
-first page, a filtered page and a deep page.
+first page, a filtered page, a deep page and a collector's (scoped) first page,
+for households, bills, payments and repair orders.
 
     .venv/bin/python bench/list_pages.py [--database-url URL] [--repeat 7]
 """
@@ -19,6 +20,7 @@ PAGES = {
     "household": ([("community", "name", "小区05"), ("household", "state", "rented")], 2000),
     "bill": ([("bill", "community_id", "5"), ("bill", "status", "unpaid")], 5000),
     "payment": ([("payment", "community_id", "5"), ("payment", "method", "alipay")], 5000),
+    "repair": ([("community", "name", "小区05"), ("repair_order", "status", "closed")], 2000),
 }
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, Enum, ForeignKey, Integer, String, Table,
-                        Text, UniqueConstraint, and_, event, exists, inspect, select)
+                        Text, UniqueConstraint, and_, case, cast, event, exists, false, func, inspect, literal, select)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
@@ -25,7 +25,6 @@ from pm_admin import audit
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
-from pm_admin.bulk import insert_rows
 from pm_admin.money import Money, Percent, Quantity, UnitPrice, parse_amount, quantize
 from pm_admin.scope import in_scope
 from pm_admin.workflow import Transition, Versioned, Workflow
@@ -297,8 +296,9 @@ def run_bills(period, *, community=None, actor=None) -> dict:
     or one): one per household × active fee item, amounts rounded half-up to the fen.
 
     Idempotent: a re-run adds only what is missing (new households, new readings);
-    a unique key makes concurrent runs safe. Bulk statements, one per fee item;
-    the run is recorded in the audit log as one summary. Flushes; the caller commits."""
+    a unique key makes concurrent runs safe. One INSERT … SELECT per fee item, the
+    amount computed exactly in SQL (the same as ``bill_amount``); the run is recorded
+    in the audit log as one summary. Flushes; the caller commits."""
     period = parse_period(period)
     first_day, last_day = period_bounds(period)
     query = select(FeeItem).where(FeeItem.active.is_(True), FeeItem.kind != FeeKind.one_off)
@@ -310,20 +310,15 @@ def run_bills(period, *, community=None, actor=None) -> dict:
     _may_run(actor, [community.id] if community is not None else {i.community_id for i in items})
     now = audit.now()
     issued_by = actor.id if actor is not None else None
-    created, total = 0, Decimal("0")
+    created, total, largest = 0, Decimal("0"), {}
     for item in items:
-        rows = [
-            dict(community_id=item.community_id, household_id=household_id, fee_item_id=item.id, period=period,
-                 source_key="", quantity=quantity, unit_price=item.unit_price, discount_percent=discount,
-                 amount=amount, paid=Decimal("0"), status=BillStatus.unpaid.name, due_on=last_day,
-                 issued_at=now, issued_by_id=issued_by, version=1)
-            for household_id, quantity, discount, amount in _missing_bills(item, period)
-        ]
-        if rows:
-            inserted = insert_rows(Bill.__table__, rows, skip_existing=True)
-            created += inserted
-            if inserted == len(rows):
-                total += sum(r["amount"] for r in rows)
+        if _sql_amounts_are_exact(item, period, largest):
+            amounts = _issue_missing_bills(item, period, due_on=last_day, issued_at=now, issued_by=issued_by)
+        else:
+            amounts = _issue_missing_bills_in_python(item, period, due_on=last_day, issued_at=now,
+                                                     issued_by=issued_by)
+        created += len(amounts)
+        total += sum(amounts, Decimal("0"))
     summary = {"period": period, "community": community.name if community else None, "fee_items": len(items),
                "bills_created": created, "amount": total}
     audit.record_event("bill_run", "bill", None, f"{period} {community.name if community else ''}".strip(), summary,
@@ -332,17 +327,36 @@ def run_bills(period, *, community=None, actor=None) -> dict:
     return summary
 
 
-def _missing_bills(item: FeeItem, period: str):
-    """(household id, quantity, discount %, amount) for households lacking this bill."""
+def bill_amount(quantity: Decimal, unit_price: Decimal, discount_percent: Decimal) -> Decimal:
+    """quantity × unit price × (100 − discount) %, rounded half-up to the fen: the rule the SQL follows."""
+    return quantize(quantity * unit_price * (100 - discount_percent) / 100)
+
+
+def _candidates(item: FeeItem, period: str):
+    """Households lacking this item's bill for ``period`` (selected: id, state, quantity),
+    and the quantity's expression."""
     from .meter import MeterReading
 
-    already = exists().where(Bill.household_id == Household.id, Bill.fee_item_id == item.id,
-                             Bill.period == period, Bill.source_key == "")
-    columns = [Household.id, Household.state, Household.floor_area]
-    query = (select(*columns).join(Building, Household.building_id == Building.id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # NOT IN (a hashed subplan): the bills already issued are read once per item. A month's
+        # first run finds statistics without the period, and NOT EXISTS became a nested loop
+        # rescanning the period's bills for every household (17 s for one item instead of 0.1 s).
+        already = Household.id.in_(select(Bill.household_id).where(
+            Bill.fee_item_id == item.id, Bill.period == period, Bill.source_key == ""))
+    else:  # SQLite probes the unique key per household; NOT IN would scan the item's bills of every month
+        already = exists().where(Bill.household_id == Household.id, Bill.fee_item_id == item.id,
+                                 Bill.period == period, Bill.source_key == "")
+    if item.kind is FeeKind.per_area:
+        quantity = Household.floor_area
+    elif item.kind is FeeKind.metered:
+        quantity = MeterReading.usage
+    else:
+        quantity = literal(Decimal("1"), Quantity())
+    query = (select(Household.id, Household.state, quantity.label("quantity"))
+             .join(Building, Household.building_id == Building.id)
              .where(Building.community_id == item.community_id, Household.archived_at.is_(None), ~already))
     if item.kind is FeeKind.metered:
-        query = query.add_columns(MeterReading.usage).join(MeterReading, and_(
+        query = query.join(MeterReading, and_(
             MeterReading.household_id == Household.id, MeterReading.meter_kind == item.meter_kind,
             MeterReading.period == period))
     building_ids = [b.id for b in item.buildings]
@@ -350,17 +364,112 @@ def _missing_bills(item: FeeItem, period: str):
         query = query.where(Household.building_id.in_(building_ids))
     if item.discount_state is not None and item.discount_percent >= 100:
         query = query.where(Household.state != item.discount_state)
-    for row in db.session.execute(query.order_by(Household.id)):
+    return query, quantity
+
+
+def _issued(column: str, value):
+    """A constant of the bill being issued, typed as its column (cast on PostgreSQL, where a
+    parameter in a SELECT list has no type of its own)."""
+    type_ = Bill.__table__.c[column].type
+    constant = literal(value, type_)
+    return cast(constant, type_) if db.session.get_bind().dialect.name == "postgresql" else constant
+
+
+# SQLite has no exact decimal: numbers are doubles. The amount is computed there in integers:
+# quantity in hundredths × unit price in ten-thousandths × (100 − discount) in millionths of
+# the whole, divided half-up to cents. Exact while the product fits in 64 bits.
+_SQLITE_LARGEST = 2**63 - 1
+
+
+def _scaled(value: Decimal, places: int) -> int:
+    return int(value.scaleb(places).to_integral_value())
+
+
+def _largest_quantity(item: FeeItem, period: str, known: dict) -> Decimal | None:
+    """The largest quantity any household could be billed for items of this kind in
+    ``period``, all communities (an upper bound is enough); ``known`` keeps it for the run."""
+    from .meter import MeterReading
+
+    key = (item.kind, item.meter_kind)
+    if key not in known:
         if item.kind is FeeKind.per_area:
-            quantity = row.floor_area
+            known[key] = db.session.scalar(select(func.max(Household.floor_area)))
         elif item.kind is FeeKind.metered:
-            quantity = row.usage
+            known[key] = db.session.scalar(select(func.max(MeterReading.usage)).where(
+                MeterReading.period == period, MeterReading.meter_kind == item.meter_kind))
         else:
-            quantity = Decimal("1")
+            known[key] = Decimal("1")
+    return known[key]
+
+
+def _sql_amounts_are_exact(item: FeeItem, period: str, known: dict) -> bool:
+    """True unless SQLite's 64-bit integers could overflow for this item's largest quantity
+    (then the item is issued row by row in Python, with Decimal)."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        return True  # PostgreSQL computes in numeric, exactly
+    largest = _largest_quantity(item, period, known)
+    if largest is None:
+        return True
+    product = _scaled(Decimal(largest), 2) * _scaled(item.unit_price, 4) * 10**6
+    return product + 5 * 10**9 <= _SQLITE_LARGEST
+
+
+def _amount_expression(item: FeeItem, quantity, discounted):
+    """The bill's amount in SQL, exactly ``bill_amount``."""
+    discount = item.discount_percent if item.discount_state is not None else Decimal("0")
+    if db.session.get_bind().dialect.name == "postgresql":
+        factor = case((discounted, literal(100 - discount, Percent())), else_=literal(Decimal("100"), Percent()))
+        exact = cast(quantity, Quantity()) * literal(item.unit_price, UnitPrice()) * factor * literal(Decimal("0.01"))
+        return func.round(exact, 2)
+    hundredths = cast(func.round(quantity * 100), Integer)
+    price = _scaled(item.unit_price, 4)
+    # not discounted: q/100 × p/10⁴ = q·p/10⁶ yuan = q·p/10⁴ cents
+    plain = (hundredths * literal(price) + literal(5_000)) // literal(10_000)
+    # discounted: × (10⁶ − d)/10⁶, d the discount in ten-thousandths of a percent
+    share = 10**6 - _scaled(discount, 4)
+    reduced = (hundredths * literal(price) * literal(share) + literal(5 * 10**9)) // literal(10**10)
+    cents = case((discounted, reduced), else_=plain)
+    # SQLite keeps Numeric as a double (SQLAlchemy binds a Decimal there as float(amount));
+    # cents / 100.0 is that same double, so stored amounts equal the ORM's to the bit
+    return cents / literal(100.0)
+
+
+def _issue_missing_bills(item: FeeItem, period: str, *, due_on, issued_at, issued_by) -> list[Decimal]:
+    """One INSERT … SELECT of this item's missing bills; the amounts issued."""
+    query, quantity = _candidates(item, period)
+    discounted = Household.state == item.discount_state if item.discount_state is not None else false()
+    discount = case((discounted, literal(item.discount_percent, Percent())), else_=literal(Decimal("0"), Percent()))
+    rows = query.with_only_columns(
+        Household.id.label("household_id"), quantity.label("quantity"), discount.label("discount_percent"),
+        _amount_expression(item, quantity, discounted).label("amount"),
+    ).subquery()
+    fixed = {"community_id": item.community_id, "fee_item_id": item.id, "period": period, "source_key": "",
+             "unit_price": item.unit_price, "paid": Decimal("0"), "status": BillStatus.unpaid, "due_on": due_on,
+             "issued_at": issued_at, "issued_by_id": issued_by, "version": 1}
+    columns = ["household_id", "quantity", "discount_percent", "amount", *fixed]
+    source = select(rows.c.household_id, rows.c.quantity, rows.c.discount_percent, rows.c.amount,
+                    *(_issued(name, value) for name, value in fixed.items())
+                    ).where(rows.c.amount > 0).order_by(rows.c.household_id)
+    statement = _insert(Bill.__table__).from_select(columns, source).returning(Bill.__table__.c.amount)
+    return list(db.session.execute(statement).scalars())
+
+
+def _issue_missing_bills_in_python(item: FeeItem, period: str, *, due_on, issued_at, issued_by) -> list[Decimal]:
+    """This item's missing bills computed row by row with Decimal; the amounts issued."""
+    rows = []
+    for row in db.session.execute(_candidates(item, period)[0].order_by(Household.id)):
         discount = item.discount_percent if row.state == item.discount_state else Decimal("0")
-        amount = quantize(quantity * item.unit_price * (100 - discount) / 100)
+        amount = bill_amount(row.quantity, item.unit_price, discount)
         if amount > 0:
-            yield row.id, quantity, discount, amount
+            rows.append(dict(community_id=item.community_id, household_id=row.id, fee_item_id=item.id, period=period,
+                             source_key="", quantity=row.quantity, unit_price=item.unit_price,
+                             discount_percent=discount, amount=amount, paid=Decimal("0"),
+                             status=BillStatus.unpaid.name, due_on=due_on, issued_at=issued_at,
+                             issued_by_id=issued_by, version=1))
+    if not rows:
+        return []
+    statement = _insert(Bill.__table__).returning(Bill.__table__.c.amount)
+    return list(db.session.execute(statement, rows).scalars())
 
 
 # -- one-off bills (repairs, deposits, late fees) -------------------------------
