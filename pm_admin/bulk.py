@@ -12,15 +12,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from .extensions import db
 
 
-def insert_rows(table, rows: list[dict], *, skip_existing: bool = False) -> int:
-    """Insert ``rows`` into ``table``; with ``skip_existing``, rows that would break a
-    unique key are skipped (ON CONFLICT DO NOTHING). Returns how many were inserted."""
+def insert_rows(table, rows: list[dict]) -> int:
+    """Insert ``rows`` into ``table``; returns how many were inserted."""
     if not rows:
         return 0
     dialect = db.session.get_bind().dialect.name
     statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    if skip_existing:
-        statement = statement.on_conflict_do_nothing()
     key = list(table.primary_key.columns)[0]
     # psycopg re-parses every statement longer than 4 kB: small batches stay in its cache
     options = {"insertmanyvalues_page_size": max(1, 3500 // (25 * len(table.columns)))} \
