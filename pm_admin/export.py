@@ -130,26 +130,47 @@ def write_sheets(path: str, sheets: list[Sheet]) -> list[int]:
         workbook.close()
 
 
-def _write_sheet(workbook, spec: Sheet, formats, styles) -> int:
-    """Totals and subtotals are summed from the very values written to the cells
-    (as Decimal), so they equal the sum of the rows to the cent."""
-    columns, bold = spec.columns, styles["bold"]
-    worksheet = workbook.add_worksheet(spec.name[:31])
-    for index, column in enumerate(columns):
+# Excel's sheet ends at row 1,048,576: rows beyond continue on a further sheet (XlsxWriter
+# would drop them without a word), leaving room on each for the totals and subtotals.
+ROWS_PER_SHEET = 1_048_576 - 2_000
+
+
+def _start_sheet(workbook, spec: Sheet, part: int, bold):
+    """A worksheet with the title lines and the bold, frozen header; part 2 on is "name (2)"."""
+    name = spec.name[:31] if part == 1 else f"{spec.name[:25]} ({part})"
+    worksheet = workbook.add_worksheet(name)
+    for index, column in enumerate(spec.columns):
         worksheet.set_column(index, index, max(WIDTHS[column.kind], min(len(column.title) * 2, 30)))
     for line_no, line in enumerate(spec.title_lines):
         worksheet.write_string(line_no, 0, line)
     header = len(spec.title_lines)
-    for index, column in enumerate(columns):
+    for index, column in enumerate(spec.columns):
         worksheet.write_string(header, index, column.title, bold)
     worksheet.freeze_panes(header + 1, 0)
+    return worksheet
+
+
+def _write_sheet(workbook, spec: Sheet, formats, styles) -> int:
+    """Totals and subtotals are summed from the very values written to the cells
+    (as Decimal), so they equal the sum of the rows to the cent; they close the last
+    sheet when the rows fill more than one."""
+    columns, bold = spec.columns, styles["bold"]
+    part, worksheet = 1, _start_sheet(workbook, spec, 1, bold)
+    header = len(spec.title_lines)
     totals = {i: Decimal("0") for i, c in enumerate(columns) if c.totalled}
     groups: list[dict] = [{} for _ in spec.summaries]
     added: list = [None]  # this row's totalled amounts, while subtotals are kept
     cells = [(column.value, _cell_writer(worksheet, index, column, formats, totals, added))
              for index, column in enumerate(columns)]
-    row_no = header
+    row_no, count = header, 0
     for row in spec.rows:
+        if row_no - header >= ROWS_PER_SHEET:
+            worksheet.autofilter(header, 0, row_no, max(len(columns) - 1, 0))
+            count += row_no - header
+            part += 1
+            worksheet, row_no = _start_sheet(workbook, spec, part, bold), header
+            cells = [(column.value, _cell_writer(worksheet, index, column, formats, totals, added))
+                     for index, column in enumerate(columns)]
         row_no += 1
         if groups:
             added[0] = dict.fromkeys(totals, Decimal("0"))
@@ -159,7 +180,8 @@ def _write_sheet(workbook, spec: Sheet, formats, styles) -> int:
             sums = found.setdefault(_text(summary.key(row)), dict.fromkeys(totals, Decimal("0")))
             for index, amount in added[0].items():
                 sums[index] += amount
-    count = row_no - header
+    on_this_sheet = row_no - header
+    count += on_this_sheet
     if totals:
         row_no += 1
         worksheet.write_string(row_no, 0, spec.total_label, bold)
@@ -173,7 +195,7 @@ def _write_sheet(workbook, spec: Sheet, formats, styles) -> int:
             worksheet.write_string(row_no, 0, label)
             for index, amount in sums.items():
                 worksheet.write_number(row_no, index, amount, formats[columns[index].kind])
-    worksheet.autofilter(header, 0, header + max(count, 1), max(len(columns) - 1, 0))
+    worksheet.autofilter(header, 0, header + max(on_this_sheet, 1), max(len(columns) - 1, 0))
     return count
 
 

@@ -113,3 +113,32 @@ def test_exports_read_as_plain_columns_equal_exports_read_as_records(app, world,
         assert as_columns == as_records, view.endpoint
         compared += 1
     assert compared >= 10
+
+
+def test_rows_beyond_a_sheet_continue_on_the_next_and_the_total_closes_the_last(world, make, login_as, browser,
+                                                                                 monkeypatch):
+    """Excel's sheet ends at 1,048,576 rows; XlsxWriter drops what lies beyond without a
+    word. Here a sheet holds 2 rows, so 5 bills take 3 sheets and nothing is lost."""
+    from pm_admin import export
+    from models.billing import Bill, raise_one_off_bill
+
+    for n in range(3):
+        raise_one_off_bill(world["A"]["household"], "other", f"{n + 1}.10", f"费用{n}", actor=None,
+                           source_key=f"sheet:{n}")
+    db.session.commit()
+    bills = db.session.query(Bill).filter_by(community_id=world["A"]["community"].id).all()
+    assert len(bills) == 5
+    monkeypatch.setattr(export, "ROWS_PER_SHEET", 2)
+    login_as("supervisor")
+    book = workbook(browser.get("/admin/bill/export/xlsx/"))
+    assert len(book.worksheets) == 3 and book.worksheets[2].title.endswith("(3)")
+    amounts, total = [], None
+    for sheet in book.worksheets:
+        head = header_row(sheet)
+        amount = [c.value for c in sheet[head]].index("Amount")
+        for row in sheet.iter_rows(min_row=head + 1):
+            if row[0].value == "Total":
+                total = Decimal(str(row[amount].value))
+            else:
+                amounts.append(Decimal(str(row[amount].value)))
+    assert len(amounts) == 5 and total == sum(amounts) == sum(b.amount for b in bills)
