@@ -105,38 +105,55 @@ class ArrearsRow:
 def arrears_ledger(*, scope_ids=None, community_id=None, building_id=None, bucket=None,
                    on: dt.date | None = None, limit: int | None = None) -> list[ArrearsRow]:
     """Per household with open bills: owed by fee item, oldest unpaid period, months in
-    arrears, accrued late fees, aging bucket (days since the oldest open bill fell due)."""
+    arrears, accrued late fees, aging bucket (days since the oldest open bill fell due);
+    longest in arrears first, then most owed. The households are chosen and ordered by
+    the database (``_open_per_household``); only their bills are read, for the detail."""
     on = on or dt.date.today()
-    query = (select(Bill).join(Household, Bill.household_id == Household.id)
-             .where(Bill.status.in_(OPEN_STATUSES)).order_by(Bill.household_id, Bill.period, Bill.id))
-    if scope_ids is not None:
-        query = query.where(Bill.community_id.in_(sorted(scope_ids)))
-    if community_id:
-        query = query.where(Bill.community_id == community_id)
-    if building_id:
-        query = query.where(Household.building_id == building_id)
+    per_household = _open_per_household(scope_ids, community_id, building_id)
+    chosen = select(per_household.c.household_id)
+    if bucket:
+        chosen = chosen.where(_aging_bucket_clause(per_household.c.oldest_due, on) == bucket)
+    age_from = case((per_household.c.oldest_due > on, on), else_=per_household.c.oldest_due)  # not yet due: 0 days
+    chosen = chosen.order_by(age_from, per_household.c.owed.desc(), per_household.c.household_id)
+    if limit:
+        chosen = chosen.limit(limit)
+    ids = list(db.session.scalars(chosen))
     rows: dict[int, ArrearsRow] = {}
-    for bill in db.session.scalars(query).unique():
-        row = rows.get(bill.household_id)
-        if row is None:
-            row = rows[bill.household_id] = ArrearsRow(household=bill.household, oldest_period=bill.period,
-                                                       oldest_due=bill.due_on)
-        open_amount = bill.open_amount
-        row.owed += open_amount
-        row.by_item[bill.fee_item.name] = row.by_item.get(bill.fee_item.name, ZERO) + open_amount
-        row.periods.add(bill.period)
-        row.late_fees += late_fee(bill, on)
-        if bill.due_on < row.oldest_due:
-            row.oldest_due, row.oldest_period = bill.due_on, bill.period
-    result = []
+    for start in range(0, len(ids), 1000):
+        batch = ids[start:start + 1000]
+        households = {h.id: h for h in db.session.scalars(select(Household).where(Household.id.in_(batch))).unique()}
+        rows.update((household_id, ArrearsRow(household=households[household_id])) for household_id in batch)
+        bills = (select(Bill).where(Bill.household_id.in_(batch), Bill.status.in_(OPEN_STATUSES))
+                 .order_by(Bill.household_id, Bill.period, Bill.id))
+        if scope_ids is not None:
+            bills = bills.where(Bill.community_id.in_(sorted(scope_ids)))
+        if community_id:
+            bills = bills.where(Bill.community_id == community_id)
+        for bill in db.session.scalars(bills).unique():
+            row = rows[bill.household_id]
+            if row.oldest_due is None or bill.due_on < row.oldest_due:
+                row.oldest_due, row.oldest_period = bill.due_on, bill.period
+            open_amount = bill.open_amount
+            row.owed += open_amount
+            row.by_item[bill.fee_item.name] = row.by_item.get(bill.fee_item.name, ZERO) + open_amount
+            row.periods.add(bill.period)
+            row.late_fees += late_fee(bill, on)
     for row in rows.values():
         row.days = max(0, (on - row.oldest_due).days)
         row.bucket = aging_bucket(row.days)
-        if bucket and row.bucket != bucket:
-            continue
-        result.append(row)
-    result.sort(key=lambda r: (-r.days, -r.owed))
-    return result[:limit] if limit else result
+    return list(rows.values())
+
+
+def arrears_totals(*, scope_ids=None, community_id=None, building_id=None, bucket=None,
+                   on: dt.date | None = None) -> tuple[int, Decimal]:
+    """How many households ``arrears_ledger`` would list without a limit, and what they owe."""
+    on = on or dt.date.today()
+    per_household = _open_per_household(scope_ids, community_id, building_id)
+    query = select(func.count(), func.coalesce(func.sum(per_household.c.owed), 0))
+    if bucket:
+        query = query.where(_aging_bucket_clause(per_household.c.oldest_due, on) == bucket)
+    count, owed = db.session.execute(query).one()
+    return count, Decimal(owed)
 
 
 @dataclass
@@ -147,7 +164,7 @@ class AgingLine:
     owed: Decimal = ZERO
 
 
-def _open_per_household(scope_ids=None, community_id=None):
+def _open_per_household(scope_ids=None, community_id=None, building_id=None):
     """One row per household with open bills: owed, the oldest due date, months in arrears
     (as ``arrears_ledger`` sums them, but in SQL)."""
     query = (select(Bill.household_id.label("household_id"), func.sum(Bill.amount - Bill.paid).label("owed"),
@@ -158,6 +175,8 @@ def _open_per_household(scope_ids=None, community_id=None):
         query = query.where(Bill.community_id.in_(sorted(scope_ids)))
     if community_id:
         query = query.where(Bill.community_id == community_id)
+    if building_id:
+        query = query.where(Household.building_id == building_id)
     return query.subquery()
 
 

@@ -4,18 +4,21 @@ over generated data."""
 
 import datetime as dt
 import random
+import re
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
 from pm_admin.extensions import db
+from pm_admin.money import format_amount
 
 from conftest import flashed
 from models import Bill, BillStatus, FeeItem, FeeKind, HouseholdState, Payment, PaymentAllocation, PaymentMethod
 from models.arrears import arrears_ledger, cash_summary, collection_rate, ledger_discrepancies
 from models.billing import run_bills, void_bill
 from models.payment import advance_balance, approve_refund, post_payment, refundable, request_refund
+import views.billing
 
 UTC = dt.timezone.utc
 
@@ -103,7 +106,7 @@ def test_collection_rate_page_shows_definitions_and_refuses_bad_periods(estate, 
     assert browser.get("/admin/collection-rate/").status_code == 403
 
 
-def test_arrears_ledger_aging_late_fees_and_the_three_year_list(estate, login_as, browser):
+def test_arrears_ledger_aging_late_fees_and_the_three_year_list(estate, login_as, browser, monkeypatch):
     h1, h2, h3 = estate["homes"]
     s = estate["staff"]
     for period in ("2022-01", "2026-10"):
@@ -139,6 +142,15 @@ def test_arrears_ledger_aging_late_fees_and_the_three_year_list(estate, login_as
     assert "102" in page and "260.00" in page
     notices = browser.get(f"/admin/arrears/notices/{estate['building'].id}/").get_data(as_text=True)
     assert notices.count('class="notice"') == 3
+    # the page lists the longest in arrears first; cut short, its total is still of everyone
+    ledger = arrears_ledger(community_id=estate["community"].id)
+    assert [r.household.room for r in ledger][:2] == ["102", "103"] and len(ledger) == 3
+    monkeypatch.setattr(views.billing, "ARREARS_SHOWN", 2)
+    page = browser.get(f"/admin/arrears/?community={estate['community'].id}").get_data(as_text=True)
+    shown = re.findall(r"<tr><td>([^<]+)</td>", page.split('id="arrears"')[1])
+    assert len(shown) == 2 and "102" in shown[0] and "Showing the 2 households longest in arrears of 3" in page
+    footer = page.split("<tfoot>")[1]
+    assert "(3)" in footer and format_amount(sum((r.owed for r in ledger), Decimal("0"))) in footer
 
 
 def test_daily_cash_summary(estate, login_as, browser):

@@ -31,7 +31,7 @@ from pm_admin.pages import SecurePage
 from pm_admin.scope import scoped, user_scope_ids
 
 from models import Building, Community, Household, Resident
-from models.arrears import (AGING_BUCKETS, arrears_ledger, cash_summary, check_dunning, collection_rate,
+from models.arrears import (AGING_BUCKETS, arrears_ledger, arrears_totals, cash_summary, check_dunning, collection_rate,
                             dunning_activity, owner_of)
 from models.billing import (OPEN_STATUSES, Bill, MeterKind, check_fee_item, late_fee, parse_period,
                             period_of, run_bills)
@@ -375,6 +375,9 @@ class ReceiptPage(SecurePage):
                            format_amount=format_amount, today=dt.date.today())
 
 
+ARREARS_SHOWN = 500  # the page lists the households longest in arrears; the workbook has them all
+
+
 class ArrearsPage(SecurePage):
     """欠费台账 with filters, and the list of households in arrears for over three years."""
 
@@ -384,9 +387,11 @@ class ArrearsPage(SecurePage):
     def index(self):
         community_id, building_id = _int(request.args.get("community")), _int(request.args.get("building"))
         bucket = request.args.get("bucket") or None
-        rows = arrears_ledger(scope_ids=user_scope_ids(), community_id=community_id, building_id=building_id,
-                              bucket=bucket, limit=500)
-        return self.render("billing/arrears.html", rows=rows, buckets=AGING_BUCKETS, communities=_communities(),
+        chosen = dict(scope_ids=user_scope_ids(), community_id=community_id, building_id=building_id, bucket=bucket)
+        rows = arrears_ledger(**chosen, limit=ARREARS_SHOWN)
+        households, owed = arrears_totals(**chosen)
+        return self.render("billing/arrears.html", rows=rows, households=households, owed=owed,
+                           buckets=AGING_BUCKETS, communities=_communities(),
                            buildings=_buildings(), args=request.args, format_amount=format_amount,
                            bucket_labels={k: label for k, label, _lo, _hi in AGING_BUCKETS})
 
