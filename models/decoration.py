@@ -21,6 +21,7 @@ from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError
 from pm_admin.extensions import db
 from pm_admin.masking import personal
+from pm_admin.money import parse_amount
 from pm_admin.workflow import Transition, Versioned, Workflow
 
 from .billing import Bill, BillStatus, raise_one_off_bill
@@ -218,7 +219,8 @@ def fail_inspection(application, *, actor, note: str) -> None:
 
 def record_violation(application, *, actor, occurred_on: dt.date, description: str, deduction) -> DecorationViolation:
     """A violation found on patrol; its deduction comes off the deposit refund. The state does not change."""
-    amount = Decimal(str(deduction if deduction is not None else "0")).quantize(Decimal("0.01"))
+    amount = parse_amount(deduction if deduction is not None else "0", allow_zero=True, allow_negative=True,
+                          what=_l("The deduction"))
     if amount < 0:
         raise DomainError(_l("A deduction cannot be negative."))
     inputs = {"occurred_on": occurred_on, "description": description, "deduction": amount}

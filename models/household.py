@@ -11,6 +11,7 @@ from pm_admin import audit
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError
 from pm_admin.extensions import db
+from pm_admin.money import quantize
 
 
 class HouseholdState(LabeledEnum):
@@ -70,7 +71,7 @@ class Household(db.Model):
     def _check_area(self, key, value):
         if value is None or Decimal(str(value)) <= 0:
             raise DomainError(_l("The floor area must be more than 0 m²."))
-        return Decimal(str(value)).quantize(Decimal("0.01"))
+        return quantize(Decimal(str(value)))
 
     @validates("room")
     def _check_room(self, key, value):

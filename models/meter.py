@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from pm_admin import audit
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
-from pm_admin.money import Quantity, parse_amount
+from pm_admin.money import Quantity, parse_amount, quantize
 from pm_admin.scope import in_scope
 
 from .billing import MeterKind, parse_period
@@ -120,7 +120,7 @@ def prepare_reading(household: Household, meter_kind: MeterKind, period, current
         community_id=household.building.community_id, household_id=household.id, meter_kind=meter_kind, period=period,
         previous_reading=previous, current_reading=current, multiplier=multiplier, replaced=replaced,
         old_final_reading=old_final if replaced else None, new_start_reading=new_start if replaced else None,
-        usage=usage.quantize(Decimal("0.01")), read_by_id=actor.id if actor is not None else None, read_at=audit.now())
+        usage=quantize(usage), read_by_id=actor.id if actor is not None else None, read_at=audit.now())
     return reading
 
 

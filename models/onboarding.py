@@ -24,7 +24,7 @@ from pm_admin.errors import DomainError
 from pm_admin.extensions import db
 from pm_admin.i18n import _l
 from pm_admin.importing import Plan, RowPlan, SheetRow
-from pm_admin.money import parse_amount
+from pm_admin.money import parse_amount, quantize
 from pm_admin.scope import scoped
 
 from .billing import Bill, FeeItem, parse_period, period_bounds, period_of
@@ -79,7 +79,7 @@ def _area(row: SheetRow, plan: RowPlan) -> Decimal | None:
     if not area.is_finite() or area <= 0 or area >= Decimal("100000000"):
         plan.error("floor_area", _l("The floor area must be more than 0 m²."))
         return None
-    return area.quantize(Decimal("0.01"))
+    return quantize(area)
 
 
 def _date(row: SheetRow, plan: RowPlan, key: str) -> dt.date | None:

@@ -22,6 +22,7 @@ from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
 from pm_admin.masking import personal
+from pm_admin.money import parse_amount
 from pm_admin.numbering import numbered
 from pm_admin.workflow import Transition, Versioned, Workflow
 
@@ -202,7 +203,7 @@ def _require_assignee(order: RepairOrder, actor) -> None:
 
 
 def _money(value, what) -> Decimal:
-    amount = Decimal(str(value if value is not None else "0")).quantize(Decimal("0.01"))
+    amount = parse_amount(value if value is not None else "0", allow_zero=True, allow_negative=True, what=what)
     if amount < 0:
         raise DomainError(_l("%(what)s cannot be negative."), what=what)
     return amount

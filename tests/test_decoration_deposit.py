@@ -181,8 +181,10 @@ def test_deposit_refund_rules(world, make, people):
 
 def test_deductions_taking_the_whole_deposit_leave_nothing_to_refund(world, make, people):
     application, bill, _ = _approved_and_paid(world, make, people, deposit="300.00")
-    for name in ("start",):
-        DECORATION_WORKFLOW.take(application, name, actor=people["clerk"])
+    DECORATION_WORKFLOW.take(application, "start", actor=people["clerk"])
+    with pytest.raises(DomainError, match="at most 2 decimal places"):  # never rounded behind one's back
+        DECORATION_WORKFLOW.take(application, "record_violation", actor=people["clerk"], occurred_on=dt.date.today(),
+                                 description="x", deduction="0.125")
     DECORATION_WORKFLOW.take(application, "record_violation", actor=people["clerk"], occurred_on=dt.date.today(),
                              description="破坏外墙", deduction="400")
     DECORATION_WORKFLOW.take(application, "request_inspection", actor=people["clerk"])

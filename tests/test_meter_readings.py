@@ -42,6 +42,13 @@ def test_usage_previous_and_replacement(block):
         record_reading(home, MeterKind.electricity, "2026-13", "20", actor=boss)
 
 
+def test_usage_is_rounded_half_up_like_money(block):
+    """1.35 × 1.5 = 2.025: half-up (四舍五入) gives 2.03, where banker's rounding would give 2.02."""
+    reading = record_reading(block["homes"][1], MeterKind.electricity, "2026-09", "1.35", actor=block["boss"],
+                             multiplier="1.5")
+    assert reading.usage == Decimal("2.03")
+
+
 def test_batch_entry_is_all_or_nothing_and_feeds_the_bill_run(block, login_as, browser):
     login_as("collector")
     building, homes = block["building"], block["homes"]

@@ -168,6 +168,8 @@ def test_services_refuse_bad_input_too(world, make, app):
         order = order_in(make, world, RepairStatus.in_progress)
         with pytest.raises(DomainError, match="cannot be negative"):
             complete_repair(order, actor=boss, labour_cost=Decimal("-1"), material_cost=0)
+        with pytest.raises(DomainError, match="at most 2 decimal places"):  # never rounded behind one's back
+            complete_repair(order, actor=boss, labour_cost="80.125", material_cost=0)
         order.status = RepairStatus.completed
         with pytest.raises(DomainError, match="1 to 5"):
             return_visit_repair(order, actor=boss, satisfaction=7)
