@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from pm_admin.enums import LabeledEnum
 from pm_admin.extensions import db
+from pm_admin.i18n import local_today
 
 from .billing import OPEN_STATUSES, Bill, BillStatus, late_fee, period_bounds, previous_period
 from .community import Building
@@ -60,7 +61,7 @@ def check_dunning(record: DunningRecord, *, actor, is_created: bool) -> None:
     if is_created and record.collector_id is None and record.collector is None:
         record.collector_id = actor.id
     if record.on_date is None:
-        record.on_date = dt.date.today()
+        record.on_date = local_today()
 
 
 # -- the arrears ledger ------------------------------------------------------------
@@ -108,7 +109,7 @@ def arrears_ledger(*, scope_ids=None, community_id=None, building_id=None, bucke
     arrears, accrued late fees, aging bucket (days since the oldest open bill fell due);
     longest in arrears first, then most owed. The households are chosen and ordered by
     the database (``_open_per_household``); only their bills are read, for the detail."""
-    on = on or dt.date.today()
+    on = on or local_today()
     per_household = _open_per_household(scope_ids, community_id, building_id)
     chosen = select(per_household.c.household_id)
     if bucket:
@@ -147,7 +148,7 @@ def arrears_ledger(*, scope_ids=None, community_id=None, building_id=None, bucke
 def arrears_totals(*, scope_ids=None, community_id=None, building_id=None, bucket=None,
                    on: dt.date | None = None) -> tuple[int, Decimal]:
     """How many households ``arrears_ledger`` would list without a limit, and what they owe."""
-    on = on or dt.date.today()
+    on = on or local_today()
     per_household = _open_per_household(scope_ids, community_id, building_id)
     query = select(func.count(), func.coalesce(func.sum(per_household.c.owed), 0))
     if bucket:
@@ -189,7 +190,7 @@ def _aging_bucket_clause(oldest_due, on: dt.date):
 def arrears_by_age(*, scope_ids=None, community_id=None, on: dt.date | None = None) -> list[AgingLine]:
     """Households in arrears and what they owe, per aging bucket of their oldest open bill:
     the arrears ledger (``arrears_ledger(bucket=...)``) summed per bucket, by the database."""
-    on = on or dt.date.today()
+    on = on or local_today()
     per_household = _open_per_household(scope_ids, community_id)
     aged = select(_aging_bucket_clause(per_household.c.oldest_due, on).label("bucket"), per_household.c.owed).subquery()
     totals = dict((bucket, (count, owed)) for bucket, count, owed in db.session.execute(
@@ -213,7 +214,7 @@ class DunningTarget:
 def households_to_chase(*, scope_ids=None, on: dt.date | None = None, limit: int = 10) -> list[DunningTarget]:
     """The first ``limit`` households of the arrears ledger (longest in arrears, then most
     owed), with the day of their last reminder; grouped in SQL, not read bill by bill."""
-    on = on or dt.date.today()
+    on = on or local_today()
     per_household = _open_per_household(scope_ids)
     age_from = case((per_household.c.oldest_due > on, on), else_=per_household.c.oldest_due)  # not yet due: 0 days
     reminded = (select(DunningRecord.household_id, func.max(DunningRecord.on_date).label("last"))

@@ -25,6 +25,7 @@ from pm_admin import audit
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
+from pm_admin.i18n import local_today
 from pm_admin.money import Money, Percent, Quantity, UnitPrice, parse_amount, quantize
 from pm_admin.scope import in_scope
 from pm_admin.workflow import Transition, Versioned, Workflow
@@ -514,7 +515,7 @@ def raise_one_off_bill(household: Household, fee_item, amount, source: str, *, a
     source = (source or "").strip()
     if not source:
         raise DomainError(_l("Say what the charge is for."))
-    today = dt.date.today()
+    today = local_today()
     key = source_key or f"once:{audit.now().strftime('%Y%m%d%H%M%S%f')}"
     period = period_of(today)
     existing = db.session.scalar(select(Bill).where(Bill.household_id == household.id, Bill.fee_item_id == item.id,

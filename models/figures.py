@@ -5,12 +5,12 @@ Plain queries through ``scoped``; ``views/dashboard.py`` decides how they look.
 
 import datetime as dt
 
-from flask_babel import get_timezone
 from sqlalchemy import case, func, select
 
 from pm_admin import audit
 from pm_admin.audit import AuditEntry, visible_to
 from pm_admin.extensions import db
+from pm_admin.i18n import local_today
 from pm_admin.scope import scoped, user_scope_ids
 
 from .community import Building, Community
@@ -19,10 +19,6 @@ from .key import Key, KeyLoan, KeyStatus
 from .reception import UNFINISHED, UNFINISHED_AFTER_DAYS, ReceptionRecord
 from .repair import OPEN_STATES, RepairCategory, RepairOrder, RepairStatus
 from .vehicle import Vehicle
-
-
-def local_today() -> dt.date:
-    return dt.datetime.now(get_timezone()).date()
 
 
 def households_by_state() -> dict[str, dict[HouseholdState, int]]:

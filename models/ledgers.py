@@ -20,6 +20,7 @@ from pm_admin.errors import DomainError
 from pm_admin.export import ExportColumn, Sheet, Summary, write_sheets
 from pm_admin.exports import counted
 from pm_admin.extensions import db
+from pm_admin.i18n import local_today
 
 from .arrears import AGING_BUCKETS, aging_bucket, collection_rate, local_day_bounds
 from .billing import (OPEN_STATUSES, Bill, BillStatus, FeeItem, accrued_late_fee, parse_period, period_bounds,
@@ -73,7 +74,7 @@ def ledger_range(period=None, date_from=None, date_to=None, *, today: dt.date | 
     if period and (date_from or date_to):
         raise DomainError(_l("Give either a period or a date range (from and to), not both."))
     if period or not (date_from or date_to):
-        period = parse_period(period or period_of(today or dt.date.today()))
+        period = parse_period(period or period_of(today or local_today()))
         first, last = period_bounds(period)
         return LedgerRange(period, period, first, last, period)
     if not (date_from and date_to):
@@ -380,7 +381,7 @@ def write_ledger(path: str, ledger: str, span: LedgerRange, *, scope_ids=None, c
     elif ledger == "payments":
         sheets = [payments_sheet(span, **where)]
     elif ledger == "arrears":
-        sheets = [arrears_sheet(dt.date.today(), **where)]  # what is open now: no history to go back to
+        sheets = [arrears_sheet(local_today(), **where)]  # what is open now: no history to go back to
     else:
         sheets = collection_sheets(span, **where)
     heading = " · ".join(part for part in (

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from pm_admin import audit
 from pm_admin.errors import DomainError
 from pm_admin.extensions import db
-from pm_admin.i18n import _l
+from pm_admin.i18n import _l, local_today
 from pm_admin.importing import Plan, RowPlan, SheetRow
 from pm_admin.money import parse_amount, quantize
 from pm_admin.scope import scoped
@@ -382,7 +382,7 @@ def plan_opening_arrears(rows: list[SheetRow], *, scope_ids=None) -> Plan:
     places = Places(scope_ids)
     items = {(i.community_id, name): i for i in db.session.scalars(select(FeeItem))
              for name in (i.name, i.code) if name}
-    current = period_of(dt.date.today())
+    current = period_of(local_today())
     seen: dict[tuple, int] = {}
     planned: list[dict] = []
     results = []

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from pm_admin.extensions import db
+from pm_admin.i18n import local_today
 from pm_admin.money import format_amount
 
 from conftest import flashed
@@ -163,7 +164,7 @@ def test_daily_cash_summary(estate, login_as, browser):
     refund = request_refund(first, amount="20.00", reason="x", actor=s["c1"])
     approve_refund(refund, actor=s["chief"])
     db.session.commit()
-    rows = {r.collector: r for r in cash_summary(dt.date.today(), scope_ids=frozenset({estate["community"].id}))}
+    rows = {r.collector: r for r in cash_summary(local_today(), scope_ids=frozenset({estate["community"].id}))}
     assert (rows["c1"].count, rows["c1"].cash, rows["c1"].other) == (2, Decimal("250.50"), Decimal("0"))
     assert rows["c1"].first_receipt < rows["c1"].last_receipt
     assert (rows["chief"].cash, rows["chief"].refunds) == (Decimal("-20.00"), Decimal("-20.00"))
@@ -251,7 +252,7 @@ def test_the_ledger_reconciles_to_the_cent_over_generated_data(estate, make):
 def test_dunning_is_recorded_by_collectors_and_counted_per_day_and_week(estate, login_as, browser):
     h1, h2, h3 = estate["homes"]
     collector = login_as("collector", communities=[estate["community"]], display_name="小周")
-    today = dt.date.today()
+    today = local_today()
     for household, method in ((h1, "phone"), (h2, "visit"), (h2, "sms")):
         response = browser.post("/admin/dunning/new/", {"household": household.id, "on_date": today.isoformat(),
                                                         "method": method, "outcome": "答应月底交", "promised_on": ""})

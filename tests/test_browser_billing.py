@@ -5,7 +5,6 @@ desk and prints the receipt, then asks for a refund; another supervisor approves
 it, and the household owes the bill again. Each person in their own browser
 context; any JavaScript error or CSP violation fails the test."""
 
-import datetime as dt
 import re
 from decimal import Decimal
 
@@ -15,6 +14,7 @@ from playwright.sync_api import expect
 from conftest import PASSWORD
 from models import Bill, BillStatus, Payment
 from pm_admin.extensions import db
+from pm_admin.i18n import local_today
 from test_browser import STEP_TIMEOUT_MS, JsErrors, chromium, live_server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
@@ -27,7 +27,7 @@ def test_from_bill_run_to_printed_receipt_to_refund(make, world, live_server, ch
     collector = make.staff("collector", communities=[a["community"]], username="desk")
     approver = make.staff("supervisor", communities=[a["community"]], username="approver")
     household_id, community_id = household.id, a["community"].id
-    period = dt.date.today().strftime("%Y-%m")
+    period = local_today().strftime("%Y-%m")
     db.session.rollback()
     base, errors = live_server, JsErrors()
 

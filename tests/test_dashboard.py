@@ -10,7 +10,7 @@ from pm_admin.extensions import db
 from conftest import Browser
 
 from models import HouseholdState
-from models.figures import local_today
+from pm_admin.i18n import local_today
 from models.key import lend_key
 
 

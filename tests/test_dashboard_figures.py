@@ -21,7 +21,7 @@ from test_dashboard import cells, panel
 from models import Bill, Payment, PaymentMethod
 from models.arrears import AGING_BUCKETS, arrears_ledger, cash_summary, collection_rate, local_day_bounds
 from models.billing import period_bounds, period_of, previous_period
-from models.figures import local_today
+from pm_admin.i18n import local_today
 from models.payment import post_payment
 from models.reception import ReceptionStatus
 from models.repair import RepairCategory, RepairStatus
@@ -107,7 +107,7 @@ def test_collection_rate_and_chart_equal_the_rate_report(world, make, login_as, 
 
 
 def test_arrears_by_age_equal_the_arrears_ledger(world, make, login_as, browser):
-    today = dt.date.today()
+    today = local_today()
     for label in "AB":
         place = world[label]
         household = place["household"]
@@ -182,7 +182,7 @@ def test_collector_sees_own_collections_and_whom_to_chase(world, make, app, mont
 
 
 def test_dunning_list_is_the_top_of_the_arrears_ledger(world, make, login_as, browser):
-    today = dt.date.today()
+    today = local_today()
     place = dict(world["A"])
     for n, (days, amount) in enumerate([(400, "10.00"), (400, "90.00"), (30, "5000.00"), (-3, "1.00"), (-9, "2.00"),
                                         (700, "3.00"), (100, "8.00"), (100, "80.00"), (60, "1.00"), (61, "1.00"),

@@ -2,7 +2,6 @@
 given back after the inspection net of the violations' deductions, by a refund that a
 collector requests and another supervisor approves."""
 
-import datetime as dt
 import re
 from decimal import Decimal
 
@@ -11,6 +10,7 @@ from sqlalchemy import func, select
 
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
+from pm_admin.i18n import local_today
 from pm_admin.workflow import IllegalTransition
 
 from conftest import PASSWORD, flashed
@@ -46,7 +46,7 @@ def pay_at_the_desk(browser, household, amount):
     token = re.search(r'name="token"[^>]*value="([0-9a-f]+)"', page).group(1)
     bill_ids = re.findall(r'name="bill" value="(\d+)" checked', page)
     response = browser.post(f"/admin/cashier/post/{household.id}/", {
-        "amount": amount, "method": "cash", "paid_at": dt.date.today().isoformat(), "notes": "",
+        "amount": amount, "method": "cash", "paid_at": local_today().isoformat(), "notes": "",
         "token": token, "bill": bill_ids})
     assert response.status_code == 302, flashed(response)
 
@@ -183,9 +183,9 @@ def test_deductions_taking_the_whole_deposit_leave_nothing_to_refund(world, make
     application, bill, _ = _approved_and_paid(world, make, people, deposit="300.00")
     DECORATION_WORKFLOW.take(application, "start", actor=people["clerk"])
     with pytest.raises(DomainError, match="at most 2 decimal places"):  # never rounded behind one's back
-        DECORATION_WORKFLOW.take(application, "record_violation", actor=people["clerk"], occurred_on=dt.date.today(),
+        DECORATION_WORKFLOW.take(application, "record_violation", actor=people["clerk"], occurred_on=local_today(),
                                  description="x", deduction="0.125")
-    DECORATION_WORKFLOW.take(application, "record_violation", actor=people["clerk"], occurred_on=dt.date.today(),
+    DECORATION_WORKFLOW.take(application, "record_violation", actor=people["clerk"], occurred_on=local_today(),
                              description="破坏外墙", deduction="400")
     DECORATION_WORKFLOW.take(application, "request_inspection", actor=people["clerk"])
     DECORATION_WORKFLOW.take(application, "pass_inspection", actor=people["boss"], note=None)

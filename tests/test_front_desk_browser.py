@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from conftest import PASSWORD
 from models import Household, Resident
-from models.figures import local_today
+from pm_admin.i18n import local_today
 from models.key import lend_key
 from pm_admin.extensions import db
 from test_browser import ARTIFACTS, STEP_TIMEOUT_MS, JsErrors, chromium, live_server  # noqa: F401 (fixtures)

@@ -11,7 +11,7 @@ from flask_login import current_user
 from pm_admin.admin import local_datetime
 from pm_admin.dashboard import Chart, DashboardPanel, Figure, Figures, Table
 from pm_admin import history
-from pm_admin.i18n import _l
+from pm_admin.i18n import _l, local_today
 
 from pm_admin.money import format_amount
 from pm_admin.scope import user_scope_ids
@@ -19,7 +19,7 @@ from pm_admin.scope import user_scope_ids
 from models import HouseholdState
 from models.arrears import arrears_by_age, cash_summary, collection_totals, households_to_chase
 from models.billing import period_of, previous_period
-from models.figures import (households_by_state, keys_out, local_today, open_repairs_by_category, overdue_loans,
+from models.figures import (households_by_state, keys_out, open_repairs_by_category, overdue_loans,
                             reception_unfinished, recent_activity, rentals_expiring, repairs_assigned_to,
                             todays_open_repairs, todays_unfinished_visits)
 
