@@ -49,7 +49,12 @@ def create_app(config: type[Config] | None = None, *, site) -> Flask:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_enforces_foreign_keys(dbapi_connection, connection_record):
+    """Foreign keys on; and write-ahead logging, so that a long read (a large export, a
+    report) no longer makes every other user's save wait and fail after 5 s. The WAL
+    mode stays with the file; backups use SQLite's backup API, which sees it."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        if cursor.execute("PRAGMA database_list").fetchone()[2]:  # a file, not :memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()

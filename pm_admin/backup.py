@@ -38,6 +38,7 @@ def backup(target: Path) -> None:
         try:
             with destination:
                 source.backup(destination)
+            destination.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, readable read-only
         finally:
             destination.close()
             source.close()

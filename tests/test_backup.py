@@ -83,3 +83,25 @@ def test_restore_refuses_what_is_not_a_backup(tmp_path_factory, tmp_path):
     assert result.exit_code != 0 and "not a backup" in result.output
     result = app.test_cli_runner().invoke(args=["pm", "restore", str(tmp_path / "missing.db")])
     assert result.exit_code != 0 and "no backup file" in result.output
+
+
+def test_the_live_sqlite_database_logs_ahead_and_its_backup_is_one_plain_file(tmp_path_factory, tmp_path):
+    """WAL lets a long export read while others write; the backup is a single file
+    (no -wal/-shm beside it), so it can be read from a read-only place."""
+    import sqlite3
+
+    from flask_migrate import upgrade
+
+    app = fresh_app("sqlite", tmp_path_factory, "wal")
+    with app.app_context():
+        upgrade()
+        assert db.session.execute(db.text("PRAGMA journal_mode")).scalar() == "wal"
+    target = tmp_path / "copy.backup"
+    result = app.test_cli_runner().invoke(args=["pm", "backup", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    copy = sqlite3.connect(target)
+    try:
+        assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    finally:
+        copy.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.backup"]
