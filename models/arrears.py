@@ -15,7 +15,7 @@ from pm_admin.enums import LabeledEnum
 from pm_admin.extensions import db
 from pm_admin.i18n import local_today
 
-from .billing import OPEN_STATUSES, Bill, BillStatus, late_fee, period_bounds, previous_period
+from .billing import OPEN_STATUSES, Bill, BillStatus, FeeItem, accrued_late_fee, period_bounds, previous_period
 from .community import Building
 from .household import Household
 from .payment import Payment, PaymentAllocation, PaymentMethod, _local_zone
@@ -107,54 +107,59 @@ def arrears_ledger(*, scope_ids=None, community_id=None, building_id=None, bucke
                    on: dt.date | None = None, limit: int | None = None) -> list[ArrearsRow]:
     """Per household with open bills: owed by fee item, oldest unpaid period, months in
     arrears, accrued late fees, aging bucket (days since the oldest open bill fell due);
-    longest in arrears first, then most owed. The households are chosen and ordered by
-    the database (``_open_per_household``); only their bills are read, for the detail."""
+    longest in arrears first, then most owed."""
+    return arrears_overview(scope_ids=scope_ids, community_id=community_id, building_id=building_id, bucket=bucket,
+                            on=on, limit=limit)[0]
+
+
+def arrears_overview(*, scope_ids=None, community_id=None, building_id=None, bucket=None,
+                     on: dt.date | None = None, limit: int | None = None) -> tuple[list[ArrearsRow], int, Decimal]:
+    """The arrears ledger's first ``limit`` rows, and how many households are in arrears
+    and what they owe in all. The database groups, ages, orders and counts the
+    households in one pass (``_open_per_household``); only the rows' bills are read."""
     on = on or local_today()
     per_household = _open_per_household(scope_ids, community_id, building_id)
-    chosen = select(per_household.c.household_id)
+    age_from = case((per_household.c.oldest_due > on, on), else_=per_household.c.oldest_due)  # not yet due: 0 days
+    chosen = select(per_household.c.household_id, func.count().over().label("households"),
+                    func.sum(per_household.c.owed).over().label("owed"))
     if bucket:
         chosen = chosen.where(_aging_bucket_clause(per_household.c.oldest_due, on) == bucket)
-    age_from = case((per_household.c.oldest_due > on, on), else_=per_household.c.oldest_due)  # not yet due: 0 days
     chosen = chosen.order_by(age_from, per_household.c.owed.desc(), per_household.c.household_id)
     if limit:
         chosen = chosen.limit(limit)
-    ids = list(db.session.scalars(chosen))
+    found = db.session.execute(chosen).all()
+    households, owed = (found[0].households, Decimal(found[0].owed)) if found else (0, ZERO)
+    ids = [row.household_id for row in found]
     rows: dict[int, ArrearsRow] = {}
     for start in range(0, len(ids), 1000):
         batch = ids[start:start + 1000]
-        households = {h.id: h for h in db.session.scalars(select(Household).where(Household.id.in_(batch))).unique()}
-        rows.update((household_id, ArrearsRow(household=households[household_id])) for household_id in batch)
-        bills = (select(Bill).where(Bill.household_id.in_(batch), Bill.status.in_(OPEN_STATUSES))
-                 .order_by(Bill.household_id, Bill.period, Bill.id))
+        loaded = {h.id: h for h in db.session.scalars(select(Household).where(Household.id.in_(batch))).unique()}
+        rows.update((household_id, ArrearsRow(household=loaded[household_id])) for household_id in batch)
+        bills = (select(Bill.household_id, Bill.period, Bill.due_on, Bill.amount, Bill.paid,
+                        (Bill.late_fee_waived_by_id.is_not(None) | Bill.late_fee_bill_id.is_not(None)).label("settled"),
+                        FeeItem.name, FeeItem.late_fee_percent_per_day, FeeItem.grace_days)
+                 .join(FeeItem, Bill.fee_item_id == FeeItem.id)
+                 .where(Bill.household_id.in_(batch), Bill.status.in_(OPEN_STATUSES))
+                 .order_by(Bill.household_id, Bill.period, Bill.id))  # rows, not objects: a debtor has many
         if scope_ids is not None:
             bills = bills.where(Bill.community_id.in_(sorted(scope_ids)))
         if community_id:
             bills = bills.where(Bill.community_id == community_id)
-        for bill in db.session.scalars(bills).unique():
+        for bill in db.session.execute(bills):
             row = rows[bill.household_id]
             if row.oldest_due is None or bill.due_on < row.oldest_due:
                 row.oldest_due, row.oldest_period = bill.due_on, bill.period
-            open_amount = bill.open_amount
+            open_amount = bill.amount - bill.paid
             row.owed += open_amount
-            row.by_item[bill.fee_item.name] = row.by_item.get(bill.fee_item.name, ZERO) + open_amount
+            row.by_item[bill.name] = row.by_item.get(bill.name, ZERO) + open_amount
             row.periods.add(bill.period)
-            row.late_fees += late_fee(bill, on)
+            if not bill.settled:  # late fee waived, or already charged as its own bill
+                row.late_fees += accrued_late_fee(open_amount, bill.due_on, bill.late_fee_percent_per_day,
+                                                  bill.grace_days, on)
     for row in rows.values():
         row.days = max(0, (on - row.oldest_due).days)
         row.bucket = aging_bucket(row.days)
-    return list(rows.values())
-
-
-def arrears_totals(*, scope_ids=None, community_id=None, building_id=None, bucket=None,
-                   on: dt.date | None = None) -> tuple[int, Decimal]:
-    """How many households ``arrears_ledger`` would list without a limit, and what they owe."""
-    on = on or local_today()
-    per_household = _open_per_household(scope_ids, community_id, building_id)
-    query = select(func.count(), func.coalesce(func.sum(per_household.c.owed), 0))
-    if bucket:
-        query = query.where(_aging_bucket_clause(per_household.c.oldest_due, on) == bucket)
-    count, owed = db.session.execute(query).one()
-    return count, Decimal(owed)
+    return list(rows.values()), households, owed
 
 
 @dataclass

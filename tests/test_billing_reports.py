@@ -17,7 +17,7 @@ from pm_admin.money import format_amount
 from conftest import flashed
 from models import Bill, BillStatus, FeeItem, FeeKind, HouseholdState, Payment, PaymentAllocation, PaymentMethod
 from models.arrears import arrears_ledger, cash_summary, collection_rate, ledger_discrepancies
-from models.billing import run_bills, void_bill
+from models.billing import run_bills, void_bill, waive_late_fee
 from models.payment import advance_balance, approve_refund, post_payment, refundable, request_refund
 import views.billing
 
@@ -132,6 +132,10 @@ def test_arrears_ledger_aging_late_fees_and_the_three_year_list(estate, login_as
     assert rows["102"].late_fees == expected_fee  # 2026-10: 100 × 0.05 % × 13 = 0.65
     assert [r.household.room for r in arrears_ledger(community_id=estate["community"].id, bucket="over3y", on=on)] == [
         "102", "103"]
+    waive_late_fee(bill(h1, "2026-10"), actor=s["chief"], reason="业主住院")  # a waived late fee accrues no more
+    db.session.commit()
+    rows = {r.household.room: r for r in arrears_ledger(community_id=estate["community"].id, on=on)}
+    assert rows["101"].late_fees == 0 and rows["101"].owed == Decimal("200.00")
 
     from models import Resident
     db.session.add(Resident(household=h2, name="钱多多", phone="13912345678"))

@@ -31,7 +31,7 @@ from pm_admin.pages import SecurePage
 from pm_admin.scope import scoped, user_scope_ids
 
 from models import Building, Community, Household, Resident
-from models.arrears import (AGING_BUCKETS, arrears_ledger, arrears_totals, cash_summary, check_dunning, collection_rate,
+from models.arrears import (AGING_BUCKETS, arrears_ledger, arrears_overview, cash_summary, check_dunning, collection_rate,
                             dunning_activity, owner_of)
 from models.billing import (OPEN_STATUSES, Bill, MeterKind, check_fee_item, late_fee, parse_period,
                             period_of, run_bills)
@@ -387,9 +387,8 @@ class ArrearsPage(SecurePage):
     def index(self):
         community_id, building_id = _int(request.args.get("community")), _int(request.args.get("building"))
         bucket = request.args.get("bucket") or None
-        chosen = dict(scope_ids=user_scope_ids(), community_id=community_id, building_id=building_id, bucket=bucket)
-        rows = arrears_ledger(**chosen, limit=ARREARS_SHOWN)
-        households, owed = arrears_totals(**chosen)
+        rows, households, owed = arrears_overview(scope_ids=user_scope_ids(), community_id=community_id,
+                                                  building_id=building_id, bucket=bucket, limit=ARREARS_SHOWN)
         return self.render("billing/arrears.html", rows=rows, households=households, owed=owed,
                            buckets=AGING_BUCKETS, communities=_communities(),
                            buildings=_buildings(), args=request.args, format_amount=format_amount,
