@@ -139,6 +139,11 @@ def test_a_community_supervisor_reads_only_their_communities_in_the_audit_log(wo
         page = browser.get(url).get_data(as_text=True)
         assert "13911112222" not in page and "翠湖苑" not in page, url
     assert "甲方住户" in browser.get("/admin/audit/").get_data(as_text=True)
+    from pm_admin.audit import AuditEntry
+    b_entry = db.session.query(AuditEntry).filter_by(table_name="resident", record_id=str(b_resident.id)) \
+        .order_by(AuditEntry.id.desc()).first()
+    details = browser.get(f"/admin/audit/details/?id={b_entry.id}", follow_redirects=True).get_data(as_text=True)
+    assert "13911112222" not in details
     exported = browser.get("/admin/audit/export/xlsx/")
     assert exported.status_code == 200
     cells = [str(c) for row in openpyxl.load_workbook(io.BytesIO(exported.data)).active.iter_rows(values_only=True)
@@ -147,3 +152,4 @@ def test_a_community_supervisor_reads_only_their_communities_in_the_audit_log(wo
     browser.post("/logout")
     login_as("supervisor", communities=[])  # head office: every community
     assert "翠湖苑" in browser.get("/admin/audit/").get_data(as_text=True)
+    assert "13911112222" in browser.get(f"/admin/audit/details/?id={b_entry.id}").get_data(as_text=True)
