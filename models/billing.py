@@ -430,9 +430,10 @@ def _amount_expression(item: FeeItem, quantity, discounted):
     share = 10**6 - _scaled(discount, 4)
     reduced = (hundredths * literal(price) * literal(share) + literal(5 * 10**9)) // literal(10**10)
     cents = case((discounted, reduced), else_=plain)
-    # SQLite keeps Numeric as a double (SQLAlchemy binds a Decimal there as float(amount));
-    # cents / 100.0 is that same double, so stored amounts equal the ORM's to the bit
-    return cents / literal(100.0)
+    # SQLite keeps Numeric as a double (SQLAlchemy binds a Decimal there as a double too):
+    # exact integer cents ÷ 100 as a Money value is that same double, so stored amounts
+    # equal the ORM's to the bit
+    return cents / literal(Decimal("100"), Money())
 
 
 def _issue_missing_bills(item: FeeItem, period: str, *, due_on, issued_at, issued_by) -> list[Decimal]:

@@ -137,7 +137,7 @@ def test_collection_report_rows_add_up_to_the_report_total(books, world, login_a
     assert cents(total[titles.index("Billed")]) == expected.billed
     assert cents(total[titles.index("Collected")]) == expected.collected
     assert total[titles.index("Households billed")] == expected.households_billed
-    assert data[0][titles.index("Collection rate")] == float(expected.rate)
+    assert Decimal(str(data[0][titles.index("Collection rate")])) == expected.rate
     collectors = table(book.worksheets[1])
     assert cents(collectors[2][2]) == expected.collected
 
