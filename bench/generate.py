@@ -171,18 +171,25 @@ def generate(url: str, households_total: int, communities_total: int, months: in
         buildings_per_community = max(1, per_community // 200)
         household_id = building_id = fee_id = 0
         staff_rows.append((1, "chief", "主管", password, True, "supervisor", True))
+
+        def add_staff(community: int, count: int, prefix: str, title: str, role: str) -> list[int]:
+            """``count`` accounts of ``role`` working in ``community`` (usernames like c010); their ids."""
+            ids = []
+            for k in range(count):
+                staff_id = len(staff_rows) + 1
+                staff_rows.append((staff_id, f"{prefix}{community:02d}{k}", f"{title}{community:02d}-{k}", password,
+                                   True, role, False))
+                staff_community_rows.append((staff_id, community))
+                ids.append(staff_id)
+            return ids
+
         collectors: dict[int, list[int]] = {}
         areas: dict[int, Decimal] = {}
         community_of: dict[int, int] = {}
         fees: dict[int, list[tuple]] = {}
         for c in range(1, communities_total + 1):
             community_rows.append((c, f"小区{c:02d}", f"深圳市南山区第{c}路"))
-            collectors[c] = []
-            for k in range(2):
-                staff_id = len(staff_rows) + 1
-                staff_rows.append((staff_id, f"c{c:02d}{k}", f"收费员{c:02d}-{k}", password, True, "collector", False))
-                staff_community_rows.append((staff_id, c))
-                collectors[c].append(staff_id)
+            collectors[c] = add_staff(c, 2, "c", "收费员", "collector")
             fees[c] = []
             for name, kind, meter, price, late, grace in (("物业费", "per_area", None, "2.5000", "0.0500", 15),
                                                           ("垃圾费", "fixed", None, "15.0000", "0", 0),
@@ -207,14 +214,7 @@ def generate(url: str, households_total: int, communities_total: int, months: in
                     resident_rows.append((household_id, household_id, "owner",
                                           rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.randint(1, 2))),
                                           phone))
-        engineers: dict[int, list[int]] = {}
-        for c in range(1, communities_total + 1):
-            engineers[c] = []
-            for k in range(3):
-                staff_id = len(staff_rows) + 1
-                staff_rows.append((staff_id, f"e{c:02d}{k}", f"维修工{c:02d}-{k}", password, True, "engineer", False))
-                staff_community_rows.append((staff_id, c))
-                engineers[c].append(staff_id)
+        engineers = {c: add_staff(c, 3, "e", "维修工", "engineer") for c in range(1, communities_total + 1)}
         writer.write("community", ["id", "name", "address"], community_rows)
         writer.write("building", ["id", "community_id", "name", "floors"], building_rows)
         writer.write("household", ["id", "building_id", "unit", "room", "floor_area", "state"], household_rows)

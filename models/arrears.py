@@ -119,12 +119,11 @@ def arrears_overview(*, scope_ids=None, community_id=None, building_id=None, buc
     households in one pass (``_open_per_household``); only the rows' bills are read."""
     on = on or local_today()
     per_household = _open_per_household(scope_ids, community_id, building_id)
-    age_from = case((per_household.c.oldest_due > on, on), else_=per_household.c.oldest_due)  # not yet due: 0 days
     chosen = select(per_household.c.household_id, func.count().over().label("households"),
                     func.sum(per_household.c.owed).over().label("owed"))
     if bucket:
         chosen = chosen.where(_aging_bucket_clause(per_household.c.oldest_due, on) == bucket)
-    chosen = chosen.order_by(age_from, per_household.c.owed.desc(), per_household.c.household_id)
+    chosen = chosen.order_by(*_longest_in_arrears_first(per_household, on))
     if limit:
         chosen = chosen.limit(limit)
     found = db.session.execute(chosen).all()
@@ -186,6 +185,13 @@ def _open_per_household(scope_ids=None, community_id=None, building_id=None):
     return query.subquery()
 
 
+def _longest_in_arrears_first(per_household, on: dt.date) -> tuple:
+    """The ledger's order: oldest open bill first (one not yet due counts as due today),
+    then most owed, then the household id."""
+    age_from = case((per_household.c.oldest_due > on, on), else_=per_household.c.oldest_due)
+    return age_from, per_household.c.owed.desc(), per_household.c.household_id
+
+
 def _aging_bucket_clause(oldest_due, on: dt.date):
     """``aging_bucket`` in SQL: days = on − oldest due ≤ high  ⇔  oldest due ≥ on − high."""
     whens = [(oldest_due >= on - dt.timedelta(days=high), key) for key, _label, _low, high in AGING_BUCKETS if high]
@@ -221,12 +227,11 @@ def households_to_chase(*, scope_ids=None, on: dt.date | None = None, limit: int
     owed), with the day of their last reminder; grouped in SQL, not read bill by bill."""
     on = on or local_today()
     per_household = _open_per_household(scope_ids)
-    age_from = case((per_household.c.oldest_due > on, on), else_=per_household.c.oldest_due)  # not yet due: 0 days
     reminded = (select(DunningRecord.household_id, func.max(DunningRecord.on_date).label("last"))
                 .group_by(DunningRecord.household_id).subquery())
     rows = db.session.execute(
         select(per_household, reminded.c.last).outerjoin(reminded, reminded.c.household_id == per_household.c.household_id)
-        .order_by(age_from, per_household.c.owed.desc(), per_household.c.household_id).limit(limit)).all()
+        .order_by(*_longest_in_arrears_first(per_household, on)).limit(limit)).all()
     households = {h.id: h for h in db.session.scalars(
         select(Household).where(Household.id.in_([row.household_id for row in rows]))).unique()}
     return [DunningTarget(households[row.household_id], Decimal(row.owed), row.oldest_due, row.months, row.last)

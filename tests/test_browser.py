@@ -80,6 +80,21 @@ class JsErrors(list):
         return self
 
 
+def signed_in_page(chromium, base: str, errors: JsErrors, username: str, *, locale: str = "en") -> Page:
+    """A new page in a context of its own (its own cookies), its errors watched, the panel
+    in English, signed in as ``username``."""
+    page = chromium.new_context(viewport={"width": 1280, "height": 900}, locale=locale).new_page()
+    page.set_default_timeout(STEP_TIMEOUT_MS)
+    errors.watch(page, base)
+    page.goto(base + "/language/en")
+    page.goto(base + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("#pm-logout")).to_be_visible()
+    return page
+
+
 def test_receptionist_edits_household_file_and_history_shows_it(make, world, live_server, chromium):
     place = world["A"]
     receptionist = make.staff("receptionist", communities=[place["community"]])

@@ -11,11 +11,10 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
 from models import Bill, BillStatus, Payment
 from pm_admin.extensions import db
 from pm_admin.i18n import local_today
-from test_browser import STEP_TIMEOUT_MS, JsErrors, chromium, live_server  # noqa: F401  (fixtures)
+from test_browser import JsErrors, chromium, live_server, signed_in_page  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -32,16 +31,7 @@ def test_from_bill_run_to_printed_receipt_to_refund(make, world, live_server, ch
     base, errors = live_server, JsErrors()
 
     def signed_in(staff):
-        page = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en").new_page()
-        page.set_default_timeout(STEP_TIMEOUT_MS)
-        errors.watch(page, base)
-        page.goto(base + "/language/en")
-        page.goto(base + "/login")
-        page.fill("input[name=username]", staff.username)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("#login-submit")
-        expect(page.locator("#pm-logout")).to_be_visible()
-        return page
+        return signed_in_page(chromium, base, errors, staff.username)
 
     # The supervisor runs the month's bills (and confirms the dialog).
     page = signed_in(boss)

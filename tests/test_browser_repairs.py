@@ -11,10 +11,9 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
 from models import RepairOrder, RepairStatus
 from pm_admin.extensions import db
-from test_browser import ARTIFACTS, STEP_TIMEOUT_MS, JsErrors, chromium, live_server  # noqa: F401  (fixtures)
+from test_browser import ARTIFACTS, JsErrors, chromium, live_server, signed_in_page  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -29,16 +28,7 @@ def test_a_repair_order_from_registered_to_closed(make, world, live_server, chro
 
     def page_of(staff):
         if staff.username not in pages:
-            page = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en").new_page()
-            page.set_default_timeout(STEP_TIMEOUT_MS)
-            errors.watch(page, base)
-            page.goto(base + "/language/en")
-            page.goto(base + "/login")
-            page.fill("input[name=username]", staff.username)
-            page.fill("input[name=password]", PASSWORD)
-            page.click("#login-submit")
-            expect(page.locator("#pm-logout")).to_be_visible()
-            pages[staff.username] = page
+            pages[staff.username] = signed_in_page(chromium, base, errors, staff.username)
         return pages[staff.username]
 
     def take(page, step, fill=None):

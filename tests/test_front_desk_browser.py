@@ -14,12 +14,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
 from models import Household, Resident
 from pm_admin.i18n import local_today
 from models.key import lend_key
 from pm_admin.extensions import db
-from test_browser import ARTIFACTS, STEP_TIMEOUT_MS, JsErrors, chromium, live_server  # noqa: F401 (fixtures)
+from test_browser import ARTIFACTS, JsErrors, chromium, live_server, signed_in_page  # noqa: F401 (fixtures)
 
 DOCS = Path(__file__).parent.parent / "docs"
 pytestmark = pytest.mark.browser
@@ -56,16 +55,9 @@ def test_import_then_find_by_phone_tail_and_open_the_file(make, world, live_serv
     upload = tmp_path / "阳光花园住户.csv"
     upload.write_text(ROWS, encoding="utf-8-sig")
 
-    page = chromium.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page.set_default_timeout(STEP_TIMEOUT_MS)
-    base = live_server
-    errors = JsErrors().watch(page, base)
+    base, errors = live_server, JsErrors()
+    page = signed_in_page(chromium, base, errors, username, locale="zh-CN")
     try:
-        page.context.add_cookies([{"name": "pm_lang", "value": "en", "url": base}])
-        page.goto(base + "/login")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("#login-submit")
         expect(page).to_have_url(re.compile(r"/admin/$"))
         expect(page.locator("#panel-households canvas")).to_be_visible()
 
@@ -130,16 +122,9 @@ def test_the_supervisor_dashboard_draws_the_money_of_the_month(make, world, live
     """The supervisor lands on the collection rate, billed vs collected, arrears by age and repairs."""
     boss = make.staff("supervisor", communities=[world["A"]["community"]], display_name="王主管")
     db.session.commit()
-    page = chromium.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page.set_default_timeout(STEP_TIMEOUT_MS)
-    base = live_server
-    errors = JsErrors().watch(page, base)
+    base, errors = live_server, JsErrors()
+    page = signed_in_page(chromium, base, errors, boss.username, locale="zh-CN")
     try:
-        page.context.add_cookies([{"name": "pm_lang", "value": "en", "url": base}])
-        page.goto(base + "/login")
-        page.fill("input[name=username]", boss.username)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("#login-submit")
         expect(page).to_have_url(re.compile(r"/admin/$"))
         expect(page.locator("#panel-collection-rate")).to_be_visible()
         expect(page.locator("#panel-aging")).to_contain_text("174.15")  # 223.75 − 100 + 50.40 owed in A
