@@ -268,6 +268,12 @@ def login_as(app, make, browser, world):
     return login
 
 
+def reload(obj):
+    """``obj`` as the database has it now (what another request committed included)."""
+    db.session.expire_all()
+    return db.session.get(type(obj), obj.id)
+
+
 def flashed(response) -> list[str]:
     """The alert messages on a page."""
     html = response.get_data(as_text=True)

@@ -13,16 +13,11 @@ from pm_admin.extensions import db
 from pm_admin.i18n import local_today
 from pm_admin.workflow import IllegalTransition
 
-from conftest import PASSWORD, flashed
+from conftest import PASSWORD, flashed, reload
 from models import Bill, DecorationStatus, PaymentAllocation, RefundRequest
 from models.billing import BillStatus
 from models.decoration import DECORATION_WORKFLOW, check_decoration_application, deposit_bill
 from models.payment import PaymentKind, RefundStatus, advance_balance, approve_refund, refundable, request_refund
-
-
-def reload(obj):
-    db.session.expire_all()
-    return db.session.get(type(obj), obj.id)
 
 
 def step(browser, application, name, state, follow=False, **data):

@@ -11,7 +11,7 @@ from pm_admin.extensions import db
 from pm_admin.workflow import IllegalTransition, StaleRecord, WorkflowStep
 from sqlalchemy.orm.exc import StaleDataError
 
-from conftest import flashed
+from conftest import flashed, reload
 from models import (
     DecorationApplication, DecorationStatus, DecorationViolation, GoodsPass, GoodsPassStatus, HouseholdState,
     ReceptionStatus, Staff,
@@ -19,11 +19,6 @@ from models import (
 from models.decoration import DECORATION_WORKFLOW, deposit_bill, deposit_refund_due
 from models.payment import PaymentMethod, post_payment
 from models.resident import ResidentKind
-
-
-def reload(obj):
-    db.session.expire_all()
-    return db.session.get(type(obj), obj.id)
 
 
 def test_the_supervisor_sees_what_is_unfinished_after_a_week_by_handler(world, make, login_as, browser):

@@ -13,7 +13,7 @@ from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
 from pm_admin.numbering import local_year
 
-from conftest import flashed
+from conftest import flashed, reload
 from models import RepairCategory, RepairOrder, RepairStatus, Staff
 from models.repair import (
     REPAIR_WORKFLOW, chargeable_repairs, complete_repair, dispatch_repair, register_repair_order,
@@ -26,11 +26,6 @@ def order_in(make, world, status=RepairStatus.registered, **kw):
     order.status = status
     db.session.commit()
     return order
-
-
-def reload(order):
-    db.session.expire_all()
-    return db.session.get(RepairOrder, order.id)
 
 
 def test_serials_are_consecutive_and_a_rolled_back_order_leaves_no_gap(world, make, app):
