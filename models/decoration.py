@@ -165,15 +165,6 @@ def deposit_bill(application: DecorationApplication) -> Bill | None:
                                                 Bill.source_key == f"decoration:{application.id}"))
 
 
-def deposit_refund(application: DecorationApplication) -> RefundRequest | None:
-    """The deposit's refund request (the latest, rejected ones included), if any."""
-    bill = deposit_bill(application)
-    if bill is None:
-        return None
-    return db.session.scalar(select(RefundRequest).where(RefundRequest.deposit_bill_id == bill.id)
-                             .order_by(RefundRequest.id.desc()).limit(1))
-
-
 def approve_decoration(application, *, actor) -> None:
     """Approved: the deposit becomes a bill of the household, to be paid before the works start."""
     with DECORATION_WORKFLOW.step(application, "approve", actor=actor):

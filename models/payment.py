@@ -420,6 +420,13 @@ def _give_back_deposit(refund: RefundRequest, reversal: Payment, *, actor) -> No
                                                 amount=refund.amount, kept=kept)))
 
 
+def latest_deposit_refund(bill: Bill) -> RefundRequest | None:
+    """A deposit bill's latest refund request, a rejected one included (after a rejection
+    one may ask again; after an approval, never)."""
+    return db.session.scalar(select(RefundRequest).where(RefundRequest.deposit_bill_id == bill.id)
+                             .order_by(RefundRequest.id.desc()).limit(1))
+
+
 def request_deposit_refund(bill: Bill, *, amount, reason: str, actor) -> RefundRequest:
     """A collector asks to give back a paid deposit (a one-off deposit bill) less what
     is kept of it; a supervisor other than the requester approves it like any refund.
@@ -434,9 +441,8 @@ def request_deposit_refund(bill: Bill, *, amount, reason: str, actor) -> RefundR
     if bill.status is not BillStatus.paid:
         raise DomainError(_l("The deposit bill %(bill)s is not paid in full: there is no deposit to give back."),
                           bill=str(bill))
-    earlier = db.session.scalar(select(RefundRequest).where(
-        RefundRequest.deposit_bill_id == bill.id, RefundRequest.status != RefundStatus.rejected))
-    if earlier is not None:
+    earlier = latest_deposit_refund(bill)
+    if earlier is not None and earlier.status is not RefundStatus.rejected:
         raise DomainError(_l("The refund of this deposit was already requested (%(status)s)."),
                           status=earlier.status.label)
     amount = parse_amount(amount, what=_l("The refund"))

@@ -10,9 +10,9 @@ from pm_admin.admin import ReadOnlyView, Section, SecureModelView
 from pm_admin.i18n import _l
 from pm_admin.money import format_amount
 
-from models.decoration import (check_decoration_application, deducted_from_deposit, deposit_bill, deposit_refund,
-                               deposit_refund_due)
+from models.decoration import check_decoration_application, deducted_from_deposit, deposit_bill, deposit_refund_due
 from models.goods_pass import check_goods_pass
+from models.payment import latest_deposit_refund
 from models.reception import UNFINISHED_AFTER_DAYS, check_reception_record, unfinished_by_handler
 
 LABELS = {
@@ -46,7 +46,7 @@ def deposit_account(view, context, application, name) -> Markup:
     deducted = deducted_from_deposit(application)
     if deducted:
         parts.append(_("deducted %(amount)s", amount=format_amount(deducted, symbol=True)))
-    refund = deposit_refund(application)
+    refund = latest_deposit_refund(bill)
     if refund is None:
         parts.append(_("refund due %(amount)s", amount=format_amount(deposit_refund_due(application), symbol=True)))
     else:
