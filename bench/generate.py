@@ -30,6 +30,7 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+from pm_admin import clock
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -161,7 +162,7 @@ def generate(url: str, households_total: int, communities_total: int, months: in
             connection.execute(f'DROP INDEX "{name}"')
         connection.commit()
         rng = random.Random(seed)
-        now = dt.datetime.now(UTC)
+        now = clock.now()
         password = generate_password_hash("bench-password-1", method="pbkdf2:sha256:1000")
 
         # -- people and places

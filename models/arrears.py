@@ -8,18 +8,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, DateTime, Enum, ForeignKey, Text, and_, case, func, select
+from sqlalchemy import Date, Enum, ForeignKey, Text, and_, case, func, select
 from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from pm_admin.enums import LabeledEnum
 from pm_admin.extensions import db
-from pm_admin.i18n import local_today
 
 from .billing import OPEN_STATUSES, Bill, BillStatus, FeeItem, accrued_late_fee, period_bounds, previous_period
 from .community import Building
 from .household import Household
-from .payment import Payment, PaymentAllocation, PaymentMethod, _local_zone
+from .payment import Payment, PaymentAllocation, PaymentMethod
 from .resident import Resident, ResidentKind
+from pm_admin import clock
+from pm_admin.clock import Moment
 
 ZERO = Decimal("0")
 
@@ -45,7 +46,7 @@ class DunningRecord(db.Model):
     collector_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     outcome: Mapped[str | None] = mapped_column(Text)
     promised_on: Mapped[dt.date | None] = mapped_column(Date)
-    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime | None] = mapped_column(Moment())
 
     household = relationship(Household, backref="dunning_records", lazy="joined", innerjoin=True)
     collector = relationship("Staff", lazy="joined")
@@ -61,7 +62,7 @@ def check_dunning(record: DunningRecord, *, actor, is_created: bool) -> None:
     if is_created and record.collector_id is None and record.collector is None:
         record.collector_id = actor.id
     if record.on_date is None:
-        record.on_date = local_today()
+        record.on_date = clock.today()
 
 
 # -- the arrears ledger ------------------------------------------------------------
@@ -117,7 +118,7 @@ def arrears_overview(*, scope_ids=None, community_id=None, building_id=None, buc
     """The arrears ledger's first ``limit`` rows, and how many households are in arrears
     and what they owe in all. The database groups, ages, orders and counts the
     households in one pass (``_open_per_household``); only the rows' bills are read."""
-    on = on or local_today()
+    on = on or clock.today()
     per_household = _open_per_household(scope_ids, community_id, building_id)
     chosen = select(per_household.c.household_id, func.count().over().label("households"),
                     func.sum(per_household.c.owed).over().label("owed"))
@@ -201,7 +202,7 @@ def _aging_bucket_clause(oldest_due, on: dt.date):
 def arrears_by_age(*, scope_ids=None, community_id=None, on: dt.date | None = None) -> list[AgingLine]:
     """Households in arrears and what they owe, per aging bucket of their oldest open bill:
     the arrears ledger (``arrears_ledger(bucket=...)``) summed per bucket, by the database."""
-    on = on or local_today()
+    on = on or clock.today()
     per_household = _open_per_household(scope_ids, community_id)
     aged = select(_aging_bucket_clause(per_household.c.oldest_due, on).label("bucket"), per_household.c.owed).subquery()
     totals = dict((bucket, (count, owed)) for bucket, count, owed in db.session.execute(
@@ -225,7 +226,7 @@ class DunningTarget:
 def households_to_chase(*, scope_ids=None, on: dt.date | None = None, limit: int = 10) -> list[DunningTarget]:
     """The first ``limit`` households of the arrears ledger (longest in arrears, then most
     owed), with the day of their last reminder; grouped in SQL, not read bill by bill."""
-    on = on or local_today()
+    on = on or clock.today()
     per_household = _open_per_household(scope_ids)
     reminded = (select(DunningRecord.household_id, func.max(DunningRecord.on_date).label("last"))
                 .group_by(DunningRecord.household_id).subquery())
@@ -266,19 +267,13 @@ class CashRow:
         return self.cash + self.other
 
 
-def local_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    zone = _local_zone()
-    start = dt.datetime.combine(day, dt.time(), zone).astimezone(dt.timezone.utc)
-    return start, start + dt.timedelta(days=1)
-
-
 def cash_summary(day: dt.date, *, through: dt.date | None = None, scope_ids=None,
                  collector_id: int | None = None) -> list[CashRow]:
     """Per collector for one day (or the local days ``day`` … ``through``): receipts
     issued, cash received net of cash refunds (the amount in the bag), other methods,
     refunds, first and last receipt number. One grouped query; a refund counts for
     whoever posted it."""
-    start, end = local_day_bounds(day)[0], local_day_bounds(through or day)[1]
+    start, end = clock.day_bounds(day, through)
     cash = case((Payment.method == PaymentMethod.cash, Payment.amount), else_=ZERO)
     other = case((Payment.method != PaymentMethod.cash, Payment.amount), else_=ZERO)
     refunds = case((Payment.amount < 0, Payment.amount), else_=ZERO)
@@ -331,7 +326,7 @@ class Rate:
 
 
 def _period_start(period: str) -> dt.datetime:
-    return local_day_bounds(period_bounds(period)[0])[0]
+    return clock.day_bounds(period_bounds(period)[0])[0]
 
 
 def collection_rate(period: str, *, scope_ids=None, community_id=None, building_id=None,
@@ -346,7 +341,7 @@ def collection_rate(period: str, *, scope_ids=None, community_id=None, building_
     of earlier non-voided bills; recovered = allocations to those bills made within the period."""
     start = _period_start(period)
     end = _period_start(_next(period))
-    as_of = as_of or dt.datetime.now(dt.timezone.utc)
+    as_of = as_of or clock.now()
     filters = _rated_bills(scope_ids, community_id, building_id)
 
     def bills(*extra):
@@ -440,7 +435,7 @@ def collection_totals(periods, *, scope_ids=None, community_id=None, building_id
                       as_of: dt.datetime | None = None) -> dict[str, Rate]:
     """Billed and collected of each of ``periods``: the total line of ``collection_rate``
     (which takes its total from here), for many months in two grouped queries."""
-    as_of = as_of or dt.datetime.now(dt.timezone.utc)
+    as_of = as_of or clock.now()
     periods = sorted(set(periods))
     filters = [*_rated_bills(scope_ids, community_id, building_id), Bill.period.in_(periods)]
     totals = {period: Rate(label=period) for period in periods}

@@ -13,7 +13,7 @@ import re
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, Enum, ForeignKey, Integer, String, Table,
+from sqlalchemy import (Boolean, CheckConstraint, Column, Date, Enum, ForeignKey, Integer, String, Table,
                         Text, UniqueConstraint, and_, case, cast, event, exists, false, func, inspect, literal, select)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -25,13 +25,14 @@ from pm_admin import audit
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
-from pm_admin.i18n import local_today
 from pm_admin.money import Money, Percent, Quantity, UnitPrice, parse_amount, quantize
 from pm_admin.scope import in_scope
 from pm_admin.workflow import Transition, Versioned, Workflow
 
 from .community import Building
 from .household import Household, HouseholdState
+from pm_admin import clock
+from pm_admin.clock import Moment
 
 PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -185,9 +186,9 @@ class Bill(Versioned, db.Model):
     paid: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
     status: Mapped[BillStatus] = mapped_column(Enum(BillStatus, name="bill_status"), default=BillStatus.unpaid)
     due_on: Mapped[dt.date] = mapped_column(Date)
-    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    issued_at: Mapped[dt.datetime] = mapped_column(Moment())
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    voided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    voided_at: Mapped[dt.datetime | None] = mapped_column(Moment())
     voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     void_reason: Mapped[str | None] = mapped_column(String(500))
     late_fee_waived_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
@@ -309,7 +310,7 @@ def run_bills(period, *, community=None, actor=None) -> dict:
         query = query.where(FeeItem.community_id.in_(sorted(actor.scope_ids)))
     items = db.session.scalars(query.order_by(FeeItem.id)).unique().all()
     _may_run(actor, [community.id] if community is not None else {i.community_id for i in items})
-    now = audit.now()
+    now = clock.now()
     issued_by = actor.id if actor is not None else None
     created, total, largest = 0, Decimal("0"), {}
     for item in items:
@@ -516,8 +517,8 @@ def raise_one_off_bill(household: Household, fee_item, amount, source: str, *, a
     source = (source or "").strip()
     if not source:
         raise DomainError(_l("Say what the charge is for."))
-    today = local_today()
-    key = source_key or f"once:{audit.now().strftime('%Y%m%d%H%M%S%f')}"
+    today = clock.today()
+    key = source_key or f"once:{clock.now().strftime('%Y%m%d%H%M%S%f')}"
     period = period_of(today)
     existing = db.session.scalar(select(Bill).where(Bill.household_id == household.id, Bill.fee_item_id == item.id,
                                                     Bill.source_key == key))
@@ -525,7 +526,7 @@ def raise_one_off_bill(household: Household, fee_item, amount, source: str, *, a
         return existing
     bill = Bill(community_id=community_id, household=household, fee_item=item, period=period, source_key=key,
                 description=source[:200], quantity=Decimal("1"), unit_price=quantize(amount, 4),
-                discount_percent=Decimal("0"), amount=amount, due_on=due_on or today, issued_at=audit.now(),
+                discount_percent=Decimal("0"), amount=amount, due_on=due_on or today, issued_at=clock.now(),
                 issued_by_id=actor.id if actor is not None else None)
     db.session.add(bill)
     db.session.flush()
@@ -542,7 +543,7 @@ def void_bill(bill: Bill, *, actor, reason: str) -> None:
     with BILL_WORKFLOW.step(bill, "void", actor=actor, inputs={"reason": reason}):
         if bill.paid != 0:
             raise DomainError(_l("This bill has payments on it; refund them before voiding."))
-        bill.voided_at = audit.now()
+        bill.voided_at = clock.now()
         bill.voided_by_id = actor.id
         bill.void_reason = reason
 

@@ -20,8 +20,9 @@ from .billing import (OPEN_STATUSES, Bill, BillStatus, FeeItem, FeeKind, MeterKi
                       period_of, previous_period, run_bills)
 from .household import Household, HouseholdState
 from .meter import MeterReading
-from .payment import (Payment, PaymentAllocation, PaymentMethod, ReceiptCounter, _local_zone, approve_refund,
+from .payment import (Payment, PaymentAllocation, PaymentMethod, ReceiptCounter, approve_refund,
                       post_payment, request_refund)
+from pm_admin import clock
 
 PRICES = {"阳光花园": Decimal("2.80"), "翠湖苑": Decimal("3.20")}
 METHODS = [PaymentMethod.cash, PaymentMethod.wechat_pay, PaymentMethod.wechat_pay, PaymentMethod.alipay,
@@ -29,7 +30,7 @@ METHODS = [PaymentMethod.cash, PaymentMethod.wechat_pay, PaymentMethod.wechat_pa
 
 
 def load_billing_demo(rng: random.Random, communities, households: list[Household], staff: dict) -> dict:
-    today = dt.date.today()
+    today = clock.today()
     this_period = period_of(today)
     periods = [previous_period(this_period, n) for n in range(11, -1, -1)]
     supervisor = staff["zhuguan"]
@@ -51,7 +52,7 @@ def load_billing_demo(rng: random.Random, communities, households: list[Househol
     db.session.flush()
 
     # readings: every lived-in household, both meters, every month (bulk)
-    now = audit.now()
+    now = clock.now()
     readings, meters = [], {}
     for household in households:
         if household.state is HouseholdState.vacant:
@@ -130,11 +131,11 @@ def load_billing_demo(rng: random.Random, communities, households: list[Househol
                 b[3] += share
                 left -= share
                 shares.append((b[0], share))
-            paid_at = min(audit.now(), dt.datetime.combine(day, dt.time(rng.randrange(1, 9), rng.randrange(60)),
+            paid_at = min(clock.now(), dt.datetime.combine(day, dt.time(rng.randrange(1, 9), rng.randrange(60)),
                                                            dt.timezone.utc))
             planned.append((paid_at, household, owed, rng.choice(METHODS), shares, left))
     planned.sort(key=lambda p: p[0])
-    year = audit.now().astimezone(_local_zone()).year
+    year = clock.year()
     payment_rows = [dict(community_id=h.building.community_id, household_id=h.id, receipt_no=f"SK{year}{n:06d}",
                          kind="payment", amount=amount, method=method.name, paid_at=paid_at, posted_at=paid_at,
                          collector_id=collectors[h.building.community_id].id, token=f"demo-{n}",

@@ -11,12 +11,11 @@ import datetime as dt
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Date, DateTime, Enum, ForeignKey, Numeric, String, Text, inspect, select
+from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Numeric, String, Text, inspect, select
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
 from wtforms import DateField, DecimalField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from pm_admin import audit
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError
 from pm_admin.extensions import db
@@ -29,6 +28,8 @@ from .household import HouseholdState
 from .payment import RefundRequest, request_deposit_refund
 from .permissions import PERSONAL_ID_NUMBER, PERSONAL_PHONE
 from .resident import normalise_id_number, normalise_phone
+from pm_admin import clock
+from pm_admin.clock import Moment
 
 
 class DecorationStatus(LabeledEnum):
@@ -56,7 +57,7 @@ class DecorationApplication(Versioned, db.Model):
     planned_end: Mapped[dt.date] = mapped_column(Date)
     scope_of_works: Mapped[str] = mapped_column(Text)
     deposit: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0.00"))
-    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=audit.now, index=True)
+    submitted_at: Mapped[dt.datetime] = mapped_column(Moment(), default=clock.now, index=True)
     status: Mapped[DecorationStatus] = mapped_column(Enum(DecorationStatus, name="decoration_status"),
                                                      default=DecorationStatus.submitted, index=True)
     reject_reason: Mapped[str | None] = mapped_column(Text)

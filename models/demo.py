@@ -16,6 +16,7 @@ from .key import Key, KeyKind, lend_key, return_key
 from .resident import Resident, ResidentKind, id_check_char
 from .staff import Role, Staff, create_staff
 from .vehicle import ParkingSpace, SpaceKind, Vehicle
+from pm_admin import clock
 
 DEMO_PASSWORD = "pm-demo-2026"
 COMMUNITIES = [("阳光花园", "深圳市南山区阳光路88号"), ("翠湖苑", "深圳市福田区翠湖街12号")]
@@ -68,7 +69,7 @@ def _plate(rng: random.Random, taken: set[str]) -> str:
 
 def load_demo(seed: int = 2026) -> dict[str, int]:
     rng = random.Random(seed)
-    today = dt.date.today()
+    today = clock.today()
     communities = [Community(name=name, address=address) for name, address in COMMUNITIES]
     db.session.add_all(communities)
     db.session.flush()
@@ -125,11 +126,11 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     supervisor = staff["zhuguan"]
     for key in keys[:12]:
         lend_key(key, actor=supervisor, borrower=_name(rng), purpose=rng.choice(["带客户看房", "维修入户", "业主亲属取物"]),
-                 due_back=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=rng.randrange(2, 48)))
+                 due_back=clock.now() + dt.timedelta(hours=rng.randrange(2, 48)))
     for key in keys[:5]:
         return_key(key, actor=supervisor)
     counts = {"communities": len(communities), "households": len(households), "residents": len(residents),
               "vehicles": len(vehicles), "parking spaces": len(spaces), "keys": len(keys), "staff": len(staff)}
     counts.update(load_billing_demo(rng, communities, households, staff))  # first: its bulk receipts start at 1
-    counts.update(load_service_demo(rng, staff, dt.datetime.now(dt.timezone.utc), id_number=lambda: _id_number(rng)))
+    counts.update(load_service_demo(rng, staff, clock.now(), id_number=lambda: _id_number(rng)))
     return counts

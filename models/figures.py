@@ -7,10 +7,8 @@ import datetime as dt
 
 from sqlalchemy import case, func, select
 
-from pm_admin import audit
 from pm_admin.audit import AuditEntry, visible_to
 from pm_admin.extensions import db
-from pm_admin.i18n import local_today
 from pm_admin.scope import scoped, user_scope_ids
 
 from .community import Building, Community
@@ -19,6 +17,7 @@ from .key import Key, KeyLoan, KeyStatus
 from .reception import UNFINISHED, UNFINISHED_AFTER_DAYS, ReceptionRecord
 from .repair import OPEN_STATES, RepairCategory, RepairOrder, RepairStatus
 from .vehicle import Vehicle
+from pm_admin import clock
 
 
 def households_by_state() -> dict[str, dict[HouseholdState, int]]:
@@ -37,13 +36,13 @@ def households_by_state() -> dict[str, dict[HouseholdState, int]]:
 
 def keys_out(now: dt.datetime | None = None) -> tuple[int, int]:
     """(keys lent out, of which overdue: past their due-back time)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or clock.now()
     lent = scoped(db.session.query(func.count(Key.id)).filter(Key.status == KeyStatus.lent), Key).scalar()
     return lent, len(overdue_loans(now))
 
 
 def overdue_loans(now: dt.datetime | None = None, limit: int | None = None) -> list[KeyLoan]:
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or clock.now()
     query = scoped(db.session.query(KeyLoan), KeyLoan).filter(
         KeyLoan.returned_at.is_(None), KeyLoan.due_back.is_not(None), KeyLoan.due_back < now
     ).order_by(KeyLoan.due_back)
@@ -52,7 +51,7 @@ def overdue_loans(now: dt.datetime | None = None, limit: int | None = None) -> l
 
 def rentals_expiring(days: int = 30, today: dt.date | None = None) -> list[Vehicle]:
     """Vehicles whose monthly rental ends within ``days`` (today included), soonest first."""
-    today = today or local_today()
+    today = today or clock.today()
     query = scoped(db.session.query(Vehicle), Vehicle).filter(
         Vehicle.rental_expires_on >= today, Vehicle.rental_expires_on <= today + dt.timedelta(days=days)
     )
@@ -67,12 +66,6 @@ def recent_activity(limit: int = 10) -> list[AuditEntry]:
     return query.order_by(AuditEntry.id.desc()).limit(limit).all()
 
 
-def _today_bounds(today: dt.date | None = None) -> tuple[dt.datetime, dt.datetime]:
-    from .arrears import local_day_bounds
-
-    return local_day_bounds(today or local_today())
-
-
 def open_repairs_by_category() -> dict[RepairCategory, tuple[int, int]]:
     """Category -> (open orders, of which overdue), every category listed."""
     overdue = func.sum(case((RepairOrder.overdue_clause(), 1), else_=0))
@@ -85,7 +78,7 @@ def open_repairs_by_category() -> dict[RepairCategory, tuple[int, int]]:
 def reception_unfinished(now: dt.datetime | None = None) -> tuple[int, int]:
     """(reception items not finished, of which on the supervisor's weekly list: older than
     ``UNFINISHED_AFTER_DAYS``, as ``unfinished_by_handler`` lists them)."""
-    now = now or audit.now()
+    now = now or clock.now()
     late = func.sum(case((ReceptionRecord.received_at < now - dt.timedelta(days=UNFINISHED_AFTER_DAYS), 1), else_=0))
     query = scoped(select(func.count(ReceptionRecord.id), late), ReceptionRecord).where(
         ReceptionRecord.status.in_(UNFINISHED))
@@ -95,7 +88,7 @@ def reception_unfinished(now: dt.datetime | None = None) -> tuple[int, int]:
 
 def todays_open_repairs(today: dt.date | None = None, limit: int = 20) -> list[RepairOrder]:
     """Repair orders registered today (local day) and not yet completed, oldest first."""
-    start, end = _today_bounds(today)
+    start, end = clock.day_bounds(today or clock.today())
     query = scoped(select(RepairOrder), RepairOrder).where(
         RepairOrder.registered_at >= start, RepairOrder.registered_at < end, RepairOrder.status.in_(OPEN_STATES))
     return db.session.scalars(query.order_by(RepairOrder.registered_at, RepairOrder.id).limit(limit)).unique().all()
@@ -103,7 +96,7 @@ def todays_open_repairs(today: dt.date | None = None, limit: int = 20) -> list[R
 
 def todays_unfinished_visits(today: dt.date | None = None, limit: int = 20) -> list[ReceptionRecord]:
     """Reception records (visits, calls, ...) that came in today and are not finished."""
-    start, end = _today_bounds(today)
+    start, end = clock.day_bounds(today or clock.today())
     query = scoped(select(ReceptionRecord), ReceptionRecord).where(
         ReceptionRecord.received_at >= start, ReceptionRecord.received_at < end,
         ReceptionRecord.status.in_(UNFINISHED))

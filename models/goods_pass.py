@@ -5,12 +5,11 @@ A tenant's request needs the owner's consent recorded before the pass is issued.
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, DateTime, Enum, ForeignKey, String, Text
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from pm_admin import audit
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError
 from pm_admin.extensions import db
@@ -18,6 +17,8 @@ from pm_admin.workflow import Transition, Versioned, Workflow
 
 from .resident import ResidentKind
 from .vehicle import normalise_plate
+from pm_admin import clock
+from pm_admin.clock import Moment
 
 
 class GoodsPassStatus(LabeledEnum):
@@ -40,7 +41,7 @@ class GoodsPass(Versioned, db.Model):
     pass_date: Mapped[dt.date] = mapped_column(Date)
     owner_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_note: Mapped[str | None] = mapped_column(String(200))  # how the owner consented: call, signature…
-    requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=audit.now, index=True)
+    requested_at: Mapped[dt.datetime] = mapped_column(Moment(), default=clock.now, index=True)
     status: Mapped[GoodsPassStatus] = mapped_column(Enum(GoodsPassStatus, name="goods_pass_status"),
                                                     default=GoodsPassStatus.requested, index=True)
     cancel_reason: Mapped[str | None] = mapped_column(Text)

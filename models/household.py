@@ -4,14 +4,15 @@ import datetime as dt
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, func, select, DateTime, Enum, ForeignKey, Numeric, String, Text, UniqueConstraint, inspect
+from sqlalchemy import CheckConstraint, func, select, Enum, ForeignKey, Numeric, String, Text, UniqueConstraint, inspect
 from sqlalchemy.orm import Mapped, RelationshipDirection, mapped_column, relationship, validates, with_parent
 
-from pm_admin import audit
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError
 from pm_admin.extensions import db
 from pm_admin.money import quantize
+from pm_admin import clock
+from pm_admin.clock import Moment
 
 
 class HouseholdState(LabeledEnum):
@@ -34,7 +35,7 @@ class Household(db.Model):
         Enum(HouseholdState, name="household_state"), default=HouseholdState.vacant
     )
     notes: Mapped[str | None] = mapped_column(Text)
-    archived_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    archived_at: Mapped[dt.datetime | None] = mapped_column(Moment())
 
     building = relationship("Building", back_populates="households", lazy="joined", innerjoin=True)
     key_loans = relationship(
@@ -104,7 +105,7 @@ def remove_household(household: Household, *, actor) -> str | None:
     when it archived instead of deleting."""
     if dependent_records(household):
         if household.archived_at is None:
-            household.archived_at = audit.now()
+            household.archived_at = clock.now()
             db.session.flush()
         return _l("This household has records, so it was archived instead of deleted.")
     db.session.delete(household)

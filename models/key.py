@@ -3,15 +3,16 @@
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import DateTime, Enum, ForeignKey, String, Text
+from sqlalchemy import Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from wtforms import DateTimeLocalField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from pm_admin import audit
 from pm_admin.enums import LabeledEnum
 from pm_admin.extensions import db
 from pm_admin.workflow import Transition, Versioned, Workflow
+from pm_admin import clock
+from pm_admin.clock import Moment
 
 
 class KeyKind(LabeledEnum):
@@ -57,9 +58,9 @@ class KeyLoan(db.Model):
     key_id: Mapped[int] = mapped_column(ForeignKey("key.id"), index=True)
     borrower: Mapped[str] = mapped_column(String(60))
     purpose: Mapped[str] = mapped_column(String(200))
-    lent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    due_back: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    returned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    lent_at: Mapped[dt.datetime] = mapped_column(Moment())
+    due_back: Mapped[dt.datetime | None] = mapped_column(Moment())
+    returned_at: Mapped[dt.datetime | None] = mapped_column(Moment())
     lent_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     returned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
 
@@ -81,7 +82,7 @@ def lend_key(key: Key, *, actor, borrower: str, purpose: str, due_back: dt.datet
     inputs = {"borrower": borrower, "purpose": purpose, "due_back": due_back}
     with KEY_WORKFLOW.step(key, "lend", actor=actor, inputs=inputs):
         loan = KeyLoan(key=key, borrower=borrower.strip(), purpose=purpose.strip(),
-                       due_back=due_back, lent_at=audit.now(), lent_by_id=actor.id)
+                       due_back=due_back, lent_at=clock.now(), lent_by_id=actor.id)
         db.session.add(loan)
     return loan
 
@@ -90,7 +91,7 @@ def return_key(key: Key, *, actor) -> KeyLoan:
     """Close the open loan and put the key back in the cabinet."""
     with KEY_WORKFLOW.step(key, "return", actor=actor):
         loan = key.open_loan
-        loan.returned_at = audit.now()
+        loan.returned_at = clock.now()
         loan.returned_to_id = actor.id
     return loan
 
@@ -106,7 +107,7 @@ def report_key_lost(key: Key, *, actor, note: str) -> None:
         key.notes = _append(key.notes, note)
         loan = key.open_loan
         if loan is not None:
-            loan.returned_at = audit.now()
+            loan.returned_at = clock.now()
             loan.returned_to_id = actor.id
 
 

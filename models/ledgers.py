@@ -20,9 +20,8 @@ from pm_admin.errors import DomainError
 from pm_admin.export import ExportColumn, Sheet, Summary, write_sheets
 from pm_admin.exports import counted
 from pm_admin.extensions import db
-from pm_admin.i18n import local_today
 
-from .arrears import AGING_BUCKETS, aging_bucket, collection_rate, local_day_bounds
+from .arrears import AGING_BUCKETS, aging_bucket, collection_rate
 from .billing import (OPEN_STATUSES, Bill, BillStatus, FeeItem, accrued_late_fee, parse_period, period_bounds,
                       period_of, previous_period)
 from .community import Building, Community
@@ -30,6 +29,7 @@ from .household import Household
 from .payment import Payment
 from .resident import Resident, ResidentKind
 from .staff import Staff
+from pm_admin import clock
 
 ZERO = Decimal("0")
 FETCH = 2000  # rows per round trip from a server-side cursor
@@ -74,7 +74,7 @@ def ledger_range(period=None, date_from=None, date_to=None, *, today: dt.date | 
     if period and (date_from or date_to):
         raise DomainError(_l("Give either a period or a date range (from and to), not both."))
     if period or not (date_from or date_to):
-        period = parse_period(period or period_of(today or local_today()))
+        period = parse_period(period or period_of(today or clock.today()))
         first, last = period_bounds(period)
         return LedgerRange(period, period, first, last, period)
     if not (date_from and date_to):
@@ -167,7 +167,7 @@ def payments_rows(span: LedgerRange, *, scope_ids=None, community_id=None):
 
 
 def _payments_query(span: LedgerRange, *, scope_ids=None, community_id=None):
-    start, end = local_day_bounds(span.first_day)[0], local_day_bounds(span.last_day)[1]
+    start, end = clock.day_bounds(span.first_day, span.last_day)
     original = aliased(Payment)
     query = (select(Payment.receipt_no, Payment.paid_at, Community.name.label("community"),
                     Building.name.label("building"), Household.unit, Household.room, Payment.kind, Payment.method,
@@ -381,7 +381,7 @@ def write_ledger(path: str, ledger: str, span: LedgerRange, *, scope_ids=None, c
     elif ledger == "payments":
         sheets = [payments_sheet(span, **where)]
     elif ledger == "arrears":
-        sheets = [arrears_sheet(local_today(), **where)]  # what is open now: no history to go back to
+        sheets = [arrears_sheet(clock.today(), **where)]  # what is open now: no history to go back to
     else:
         sheets = collection_sheets(span, **where)
     heading = " · ".join(part for part in (

@@ -4,10 +4,9 @@ import datetime as dt
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, CheckConstraint, DateTime, Enum, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pm_admin import audit
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
 from pm_admin.money import Quantity, parse_amount, quantize
@@ -15,6 +14,8 @@ from pm_admin.scope import in_scope
 
 from .billing import MeterKind, parse_period
 from .household import Household
+from pm_admin import clock
+from pm_admin.clock import Moment
 
 
 class MeterReading(db.Model):
@@ -34,7 +35,7 @@ class MeterReading(db.Model):
     new_start_reading: Mapped[Decimal | None] = mapped_column(Quantity())
     usage: Mapped[Decimal] = mapped_column(Quantity())
     read_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    read_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    read_at: Mapped[dt.datetime] = mapped_column(Moment())
 
     household = relationship(Household, backref="meter_readings", lazy="joined", innerjoin=True)
     read_by = relationship("Staff")
@@ -120,7 +121,7 @@ def prepare_reading(household: Household, meter_kind: MeterKind, period, current
         community_id=household.building.community_id, household_id=household.id, meter_kind=meter_kind, period=period,
         previous_reading=previous, current_reading=current, multiplier=multiplier, replaced=replaced,
         old_final_reading=old_final if replaced else None, new_start_reading=new_start if replaced else None,
-        usage=quantize(usage), read_by_id=actor.id if actor is not None else None, read_at=audit.now())
+        usage=quantize(usage), read_by_id=actor.id if actor is not None else None, read_at=clock.now())
     return reading
 
 

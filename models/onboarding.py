@@ -19,10 +19,9 @@ from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from pm_admin import audit
 from pm_admin.errors import DomainError
 from pm_admin.extensions import db
-from pm_admin.i18n import _l, local_today
+from pm_admin.i18n import _l
 from pm_admin.importing import Plan, RowPlan, SheetRow
 from pm_admin.money import parse_amount, quantize
 from pm_admin.scope import scoped
@@ -33,6 +32,7 @@ from .household import Household, HouseholdState
 from .lookup import BUILDING_SUFFIXES, ROOM_SUFFIXES, UNIT_SUFFIX, strip_suffix
 from .resident import Resident, ResidentKind, normalise_id_number, normalise_phone
 from .vehicle import ParkingSpace, SpaceKind, Vehicle, normalise_plate
+from pm_admin import clock
 
 # Words people write in these columns besides the labels of the states and kinds
 CHOICE_WORDS = {
@@ -382,7 +382,7 @@ def plan_opening_arrears(rows: list[SheetRow], *, scope_ids=None) -> Plan:
     places = Places(scope_ids)
     items = {(i.community_id, name): i for i in db.session.scalars(select(FeeItem))
              for name in (i.name, i.code) if name}
-    current = period_of(local_today())
+    current = period_of(clock.today())
     seen: dict[tuple, int] = {}
     planned: list[dict] = []
     results = []
@@ -427,7 +427,7 @@ def plan_opening_arrears(rows: list[SheetRow], *, scope_ids=None) -> Plan:
                             due_on=due_on or period_bounds(period)[1]))
 
     def apply() -> dict[str, int]:
-        now = audit.now()
+        now = clock.now()
         db.session.add_all(Bill(**values, issued_at=now) for values in planned)
         db.session.flush()
         return {"bills": len(planned)}

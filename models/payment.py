@@ -9,13 +9,12 @@ import datetime as dt
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (CheckConstraint, DateTime, Enum, ForeignKey, Integer, String, Text, event, func, inspect,
+from sqlalchemy import (CheckConstraint, Enum, ForeignKey, Integer, String, Text, event, func, inspect,
                         select, update)
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from pm_admin import audit
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
@@ -25,6 +24,8 @@ from pm_admin.workflow import Transition, Versioned, Workflow
 
 from .billing import OPEN_STATUSES, Bill, BillStatus, _insert, late_fee, raise_one_off_bill, void_bill
 from .household import Household
+from pm_admin import clock
+from pm_admin.clock import Moment
 
 ZERO = Decimal("0")
 
@@ -64,8 +65,8 @@ class Payment(db.Model):
     kind: Mapped[PaymentKind] = mapped_column(Enum(PaymentKind, name="payment_kind"), default=PaymentKind.payment)
     amount: Mapped[Decimal] = mapped_column(Money())  # received; negative for a refund
     method: Mapped[PaymentMethod] = mapped_column(Enum(PaymentMethod, name="payment_method"))
-    paid_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
-    posted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    paid_at: Mapped[dt.datetime] = mapped_column(Moment(), index=True)
+    posted_at: Mapped[dt.datetime] = mapped_column(Moment())
     collector_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     token: Mapped[str | None] = mapped_column(String(64), unique=True)  # one per form: posting is idempotent
     refund_of_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)
@@ -183,8 +184,8 @@ def post_payment(household: Household, *, amount, method: PaymentMethod, bill_id
     amount = parse_amount(amount, what=_l("The amount"))
     if not isinstance(method, PaymentMethod):
         raise DomainError(_l("Choose how the household paid."))
-    paid_at = paid_at or audit.now()
-    if paid_at > audit.now() + dt.timedelta(minutes=5):
+    paid_at = paid_at or clock.now()
+    if paid_at > clock.now() + dt.timedelta(minutes=5):
         raise DomainError(_l("The payment time is in the future."))
     chosen = sorted({int(i) for i in bill_ids or ()})
     _lock_household(household)
@@ -211,9 +212,9 @@ def post_payment(household: Household, *, amount, method: PaymentMethod, bill_id
             bill.late_fee_bill_id = late.id
             queue.append(late)
     available = amount + (advance_balance(household.id) if use_advance else ZERO)
-    receipt_no = next_receipt_no(audit.now().astimezone(_local_zone()).year)
+    receipt_no = next_receipt_no(clock.year())
     payment = Payment(community_id=household.building.community_id, household=household, receipt_no=receipt_no,
-                      kind=PaymentKind.payment, amount=amount, method=method, paid_at=paid_at, posted_at=audit.now(),
+                      kind=PaymentKind.payment, amount=amount, method=method, paid_at=paid_at, posted_at=clock.now(),
                       collector_id=actor.id, token=token, notes=(notes or "").strip() or None)
     allocated = ZERO
     for bill in queue:
@@ -228,13 +229,6 @@ def post_payment(household: Household, *, amount, method: PaymentMethod, bill_id
     db.session.add(payment)
     db.session.flush()
     return payment
-
-
-def _local_zone():
-    from flask import current_app
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
 
 
 def mark_printed(payment: Payment) -> bool:
@@ -265,9 +259,9 @@ class RefundRequest(Versioned, db.Model):
     status: Mapped[RefundStatus] = mapped_column(Enum(RefundStatus, name="refund_status"),
                                                  default=RefundStatus.requested)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
-    requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    requested_at: Mapped[dt.datetime] = mapped_column(Moment())
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(Moment())
     decision_note: Mapped[str | None] = mapped_column(String(500))
     refund_payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"))
     # A deposit refund (退押金) gives back a paid deposit bill less what is kept of it
@@ -331,7 +325,7 @@ def request_refund(payment: Payment, *, amount, reason: str, actor) -> RefundReq
         raise DomainError(_l("The refund %(amount)s is more than what can still be refunded of this payment "
                              "(%(left)s)."), amount=amount, left=left)
     refund = RefundRequest(community_id=payment.community_id, payment=payment, amount=amount, reason=reason[:500],
-                           requested_by_id=actor.id, requested_at=audit.now())
+                           requested_by_id=actor.id, requested_at=clock.now())
     db.session.add(refund)
     db.session.flush()
     return refund
@@ -348,9 +342,9 @@ def approve_refund(refund: RefundRequest, *, actor, note: str | None = None) -> 
         original = refund.payment
         _lock_household(original.household)
         reversal = Payment(community_id=original.community_id, household=original.household,
-                           receipt_no=next_receipt_no(audit.now().astimezone(_local_zone()).year),
+                           receipt_no=next_receipt_no(clock.year()),
                            kind=PaymentKind.refund, amount=-refund.amount, method=original.method,
-                           paid_at=audit.now(), posted_at=audit.now(), collector_id=actor.id,
+                           paid_at=clock.now(), posted_at=clock.now(), collector_id=actor.id,
                            refund_of_id=original.id, advance_used=ZERO, notes=refund.reason)
         if refund.deposit_bill_id is not None:
             _give_back_deposit(refund, reversal, actor=actor)
@@ -360,7 +354,7 @@ def approve_refund(refund: RefundRequest, *, actor, note: str | None = None) -> 
         db.session.flush()
         refund.refund_payment_id = reversal.id
         refund.decided_by_id = actor.id
-        refund.decided_at = audit.now()
+        refund.decided_at = clock.now()
         refund.decision_note = (note or "").strip() or None
     return reversal
 
@@ -452,7 +446,7 @@ def request_deposit_refund(bill: Bill, *, amount, reason: str, actor) -> RefundR
     payment = db.session.scalar(select(Payment).join(PaymentAllocation).where(
         PaymentAllocation.bill_id == bill.id, PaymentAllocation.amount > 0).order_by(Payment.id.desc()).limit(1))
     refund = RefundRequest(community_id=bill.community_id, payment=payment, amount=amount, reason=reason[:500],
-                           requested_by_id=actor.id, requested_at=audit.now(), deposit_bill_id=bill.id)
+                           requested_by_id=actor.id, requested_at=clock.now(), deposit_bill_id=bill.id)
     db.session.add(refund)
     db.session.flush()
     return refund
@@ -461,7 +455,7 @@ def request_deposit_refund(bill: Bill, *, amount, reason: str, actor) -> RefundR
 def reject_refund(refund: RefundRequest, *, actor, note: str) -> None:
     with REFUND_WORKFLOW.step(refund, "reject", actor=actor, inputs={"note": note}):
         refund.decided_by_id = actor.id
-        refund.decided_at = audit.now()
+        refund.decided_at = clock.now()
         refund.decision_note = (note or "").strip() or None
 
 

@@ -5,12 +5,11 @@ import datetime as dt
 from collections import defaultdict
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, DateTime, Enum, ForeignKey, String, Text, select
+from sqlalchemy import Date, Enum, ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from pm_admin import audit
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError
 from pm_admin.extensions import db
@@ -19,9 +18,10 @@ from pm_admin.scope import scoped
 from pm_admin.workflow import Transition, Versioned, Workflow
 
 from .permissions import PERSONAL_PHONE
-from .repair import aware
 from .resident import normalise_phone
 from .staff import Staff
+from pm_admin import clock
+from pm_admin.clock import Moment
 
 UNFINISHED_AFTER_DAYS = 7
 
@@ -67,7 +67,7 @@ class ReceptionRecord(Versioned, db.Model):
     content: Mapped[str] = mapped_column(Text)
     handler_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
     due_on: Mapped[dt.date | None] = mapped_column(Date)
-    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=audit.now, index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(Moment(), default=clock.now, index=True)
     status: Mapped[ReceptionStatus] = mapped_column(Enum(ReceptionStatus, name="reception_status"),
                                                     default=ReceptionStatus.open, index=True)
     reply: Mapped[str | None] = mapped_column(Text)
@@ -83,7 +83,7 @@ class ReceptionRecord(Versioned, db.Model):
         return f"{kind} · {self.contact}"
 
     def age_days(self, now: dt.datetime | None = None) -> int:
-        return ((now or audit.now()) - aware(self.received_at)).days
+        return ((now or clock.now()) - clock.aware(self.received_at)).days
 
     @validates("phone")
     def _check_phone(self, key, value):
@@ -101,7 +101,7 @@ def check_reception_record(record: ReceptionRecord, *, actor, is_created: bool) 
 def unfinished_by_handler(now: dt.datetime | None = None, days: int = UNFINISHED_AFTER_DAYS):
     """Records still unfinished ``days`` after they came in, oldest first, grouped by handler
     (the supervisor's weekly list). Scoped to the current user's communities."""
-    now = now or audit.now()
+    now = now or clock.now()
     query = scoped(select(ReceptionRecord), ReceptionRecord).where(
         ReceptionRecord.status.in_(UNFINISHED), ReceptionRecord.received_at < now - dt.timedelta(days=days),
     ).order_by(ReceptionRecord.received_at)

@@ -12,12 +12,11 @@ from decimal import Decimal
 
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, CheckConstraint, DateTime, Enum, ForeignKey, Integer, Numeric, String, Text, and_, select
+from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Integer, Numeric, String, Text, and_, select
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
 from wtforms import BooleanField, DecimalField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from pm_admin import audit
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
@@ -30,6 +29,8 @@ from .billing import raise_one_off_bill
 from .permissions import PERSONAL_PHONE
 from .resident import normalise_phone
 from .staff import Role, Staff
+from pm_admin import clock
+from pm_admin.clock import Moment
 
 
 class RepairChannel(LabeledEnum):
@@ -73,13 +74,6 @@ OPEN_STATES = (RepairStatus.registered, RepairStatus.dispatched, RepairStatus.in
 DONE_STATES = (RepairStatus.completed, RepairStatus.return_visited, RepairStatus.closed)
 
 
-def aware(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands back naive UTC datetimes; make them comparable with ``audit.now()``."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
-    return value
-
-
 class RepairOrder(Versioned, db.Model):
     __tablename__ = "repair_order"
     __scope__ = "community_id"
@@ -94,9 +88,9 @@ class RepairOrder(Versioned, db.Model):
     channel: Mapped[RepairChannel] = mapped_column(Enum(RepairChannel, name="repair_channel"), default=RepairChannel.phone)
     category: Mapped[RepairCategory] = mapped_column(Enum(RepairCategory, name="repair_category"))
     description: Mapped[str] = mapped_column(Text)
-    appointment_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=audit.now, index=True)
-    deadline: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    appointment_at: Mapped[dt.datetime | None] = mapped_column(Moment())
+    registered_at: Mapped[dt.datetime] = mapped_column(Moment(), default=clock.now, index=True)
+    deadline: Mapped[dt.datetime | None] = mapped_column(Moment(), index=True)
     status: Mapped[RepairStatus] = mapped_column(Enum(RepairStatus, name="repair_status"),
                                                  default=RepairStatus.registered, index=True)
     engineer_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
@@ -104,7 +98,7 @@ class RepairOrder(Versioned, db.Model):
     material_cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     chargeable: Mapped[bool] = mapped_column(Boolean, default=False)  # the household pays: billing raises a bill
     completion_note: Mapped[str | None] = mapped_column(Text)
-    completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[dt.datetime | None] = mapped_column(Moment())
     satisfaction: Mapped[int | None] = mapped_column(Integer)
     visit_comment: Mapped[str | None] = mapped_column(Text)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -141,11 +135,11 @@ class RepairOrder(Versioned, db.Model):
 
     @property
     def overdue(self) -> bool:
-        return self.status in OPEN_STATES and self.deadline is not None and aware(self.deadline) < audit.now()
+        return self.status in OPEN_STATES and self.deadline is not None and self.deadline < clock.now()
 
     @staticmethod
     def overdue_clause():
-        return and_(RepairOrder.status.in_(OPEN_STATES), RepairOrder.deadline < audit.now())
+        return and_(RepairOrder.status.in_(OPEN_STATES), RepairOrder.deadline < clock.now())
 
     @validates("phone")
     def _check_phone(self, key, value):
@@ -176,9 +170,9 @@ def check_repair_order(order: RepairOrder, *, actor, is_created: bool) -> None:
     if not is_created and order.status in (RepairStatus.closed, RepairStatus.voided):
         raise DomainError(_l("A closed or voided order cannot be changed."))
     if order.registered_at is None:
-        order.registered_at = audit.now()
+        order.registered_at = clock.now()
     if order.deadline is None and order.category is not None:
-        order.deadline = aware(order.registered_at) + dt.timedelta(hours=DEADLINE_HOURS[order.category])
+        order.deadline = clock.aware(order.registered_at) + dt.timedelta(hours=DEADLINE_HOURS[order.category])
 
 
 def register_repair_order(*, actor, community, category: RepairCategory, description: str, reporter: str,
@@ -188,7 +182,7 @@ def register_repair_order(*, actor, community, category: RepairCategory, descrip
     """A new registered order with its serial number and deadline (flushed, not committed)."""
     order = RepairOrder(community=community, household=household, location=location, reporter=reporter,
                         phone=phone, channel=channel, category=category, description=description,
-                        appointment_at=appointment_at, registered_at=registered_at or audit.now())
+                        appointment_at=appointment_at, registered_at=registered_at or clock.now())
     db.session.add(order)
     with db.session.no_autoflush:
         check_repair_order(order, actor=actor, is_created=True)
@@ -240,7 +234,7 @@ def complete_repair(order: RepairOrder, *, actor, labour_cost, material_cost, ch
         order.labour_cost, order.material_cost = labour, material
         order.chargeable = bool(chargeable)
         order.completion_note = note
-        order.completed_at = audit.now()
+        order.completed_at = clock.now()
     if order.chargeable and order.total_cost > 0:
         raise_one_off_bill(order.household, "repair", order.total_cost, f"{order.serial} {order.category.label}",
                            actor=actor, source_key=f"repair:{order.id}")
@@ -278,7 +272,7 @@ def reopen_repair(order: RepairOrder, *, actor, reason: str) -> None:
         raise DomainError(_l("Say why the order is reopened."))
     with REPAIR_WORKFLOW.step(order, "reopen", actor=actor, inputs={"reason": reason}):
         order.reopen_count = (order.reopen_count or 0) + 1
-        order.deadline = audit.now() + dt.timedelta(hours=DEADLINE_HOURS[order.category])
+        order.deadline = clock.now() + dt.timedelta(hours=DEADLINE_HOURS[order.category])
         order.satisfaction = None
 
 

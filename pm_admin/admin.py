@@ -45,6 +45,7 @@ from .errors import DomainError
 from .extensions import db
 from .i18n import _l
 from .scope import in_scope, scope_path, scoped
+from . import clock
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,11 @@ def _member_of(enum_class):
 
 
 class LabeledFilters(sqla_filters.FilterConverter):
-    """Enum filters offer the members' labels, in the user's language."""
+    """Enum filters offer the members' labels, in the user's language; moments filter as datetimes."""
+
+    @sqla_filters.filters.convert("moment")
+    def conv_moment(self, column, name, **kwargs):
+        return self.conv_datetime(column, name, **kwargs)
 
     @sqla_filters.filters.convert("enum")
     def conv_enum(self, column, name, options=None, **kwargs):
@@ -428,7 +433,7 @@ class SecureModelView(ModelView):
     def export(self, export_type):
         if export_type != "xlsx":
             abort(404)
-        stamp = audit.now().strftime("%Y%m%d-%H%M")
+        stamp = clock.now().strftime("%Y%m%d-%H%M")
         download_name = f"{self.endpoint}-{stamp}.xlsx"
         if exports.goes_to_background(self):
             title = " · ".join(self._export_title(self._get_list_extra_args(), exported_by=False))
@@ -549,7 +554,7 @@ class SecureModelView(ModelView):
 
     def _export_title(self, args, exported_by=True) -> list[str]:
         exported = _("exported by %(user)s at %(time)s", user=current_user.username,
-                     time=local_datetime(self, audit.now()))
+                     time=local_datetime(self, clock.now()))
         lines = [f"{self.name} · {exported}" if exported_by else str(self.name)]
         conditions = []
         for index, _name, value in args.filters or ():

@@ -15,11 +15,13 @@ from typing import Any
 
 from flask import has_request_context
 from flask_login import current_user
-from sqlalchemy import JSON, DateTime, Integer, String, event, insert, inspect
+from sqlalchemy import JSON, Integer, String, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import NO_VALUE
 
+from . import clock
 from .extensions import db
+from .clock import Moment
 
 REDACTED = "***"
 
@@ -30,7 +32,7 @@ class AuditEntry(db.Model):
     __audit__ = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[dt.datetime] = mapped_column(Moment(), index=True)
     actor_id: Mapped[int | None] = mapped_column(Integer)
     actor_name: Mapped[str] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(40), index=True)
@@ -71,10 +73,6 @@ def current_actor() -> tuple[int | None, str]:
     if has_request_context() and current_user.is_authenticated:
         return current_user.id, current_user.username
     return None, "system"
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def plain(value: Any) -> Any:
@@ -175,7 +173,7 @@ def _is_audited(obj: Any) -> bool:
 def _record_flush(session: Session, flush_context) -> None:
     rows = []
     actor_id, actor_name = current_actor()
-    at = now()
+    at = clock.now()
     with session.no_autoflush:
         for objects, action in (
             (session.new, "create"),
@@ -220,7 +218,7 @@ def record_event(
     actor_id, actor_name = actor or current_actor()
     db.session.execute(
         insert(AuditEntry.__table__).values(
-            at=now(),
+            at=clock.now(),
             actor_id=actor_id,
             actor_name=actor_name,
             action=action,

@@ -8,7 +8,6 @@ may do (``Site.role_permissions``). Permissions are plain names such as
 
 import datetime as dt
 import hashlib
-import time
 
 from flask import (
     Blueprint,
@@ -25,7 +24,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import Boolean, DateTime, String, false, select
+from sqlalchemy import Boolean, String, false, select
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
@@ -35,6 +34,8 @@ from . import audit
 from .errors import DomainError
 from .extensions import db, login_manager
 from .i18n import _l
+from . import clock
+from .clock import Moment
 
 bp = Blueprint("auth", __name__)
 
@@ -122,7 +123,7 @@ class LoginAttempt(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), index=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[dt.datetime] = mapped_column(Moment(), index=True)
     succeeded: Mapped[bool] = mapped_column(Boolean)
     remote_addr: Mapped[str | None] = mapped_column(String(64))
 
@@ -174,7 +175,7 @@ def _record_attempt(username: str, succeeded: bool) -> None:
     db.session.add(
         LoginAttempt(
             username=username,
-            at=audit.now(),
+            at=clock.now(),
             succeeded=succeeded,
             remote_addr=request.remote_addr,
         )
@@ -188,14 +189,14 @@ def locked_until(username: str) -> dt.datetime | None:
     username for WINDOW after the failure that made it MAX."""
     limit = current_app.config["LOGIN_MAX_FAILURES"]
     window = dt.timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-    now = audit.now()
+    now = clock.now()
     failures: list[dt.datetime] = []
     for at, succeeded in db.session.execute(
         select(LoginAttempt.at, LoginAttempt.succeeded)
         .where(LoginAttempt.username == username, LoginAttempt.at >= now - 2 * window)
         .order_by(LoginAttempt.at, LoginAttempt.id)
     ):
-        failures = [] if succeeded else failures + [at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)]
+        failures = [] if succeeded else failures + [at]
     for last in range(len(failures) - 1, limit - 2, -1):
         if failures[last] - failures[last - limit + 1] <= window:
             until = failures[last] + window
@@ -253,7 +254,7 @@ def login():
         username = form.username.data.strip()
         until = locked_until(username)
         if until is not None:
-            minutes = int((until - audit.now()).total_seconds() // 60) + 1
+            minutes = int((until - clock.now()).total_seconds() // 60) + 1
             audit.record_event("login_locked", "staff", None, username, actor=(None, username))
             db.session.commit()
             flash(
@@ -271,7 +272,7 @@ def login():
                 login_user(user)
                 session.permanent = True
                 session[SESSION_STAMP] = user.session_stamp()
-                session[LAST_SEEN] = int(time.time())
+                session[LAST_SEEN] = int(clock.now().timestamp())
                 return redirect(_safe_next(request.args.get("next")))
             flash(_("Wrong username or password, or the account is disabled."), "danger")
     return render_template("pm_admin/login.html", form=form), 200
@@ -322,7 +323,7 @@ def init_app(app) -> None:
 
     @app.before_request
     def log_out_when_idle():
-        now = int(time.time())
+        now = int(clock.now().timestamp())
         seen = session.get(LAST_SEEN)
         if "_user_id" in session and seen is not None and now - seen > app.config["IDLE_LOGOUT_MINUTES"] * 60:
             logout_user()

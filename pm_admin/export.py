@@ -13,14 +13,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import xlsxwriter
-from flask import current_app, send_file
+from flask import send_file
 from markupsafe import Markup
 from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric
 from sqlalchemy.types import TypeDecorator
 
+from . import clock
 from .i18n import _l
 from .money import Money
 
@@ -249,7 +249,7 @@ def _cell_writer(worksheet, index, column, formats, totals, added):
 
         return date
     if kind == "datetime":
-        write_datetime, zone = worksheet.write_datetime, ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        write_datetime, zone = worksheet.write_datetime, clock.zone()
 
         def moment(row_no, value):
             if value is None or value == "":
@@ -257,9 +257,7 @@ def _cell_writer(worksheet, index, column, formats, totals, added):
             if not isinstance(value, dt.datetime):
                 text(row_no, value)
                 return
-            if value.tzinfo is None:  # SQLite hands back naive UTC
-                value = value.replace(tzinfo=dt.timezone.utc)
-            write_datetime(row_no, index, value.astimezone(zone).replace(tzinfo=None), cell_format)
+            write_datetime(row_no, index, clock.aware(value).astimezone(zone).replace(tzinfo=None), cell_format)
 
         return moment
     return text

@@ -29,17 +29,18 @@ from flask import abort, current_app, flash, redirect, request, send_file, url_f
 from flask_admin import BaseView, expose
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
-from sqlalchemy import JSON, DateTime, Enum, Integer, String, select, update
+from sqlalchemy import JSON, Enum, Integer, String, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import auth, i18n
-from .audit import now
+from .clock import now
 from .enums import LabeledEnum
 from .errors import DomainError
 from .export import XLSX_MIMETYPE
 from .extensions import db
 from .i18n import _l
+from .clock import Moment
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +79,9 @@ class ExportJob(db.Model):
     rows_total: Mapped[int | None] = mapped_column(Integer)
     file_name: Mapped[str] = mapped_column(String(100))  # under FILES_PATH/exports once done
     download_name: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
-    heartbeat_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(Moment(), index=True)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(Moment())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(Moment())
     error: Mapped[str | None] = mapped_column(String(500))
 
     def __str__(self) -> str:

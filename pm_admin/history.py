@@ -8,7 +8,8 @@ from markupsafe import Markup
 from flask_babel import format_datetime
 from sqlalchemy import Boolean, DateTime, Enum
 
-from . import masking
+from . import clock, masking
+from .clock import Moment
 from .extensions import db
 from .i18n import _l
 
@@ -52,9 +53,7 @@ def shown_datetime(value) -> str:
         return str(value)
     if not isinstance(moment, dt.datetime):
         return str(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return format_datetime(moment, "yyyy-MM-dd HH:mm")
+    return format_datetime(clock.aware(moment), "yyyy-MM-dd HH:mm")
 
 
 def _referenced(column, value) -> str:
@@ -76,7 +75,7 @@ def _value(column, value) -> str:
         return masking.reveal(column.info, value)
     if column.foreign_keys:
         return _referenced(column, value)
-    if isinstance(column.type, DateTime):
+    if isinstance(column.type, (DateTime, Moment)):
         return shown_datetime(value)
     if isinstance(column.type, Enum) and column.type.enum_class is not None:
         member = column.type.enum_class.__members__.get(value)

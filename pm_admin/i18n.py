@@ -5,14 +5,13 @@ The ``.po`` sources live in ``pm_admin/translations``; they are compiled to
 than its compiled file, so there is no manual ``pybabel compile`` step.
 """
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Blueprint, current_app, has_request_context, redirect, request, url_for
-from flask_babel import get_locale, get_timezone, lazy_gettext
+from flask_babel import get_locale, lazy_gettext
 
 from .extensions import babel
 
@@ -22,11 +21,6 @@ ONE_YEAR = 365 * 24 * 3600
 
 bp = Blueprint("language", __name__)
 
-
-def local_today() -> dt.date:
-    """Today in the company's time zone (``PM_TIMEZONE``), not the server's: a bill due
-    today, a day's takings, the age of arrears all turn over at local midnight."""
-    return dt.datetime.now(get_timezone()).date()
 
 
 def select_locale() -> str:

@@ -305,7 +305,7 @@ def _pending_dir() -> Path:
 def keep_upload(kind: ImportKind, filename: str, data: bytes) -> str:
     token = secrets.token_urlsafe(18)
     directory = _pending_dir()
-    cutoff = time.time() - PENDING_HOURS * 3600
+    cutoff = time.time() - PENDING_HOURS * 3600  # the files' own (system) clock, not the company's
     for old in directory.glob("*.json"):  # forget uploads nobody committed
         if old.stat().st_mtime < cutoff:
             old.unlink(missing_ok=True)

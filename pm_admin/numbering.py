@@ -11,16 +11,14 @@ A model declares its number once::
 """
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
 
 from sqlalchemy import Integer, String, event, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from . import audit
 from .extensions import db
+from . import clock
 
 
 class SerialCounter(db.Model):
@@ -48,12 +46,6 @@ def next_number(connection, series: str) -> int:
     return number
 
 
-def local_year() -> int:
-    """The year in the site's time zone (a number allocated at 00:30 on 1 January is next year's)."""
-    zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "UTC") if has_app_context() else "UTC"
-    return audit.now().astimezone(ZoneInfo(zone)).year
-
-
 def numbered(column: Any, *, prefix: str, digits: int = 6) -> None:
     """Give each new row of the column's model ``prefix + year + sequence`` when inserted."""
     model, key = column.class_, column.key
@@ -62,6 +54,6 @@ def numbered(column: Any, *, prefix: str, digits: int = 6) -> None:
     def assign(mapper, connection, target):
         if getattr(target, key):
             return
-        series = f"{prefix}{local_year()}"
+        series = f"{prefix}{clock.year()}"
         setattr(target, key, f"{series}{next_number(connection, series):0{digits}d}")
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from flask_babel import LazyString
 from flask_wtf import FlaskForm
-from sqlalchemy import JSON, DateTime, Integer, String
+from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from wtforms import HiddenField
 
@@ -34,6 +34,8 @@ from .extensions import db
 from .history import shown_datetime
 from .i18n import _l
 from .scope import in_scope
+from . import clock
+from .clock import Moment
 
 
 CREATED = "created"  # the pseudo-step opening every timeline
@@ -63,7 +65,7 @@ class WorkflowStep(db.Model):
     inputs: Mapped[dict | None] = mapped_column(JSON)
     actor_id: Mapped[int | None] = mapped_column(Integer)
     actor_name: Mapped[str] = mapped_column(String(80))
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[dt.datetime] = mapped_column(Moment())
 
     __table_args__ = (db.Index("ix_workflow_step_record", "table_name", "record_id"),)
 
@@ -166,7 +168,7 @@ class Workflow:
                 inputs={k: audit.plain(v) for k, v in (inputs or {}).items()} or None,
                 actor_id=actor.id,
                 actor_name=actor.username,
-                at=audit.now(),
+                at=clock.now(),
             )
         )
         db.session.flush()
@@ -177,7 +179,7 @@ class Workflow:
             WorkflowStep(
                 table_name=obj.__tablename__, record_id=audit.record_key(obj), transition=CREATED,
                 from_state=None, to_state=self.state_of(obj).name, actor_id=actor.id,
-                actor_name=actor.username, at=audit.now(),
+                actor_name=actor.username, at=clock.now(),
             )
         )
         db.session.flush()

@@ -2,27 +2,30 @@
 
 Built directly (like the factories), not through the services, to keep the world cheap:
 per community, 物业费 (2.50/m²) and 水费 (metered, 4.20/m³); a water reading of 12 m³ for
-2026-10; the two bills of 2026-10 (223.75 and 50.40); a cash payment of 100.00 on the
-first; a pending refund request of 10.00; a dunning record. Receipts SK<year>000001–2.
+last month (by the suite's clock); last month's two bills (223.75 and 50.40), due yesterday;
+a cash payment of 100.00 on the first; a pending refund request of 10.00; a dunning record
+of 30 days ago. Receipts SK<year>000001–2.
 """
 
 import datetime as dt
 from decimal import Decimal
 
-from pm_admin import audit
 from pm_admin.extensions import db
 
 from models.arrears import DunningMethod, DunningRecord
-from models.billing import Bill, BillStatus, FeeItem, FeeKind, MeterKind
+from models.billing import Bill, BillStatus, FeeItem, FeeKind, MeterKind, period_of, previous_period
 from models.meter import MeterReading
-from models.payment import Payment, PaymentAllocation, PaymentMethod, ReceiptCounter, RefundRequest, _local_zone
+from models.payment import Payment, PaymentAllocation, PaymentMethod, ReceiptCounter, RefundRequest
+from pm_admin import clock
 
-WORLD_PERIOD = "2026-10"
+WORLD_PERIOD = previous_period(period_of(clock.today()))
+WORLD_DUE_ON = clock.today() - dt.timedelta(days=1)  # overdue, in the youngest age bucket
+WORLD_REMINDER_ON = clock.today() - dt.timedelta(days=30)
 
 
 def add_billing_records(places: dict, supervisor) -> None:
-    now = audit.now()
-    year = now.astimezone(_local_zone()).year
+    now = clock.now()
+    year = clock.year()
     for number, (label, place) in enumerate(places.items(), start=1):
         community, household = place["community"], place["household"]
         fee = FeeItem(community=community, name="物业费", kind=FeeKind.per_area, unit_price=Decimal("2.5000"))
@@ -31,7 +34,7 @@ def add_billing_records(places: dict, supervisor) -> None:
         reading = MeterReading(community_id=community.id, household_id=household.id, meter_kind=MeterKind.water,
                                period=WORLD_PERIOD, previous_reading=Decimal("0"), current_reading=Decimal("12"),
                                multiplier=Decimal("1"), usage=Decimal("12.00"), read_by_id=supervisor.id, read_at=now)
-        common = dict(community_id=community.id, household=household, period=WORLD_PERIOD, due_on=dt.date(2026, 10, 31),
+        common = dict(community_id=community.id, household=household, period=WORLD_PERIOD, due_on=WORLD_DUE_ON,
                       issued_at=now, discount_percent=Decimal("0"))
         bill = Bill(fee_item=fee, quantity=household.floor_area, unit_price=fee.unit_price, amount=Decimal("223.75"),
                     paid=Decimal("100.00"), status=BillStatus.partly_paid, **common)
@@ -43,7 +46,7 @@ def add_billing_records(places: dict, supervisor) -> None:
         payment.allocations.append(PaymentAllocation(bill=bill, amount=Decimal("100.00")))
         refund = RefundRequest(community_id=community.id, payment=payment, amount=Decimal("10.00"), reason="多收",
                                requested_by_id=supervisor.id, requested_at=now)
-        dunning = DunningRecord(community_id=community.id, household=household, on_date=dt.date(2026, 11, 2),
+        dunning = DunningRecord(community_id=community.id, household=household, on_date=WORLD_REMINDER_ON,
                                 method=DunningMethod.phone, collector_id=supervisor.id, outcome="答应月底交")
         db.session.add_all([fee, water, reading, bill, water_bill, payment, refund, dunning])
         place.update(fee_item=fee, bill=bill, payment=payment, refund=refund)

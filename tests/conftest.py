@@ -3,9 +3,15 @@
 The suite runs once per database in PM_TEST_DATABASES (default: SQLite and
 PostgreSQL). PostgreSQL is required: when it cannot be reached the tests fail
 with a message saying so; they are never skipped.
+
+The suite's day is today, or ``PM_TEST_NOW`` (the company's wall clock, e.g.
+``2028-02-29T00:30``): CI also runs the date-sensitive tests (marked ``dated``) on
+such days. Data that depends on the day is built from ``clock.today()``; a test that
+needs one particular moment sets it with ``clock_at``.
 """
 
 import contextvars
+import datetime as dt
 import os
 import re
 import uuid
@@ -16,12 +22,15 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-from pm_admin import create_app
+from pm_admin import clock, create_app
 from pm_admin.config import TestConfig
 from pm_admin.extensions import db
 from views import site
 
-from billing_support import add_billing_records
+SUITE_NOW = dt.datetime.fromisoformat(os.environ["PM_TEST_NOW"]) if os.environ.get("PM_TEST_NOW") else None
+clock.set(SUITE_NOW)  # before the support modules read the day
+
+from billing_support import add_billing_records  # noqa: E402
 
 from models import Building, Community, Household, Key, Resident, Staff, Vehicle
 from models.key import lend_key
@@ -87,6 +96,14 @@ def clean_database(request):
             else:
                 for table in tables:
                     conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture
+def clock_at():
+    """``clock_at(dt.datetime(2026, 11, 23, 9, 0))``: the company's wall clock stands there
+    (or runs on from there with ``ticking=True``) for this test."""
+    yield lambda moment, ticking=False: clock.set(moment, ticking=ticking)
+    clock.set(SUITE_NOW)
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ mixed into conftest's ``Factory`` so that tests say ``make.repair(...)``."""
 import datetime as dt
 from decimal import Decimal
 
-from pm_admin import audit
 
 from models import DecorationApplication, DecorationViolation, DecorationWorker, GoodsPass, ReceptionRecord, RepairOrder
 from models.repair import RepairCategory
+from pm_admin import clock
 
 
 class ServiceFactories:
@@ -18,7 +18,7 @@ class ServiceFactories:
         kw.setdefault("phone", "13912345678")
         kw.setdefault("category", RepairCategory.plumbing)
         kw.setdefault("description", "厨房水管漏水")
-        kw.setdefault("deadline", audit.now() + dt.timedelta(hours=24))
+        kw.setdefault("deadline", clock.now() + dt.timedelta(hours=24))
         return self._save(RepairOrder(household=household, **kw))
 
     def reception(self, household=None, handler=None, **kw):
@@ -36,8 +36,8 @@ class ServiceFactories:
         kw.setdefault("contractor", "鑫华装饰")
         kw.setdefault("person_in_charge", "周工")
         kw.setdefault("contractor_phone", "13700001111")
-        kw.setdefault("planned_start", dt.date.today())
-        kw.setdefault("planned_end", dt.date.today() + dt.timedelta(days=60))
+        kw.setdefault("planned_start", clock.today())
+        kw.setdefault("planned_end", clock.today() + dt.timedelta(days=60))
         kw.setdefault("scope_of_works", "厨卫翻新")
         kw.setdefault("deposit", Decimal("2000.00"))
         applicant = applicant or self.resident(household)
@@ -47,11 +47,11 @@ class ServiceFactories:
         kw.setdefault("name", "赵工")
         kw.setdefault("id_number", "11010519491231002X")
         kw.setdefault("pass_number", f"SG{self._next():04d}")
-        kw.setdefault("valid_until", dt.date.today() + dt.timedelta(days=30))
+        kw.setdefault("valid_until", clock.today() + dt.timedelta(days=30))
         return self._save(DecorationWorker(application=application, **kw))
 
     def violation(self, application, recorded_by, **kw):
-        kw.setdefault("occurred_on", dt.date.today())
+        kw.setdefault("occurred_on", clock.today())
         kw.setdefault("description", "午休时间施工")
         kw.setdefault("deduction", Decimal("200.00"))
         return self._save(DecorationViolation(application=application, recorded_by_id=recorded_by.id, **kw))
@@ -59,7 +59,7 @@ class ServiceFactories:
     def goods_pass(self, household=None, applicant=None, **kw):
         household = household or self.household()
         kw.setdefault("items", "旧沙发一套")
-        kw.setdefault("pass_date", dt.date.today())
+        kw.setdefault("pass_date", clock.today())
         applicant = applicant or self.resident(household)
         return self._save(GoodsPass(household=household, applicant=applicant, **kw))
 

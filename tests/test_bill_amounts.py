@@ -17,6 +17,9 @@ from models.household import Household
 from models.meter import record_reading
 
 FIRST, SECOND = "2026-11", "2026-12"
+pytestmark = pytest.mark.dated  # on fixed days too: see conftest
+
+
 S = HouseholdState
 
 AREAS = ["89.35", "45.05", "0.01", "1.00", "100.00", "133.33", "150.15", "12.34", "99.99", "1.01"]

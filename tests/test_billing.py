@@ -12,12 +12,17 @@ from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
 from pm_admin.money import FloatRefused, _RefusesFloat
 
+from pm_admin import clock
+
 from conftest import flashed
 from models import Bill, BillStatus, FeeItem, FeeKind, HouseholdState, MeterKind
-from models.billing import raise_one_off_bill, run_bills, void_bill
+from models.billing import period_of, raise_one_off_bill, run_bills, void_bill
 from models.meter import record_reading
 
-PERIOD = "2026-11"
+pytestmark = pytest.mark.dated  # on fixed days too: see conftest
+
+
+PERIOD = period_of(clock.today())  # this month's run; the world holds last month's bills
 
 
 @pytest.fixture
@@ -106,19 +111,19 @@ def test_cli_bill_command(app, world):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["pm", "bill", "--period", "2026-13"])
     assert result.exit_code != 0 and "is not a billing period" in result.output
-    result = runner.invoke(args=["pm", "bill", "--period", "2026-11", "--community", "火星"])
+    result = runner.invoke(args=["pm", "bill", "--period", PERIOD, "--community", "火星"])
     assert result.exit_code != 0 and "No community" in result.output
-    result = runner.invoke(args=["pm", "bill", "--period", "2026-11", "--community", "阳光花园"])
+    result = runner.invoke(args=["pm", "bill", "--period", PERIOD, "--community", "阳光花园"])
     assert result.exit_code == 0 and "1 bills issued" in result.output, result.output
-    result = runner.invoke(args=["pm", "bill", "--period", "2026-11"])
+    result = runner.invoke(args=["pm", "bill", "--period", PERIOD])
     assert result.exit_code == 0 and "1 bills issued" in result.output  # B's; A's exist already
-    assert "0 bills issued" in runner.invoke(args=["pm", "bill", "--period", "2026-11"]).output
+    assert "0 bills issued" in runner.invoke(args=["pm", "bill", "--period", PERIOD]).output
 
 
 @pytest.mark.parametrize("role, allowed", [("supervisor", True), ("collector", False), ("receptionist", False)])
 def test_bill_run_button(role, allowed, world, login_as, browser):
     login_as(role)
-    response = browser.post("/admin/bill-run/", {"period": "2026-11", "community": ""}, follow_redirects=True)
+    response = browser.post("/admin/bill-run/", {"period": PERIOD, "community": ""}, follow_redirects=True)
     if not allowed:
         assert response.status_code == 403
         return

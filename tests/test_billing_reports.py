@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import func, select
 
 from pm_admin.extensions import db
-from pm_admin.i18n import local_today
 from pm_admin.money import format_amount
 
 from conftest import flashed
@@ -20,6 +19,10 @@ from models.arrears import arrears_ledger, cash_summary, collection_rate, ledger
 from models.billing import run_bills, void_bill, waive_late_fee
 from models.payment import advance_balance, approve_refund, post_payment, refundable, request_refund
 import views.billing
+from pm_admin import clock
+
+pytestmark = pytest.mark.dated  # on fixed days too: see conftest
+
 
 UTC = dt.timezone.utc
 
@@ -168,7 +171,7 @@ def test_daily_cash_summary(estate, login_as, browser):
     refund = request_refund(first, amount="20.00", reason="x", actor=s["c1"])
     approve_refund(refund, actor=s["chief"])
     db.session.commit()
-    rows = {r.collector: r for r in cash_summary(local_today(), scope_ids=frozenset({estate["community"].id}))}
+    rows = {r.collector: r for r in cash_summary(clock.today(), scope_ids=frozenset({estate["community"].id}))}
     assert (rows["c1"].count, rows["c1"].cash, rows["c1"].other) == (2, Decimal("250.50"), Decimal("0"))
     assert rows["c1"].first_receipt < rows["c1"].last_receipt
     assert (rows["chief"].cash, rows["chief"].refunds) == (Decimal("-20.00"), Decimal("-20.00"))
@@ -256,7 +259,7 @@ def test_the_ledger_reconciles_to_the_cent_over_generated_data(estate, make):
 def test_dunning_is_recorded_by_collectors_and_counted_per_day_and_week(estate, login_as, browser):
     h1, h2, h3 = estate["homes"]
     collector = login_as("collector", communities=[estate["community"]], display_name="小周")
-    today = local_today()
+    today = clock.today()
     for household, method in ((h1, "phone"), (h2, "visit"), (h2, "sms")):
         response = browser.post("/admin/dunning/new/", {"household": household.id, "on_date": today.isoformat(),
                                                         "method": method, "outcome": "答应月底交", "promised_on": ""})

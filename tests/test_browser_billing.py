@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 
 from models import Bill, BillStatus, Payment
 from pm_admin.extensions import db
-from pm_admin.i18n import local_today
 from test_browser import JsErrors, chromium, live_server, signed_in_page  # noqa: F401  (fixtures)
+from pm_admin import clock
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +26,7 @@ def test_from_bill_run_to_printed_receipt_to_refund(make, world, live_server, ch
     collector = make.staff("collector", communities=[a["community"]], username="desk")
     approver = make.staff("supervisor", communities=[a["community"]], username="approver")
     household_id, community_id = household.id, a["community"].id
-    period = local_today().strftime("%Y-%m")
+    period = clock.today().strftime("%Y-%m")
     db.session.rollback()
     base, errors = live_server, JsErrors()
 

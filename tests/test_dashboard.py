@@ -1,5 +1,6 @@
 """The landing page: panels per role, in the user's communities, agreeing with the lists."""
 
+import pytest
 import datetime as dt
 import html as html_module
 import json
@@ -10,8 +11,11 @@ from pm_admin.extensions import db
 from conftest import Browser
 
 from models import HouseholdState
-from pm_admin.i18n import local_today
 from models.key import lend_key
+from pm_admin import clock
+
+
+pytestmark = pytest.mark.dated  # on fixed days too: see conftest
 
 
 def panel(html: str, name: str) -> str | None:
@@ -44,7 +48,7 @@ def test_keys_out_and_overdue(world, make, login_as, browser):
     supervisor = make.staff("supervisor", username="boss2")
     late = make.key(world["A"]["household"])
     lend_key(late, actor=supervisor, borrower="装修工", purpose="入户",
-             due_back=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=3))
+             due_back=clock.now() - dt.timedelta(hours=3))
     db.session.commit()
     login_as("receptionist")
     html = browser.get("/admin/").get_data(as_text=True)
@@ -56,7 +60,7 @@ def test_keys_out_and_overdue(world, make, login_as, browser):
 
 
 def test_rentals_ending_soon(world, make, login_as, browser):
-    today = local_today()
+    today = clock.today()
     soon = make.vehicle(world["A"]["household"], plate="粤B11111", rental_expires_on=today + dt.timedelta(days=5))
     make.vehicle(world["A"]["household"], plate="粤B22222", rental_expires_on=today + dt.timedelta(days=40))
     make.vehicle(world["B"]["household"], plate="粤B33333", rental_expires_on=today + dt.timedelta(days=1))

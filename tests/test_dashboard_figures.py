@@ -11,20 +11,23 @@ from decimal import Decimal
 
 import pytest
 
-from pm_admin import audit
 from pm_admin.extensions import db
 from pm_admin.money import format_amount
 
+from billing_support import WORLD_REMINDER_ON
 from conftest import Browser, unique_name
 from test_dashboard import cells, panel
 
 from models import Bill, Payment, PaymentMethod
-from models.arrears import AGING_BUCKETS, arrears_ledger, cash_summary, collection_rate, local_day_bounds
+from models.arrears import AGING_BUCKETS, arrears_ledger, cash_summary, collection_rate
 from models.billing import period_bounds, period_of, previous_period
-from pm_admin.i18n import local_today
 from models.payment import post_payment
 from models.reception import ReceptionStatus
 from models.repair import RepairCategory, RepairStatus
+from pm_admin import clock
+
+pytestmark = pytest.mark.dated  # on fixed days too: see conftest
+
 
 UTC = dt.timezone.utc
 
@@ -32,7 +35,7 @@ UTC = dt.timezone.utc
 def add_bill(place, period, amount, *, due_on=None):
     """An open bill of ``period`` for the place's household under its 物业费."""
     bill = Bill(community_id=place["community"].id, household=place["household"], fee_item=place["fee_item"],
-                period=period, due_on=due_on or period_bounds(period)[1], issued_at=audit.now(),
+                period=period, due_on=due_on or period_bounds(period)[1], issued_at=clock.now(),
                 quantity=Decimal("1"), unit_price=Decimal(amount), discount_percent=Decimal("0"),
                 amount=Decimal(amount), source_key=f"test:{unique_name()}")
     db.session.add(bill)
@@ -70,7 +73,7 @@ def percent(value) -> str:
 
 @pytest.fixture
 def months():
-    this = period_of(local_today())
+    this = period_of(clock.today())
     return {"this": this, "last": previous_period(this), "year_ago": previous_period(this, 12)}
 
 
@@ -78,7 +81,7 @@ def test_collection_rate_and_chart_equal_the_rate_report(world, make, login_as, 
     collector = make.staff("collector", communities=[world["A"]["community"]])
     for label, factor in (("A", 1), ("B", 3)):  # B: other amounts, never on A's dashboard
         place = world[label]
-        now = audit.now()
+        now = clock.now()
         for key, amount, paid, when in (("this", "300.00", "120.00", now),
                                         ("last", "200.00", "200.00", now - dt.timedelta(days=5)),
                                         ("year_ago", "150.00", "50.00", now - dt.timedelta(days=370))):
@@ -103,11 +106,11 @@ def test_collection_rate_and_chart_equal_the_rate_report(world, make, login_as, 
     for period, billed, collected in rows:
         total = collection_rate(period, scope_ids=scope)["total"]
         assert (billed, collected) == (format_amount(total.billed), format_amount(total.collected)), period
-    assert rows[-1][1:] == ["300.00", "120.00"] and rows[-2][1:] == ["474.15", "300.00"]  # with the world's 2026-10 bills
+    assert rows[-1][1:] == ["300.00", "120.00"] and rows[-2][1:] == ["474.15", "300.00"]  # with the world's bills of last month
 
 
 def test_arrears_by_age_equal_the_arrears_ledger(world, make, login_as, browser):
-    today = local_today()
+    today = clock.today()
     for label in "AB":
         place = world[label]
         household = place["household"]
@@ -126,7 +129,7 @@ def test_arrears_by_age_equal_the_arrears_ledger(world, make, login_as, browser)
                  format_amount(sum((r.owed for r in ledger if r.bucket == key), Decimal("0")))]
                 for key, label, *_ in AGING_BUCKETS]
     assert rows == expected
-    assert [r[1] for r in rows] == ["3", "1", "1", "1", "1"]  # world's 2026-10 bills, -5, 10 | 45 | 200 | 500 | 1200
+    assert [r[1] for r in rows] == ["3", "1", "1", "1", "1"]  # the world's bills, -5, 10 | 45 | 200 | 500 | 1200
     # each bucket links to the arrears page showing those households, with the same total
     for (label, count, owed), link in zip(rows, re.findall(r'href="(/admin/arrears/\?bucket=[^"]+)"',
                                                            panel(html, "aging"))):
@@ -145,7 +148,7 @@ def test_collector_sees_own_collections_and_whom_to_chase(world, make, app, mont
     pay(a, bill, "30.50", me, "mine-2")
     pay(a, bill, "99.00", colleague, "theirs")
     pay(b, add_bill(b, months["this"], "800.00"), "777.00", elsewhere, "b")
-    month_start = local_day_bounds(local_today().replace(day=1))[0]
+    month_start = clock.day_bounds(clock.today().replace(day=1))[0]
     earlier = Payment(community_id=a["community"].id, household=a["household"], receipt_no="SK-EARLY",
                       amount=Decimal("10.00"), method=PaymentMethod.wechat_pay, paid_at=month_start,
                       posted_at=month_start + dt.timedelta(minutes=1), collector_id=me.id, token="early")
@@ -158,7 +161,7 @@ def test_collector_sees_own_collections_and_whom_to_chase(world, make, app, mont
     browser = Browser(app.test_client())
     browser.login(me.username)
     html = dashboard(browser)
-    today = local_today()
+    today = clock.today()
     scope = frozenset({a["community"].id})
     [day] = cash_summary(today, scope_ids=scope, collector_id=me.id)
     [month] = cash_summary(today.replace(day=1), through=today, scope_ids=scope, collector_id=me.id)
@@ -177,12 +180,12 @@ def test_collector_sees_own_collections_and_whom_to_chase(world, make, app, mont
     assert [(r[0], r[1]) for r in chase] == [(str(row.household), format_amount(row.owed)) for row in ledger]
     assert f'/admin/household/details/?id={b["household"].id}"' not in panel(html, "dunning")
     assert f'/admin/household/details/?id={a["household"].id}' in panel(html, "dunning")
-    assert chase[0][4] == "2026-11-02"  # the world's reminder
+    assert chase[0][4] == WORLD_REMINDER_ON.isoformat()  # the world's reminder
     assert browser.get("/admin/arrears/").status_code == 200
 
 
 def test_dunning_list_is_the_top_of_the_arrears_ledger(world, make, login_as, browser):
-    today = local_today()
+    today = clock.today()
     place = dict(world["A"])
     for n, (days, amount) in enumerate([(400, "10.00"), (400, "90.00"), (30, "5000.00"), (-3, "1.00"), (-9, "2.00"),
                                         (700, "3.00"), (100, "8.00"), (100, "80.00"), (60, "1.00"), (61, "1.00"),
@@ -200,7 +203,7 @@ def test_dunning_list_is_the_top_of_the_arrears_ledger(world, make, login_as, br
 def test_receptionist_sees_todays_open_repairs_and_visits(world, make, login_as, browser):
     a, b = world["A"], world["B"]
     handler = a["staff"]
-    yesterday = audit.now() - dt.timedelta(days=1, hours=1)
+    yesterday = clock.now() - dt.timedelta(days=1, hours=1)
     open_today = make.repair(a["household"], category=RepairCategory.electrical)
     make.repair(a["household"], registered_at=yesterday)
     make.repair(a["household"], status=RepairStatus.completed)
@@ -223,7 +226,7 @@ def test_engineer_sees_own_orders_with_overdue_marked(world, make, app):
     a = world["A"]
     me = make.staff("engineer", communities=[a["community"]])
     other = make.staff("engineer", communities=[a["community"]])
-    past = audit.now() - dt.timedelta(hours=2)
+    past = clock.now() - dt.timedelta(hours=2)
     late = make.repair(a["household"], engineer_id=me.id, status=RepairStatus.dispatched, deadline=past)
     working = make.repair(a["household"], engineer_id=me.id, status=RepairStatus.in_progress)
     done = make.repair(a["household"], engineer_id=me.id, status=RepairStatus.completed, deadline=past)
@@ -237,13 +240,13 @@ def test_engineer_sees_own_orders_with_overdue_marked(world, make, app):
 
 def test_supervisor_sees_open_repairs_by_category_and_unfinished_reception(world, make, login_as, browser):
     a, b = world["A"], world["B"]
-    past = audit.now() - dt.timedelta(hours=1)
+    past = clock.now() - dt.timedelta(hours=1)
     make.repair(a["household"], deadline=past)  # plumbing, overdue
     make.repair(a["household"], category=RepairCategory.electrical, status=RepairStatus.in_progress, deadline=past)
     make.repair(a["household"], category=RepairCategory.electrical, status=RepairStatus.dispatched)
     make.repair(a["household"], category=RepairCategory.electrical, status=RepairStatus.completed, deadline=past)
     make.repair(b["household"], category=RepairCategory.other, deadline=past)
-    old = audit.now() - dt.timedelta(days=10)
+    old = clock.now() - dt.timedelta(days=10)
     make.reception(a["household"], handler=a["staff"], received_at=old)
     make.reception(a["household"], handler=a["staff"], received_at=old, status=ReceptionStatus.closed)
     make.reception(b["household"], handler=b["staff"], received_at=old)

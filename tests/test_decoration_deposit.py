@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
-from pm_admin.i18n import local_today
 from pm_admin.workflow import IllegalTransition
 
 from conftest import PASSWORD, flashed, reload
@@ -18,6 +17,10 @@ from models import Bill, DecorationStatus, PaymentAllocation, RefundRequest
 from models.billing import BillStatus
 from models.decoration import DECORATION_WORKFLOW, check_decoration_application, deposit_bill
 from models.payment import PaymentKind, RefundStatus, advance_balance, approve_refund, refundable, request_refund
+from pm_admin import clock
+
+
+pytestmark = pytest.mark.dated  # on fixed days too: see conftest
 
 
 def step(browser, application, name, state, follow=False, **data):
@@ -41,7 +44,7 @@ def pay_at_the_desk(browser, household, amount):
     token = re.search(r'name="token"[^>]*value="([0-9a-f]+)"', page).group(1)
     bill_ids = re.findall(r'name="bill" value="(\d+)" checked', page)
     response = browser.post(f"/admin/cashier/post/{household.id}/", {
-        "amount": amount, "method": "cash", "paid_at": local_today().isoformat(), "notes": "",
+        "amount": amount, "method": "cash", "paid_at": clock.today().isoformat(), "notes": "",
         "token": token, "bill": bill_ids})
     assert response.status_code == 302, flashed(response)
 
@@ -178,9 +181,9 @@ def test_deductions_taking_the_whole_deposit_leave_nothing_to_refund(world, make
     application, bill, _ = _approved_and_paid(world, make, people, deposit="300.00")
     DECORATION_WORKFLOW.take(application, "start", actor=people["clerk"])
     with pytest.raises(DomainError, match="at most 2 decimal places"):  # never rounded behind one's back
-        DECORATION_WORKFLOW.take(application, "record_violation", actor=people["clerk"], occurred_on=local_today(),
+        DECORATION_WORKFLOW.take(application, "record_violation", actor=people["clerk"], occurred_on=clock.today(),
                                  description="x", deduction="0.125")
-    DECORATION_WORKFLOW.take(application, "record_violation", actor=people["clerk"], occurred_on=local_today(),
+    DECORATION_WORKFLOW.take(application, "record_violation", actor=people["clerk"], occurred_on=clock.today(),
                              description="破坏外墙", deduction="400")
     DECORATION_WORKFLOW.take(application, "request_inspection", actor=people["clerk"])
     DECORATION_WORKFLOW.take(application, "pass_inspection", actor=people["boss"], note=None)

@@ -15,10 +15,10 @@ import pytest
 from playwright.sync_api import expect
 
 from models import Household, Resident
-from pm_admin.i18n import local_today
 from models.key import lend_key
 from pm_admin.extensions import db
 from test_browser import ARTIFACTS, JsErrors, chromium, live_server, signed_in_page  # noqa: F401 (fixtures)
+from pm_admin import clock
 
 DOCS = Path(__file__).parent.parent / "docs"
 pytestmark = pytest.mark.browser
@@ -43,12 +43,12 @@ def shot(page, name: str) -> None:
 def test_import_then_find_by_phone_tail_and_open_the_file(make, world, live_server, chromium, tmp_path):  # noqa: F811
     place = world["A"]
     receptionist = make.staff("receptionist", communities=[place["community"]], display_name="李小红")
-    today = local_today()
+    today = clock.today()
     make.vehicle(place["household"], plate="粤B5K123", parking_space=make.space(place["community"], "B1-018"),
                  rental_expires_on=today + dt.timedelta(days=12), description="白色大众")
     late = make.key(place["household"], cabinet_slot="A-007", label="1栋1单元101")
     lend_key(late, actor=receptionist, borrower="维修工 赵师傅", purpose="入户维修",
-             due_back=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=5))
+             due_back=clock.now() - dt.timedelta(hours=5))
     db.session.commit()
     username = receptionist.username
     db.session.rollback()

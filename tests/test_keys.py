@@ -11,6 +11,9 @@ from models import Key, KeyLoan, KeyStatus
 from models.key import KEY_WORKFLOW, lend_key
 from models.permissions import ROLE_PERMISSIONS
 
+pytestmark = pytest.mark.dated  # on fixed days too: see conftest
+
+
 INPUTS = {
     "lend": {"borrower": "中介小王", "purpose": "带客户看房", "due_back": ""},
     "return": {},

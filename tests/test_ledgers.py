@@ -9,14 +9,17 @@ import openpyxl
 import pytest
 
 from pm_admin.extensions import db
-from pm_admin.i18n import local_today
 
 from conftest import flashed
 from models.arrears import collection_rate
-from models.billing import run_bills
+from billing_support import WORLD_PERIOD as PERIOD
+from models.billing import period_bounds, run_bills
 from models.payment import PaymentMethod, approve_refund, post_payment
+from pm_admin import clock
 
-PERIOD = "2026-10"  # the world's billing period
+
+
+pytestmark = pytest.mark.dated  # on fixed days too: see conftest
 
 
 @pytest.fixture
@@ -29,7 +32,7 @@ def books(world, make):
     collector = make.staff("collector", communities=[a["community"]], username="c1", display_name="收费员甲")
     run_bills(PERIOD, community=a["community"])
     post_payment(household, amount="150.55", method=PaymentMethod.alipay, bill_ids=[b.id for b in household.bills],
-                 actor=collector, token="books-1", paid_at=dt.datetime(2026, 10, 20, 4, tzinfo=dt.timezone.utc))
+                 actor=collector, token="books-1", paid_at=clock.now() - dt.timedelta(hours=1))
     other = make.staff("supervisor", username="boss2")
     approve_refund(a["refund"], actor=other)
     db.session.commit()
@@ -93,7 +96,7 @@ def test_bills_ledger_typed_scoped_and_totals_to_the_cent(books, world, login_as
 
 def test_payments_journal_subtotals_per_method_and_collector(books, login_as, browser):
     login_as("supervisor")
-    book = download(browser, "payments", **{"from": "2026-10-01", "to": local_today().isoformat()})
+    book = download(browser, "payments", **{"from": period_bounds(PERIOD)[0].isoformat(), "to": clock.today().isoformat()})
     no_formulas(book)
     titles, data, total, rest = table(book.active)
     amount = titles.index("Amount")

@@ -12,6 +12,9 @@ from pm_admin.extensions import db
 from models import FeeItem, FeeKind, Household, Payment, Resident
 from models.billing import run_bills
 
+pytestmark = pytest.mark.dated  # on fixed days too: see conftest
+
+
 ROWS = 110
 
 

@@ -15,6 +15,9 @@ from models.billing import run_bills
 from models.meter import record_reading
 
 
+pytestmark = pytest.mark.dated  # on fixed days too: see conftest
+
+
 @pytest.fixture
 def block(world, make):
     a = world["A"]

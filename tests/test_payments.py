@@ -13,14 +13,17 @@ from sqlalchemy import func, select
 
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
-from pm_admin.i18n import local_today
 
 from conftest import flashed
 from models import Bill, BillStatus, FeeItem, FeeKind, Household, Payment, PaymentAllocation, PaymentMethod, RefundRequest
 from models.billing import raise_one_off_bill
 from models.payment import PaymentKind, RefundStatus, advance_balance, approve_refund, post_payment, request_refund
+from pm_admin import clock
 
-YEAR = dt.datetime.now(dt.timezone.utc).astimezone().year
+pytestmark = pytest.mark.dated  # on fixed days too: see conftest
+
+
+YEAR = clock.now().astimezone().year
 
 
 @pytest.fixture
@@ -125,7 +128,7 @@ def test_the_same_form_twice_posts_once(desk, login_as, browser):
     page = browser.get(f"/admin/cashier/post/{household.id}/").get_data(as_text=True)
     token = re.search(r'name="token"[^>]*value="([0-9a-f]+)"|value="([0-9a-f]+)"[^>]*name="token"', page)
     token = token.group(1) or token.group(2)
-    form = {"amount": "150.00", "method": "wechat_pay", "paid_at": local_today().isoformat(), "notes": "",
+    form = {"amount": "150.00", "method": "wechat_pay", "paid_at": clock.today().isoformat(), "notes": "",
             "token": token, "bill": [b.id for b in desk["bills"]]}
     first = browser.post(f"/admin/cashier/post/{household.id}/", form)
     second = browser.post(f"/admin/cashier/post/{household.id}/", form)
@@ -322,7 +325,7 @@ def test_from_bill_run_to_printed_receipt_to_refund_in_the_browser(world, make, 
     token = re.search(r'id="token" name="token"[^>]*value="([0-9a-f]+)"|name="token"[^>]*value="([0-9a-f]+)"', page)
     bill_ids = re.findall(r'name="bill" value="(\d+)" checked', page)
     response = browser.post(f"/admin/cashier/post/{household.id}/", {
-        "amount": "300", "method": "cash", "paid_at": local_today().isoformat(), "notes": "",
+        "amount": "300", "method": "cash", "paid_at": clock.today().isoformat(), "notes": "",
         "token": token.group(1) or token.group(2), "bill": bill_ids})
     receipt = browser.get(response.headers["Location"] + "?paper=80mm").get_data(as_text=True)
     assert "叁佰元整" in receipt and "size: 80mm auto" in receipt and "Request a refund" in receipt

@@ -1,12 +1,12 @@
 """The reception log's weekly list, decoration applications and goods-release passes,
 and the household file showing all of them."""
 
+import pytest
 import datetime as dt
 import threading
 from decimal import Decimal
 
 
-from pm_admin import audit
 from pm_admin.extensions import db
 from pm_admin.workflow import IllegalTransition, StaleRecord, WorkflowStep
 from sqlalchemy.orm.exc import StaleDataError
@@ -19,19 +19,23 @@ from models import (
 from models.decoration import DECORATION_WORKFLOW, deposit_bill, deposit_refund_due
 from models.payment import PaymentMethod, post_payment
 from models.resident import ResidentKind
+from pm_admin import clock
+
+
+pytestmark = pytest.mark.dated  # on fixed days too: see conftest
 
 
 def test_the_supervisor_sees_what_is_unfinished_after_a_week_by_handler(world, make, login_as, browser):
     login_as("supervisor")
     household = world["A"]["household"]
-    old = audit.now() - dt.timedelta(days=10)
+    old = clock.now() - dt.timedelta(days=10)
     xiaohong = make.staff("receptionist", username="xiaohong", display_name="李小红")
     xiaoyan = make.staff("receptionist", username="xiaoyan", display_name="陈晓燕")
     stale_one = make.reception(household, handler=xiaohong, received_at=old, content="噪音投诉一")
     make.reception(household, handler=xiaohong, received_at=old - dt.timedelta(days=3), content="噪音投诉二",
                    status=ReceptionStatus.replied)
     make.reception(household, handler=xiaoyan, received_at=old, content="停车建议")
-    make.reception(household, handler=xiaoyan, received_at=audit.now() - dt.timedelta(days=2), content="新来的")
+    make.reception(household, handler=xiaoyan, received_at=clock.now() - dt.timedelta(days=2), content="新来的")
     make.reception(household, handler=xiaoyan, received_at=old, content="早已办结", status=ReceptionStatus.closed)
     make.reception(world["B"]["household"], handler=xiaoyan, received_at=old, content="别的小区")
     listing = browser.get("/admin/reception/").get_data(as_text=True)

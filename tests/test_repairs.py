@@ -8,10 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from pm_admin import audit
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
-from pm_admin.numbering import local_year
 
 from conftest import flashed, reload
 from models import RepairCategory, RepairOrder, RepairStatus, Staff
@@ -19,6 +17,10 @@ from models.repair import (
     REPAIR_WORKFLOW, chargeable_repairs, complete_repair, dispatch_repair, register_repair_order,
     return_visit_repair, void_repair,
 )
+from pm_admin import clock
+
+
+pytestmark = pytest.mark.dated  # on fixed days too: see conftest
 
 
 def order_in(make, world, status=RepairStatus.registered, **kw):
@@ -42,7 +44,7 @@ def test_serials_are_consecutive_and_a_rolled_back_order_leaves_no_gap(world, ma
     db.session.rollback()  # never saved: its number goes back
     second = register()
     db.session.commit()
-    year = local_year()
+    year = clock.year()
     numbers = sorted(db.session.scalars(select(RepairOrder.serial)))  # the world's two orders came first
     assert numbers == [f"BX{year}{n:06d}" for n in range(1, 5)]
     assert (first.serial, second.serial) == (f"BX{year}000003", f"BX{year}000004")
@@ -85,7 +87,7 @@ def test_concurrent_registration_gives_no_gaps_and_no_duplicates(app, world, mak
     assert errors == []
     db.session.expire_all()
     numbers = sorted(db.session.scalars(select(RepairOrder.serial)))
-    assert numbers == [f"BX{local_year()}{n:06d}" for n in range(1, 2 + 7 + 1)]
+    assert numbers == [f"BX{clock.year()}{n:06d}" for n in range(1, 2 + 7 + 1)]
 
 
 def test_a_new_order_gets_its_number_deadline_and_first_timeline_entry(world, login_as, browser):
@@ -97,7 +99,7 @@ def test_a_new_order_gets_its_number_deadline_and_first_timeline_entry(world, lo
     })
     assert response.status_code == 302, flashed(response)
     order = db.session.scalars(select(RepairOrder).order_by(RepairOrder.id.desc())).first()
-    assert order.serial.startswith(f"BX{local_year()}") and order.phone == "13912345678"
+    assert order.serial.startswith(f"BX{clock.year()}") and order.phone == "13912345678"
     assert dt.timedelta(hours=23) < order.deadline.replace(tzinfo=None) - order.registered_at.replace(tzinfo=None) \
         <= dt.timedelta(hours=24)
     page = browser.get(f"/admin/repair/details/?id={order.id}").get_data(as_text=True)
@@ -243,7 +245,7 @@ def test_engineers_see_and_take_only_their_own_orders(world, make, login_as, bro
 
 def test_overdue_orders_are_flagged_and_filtered(world, make, login_as, browser):
     login_as("receptionist")
-    past = audit.now() - dt.timedelta(hours=2)
+    past = clock.now() - dt.timedelta(hours=2)
     late = order_in(make, world, RepairStatus.dispatched, deadline=past)
     done_late = order_in(make, world, RepairStatus.completed, deadline=past)
     on_time = order_in(make, world, RepairStatus.registered)

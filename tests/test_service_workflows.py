@@ -4,7 +4,6 @@ One table: for each workflow, each step's starting state and the inputs its form
 needs. A role holding the step's permission moves the record to the target state
 and leaves a step record; any other role gets 403 and the record stays put."""
 
-import datetime as dt
 
 import pytest
 
@@ -20,9 +19,10 @@ from models.payment import PaymentMethod, post_payment
 from models.permissions import ROLE_PERMISSIONS
 from models.reception import RECEPTION_WORKFLOW
 from models.repair import REPAIR_WORKFLOW
+from pm_admin import clock
 
 ROLES = ["receptionist", "collector", "supervisor", "engineer"]
-TODAY = dt.date.today().isoformat()
+TODAY = clock.today().isoformat()
 
 def paid_deposit(application, make):
     """The approval's deposit bill, paid at the cash desk (a deposit refund needs one)."""

@@ -25,7 +25,7 @@ from pm_admin.admin import ReadOnlyView, SecureModelView
 from pm_admin.errors import DomainError
 from pm_admin.extensions import db
 from pm_admin.forms import checked_by
-from pm_admin.i18n import _l, local_today
+from pm_admin.i18n import _l
 from pm_admin.money import format_amount, in_chinese_capitals, parse_amount
 from pm_admin.pages import SecurePage
 from pm_admin.scope import scoped, user_scope_ids
@@ -38,6 +38,7 @@ from models.billing import (OPEN_STATUSES, Bill, MeterKind, check_fee_item, late
 from models.meter import BatchRefused, MeterReading, last_reading, record_readings
 from models.payment import (Payment, PaymentKind, PaymentMethod, advance_balance, find_posted, mark_printed,
                             open_bills, post_payment, refundable, request_refund)
+from pm_admin import clock
 
 templates = Blueprint("billing_templates", __name__, template_folder="templates")
 
@@ -234,7 +235,7 @@ class BillRunPage(SecurePage):
         form = BillRunForm()
         form.community.choices = [("", _("All my communities"))] + [(str(c.id), c.name) for c in _communities()]
         if request.method == "GET":
-            form.period.data = period_of(local_today())
+            form.period.data = period_of(clock.today())
         elif form.validate_on_submit():
             community = None
             if form.community.data:
@@ -292,7 +293,7 @@ class CashierPage(SecurePage):
                 flash(_("This payment was already posted (receipt %(no)s).", no=already.receipt_no), "info")
                 return redirect(url_for("receipt.show", payment_id=already.id))
             paid_at = None
-            if form.paid_at.data and form.paid_at.data != local_today():
+            if form.paid_at.data and form.paid_at.data != clock.today():
                 paid_at = dt.datetime.combine(form.paid_at.data, dt.time(12), dt.timezone.utc)
             try:
                 payment = post_payment(household, amount=form.amount.data, method=PaymentMethod[form.method.data],
@@ -307,11 +308,11 @@ class CashierPage(SecurePage):
                 return redirect(url_for("receipt.show", payment_id=payment.id))
         if request.method == "GET":
             form.token.data = uuid.uuid4().hex
-            form.paid_at.data = local_today()
+            form.paid_at.data = clock.today()
         bills = open_bills(household.id)
         if request.method == "GET":
             chosen = {b.id for b in bills}
-        today = local_today()
+        today = clock.today()
         rows = [(bill, late_fee(bill, today)) for bill in bills]
         return self.render("billing/post_payment.html", household=household, form=form, rows=rows, chosen=chosen,
                            advance=advance_balance(household.id), owner=owner_of(household),
@@ -372,7 +373,7 @@ class ReceiptPage(SecurePage):
         """交款通知单: the household's open bills, to print and post."""
         household = _scoped_household(household_id)
         return self.render("billing/notice.html", households=[(household, open_bills(household.id))],
-                           format_amount=format_amount, today=local_today())
+                           format_amount=format_amount, today=clock.today())
 
 
 ARREARS_SHOWN = 500  # the page lists the households longest in arrears; the workbook has them all
@@ -411,7 +412,7 @@ class ArrearsPage(SecurePage):
             abort(404)
         households = [(h, open_bills(h.id)) for h in sorted(building.households, key=lambda h: (h.unit, h.room))]
         return self.render("billing/notice.html", households=[(h, b) for h, b in households if b],
-                           format_amount=format_amount, today=local_today())
+                           format_amount=format_amount, today=clock.today())
 
 
 class CashSummaryPage(SecurePage):
@@ -422,10 +423,10 @@ class CashSummaryPage(SecurePage):
     @expose("/")
     def index(self):
         try:
-            day = dt.date.fromisoformat(request.args.get("day") or local_today().isoformat())
+            day = dt.date.fromisoformat(request.args.get("day") or clock.today().isoformat())
         except ValueError:
             flash(_("“%(value)s” is not a date.", value=request.args.get("day")), "error")
-            day = local_today()
+            day = clock.today()
         rows = cash_summary(day, scope_ids=user_scope_ids())
         return self.render("billing/cash_summary.html", day=day, rows=rows, format_amount=format_amount,
                            dunning=dunning_activity(day, scope_ids=user_scope_ids()))
@@ -438,7 +439,7 @@ class CollectionRatePage(SecurePage):
 
     @expose("/")
     def index(self):
-        period, report = request.args.get("period") or period_of(local_today()), None
+        period, report = request.args.get("period") or period_of(clock.today()), None
         try:
             period = parse_period(period)
             report = collection_rate(period, scope_ids=user_scope_ids(),
@@ -460,7 +461,7 @@ class ReadingBatchPage(SecurePage):
         building_id = _int(request.values.get("building"))
         kind = request.values.get("meter_kind") or MeterKind.water.name
         meter_kind = MeterKind[kind] if kind in MeterKind.__members__ else MeterKind.water
-        period = request.values.get("period") or period_of(local_today())
+        period = request.values.get("period") or period_of(clock.today())
         building, rows, errors = None, [], {}
         if building_id:
             building = scoped(db.session.query(Building), Building).filter(Building.id == building_id).one_or_none()

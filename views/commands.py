@@ -163,7 +163,7 @@ def export_command(ledger, period, date_from, date_to, community_name, output):
 
 
 def audit_now_text() -> str:
-    from pm_admin.audit import now
+    from pm_admin.clock import now
 
     return now().strftime("%Y-%m-%d %H:%M UTC")
 

@@ -11,7 +11,7 @@ from flask_login import current_user
 from pm_admin.admin import local_datetime
 from pm_admin.dashboard import Chart, DashboardPanel, Figure, Figures, Table
 from pm_admin import history
-from pm_admin.i18n import _l, local_today
+from pm_admin.i18n import _l
 
 from pm_admin.money import format_amount
 from pm_admin.scope import user_scope_ids
@@ -22,6 +22,7 @@ from models.billing import period_of, previous_period
 from models.figures import (households_by_state, keys_out, open_repairs_by_category, overdue_loans,
                             reception_unfinished, recent_activity, rentals_expiring, repairs_assigned_to,
                             todays_open_repairs, todays_unfinished_visits)
+from pm_admin import clock
 
 
 def _details(endpoint, obj):
@@ -49,7 +50,7 @@ def overdue_table() -> Table:
 
 
 def rentals_table() -> Table:
-    today = local_today()
+    today = clock.today()
     return Table([_l("Plate"), _l("Household"), _l("Expires"), _l("Days left")],
                  [[(v.plate, _details("vehicle", v)), (str(v.household), _details("household", v.household)),
                    format_date(v.rental_expires_on, "yyyy-MM-dd"), (v.rental_expires_on - today).days]
@@ -74,7 +75,7 @@ def _rate_url(period):
 
 
 def collection_rate_figures() -> Figures:
-    this = period_of(local_today())
+    this = period_of(clock.today())
     last, a_year_ago = previous_period(this), previous_period(this, 12)
     totals = collection_totals([this, last, a_year_ago], scope_ids=user_scope_ids())
     return Figures([
@@ -86,7 +87,7 @@ def collection_rate_figures() -> Figures:
 
 
 def billed_collected_chart() -> Chart:
-    this = period_of(local_today())
+    this = period_of(clock.today())
     periods = [previous_period(this, months) for months in range(11, -1, -1)]
     totals = collection_totals(periods, scope_ids=user_scope_ids())
     return Chart(periods, [(_l("Billed"), [totals[p].billed for p in periods]),
@@ -115,7 +116,7 @@ def reception_figures() -> Figures:
 
 
 def my_collections_figures() -> Figures:
-    today = local_today()
+    today = clock.today()
     mine = dict(collector_id=current_user.id, scope_ids=user_scope_ids())
     day = next(iter(cash_summary(today, **mine)), None)
     month = next(iter(cash_summary(today.replace(day=1), through=today, **mine)), None)

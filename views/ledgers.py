@@ -9,7 +9,7 @@ from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from pm_admin import audit, exports
+from pm_admin import exports
 from pm_admin.admin import local_datetime
 from pm_admin.errors import DomainError
 from pm_admin.export import send_workbook, temporary_path
@@ -20,6 +20,7 @@ from pm_admin.scope import scoped, user_scope_ids
 from models import Community
 from models.billing import period_of
 from models.ledgers import LEDGERS, ledger_range, ledger_row_count, write_ledger
+from pm_admin import clock
 
 
 class LedgerPage(SecurePage):
@@ -29,7 +30,7 @@ class LedgerPage(SecurePage):
     def index(self):
         communities = scoped(db.session.query(Community), Community).order_by(Community.name).all()
         return self.render("ledgers/ledgers.html", ledgers=LEDGERS, communities=communities, args=request.args,
-                           this_period=period_of(audit.now().date()))
+                           this_period=period_of(clock.today()))
 
     @expose("/download/<ledger>/")
     def download(self, ledger):
@@ -87,7 +88,7 @@ class LedgerPage(SecurePage):
         span, community = self._asked()
         counts = write_ledger(path, request.view_args["ledger"], span, scope_ids=user_scope_ids(),
                               community=community, exported_by=current_user.username,
-                              exported_at=local_datetime(self, audit.now()), progress=progress)
+                              exported_at=local_datetime(self, clock.now()), progress=progress)
         return counts[0]
 
 
