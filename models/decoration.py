@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError
 from pm_admin.extensions import db
+from pm_admin.plausible import Range
 from pm_admin.masking import personal
 from pm_admin.money import parse_amount
 from pm_admin.workflow import Transition, Versioned, Workflow
@@ -56,7 +57,8 @@ class DecorationApplication(Versioned, db.Model):
     planned_start: Mapped[dt.date] = mapped_column(Date)
     planned_end: Mapped[dt.date] = mapped_column(Date)
     scope_of_works: Mapped[str] = mapped_column(Text)
-    deposit: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0.00"))
+    deposit: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0.00"),
+                                             info={"range": Range(Decimal("0"), Decimal("1000000"))})
     submitted_at: Mapped[dt.datetime] = mapped_column(Moment(), default=clock.now, index=True)
     status: Mapped[DecorationStatus] = mapped_column(Enum(DecorationStatus, name="decoration_status"),
                                                      default=DecorationStatus.submitted, index=True)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, RelationshipDirection, mapped_column, relatio
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError
 from pm_admin.extensions import db
+from pm_admin.plausible import Range
 from pm_admin.money import quantize
 from pm_admin import clock
 from pm_admin.clock import Moment
@@ -30,7 +31,7 @@ class Household(db.Model):
     building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), index=True)
     unit: Mapped[str] = mapped_column(String(10), default="")
     room: Mapped[str] = mapped_column(String(10))
-    floor_area: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    floor_area: Mapped[Decimal] = mapped_column(Numeric(10, 2), info={"range": Range(Decimal("1"), Decimal("10000"))})
     state: Mapped[HouseholdState] = mapped_column(
         Enum(HouseholdState, name="household_state"), default=HouseholdState.vacant
     )
@@ -70,7 +71,7 @@ class Household(db.Model):
 
     @validates("floor_area")
     def _check_area(self, key, value):
-        if value is None or Decimal(str(value)) <= 0:
+        if value is None or not Decimal(str(value)).is_finite() or Decimal(str(value)) <= 0:
             raise DomainError(_l("The floor area must be more than 0 m²."))
         return quantize(Decimal(str(value)))
 

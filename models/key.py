@@ -5,13 +5,15 @@ import datetime as dt
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from wtforms import DateTimeLocalField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from pm_admin.enums import LabeledEnum
 from pm_admin.extensions import db
 from pm_admin.workflow import Transition, Versioned, Workflow
 from pm_admin import clock
+from pm_admin.forms import MomentField
+from pm_admin.plausible import Range, field_validator
 from pm_admin.clock import Moment
 
 
@@ -59,7 +61,9 @@ class KeyLoan(db.Model):
     borrower: Mapped[str] = mapped_column(String(60))
     purpose: Mapped[str] = mapped_column(String(200))
     lent_at: Mapped[dt.datetime] = mapped_column(Moment())
-    due_back: Mapped[dt.datetime | None] = mapped_column(Moment())
+    # a loan is due back within the year; a little in the past allows entering one late
+    due_back: Mapped[dt.datetime | None] = mapped_column(Moment(), info={"range": Range(
+        lambda: clock.now() - dt.timedelta(days=1), lambda: clock.now() + dt.timedelta(days=366))})
     returned_at: Mapped[dt.datetime | None] = mapped_column(Moment())
     lent_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     returned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
@@ -126,7 +130,8 @@ KEY_WORKFLOW = Workflow(Key.status, [
     Transition("lend", _l("Lend"), [KeyStatus.in_cabinet], KeyStatus.lent, "key.lend", lend_key, inputs={
         "borrower": StringField(_l("Borrower"), [DataRequired(), Length(max=60)]),
         "purpose": StringField(_l("Purpose"), [DataRequired(), Length(max=200)]),
-        "due_back": DateTimeLocalField(_l("Due back"), [Optional()], format="%Y-%m-%dT%H:%M"),
+        "due_back": MomentField(_l("Due back"), [Optional(), field_validator(KeyLoan.__table__.c.due_back)],
+                                format="%Y-%m-%dT%H:%M"),
     }),
     Transition("return", _l("Return"), [KeyStatus.lent], KeyStatus.in_cabinet, "key.return", return_key),
     Transition("hand_back", _l("Hand back to owner"), [KeyStatus.in_cabinet], KeyStatus.returned_to_owner,

@@ -26,6 +26,7 @@ from .billing import OPEN_STATUSES, Bill, BillStatus, _insert, late_fee, raise_o
 from .household import Household
 from pm_admin import clock
 from pm_admin.clock import Moment
+from pm_admin.plausible import Range
 
 ZERO = Decimal("0")
 
@@ -65,7 +66,8 @@ class Payment(db.Model):
     kind: Mapped[PaymentKind] = mapped_column(Enum(PaymentKind, name="payment_kind"), default=PaymentKind.payment)
     amount: Mapped[Decimal] = mapped_column(Money())  # received; negative for a refund
     method: Mapped[PaymentMethod] = mapped_column(Enum(PaymentMethod, name="payment_method"))
-    paid_at: Mapped[dt.datetime] = mapped_column(Moment(), index=True)
+    paid_at: Mapped[dt.datetime] = mapped_column(Moment(), index=True, info={"range": Range(
+        high=lambda: clock.now() + dt.timedelta(minutes=5))})  # never in the future
     posted_at: Mapped[dt.datetime] = mapped_column(Moment())
     collector_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     token: Mapped[str | None] = mapped_column(String(64), unique=True)  # one per form: posting is idempotent

@@ -11,7 +11,7 @@ from flask import Flask, redirect, url_for
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import admin, auth, cli, errors, health, i18n, security
+from . import admin, auth, cli, errors, health, i18n, plausible, security
 from .config import INSTANCE_PATH, PROJECT_ROOT, Config, config_from_environment
 from .extensions import csrf, db, migrate
 
@@ -25,6 +25,7 @@ def create_app(config: type[Config] | None = None, *, site) -> Flask:
 
     app.extensions["pm_admin"] = site
     db.init_app(app)
+    plausible.guard_flushes()
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     i18n.init_app(app)

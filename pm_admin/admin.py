@@ -33,15 +33,16 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import format_datetime, gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import Enum as SqlEnum, String, func, inspect, or_, select
+from sqlalchemy import Enum as SqlEnum, Integer, String, func, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, auth, dashboard, exports, history, masking, security, workflow
+from . import audit, auth, dashboard, exports, history, masking, plausible, security, workflow
 from . import export as exporting
 from .search import SearchView
 from .errors import DomainError
+from .forms import AdminForm, AdminMomentField
 from .extensions import db
 from .i18n import _l
 from .scope import in_scope, scope_path, scoped
@@ -65,7 +66,6 @@ ENDPOINT_OPERATIONS = {
 }
 
 MAX_LOOKUP_ROWS = 20
-LARGEST_ID = 2**31 - 1
 
 
 def enum_label(view, value, name=None):
@@ -77,7 +77,19 @@ def local_datetime(view, value, name=None):
 
 
 class LabeledConverter(AdminModelConverter):
-    """Enum columns become selects showing their labels."""
+    """Enum columns become selects showing their labels; every column's field checks
+    that what was typed is plausible for the column (pm_admin.plausible)."""
+
+    def convert(self, model, mapper, name, prop, field_args, hidden_pk):
+        columns = getattr(prop, "columns", None)
+        if columns and len(columns) == 1:
+            field_args = dict(field_args or {})
+            field_args["validators"] = [*field_args.get("validators", ()), plausible.field_validator(columns[0])]
+        return super().convert(model, mapper, name, prop, field_args, hidden_pk)
+
+    @converts("Moment")
+    def convert_moment(self, field_args, **extra):
+        return AdminMomentField(**field_args)
 
     @converts("sqlalchemy.sql.sqltypes.Enum")
     def convert_enum(self, column, field_args, **extra):
@@ -131,16 +143,15 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
 
     def get_one(self, pk):
         pk_column = inspect(self.model).primary_key[0]
-        try:
-            value = int(pk)
-        except (TypeError, ValueError):
+        value = plausible.record_id(pk)
+        if value is None:
             return None
         with db.session.no_autoflush:
             return self.get_query().filter(pk_column == value).one_or_none()
 
     def get_list(self, term, offset=0, limit=10):
         limit = max(1, min(limit or 10, MAX_LOOKUP_ROWS))
-        return super().get_list(term or "", max(offset or 0, 0), limit)
+        return super().get_list(term or "", min(max(offset or 0, 0), plausible.LARGEST_ID), limit)
 
 
 @dataclass(frozen=True)
@@ -193,6 +204,7 @@ class SecureModelView(ModelView):
     """Base of every model view: declarations in, enforcement out."""
 
     permission: str = ""  # "household" -> household.view / .create / .edit / .delete / .export
+    form_base_class = AdminForm
     model_form_converter = LabeledConverter
     filter_converter = LabeledFilters()
     column_type_formatters = {**typefmt.BASE_FORMATTERS, enum.Enum: enum_label, dt.datetime: local_datetime}
@@ -319,6 +331,22 @@ class SecureModelView(ModelView):
         response = handler[0](ids)
         return response if response is not None else redirect(return_url)
 
+    # -- list arguments: kept inside what the database can answer ------------
+    def _get_list_extra_args(self):
+        args = super()._get_list_extra_args()
+        page_size = self.get_safe_page_size(args.page_size)
+        args.page = min(max(args.page or 0, 0), plausible.LARGEST_ID // page_size)
+        return args
+
+    def get_filters(self):
+        """Flask-Admin's filters, each refusing (with its "invalid filter value" message)
+        a value its column cannot hold: an enum name that is no member, an id beyond the
+        integers a table can have."""
+        filters = super().get_filters()
+        for flt in filters or ():
+            flt.validate = _plausible_filter_value(flt, flt.validate)
+        return filters
+
     # -- scope ---------------------------------------------------------------
     def get_query(self):
         return self._visible(super().get_query())
@@ -345,11 +373,8 @@ class SecureModelView(ModelView):
 
     def get_one(self, id):
         pk_column = inspect(self.model).primary_key[0]
-        try:
-            value = int(id)
-        except (TypeError, ValueError):
-            return None
-        if not -LARGEST_ID <= value <= LARGEST_ID:
+        value = plausible.record_id(id)
+        if value is None:
             return None
         return self.get_query().filter(pk_column == value).one_or_none()
 
@@ -794,6 +819,24 @@ class SecureModelView(ModelView):
         )
 
 
+def _plausible_filter_value(flt, validate):
+    column = getattr(flt, "column", None)
+    sql_type = getattr(column, "type", None)
+    enum_class = getattr(sql_type, "enum_class", None)
+    listed = isinstance(flt, (sqla_filters.FilterInList, sqla_filters.FilterNotInList))
+
+    def holds(value) -> bool:
+        parts = [p.strip() for p in value.split(",")] if listed else [value]
+        if enum_class is not None and not all(p in enum_class.__members__ for p in parts):
+            return False
+        if isinstance(sql_type, Integer) and not all(
+                plausible.record_id(p) is not None for p in parts):
+            return False
+        return validate(value)
+
+    return holds
+
+
 def _cached_labels(name: str):
     labels: dict = {}  # one export runs in one language: each member's label is looked up once
 
@@ -845,15 +888,7 @@ def _named(obj) -> str | None:
 
 
 def _row_ids(values) -> list[int]:
-    ids = []
-    for value in values:
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            continue
-        if -LARGEST_ID <= number <= LARGEST_ID:
-            ids.append(number)
-    return ids
+    return [number for number in map(plausible.record_id, values) if number is not None]
 
 
 def _constraint_messages() -> dict:

@@ -1,8 +1,9 @@
 """Domain errors carry a message for the user; error pages speak their language."""
 
-from flask import render_template
+from flask import render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import BadRequest
 from sqlalchemy.orm.exc import StaleDataError
 
 from .extensions import db
@@ -25,11 +26,32 @@ class NotPermitted(DomainError):
     pass
 
 
+class UnstorableCharacter(BadRequest):
+    """A NUL character in what was sent: no field can hold it, no person types it."""
+
+
+def _refuse_unstorable_characters():
+    sent = [*request.args.items(multi=True)]
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+            "application/x-www-form-urlencoded", "multipart/form-data"):
+        sent += request.form.items(multi=True)
+    if any("\x00" in key or "\x00" in value for key, value in sent):
+        raise UnstorableCharacter()
+
+
 def _page(status: int, title: str, text: str):
     return render_template("pm_admin/error.html", status=status, title=title, text=text), status
 
 
 def init_app(app) -> None:
+    app.before_request(_refuse_unstorable_characters)
+
+    @app.errorhandler(DomainError)
+    def refused(error):
+        # a rule that held where no page expected it (e.g. a value refused at the flush)
+        db.session.rollback()
+        return _page(422, _("Not saved"), str(error))
+
     @app.errorhandler(403)
     def forbidden(error):
         return _page(403, _("Not allowed"), _("Your role may not open this page or do this."))
@@ -45,7 +67,9 @@ def init_app(app) -> None:
     @app.errorhandler(400)
     def bad_request(error):
         description = getattr(error, "description", "")
-        if "CSRF" in str(description):
+        if isinstance(error, UnstorableCharacter):
+            text = _("What was sent contains a character that cannot be stored (NUL). Nothing was changed.")
+        elif "CSRF" in str(description):
             text = _("The form has expired or was not sent by this site. Reload the page and try again.")
         else:
             text = _("The request could not be understood.")

@@ -33,7 +33,7 @@ from sqlalchemy import JSON, Enum, Integer, String, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from . import auth, i18n
+from . import auth, i18n, plausible
 from .clock import now
 from .enums import LabeledEnum
 from .errors import DomainError
@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 MANAGE = "export.manage"  # may see and download the exports of others (within their communities)
 PROGRESS_EVERY = 2000  # rows between two progress reports
 PROGRESS_SECONDS = 1.0  # and at most one report a second
-LARGEST_ID = 2**31 - 1  # larger ids in a URL are no job (and no database error)
 
 
 class ExportStatus(LabeledEnum):
@@ -292,7 +291,7 @@ class MyExportsView(auth.SignedInOnly, BaseView):
     @expose("/<int:job_id>/download/")
     def download(self, job_id):
         housekeeping()
-        job = db.session.get(ExportJob, job_id) if job_id <= LARGEST_ID else None
+        job = db.session.get(ExportJob, job_id) if job_id <= plausible.LARGEST_ID else None
         if job is None:
             abort(404)
         if not may_download(job, current_user):

@@ -1,8 +1,13 @@
-"""Form pieces the views declare: domain checks as field validators, password setting."""
+"""Form pieces the views declare: domain checks as field validators, password setting,
+and the form bases that trim what people type and refuse a blank where a value is required."""
 
-from wtforms import PasswordField, ValidationError
+from flask_admin.form import BaseForm, DateTimeField
+from flask_babel import gettext
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, PasswordField, StringField, ValidationError
 from wtforms.validators import Optional
 
+from . import clock
 from .auth import check_password_rules
 from .errors import DomainError
 from .i18n import _l
@@ -38,3 +43,72 @@ class NewPasswordField(PasswordField):
     def populate_obj(self, obj, name):
         if self.data:
             obj.set_password(self.data)
+
+
+def _trimmed(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class Trimmed:
+    """Text fields keep what was typed without surrounding spaces, and a required one
+    that holds only spaces is refused (WTForms' InputRequired lets "   " through)."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            if issubclass(unbound_field.field_class, StringField) and not issubclass(
+                    unbound_field.field_class, PasswordField):
+                options = {**options, "filters": [*unbound_field.kwargs.get("filters", ()), _trimmed]}
+            return unbound_field.bind(form=form, **options)
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        for field in self:
+            if field.errors:
+                continue
+            if field.flags.required and isinstance(field.data, str) and not field.data.strip() \
+                    and not isinstance(field, PasswordField):
+                field.errors = [gettext("This field is required.")]
+            elif _choice_not_found(field):
+                field.errors = [gettext("Not a valid choice.")]
+            else:
+                continue
+            valid = False
+        return valid
+
+
+def _choice_not_found(field) -> bool:
+    """A record picker that was sent an id it could not find (no such record, or one
+    outside the user's communities) would otherwise save the record without it."""
+    picks_records = hasattr(field, "query_factory") or hasattr(field, "loader")
+    sent = [v for v in (field.raw_data or ()) if v not in ("", "__None")]
+    return picks_records and bool(sent) and not field.data
+
+
+class AdminForm(Trimmed, BaseForm):
+    """The base of every form the admin builds from a model."""
+
+
+class Form(Trimmed, FlaskForm):
+    """The base of every other form of the panel (pages, workflow steps)."""
+
+
+class OnCompanyClock:
+    """A moment typed on the company's wall clock: read in its zone, shown in it."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None:
+            self.data = self.data.replace(tzinfo=clock.zone())
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return clock.local(self.data).strftime(self.format[0]) if self.data else ""
+
+
+class MomentField(OnCompanyClock, DateTimeLocalField):
+    """A date and time input (a step's "due back", ...)."""
+
+
+class AdminMomentField(OnCompanyClock, DateTimeField):
+    """The admin's date-time picker for a ``Moment`` column."""

@@ -6,7 +6,8 @@ unit prices (Numeric(12, 4)); they refuse a float at the database boundary, so a
 float can never reach a money column by any path (ORM or Core statement).
 """
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Numeric
 from sqlalchemy.types import TypeDecorator
@@ -47,12 +48,13 @@ def parse_amount(text, *, places: int = 2, allow_zero: bool = False, allow_negat
         cleaned = cleaned.translate(_FULL_WIDTH).replace(",", "").replace("¥", "").replace("￥", "").replace(" ", "")
         if not cleaned:
             raise DomainError(_l("%(what)s is required."), what=what)
-        try:
-            number = Decimal(cleaned)
-        except InvalidOperation:
-            raise DomainError(_l("%(what)s “%(value)s” is not a number."), what=what, value=str(text)) from None
+        if not _PLAIN.match(cleaned):  # no exponents (1e9), NaN, Infinity or 1_000
+            raise DomainError(_l("%(what)s “%(value)s” is not a number."), what=what, value=str(text)[:40])
+        number = Decimal(cleaned)
     if not number.is_finite():
-        raise DomainError(_l("%(what)s “%(value)s” is not a number."), what=what, value=str(text))
+        raise DomainError(_l("%(what)s “%(value)s” is not a number."), what=what, value=str(text)[:40])
+    if abs(number) > MAX_AMOUNT:
+        raise DomainError(_l("%(what)s is too large."), what=what)
     if number.as_tuple().exponent < -places and number != quantize(number, places):
         raise DomainError(_l("%(what)s may have at most %(places)d decimal places."), what=what, places=places)
     number = quantize(number, places)
@@ -60,11 +62,10 @@ def parse_amount(text, *, places: int = 2, allow_zero: bool = False, allow_negat
         raise DomainError(_l("%(what)s must not be zero."), what=what)
     if number < 0 and not allow_negative:
         raise DomainError(_l("%(what)s must not be negative."), what=what)
-    if abs(number) > MAX_AMOUNT:
-        raise DomainError(_l("%(what)s is too large."), what=what)
     return number
 
 
+_PLAIN = re.compile(r"^[-+]?[0-9]+(\.[0-9]+)?$")
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－", "0123456789.,-")
 
 

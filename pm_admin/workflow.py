@@ -23,7 +23,6 @@ from enum import Enum
 from typing import Any
 
 from flask_babel import LazyString
-from flask_wtf import FlaskForm
 from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from wtforms import HiddenField
@@ -31,6 +30,7 @@ from wtforms import HiddenField
 from . import audit
 from .errors import DomainError, NotPermitted
 from .extensions import db
+from .forms import Form
 from .history import shown_datetime
 from .i18n import _l
 from .scope import in_scope
@@ -217,11 +217,11 @@ class Workflow:
         transition = self.check(obj, name, actor, expected_state=expected_state, expected_version=expected_version)
         return transition.perform(obj, actor=actor, **inputs)
 
-    def form_class(self, transition: Transition) -> type[FlaskForm]:
+    def form_class(self, transition: Transition) -> type[Form]:
         attrs = dict(transition.inputs)
         attrs["expected_state"] = HiddenField()
         attrs["expected_version"] = HiddenField()
-        return type(f"{transition.name.title()}Form", (FlaskForm,), attrs)
+        return type(f"{transition.name.title()}Form", (Form,), attrs)
 
 
 def steps_of(obj: Any) -> list[WorkflowStep]:

@@ -39,6 +39,7 @@ from models.meter import BatchRefused, MeterReading, last_reading, record_readin
 from models.payment import (Payment, PaymentKind, PaymentMethod, advance_balance, find_posted, mark_printed,
                             open_bills, post_payment, refundable, request_refund)
 from pm_admin import clock
+from pm_admin.plausible import parse_day, record_id
 
 templates = Blueprint("billing_templates", __name__, template_folder="templates")
 
@@ -213,12 +214,6 @@ def _scoped_household(household_id) -> Household:
     return household
 
 
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
 
 class BillRunForm(FlaskForm):
     period = StringField(_l("Period (year-month)"), [DataRequired(), Length(max=10)])
@@ -240,7 +235,7 @@ class BillRunPage(SecurePage):
             community = None
             if form.community.data:
                 community = scoped(db.session.query(Community), Community).filter(
-                    Community.id == _int(form.community.data)).one_or_none()
+                    Community.id == record_id(form.community.data)).one_or_none()
                 if community is None:
                     abort(404)
             try:
@@ -286,7 +281,7 @@ class CashierPage(SecurePage):
     def post(self, household_id):
         household = _scoped_household(household_id)
         form = PaymentForm()
-        chosen = {i for i in (_int(v) for v in request.form.getlist("bill")) if i is not None}
+        chosen = {i for i in (record_id(v) for v in request.form.getlist("bill")) if i is not None}
         if request.method == "POST" and form.validate_on_submit():
             already = find_posted(form.token.data)
             if already is not None:
@@ -386,13 +381,14 @@ class ArrearsPage(SecurePage):
 
     @expose("/")
     def index(self):
-        community_id, building_id = _int(request.args.get("community")), _int(request.args.get("building"))
+        community_id, building_id = record_id(request.args.get("community")), record_id(request.args.get("building"))
         bucket = request.args.get("bucket") or None
         rows, households, owed = arrears_overview(scope_ids=user_scope_ids(), community_id=community_id,
                                                   building_id=building_id, bucket=bucket, limit=ARREARS_SHOWN)
         return self.render("billing/arrears.html", rows=rows, households=households, owed=owed,
                            buckets=AGING_BUCKETS, communities=_communities(),
                            buildings=_buildings(), args=request.args, format_amount=format_amount,
+                           building_id=building_id,
                            bucket_labels={k: label for k, label, _lo, _hi in AGING_BUCKETS})
 
     @expose("/over-three-years/")
@@ -423,9 +419,9 @@ class CashSummaryPage(SecurePage):
     @expose("/")
     def index(self):
         try:
-            day = dt.date.fromisoformat(request.args.get("day") or clock.today().isoformat())
-        except ValueError:
-            flash(_("“%(value)s” is not a date.", value=request.args.get("day")), "error")
+            day = parse_day(request.args.get("day") or clock.today().isoformat())
+        except DomainError as error:
+            flash(str(error), "error")
             day = clock.today()
         rows = cash_summary(day, scope_ids=user_scope_ids())
         return self.render("billing/cash_summary.html", day=day, rows=rows, format_amount=format_amount,
@@ -443,8 +439,8 @@ class CollectionRatePage(SecurePage):
         try:
             period = parse_period(period)
             report = collection_rate(period, scope_ids=user_scope_ids(),
-                                     community_id=_int(request.args.get("community")),
-                                     building_id=_int(request.args.get("building")))
+                                     community_id=record_id(request.args.get("community")),
+                                     building_id=record_id(request.args.get("building")))
         except DomainError as error:
             flash(str(error), "error")
         return self.render("billing/collection_rate.html", period=period, report=report, communities=_communities(),
@@ -458,7 +454,7 @@ class ReadingBatchPage(SecurePage):
 
     @expose("/", methods=("GET", "POST"))
     def index(self):
-        building_id = _int(request.values.get("building"))
+        building_id = record_id(request.values.get("building"))
         kind = request.values.get("meter_kind") or MeterKind.water.name
         meter_kind = MeterKind[kind] if kind in MeterKind.__members__ else MeterKind.water
         period = request.values.get("period") or period_of(clock.today())

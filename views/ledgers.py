@@ -21,6 +21,7 @@ from models import Community
 from models.billing import period_of
 from models.ledgers import LEDGERS, ledger_range, ledger_row_count, write_ledger
 from pm_admin import clock
+from pm_admin.plausible import record_id
 
 
 class LedgerPage(SecurePage):
@@ -74,7 +75,7 @@ class LedgerPage(SecurePage):
         community = None
         if args.get("community"):
             community = scoped(db.session.query(Community), Community).filter(
-                Community.id == _int(args.get("community"))).one_or_none()
+                Community.id == record_id(args.get("community"))).one_or_none()
             if community is None:
                 raise DomainError(_("That community is not one of yours."))
         return span, community
@@ -91,9 +92,3 @@ class LedgerPage(SecurePage):
                               exported_at=local_datetime(self, clock.now()), progress=progress)
         return counts[0]
 
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
