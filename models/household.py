@@ -31,7 +31,7 @@ class Household(db.Model):
     building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), index=True)
     unit: Mapped[str] = mapped_column(String(10), default="")
     room: Mapped[str] = mapped_column(String(10))
-    floor_area: Mapped[Decimal] = mapped_column(Numeric(10, 2), info={"range": Range(Decimal("1"), Decimal("10000"))})
+    floor_area: Mapped[Decimal] = mapped_column(Numeric(10, 2), info={"range": Range(Decimal("0.01"), Decimal("10000"))})
     state: Mapped[HouseholdState] = mapped_column(
         Enum(HouseholdState, name="household_state"), default=HouseholdState.vacant
     )

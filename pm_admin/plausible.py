@@ -58,8 +58,8 @@ def problem(column, value) -> str | None:
             return str(_l("contains a character that cannot be stored"))
         return None
     sql_type = _base_type(column)
-    if isinstance(value, (Decimal, float)) and not isinstance(value, bool):
-        if not Decimal(value).is_finite():
+    if isinstance(value, Decimal):  # a float never gets this far near money: see money.FloatRefused
+        if not value.is_finite():
             return str(_l("is not a number"))
         if isinstance(sql_type, Numeric) and sql_type.scale is not None and not isinstance(sql_type, Integer):
             number = Decimal(value)

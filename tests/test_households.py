@@ -107,6 +107,9 @@ def test_plate_is_normalised_and_unique(world, login_as, browser):
     assert response.status_code == 302, flashed(response)
     assert db.session.query(Vehicle).filter_by(plate="粤B8A888").count() == 1
     response = browser.post("/admin/vehicle/new/", {"plate": "粤B8A888 ", "household": household.id})
+    assert response.status_code == 200  # trimmed, it is the same plate: refused next to the field
+    assert "Already exists." in response.get_data(as_text=True), flashed(response)
+    response = browser.post("/admin/vehicle/new/", {"plate": "粤b8a888", "household": household.id})
     assert response.status_code == 200
     assert any("already registered" in m for m in flashed(response)), flashed(response)
     response = browser.post("/admin/vehicle/new/", {"plate": "ABC", "household": household.id})
