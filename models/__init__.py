@@ -19,3 +19,5 @@ from .repair import RepairCategory, RepairChannel, RepairOrder, RepairStatus  # 
 from .reception import ReceptionKind, ReceptionRecord, ReceptionStatus  # noqa: F401
 from .decoration import DecorationApplication, DecorationStatus, DecorationViolation, DecorationWorker  # noqa: F401
 from .goods_pass import GoodsPass, GoodsPassStatus  # noqa: F401
+from .parking import ParkingRental  # noqa: F401
+from .paid_service import ServicePrice  # noqa: F401

@@ -92,6 +92,8 @@ ONE_OFF_CODES = {
     "late_fee": "滞纳金",
     "deposit_deduction": "押金扣款",
     "other": "其他费用",
+    "parking": "月租停车费",
+    "paid_service": "有偿服务费",
 }
 
 fee_item_building = Table(
@@ -498,13 +500,16 @@ def one_off_item(community_id: int, code: str) -> FeeItem:
 
 
 def raise_one_off_bill(household: Household, fee_item, amount, source: str, *, actor, source_key: str | None = None,
-                       due_on: dt.date | None = None) -> Bill:
+                       due_on: dt.date | None = None, period: str | None = None,
+                       quantity: Decimal | None = None) -> Bill:
     """Issue a one-off bill: a chargeable repair, a decoration deposit, a late fee.
 
     ``fee_item`` is a one-off FeeItem of the household's community or a code
     (``"repair"``, ``"decoration_deposit"``, ``"late_fee"``, ``"other"``).
     ``source_key`` (e.g. ``"repair:17"``) makes the call idempotent: raising the
-    same source twice returns the first bill. The calling workflow checks its own
+    same source twice returns the first bill. ``period`` defaults to this month (a
+    month of parking rent names its own); ``quantity`` (e.g. 2 hours of cleaning)
+    defaults to 1, the unit price being amount ÷ quantity. The calling workflow checks its own
     permission (an engineer completing a chargeable repair raises a bill); this only
     keeps the household inside the actor's communities. Flushes; the caller commits."""
     community_id = household.building.community_id
@@ -519,13 +524,14 @@ def raise_one_off_bill(household: Household, fee_item, amount, source: str, *, a
         raise DomainError(_l("Say what the charge is for."))
     today = clock.today()
     key = source_key or f"once:{clock.now().strftime('%Y%m%d%H%M%S%f')}"
-    period = period_of(today)
+    period = parse_period(period) if period else period_of(today)
+    quantity = quantity if quantity is not None else Decimal("1")
     existing = db.session.scalar(select(Bill).where(Bill.household_id == household.id, Bill.fee_item_id == item.id,
                                                     Bill.source_key == key))
     if existing is not None:
         return existing
     bill = Bill(community_id=community_id, household=household, fee_item=item, period=period, source_key=key,
-                description=source[:200], quantity=Decimal("1"), unit_price=quantize(amount, 4),
+                description=source[:200], quantity=quantity, unit_price=quantize(amount / quantity, 4),
                 discount_percent=Decimal("0"), amount=amount, due_on=due_on or today, issued_at=clock.now(),
                 issued_by_id=actor.id if actor is not None else None)
     db.session.add(bill)

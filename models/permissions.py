@@ -28,11 +28,16 @@ _HOUSEHOLD_FILES_KEEP = {
 # readings and dunning; supervisors run bills, void, approve refunds and waivers.
 _MONEY_READ = {"fee_item.view", "bill.view", "payment.view"}
 _COLLECTING = _MONEY_READ | {
-    "payment.post", "refund.view", "refund.request", "meter_reading.view", "meter_reading.create",
+    "payment.post", "refund.view", "refund.request",
+    # 车辆收费员: keeps the monthly rentals, takes the rent, phones renters before they expire
+    "parking_rental.view", "parking_rental.create", "parking_rental.edit", "parking_rental.collect",
+    # 有偿服务 / 临时收费 at the desk, from the supervisors' price list
+    "service_price.view", "paid_service.charge", "meter_reading.view", "meter_reading.create",
     "dunning.view", "dunning.create", "dunning.edit", "arrears.view", "cash_summary.view",
 }
 _SUPERVISING_MONEY = _COLLECTING | {
-    "fee_item.create", "fee_item.edit", "bill.run", "bill.import", "bill.void", "bill.waive", "refund.approve", "collection.view",
+    "fee_item.create", "fee_item.edit", "service_price.create", "service_price.edit", "parking_rental.export",
+    "bill.run", "bill.import", "bill.void", "bill.waive", "refund.approve", "collection.view",
     "fee_item.export", "bill.export", "payment.export", "refund.export", "meter_reading.export", "dunning.export",
     "ledger.export",  # the four ledgers as workbooks (报表导出)
 }

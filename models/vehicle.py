@@ -37,9 +37,11 @@ class ParkingSpace(db.Model):
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
     number: Mapped[str] = mapped_column(String(20))
     kind: Mapped[SpaceKind] = mapped_column(Enum(SpaceKind, name="space_kind"), default=SpaceKind.underground)
+    owner_household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)  # 产权车位
     notes: Mapped[str | None] = mapped_column(Text)
 
     community = relationship("Community", lazy="joined", innerjoin=True)
+    owner_household = relationship("Household")
 
     __table_args__ = (UniqueConstraint("community_id", "number"),)
     constraint_messages = {
@@ -82,6 +84,14 @@ class Vehicle(db.Model):
     @validates("plate")
     def _check_plate(self, key, value):
         return normalise_plate(value)
+
+
+@event.listens_for(ParkingSpace, "before_insert")
+@event.listens_for(ParkingSpace, "before_update")
+def _owner_in_same_community(mapper, connection, space: ParkingSpace) -> None:
+    owner = space.owner_household
+    if owner is not None and owner.building.community_id != space.community_id:
+        raise DomainError(_l("The owner's household must be in the parking space's community."))
 
 
 @event.listens_for(Vehicle, "before_insert")

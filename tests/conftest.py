@@ -32,7 +32,7 @@ clock.set(SUITE_NOW)  # before the support modules read the day
 
 from billing_support import add_billing_records  # noqa: E402
 
-from models import Building, Community, Household, Key, Resident, Staff, Vehicle
+from models import Building, Community, Household, Key, ParkingRental, Resident, ServicePrice, Staff, Vehicle
 from models.key import lend_key
 from models.staff import Role
 from models.vehicle import ParkingSpace
@@ -196,6 +196,14 @@ def world(make):
         place.update(make.service_records(place["household"], place["resident"], supervisor))
     db.session.commit()
     add_billing_records(places, supervisor)
+    for place in places.values():  # a monthly rental of the space and a price-list line
+        place["rental"] = ParkingRental(community=place["community"], household=place["household"],
+                                        parking_space=place["space"], monthly_fee=Decimal("300.00"),
+                                        starts_on=dt.date(2026, 1, 1), paid_through=dt.date(2026, 12, 31))
+        place["service_price"] = ServicePrice(community=place["community"], name="室内保洁", unit="小时",
+                                              price=Decimal("40.00"))
+        db.session.add_all([place["rental"], place["service_price"]])
+    db.session.commit()
     return places
 
 

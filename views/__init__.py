@@ -4,7 +4,8 @@ from pm_admin.i18n import _l
 from pm_admin.importing import ImportView
 from pm_admin.site import Site
 
-from models import Building, Community, Household, Key, KeyLoan, ParkingSpace, Resident, Staff, Vehicle
+from models import Building, Community, Household, Key, KeyLoan, ParkingRental, ParkingSpace, Resident, ServicePrice, Staff
+from models import Vehicle
 from models import DecorationApplication, DecorationViolation, DecorationWorker, GoodsPass, ReceptionRecord, RepairOrder
 from models.permissions import ROLE_PERMISSIONS
 
@@ -20,6 +21,7 @@ from .repairs import RepairOrderView
 from .services import DecorationView, DecorationViolationView, DecorationWorkerView, GoodsPassView, ReceptionView
 from .staff import StaffView
 from .vehicles import ParkingSpaceView, VehicleView
+from . import parking
 
 FILES = _l("Household files")
 KEYS = _l("Keys")
@@ -34,6 +36,8 @@ def register_views(panel) -> None:
     panel.add_view(ResidentView(Resident, name=_l("Residents"), endpoint="resident", category=FILES))
     panel.add_view(VehicleView(Vehicle, name=_l("Vehicles"), endpoint="vehicle", category=FILES))
     panel.add_view(ParkingSpaceView(ParkingSpace, name=_l("Parking spaces"), endpoint="parking_space", category=FILES))
+    panel.add_view(parking.ParkingRentalView(ParkingRental, name=_l("Parking rentals"), endpoint="parking_rental",
+                                             category=FILES))
     panel.add_view(BuildingView(Building, name=_l("Buildings"), endpoint="building", category=FILES))
     panel.add_view(CommunityView(Community, name=_l("Communities"), endpoint="community", category=FILES))
     panel.add_view(KeyView(Key, name=_l("Key cabinet"), endpoint="key", category=KEYS))
@@ -58,6 +62,10 @@ def _register_billing(panel) -> None:
 
     panel.app.register_blueprint(billing.templates)
     panel.add_view(billing.CashierPage(name=_l("Cash desk"), endpoint="cashier", url="/admin/cashier", category=MONEY))
+    panel.add_view(parking.DeskChargePage(name=_l("Paid service or one-off charge"), endpoint="desk_charge",
+                                          url="/admin/desk-charge", category=MONEY))
+    panel.add_view(parking.ParkingDeskPage(name=_l("Parking rent"), endpoint="parking_desk", url="/admin/parking-desk",
+                                           category=MONEY))
     panel.add_view(billing.ReceiptPage(name=_l("Receipts"), endpoint="receipt", url="/admin/receipt", category=MONEY))
     panel.add_view(billing.PaymentView(Payment, name=_l("Payments"), endpoint="payment", category=MONEY))
     panel.add_view(billing.BillView(Bill, name=_l("Bills"), endpoint="bill", category=MONEY))
@@ -69,11 +77,15 @@ def _register_billing(panel) -> None:
     panel.add_view(billing.DunningRecordView(DunningRecord, name=_l("Dunning"), endpoint="dunning", category=MONEY))
     panel.add_view(billing.BillRunPage(name=_l("Bill run"), endpoint="bill_run", url="/admin/bill-run", category=MONEY))
     panel.add_view(billing.FeeItemView(FeeItem, name=_l("Fee items"), endpoint="fee_item", category=MONEY))
+    panel.add_view(parking.ServicePriceView(ServicePrice, name=_l("Paid-service prices"), endpoint="service_price",
+                                            category=MONEY))
     panel.add_view(billing.ArrearsPage(name=_l("Arrears ledger"), endpoint="arrears", url="/admin/arrears",
                                        category=REPORTS))
     panel.add_view(billing.CollectionRatePage(name=_l("Collection rate"), endpoint="collection_rate",
                                               url="/admin/collection-rate", category=REPORTS))
     panel.add_view(LedgerPage(name=_l("Ledgers to Excel"), endpoint="ledgers", url="/admin/ledgers", category=REPORTS))
+    panel.add_view(parking.ParkingOccupancyPage(name=_l("Parking occupancy"), endpoint="parking_occupancy",
+                                                url="/admin/parking-occupancy", category=REPORTS))
     panel.add_view(billing.CashSummaryPage(name=_l("Daily cash summary"), endpoint="cash_summary",
                                            url="/admin/cash-summary", category=REPORTS))
 

@@ -10,7 +10,8 @@ LABELS = {
     "community": _l("Community"), "number": _l("Number"), "kind": _l("Kind"), "notes": _l("Notes"),
     "plate": _l("Plate"), "household": _l("Household"), "parking_space": _l("Parking space"),
     "rental_expires_on": _l("Monthly rental expires"), "description": _l("Make and colour"),
-    "community.name": _l("Community"), "household.building.community.name": _l("Community"),
+    "community.name": _l("Community"),
+    "owner_household": _l("Owned by (产权车位)"), "household.building.community.name": _l("Community"),
 }
 
 
@@ -20,7 +21,8 @@ class ParkingSpaceView(SecureModelView):
     column_filters = ["community.name", "kind"]
     column_searchable_list = ["number"]
     column_default_sort = [("community_id", False), ("number", False)]
-    form_columns = ["community", "number", "kind", "notes"]
+    form_columns = ["community", "number", "kind", "owner_household", "notes"]
+    form_ajax_refs = {"owner_household": {"fields": ["room"], "page_size": 10}}
     column_labels = LABELS
 
 
