@@ -12,6 +12,8 @@ from .community import Building, Community
 from .demo_services import load_service_demo
 from .household import Household, HouseholdState
 from .billing_demo import load_billing_demo
+from .paid_service import ServicePrice
+from .parking import ParkingRental
 from .key import Key, KeyKind, lend_key, return_key
 from .resident import Resident, ResidentKind, id_check_char
 from .staff import Role, Staff, create_staff
@@ -131,6 +133,34 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
         return_key(key, actor=supervisor)
     counts = {"communities": len(communities), "households": len(households), "residents": len(residents),
               "vehicles": len(vehicles), "parking spaces": len(spaces), "keys": len(keys), "staff": len(staff)}
+    counts.update(_rentals_and_price_lists(rng, communities, households, vehicles, spaces))
     counts.update(load_billing_demo(rng, communities, households, staff))  # first: its bulk receipts start at 1
     counts.update(load_service_demo(rng, staff, clock.now(), id_number=lambda: _id_number(rng)))
     return counts
+
+
+MONTHLY_FEES = {SpaceKind.underground: Decimal("300.00"), SpaceKind.surface: Decimal("150.00"),
+                SpaceKind.mechanical: Decimal("200.00")}
+PRICE_LIST = [("室内保洁", "小时", "40.00"), ("桶装水配送", "桶", "18.00"), ("配钥匙", "把", "10.00"),
+              ("疏通下水道", "次", "80.00"), ("家电清洗", "台", "120.00")]
+
+
+def _rentals_and_price_lists(rng: random.Random, communities, households, vehicles, spaces) -> dict[str, int]:
+    """A monthly rental for each vehicle with a space (paid through its expiry date, so some
+    renters are due for the reminder call), a few spaces sold to owners, a price list each."""
+    rentals = [ParkingRental(community_id=v.parking_space.community_id, household=v.household, vehicle=v,
+                             parking_space=v.parking_space, monthly_fee=MONTHLY_FEES[v.parking_space.kind],
+                             starts_on=v.rental_expires_on - dt.timedelta(days=rng.randrange(60, 720)),
+                             paid_through=v.rental_expires_on)
+               for v in vehicles if v.parking_space is not None]
+    rented = {v.parking_space.id for v in vehicles if v.parking_space is not None}
+    for community in communities:
+        free = [s for s in spaces if s.community_id == community.id and s.id not in rented]
+        owners = [h for h in households if h.building.community_id == community.id]
+        for space in rng.sample(free, min(15, len(free))):
+            space.owner_household = rng.choice(owners)
+    prices = [ServicePrice(community=c, name=name, unit=unit, price=Decimal(price))
+              for c in communities for name, unit, price in PRICE_LIST]
+    db.session.add_all(rentals + prices)
+    db.session.flush()
+    return {"parking rentals": len(rentals), "service prices": len(prices)}
