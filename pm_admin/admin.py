@@ -42,7 +42,7 @@ from . import audit, auth, dashboard, exports, history, masking, plausible, secu
 from . import export as exporting
 from .search import SearchView
 from .errors import DomainError
-from .forms import AdminForm, AdminMomentField
+from .forms import AdminForm, AdminMomentField, AmountField
 from .extensions import db
 from .i18n import _l
 from .scope import in_scope, scope_path, scoped
@@ -86,6 +86,13 @@ class LabeledConverter(AdminModelConverter):
             field_args = dict(field_args or {})
             field_args["validators"] = [*field_args.get("validators", ()), plausible.field_validator(columns[0])]
         return super().convert(model, mapper, name, prop, field_args, hidden_pk)
+
+    @converts("pm_admin.money._RefusesFloat")
+    def convert_amount(self, column, field_args, **extra):
+        """Money, unit prices, quantities and percents (without this, Flask-Admin finds no
+        converter for the column type and leaves the field out of the form silently)."""
+        self._nullable_common(column, field_args)
+        return AmountField(places=column.type.impl.scale, **field_args)
 
     @converts("Moment")
     def convert_moment(self, field_args, **extra):

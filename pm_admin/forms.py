@@ -11,6 +11,7 @@ from . import clock
 from .auth import check_password_rules
 from .errors import DomainError
 from .i18n import _l
+from .money import parse_amount
 
 
 def checked_by(check):
@@ -112,3 +113,27 @@ class MomentField(OnCompanyClock, DateTimeLocalField):
 
 class AdminMomentField(OnCompanyClock, DateTimeField):
     """The admin's date-time picker for a ``Moment`` column."""
+
+
+class AmountField(StringField):
+    """A decimal typed the way people type money (1,234.50, ¥, full-width digits), with
+    at most ``places`` decimals; exponents, NaN and floats refused (pm_admin.money).
+    What was typed stays in the box when it is refused."""
+
+    def __init__(self, label=None, validators=None, places: int = 2, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.places = places
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if valuelist and str(valuelist[0]).strip():
+            try:
+                self.data = parse_amount(valuelist[0], places=self.places, allow_zero=True, allow_negative=True,
+                                         what=self.label.text)
+            except DomainError as error:
+                raise ValueError(str(error)) from None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)

@@ -197,3 +197,15 @@ def test_who_may_edit_prices_and_who_may_charge(world, login_as, browser):
     login_as("supervisor")
     assert browser.get(f"/admin/service_price/edit/?id={price.id}").status_code == 200
     assert browser.get("/admin/service_price/new/").status_code == 200
+
+
+def test_a_supervisor_changes_a_price(world, login_as, browser):
+    """The price is in the admin form (a money column once went missing from it unnoticed)."""
+    price = world["A"]["service_price"]
+    login_as("supervisor")
+    form = {"community": str(price.community_id), "name": price.name, "unit": "瓶", "active": "y"}
+    refused = browser.post(f"/admin/service_price/edit/?id={price.id}", {**form, "price": "1e9"})
+    assert refused.status_code == 200 and "is not a number" in refused.get_data(as_text=True)
+    assert reload(price).price == Decimal("40.00")
+    browser.post(f"/admin/service_price/edit/?id={price.id}", {**form, "price": "23.40"})
+    assert (reload(price).unit, reload(price).price) == ("瓶", Decimal("23.40"))
