@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Integer, Numeric, String, Text, and_, select
+from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Integer, Numeric, String, Text, and_, or_, select
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
 from wtforms import BooleanField, DecimalField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -149,9 +149,12 @@ class RepairOrder(Versioned, db.Model):
 numbered(RepairOrder.serial, prefix="BX")
 
 
-def engineers():
-    """Active engineers, the people an order can be dispatched to."""
-    return db.session.query(Staff).filter(Staff.role == Role.engineer, Staff.active.is_(True)).order_by(Staff.display_name)
+def engineers_for(order: RepairOrder):
+    """The people ``order`` can be dispatched to: active engineers working in its community."""
+    return db.session.query(Staff).filter(
+        Staff.role == Role.engineer, Staff.active.is_(True),
+        or_(Staff.all_communities.is_(True), Staff.communities.any(id=order.community_id)),
+    ).order_by(Staff.display_name, Staff.id)
 
 
 def repairs_visible_to(actor):
@@ -209,7 +212,7 @@ def dispatch_repair(order: RepairOrder, *, actor, engineer: Staff, note: str | N
         raise DomainError(_l("Orders can only be dispatched to an engineer."))
     if not engineer.active:
         raise DomainError(_l("%(name)s's account is inactive."), name=engineer.display_name)
-    if engineer.scope_ids is not None and order.community_id not in engineer.scope_ids:
+    if engineers_for(order).filter(Staff.id == engineer.id).first() is None:
         raise DomainError(_l("%(name)s does not work in this community."), name=engineer.display_name)
     with REPAIR_WORKFLOW.step(order, "dispatch", actor=actor, inputs={"engineer": engineer, "note": note}):
         order.engineer = engineer
@@ -294,9 +297,9 @@ S = RepairStatus
 
 REPAIR_WORKFLOW = Workflow(RepairOrder.status, [
     Transition("dispatch", _l("Dispatch"), [S.registered, S.dispatched], S.dispatched, "repair.dispatch", dispatch_repair,
-               inputs={"engineer": QuerySelectField(
-        _l("Engineer"), [DataRequired(_l("Choose an active engineer."))], query_factory=engineers),
-                       "note": TextAreaField(_l("Note"), [Optional(), Length(max=500)])}),
+               inputs={"engineer": QuerySelectField(_l("Engineer"), [DataRequired(_l("Choose an active engineer."))]),
+                       "note": TextAreaField(_l("Note"), [Optional(), Length(max=500)])},
+               choices={"engineer": engineers_for}),
     Transition("accept", _l("Accept"), [S.dispatched], S.in_progress, "repair.accept", accept_repair),
     Transition("complete", _l("Complete"), [S.in_progress], S.completed, "repair.complete", complete_repair, inputs={
         "labour_cost": DecimalField(_l("Labour cost (¥)"), **_COST),

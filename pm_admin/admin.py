@@ -33,7 +33,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import format_datetime, gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import Enum as SqlEnum, Integer, String, func, inspect, or_, select
+from sqlalchemy import Enum as SqlEnum, Integer, String, false, func, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -168,7 +168,7 @@ class Section:
     title: str
     relationship: str
     columns: list[str]
-    endpoint: str  # the admin view that owns these rows: its formatters and permission apply
+    endpoint: str  # the admin view that owns these rows: its view permission, row filter and masking apply
     labels: dict[str, str] = field(default_factory=dict)
 
 
@@ -228,7 +228,9 @@ class SecureModelView(ModelView):
     delete_with = None  # a service deciding how a record is removed
     check_save = None  # a domain rule run before a form's changes are kept: (obj, *, actor, is_created)
     search_hint = None  # placeholder of the search box, e.g. _l("Room, name, phone, plate")
-    details_header: list[str] = []  # columns shown large at the top of the details page
+    # Shown large at the top of the details page: column -> the permission needed to see it
+    # (a figure about bills needs the bills' permission, not the page's).
+    details_header: dict[str, str] = {}
     details_actions: list[FileAction] = []  # one-click actions from the details page
     form_prefill: list[str] = []  # create-form fields that ?name=<id> may fill in (scoped like the form)
     row_filter = None  # (actor) -> a WHERE clause or None: rows this user sees, on top of the community scope
@@ -242,18 +244,41 @@ class SecureModelView(ModelView):
         self.workflow = getattr(model, "__workflow__", None)
         if self.workflow is not None:
             self._hide_workflow_columns(model)
-        self._mask_personal_columns(model)
         super().__init__(model, db, *args, **kwargs)
+        self._check_personal_columns()
 
-    def _mask_personal_columns(self, model):
-        formatters = dict(self.column_formatters or {})
-        self._masking_formatters = set()  # the personal columns shown through the masking rule alone
-        for attr in inspect(model).column_attrs:
-            info = attr.columns[0].info
-            if "personal" in info and attr.key not in formatters:
-                formatters[attr.key] = masking.column_formatter(info)
-                self._masking_formatters.add(attr.key)
-        self.column_formatters = formatters
+    def _check_personal_columns(self):
+        """A personal column is shown by its masking rule alone (``_get_list_value``): a
+        formatter declared for one would never run, so declaring one is a mistake."""
+        self._personal_rules: dict[str, dict | None] = {}
+        formatted = {*(self.column_formatters or {}), *(self.column_formatters_detail or {}),
+                     *(self.column_formatters_export or {})}
+        for name in formatted:
+            if self._personal_info(name) is not None:
+                raise TypeError(f"{type(self).__name__} formats the personal column {name!r}: "
+                                "personal columns are shown through their masking rule only")
+
+    def _personal_info(self, name) -> dict | None:
+        """The ``info`` of the column ``name`` (dotted names followed) when it holds personal data."""
+        if not isinstance(name, str):
+            return None
+        if name not in self._personal_rules:
+            try:
+                _relationships, attr = _path_of(self.model, name)
+            except AttributeError:
+                attr = None
+            columns = getattr(getattr(attr, "property", None), "columns", None)
+            info = columns[0].info if columns else {}
+            self._personal_rules[name] = info if "personal" in info else None
+        return self._personal_rules[name]
+
+    def _get_list_value(self, context, model, name, column_formatters, column_type_formatters):
+        """The one value getter of lists, details pages, household-file sections and exports:
+        a personal column shows as its masking rule says, whatever formatters a view declares."""
+        info = self._personal_info(name)
+        if info is not None:
+            return masking.reveal(info, self._get_field_value(model, name))
+        return super()._get_list_value(context, model, name, column_formatters, column_type_formatters)
 
     def _hide_workflow_columns(self, model):
         """The state moves only by steps; ``info={"internal": True}`` columns (serial
@@ -556,12 +581,10 @@ class SecureModelView(ModelView):
             column = prop.columns[0]
             kind = exporting.kind_of(column)
             if "personal" in column.info:
-                if name not in self._masking_formatters:
-                    return None  # the view formats it its own way
-                index, (permission, mask_kind) = position(attr), column.info["personal"]
-                if auth.can(permission):  # decided once for the whole export
+                index, rule = position(attr), column.info["personal"]
+                if masking.seen_in_full(rule):  # decided once for the whole export
                     return exporting.ExportColumn(title, "text", itemgetter(index))
-                mask = masking.MASKS[mask_kind]
+                mask = masking.MASKS[rule[1]]
                 return exporting.ExportColumn(title, "text",
                                               lambda row: None if row[index] is None else mask(str(row[index])))
             if kind != "text":  # numbers and dates are written typed, formatters or not
@@ -627,7 +650,9 @@ class SecureModelView(ModelView):
     def _apply_search(self, query, count_query, joins, count_joins, search):
         for term in search.split():
             pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            clause = or_(*(_match(path, pattern) for path in self._search_paths))
+            # a column this user sees only masked is not searched: a hit would name the number's owner
+            matches = [_match(path, pattern) for path in self._search_paths]
+            clause = or_(false(), *(m for m in matches if not masking.searches_hidden(m)))
             query = query.filter(clause)
             if count_query is not None:
                 count_query = count_query.filter(clause)
@@ -688,7 +713,8 @@ class SecureModelView(ModelView):
         model = kwargs.get("model")
         if template == self.details_template and model is not None:
             kwargs["sections"] = self._sections(model)
-            kwargs["file_header"] = [(self.get_column_name(c), c) for c in self.details_header]
+            kwargs["file_header"] = [(self.get_column_name(c), c) for c, permission in self.details_header.items()
+                                     if auth.can(permission)]
             kwargs["file_actions"] = self._file_actions(model)
             kwargs["history"] = audit.history_of(model)
             if self.workflow is not None:
@@ -798,7 +824,7 @@ class SecureModelView(ModelView):
             abort(404)
         if not auth.can(transition.permission):
             abort(403)
-        form = self.workflow.form_class(transition)()
+        form = self.workflow.form_for(transition, obj)
         if request.method == "GET":
             form.expected_state.data = self.workflow.state_of(obj).name
             form.expected_version.data = getattr(obj, "version", "")

@@ -2,6 +2,9 @@
 
 from collections.abc import Callable
 
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import ColumnClause
+
 from . import auth
 
 
@@ -31,23 +34,35 @@ def personal(permission: str, kind: str) -> dict:
     """Column ``info`` for personal data: shown in full only to holders of ``permission``.
 
     ``mapped_column(String(18), info=personal("personal.id_number", "id_number"))``
-    masks the column in lists, details, history and exports alike."""
+    masks the column wherever it is shown (lists, details, household-file sections, history,
+    search, exports: ``SecureModelView._get_list_value`` is the one value getter of the first
+    four) and keeps it out of searches of those who may not see it in full."""
     return {"personal": (permission, kind)}
+
+
+def rule_of(column) -> tuple[str, str] | None:
+    """The masking rule of ``column`` (or of the table column an alias or annotation stands for)."""
+    for base in getattr(column, "proxy_set", (column,)):
+        rule = (getattr(base, "info", None) or {}).get("personal")
+        if rule is not None:
+            return rule
+    return None
+
+
+def seen_in_full(rule: tuple[str, str] | None) -> bool:
+    return rule is None or auth.can(rule[0])
 
 
 def reveal(info: dict, value):
     """The value as the current user may see it, given the column's ``info``."""
     rule = info.get("personal")
-    if rule is None or value is None:
+    if value is None or seen_in_full(rule):
         return value
-    permission, kind = rule
-    return value if auth.can(permission) else MASKS[kind](str(value))
+    return MASKS[rule[1]](str(value))
 
 
-def column_formatter(info: dict):
-    """A list/details formatter applying the column's masking rule."""
-
-    def formatter(view, context, model, name):
-        return reveal(info, getattr(model, name))
-
-    return formatter
+def searches_hidden(clause) -> bool:
+    """Whether ``clause`` compares a personal column the current user sees only masked.
+    Such a search must not run for them: a match would tell whose number they typed."""
+    return any(isinstance(element, ColumnClause) and not seen_in_full(rule_of(element))
+               for element in visitors.iterate(clause))

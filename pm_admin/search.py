@@ -10,7 +10,8 @@ number)::
 ``match`` turns the typed term into a WHERE clause, or ``None`` when the term
 cannot be one of these (a plate is never two letters). Every source is read
 through ``scoped`` and only when the user holds its permission; the values it
-shows pass through the columns' masking rules. Results link to the record's
+shows pass through the columns' masking rules, and a clause comparing a column
+the user sees only masked does not run (a hit would name the number's owner). Results link to the record's
 details page in the admin view named by ``endpoint``.
 """
 
@@ -87,8 +88,8 @@ def search(sources: Sequence[SearchSource], term: str) -> list[Group]:
         if not auth.can(source.permission):
             continue
         clause = source.match(term)
-        if clause is None:
-            continue
+        if clause is None or masking.searches_hidden(clause):
+            continue  # not such a record, or found by what this user may not read in full
         query = scoped(db.session.query(source.model).filter(clause), source.model)
         order = source.order_by() if source.order_by else inspect(source.model).primary_key
         rows = query.order_by(*order).limit(source.limit + 1).all()

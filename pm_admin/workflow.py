@@ -91,6 +91,8 @@ class Transition:
     inputs: dict[str, Any] = field(default_factory=dict)
     confirm: LazyString | None = None
     style: str = "primary"
+    # a select input -> (the record) -> the query of what may be chosen for that record
+    choices: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
 
     @property
     def needs_input(self) -> bool:
@@ -217,11 +219,17 @@ class Workflow:
         transition = self.check(obj, name, actor, expected_state=expected_state, expected_version=expected_version)
         return transition.perform(obj, actor=actor, **inputs)
 
-    def form_class(self, transition: Transition) -> type[Form]:
+    def form_for(self, transition: Transition, obj: Any, **form_args) -> Form:
+        """The step's form for ``obj``: its selects offer (and accept) only what its
+        ``choices`` allow for this record."""
         attrs = dict(transition.inputs)
         attrs["expected_state"] = HiddenField()
         attrs["expected_version"] = HiddenField()
-        return type(f"{transition.name.title()}Form", (Form,), attrs)
+        form = type(f"{transition.name.title()}Form", (Form,), attrs)(**form_args)
+        for name, choices in transition.choices.items():
+            form[name].query = choices(obj)
+            form[name]._object_list = None
+        return form
 
 
 def steps_of(obj: Any) -> list[WorkflowStep]:

@@ -344,7 +344,7 @@ def test_every_workflow_step_input(world, make, app):
                 continue
             url = f"{base}step/{transition.name}/?id={row.id}"
             with app.test_request_context(url):
-                form_obj = view.workflow.form_class(transition)(meta={"csrf": False})
+                form_obj = view.workflow.form_for(transition, row, meta={"csrf": False})
             _fuzz_form(tally, browser, view, url, form_obj, row, f"step {transition.name}", row=row)
     settle(tally, "workflow steps", app)
 

@@ -52,9 +52,13 @@ class HouseholdView(SecureModelView):
     form_args = {"floor_area": {"places": 2}}
     column_labels = LABELS
     delete_with = remove_household
-    # The household file (一户一档): header, one-click actions, then a section per kind of record.
-    # Billing and repairs add their figures to the header and their own actions and sections.
-    details_header = ["address", "building.community", "floor_area", "state", "people", "account"]
+    # The household file (一户一档): header, one-click actions, then a section per kind of record,
+    # each shown to those holding the permission of what it shows (a section: its view's).
+    details_header = {
+        "address": "household.view", "building.community": "household.view", "floor_area": "household.view",
+        "state": "household.view", "people": "resident.view",
+        "account": "bill.view",  # owed on bills and the advance balance: money, not the household file's
+    }
     column_formatters_detail = {
         "people": related_summary("current_residents", ["name", "kind", "phone"]),
         "account": household_account,
