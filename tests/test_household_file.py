@@ -2,11 +2,14 @@
 
 import re
 
+import pytest
+
 from pm_admin.extensions import db
 
 from conftest import Browser
 
 from models import Resident
+from models.permissions import ROLE_PERMISSIONS
 
 
 def header_of(html: str) -> str:
@@ -95,3 +98,27 @@ def test_a_household_of_another_community_is_never_pre_filled(world, login_as, b
     form = browser.get(f"/admin/resident/new/?household={world['B']['household'].id}").get_data(as_text=True)
     assert chosen_household(form) is None
     assert browser.get("/admin/resident/new/?household=not-a-number").status_code == 200
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_PERMISSIONS))
+def test_each_part_of_the_file_needs_the_permission_of_what_it_shows(role, world, make, app):
+    """An engineer may open a household's file but not read its money: every header item,
+    section and action is shown only to holders of the permission it declares."""
+    holds = ROLE_PERMISSIONS[role].__contains__
+    browser = Browser(app.test_client())
+    browser.login(make.staff(role, communities=[world["A"]["community"]]).username)
+    html = browser.get(f"/admin/household/details/?id={world['A']['household'].id}").get_data(as_text=True)
+    header = header_of(html)
+    assert ("Owed" in html or "Advance balance" in html) == holds("bill.view"), role
+    panel = app.extensions["pm_admin_panel"]
+    view = panel.view_for("household")
+    with app.test_request_context(headers={"Cookie": "pm_lang=en"}):
+        labels = {column: str(view.get_column_name(column)) for column in view.details_header}
+    for column, permission in view.details_header.items():
+        assert (f">{labels[column]}</dt>" in header) == holds(permission), (role, column)
+    for section in view.details_sections:
+        shown = f'id="section-{section.relationship}"' in html
+        assert shown == holds(f"{panel.view_for(section.endpoint).permission}.view"), (role, section.relationship)
+    for action in view.details_actions:
+        if not holds(action.permission):
+            assert f">{action.label}</a>" not in header, (role, action.label)

@@ -140,6 +140,25 @@ def test_dispatch_refuses_non_engineers_and_inactive_accounts(world, make, login
     assert reload(order).status is RepairStatus.registered and reload(order).engineer_id is None
 
 
+def test_the_dispatch_form_offers_only_engineers_who_may_take_the_order(world, make, login_as, browser):
+    login_as("receptionist")
+    order = order_in(make, world)
+    here = make.staff("engineer", username="here", display_name="本区维修工", communities=[world["A"]["community"]])
+    everywhere = make.staff("engineer", username="everywhere", display_name="总部维修工")
+    elsewhere = make.staff("engineer", username="elsewhere", display_name="外区维修工",
+                           communities=[world["B"]["community"]])
+    page = browser.get(f"/admin/repair/step/dispatch/?id={order.id}").get_data(as_text=True)
+    select = re.search(r'<select[^>]*name="engineer".*?</select>', page, re.S).group(0)
+    offered = set(re.findall(r'<option[^>]*value="(\d+)"', select))
+    assert offered == {str(here.id), str(everywhere.id)}, select
+    response = browser.post(f"/admin/repair/step/dispatch/?id={order.id}",
+                            {"engineer": elsewhere.id, "expected_state": "registered"})
+    assert response.status_code == 200 and reload(order).engineer_id is None
+    response = browser.post(f"/admin/repair/step/dispatch/?id={order.id}",
+                            {"engineer": here.id, "expected_state": "registered"})
+    assert response.status_code == 302 and reload(order).engineer_id == here.id, flashed(response)
+
+
 @pytest.mark.parametrize("step, status, data, message", [
     ("complete", RepairStatus.in_progress, {"labour_cost": "-5", "material_cost": "0"}, "A cost cannot be negative."),
     ("return_visit", RepairStatus.completed, {"satisfaction": "7"}, "Not a valid choice"),
