@@ -65,7 +65,7 @@ class StaffAccountMixin:
     # Set by a supervisor (a forced reset): the next login must choose a new password.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Raised by logout, deactivation and a new password: sessions carrying an older one end.
-    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    session_generation: Mapped[int] = mapped_column(Integer, server_default="0")
     # A supervisor's unlock: failed logins up to this moment no longer lock the account.
     login_lock_lifted_at: Mapped[dt.datetime | None] = mapped_column(Moment())
 
