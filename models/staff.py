@@ -1,10 +1,10 @@
 """Staff accounts: who works here, in which role, in which communities."""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Column, Enum, ForeignKey, Table, inspect, select
+from sqlalchemy import Boolean, Column, Enum, ForeignKey, Table, and_, exists, inspect, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pm_admin.auth import StaffAccountMixin, check_password_rules
+from pm_admin.auth import StaffAccountMixin, check_password_rules, site
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError
 from pm_admin.extensions import db
@@ -40,19 +40,34 @@ class Staff(StaffAccountMixin, db.Model):
         return f"{self.display_name} ({self.username})"
 
     @property
-    def scope_ids(self) -> frozenset[int] | None:
-        """The communities this person works in; None means all of them."""
+    def granted_scope_ids(self) -> frozenset[int] | None:
+        """The communities this row lets the person work in; None means all of them.
+        (``scope_ids`` answers the same, frozen for the signed-in user of a request.)"""
         if self.all_communities:
             return None
         return frozenset(c.id for c in self.communities)
 
 
+def accounts_manageable_by(actor: Staff):
+    """A WHERE clause on Staff for the accounts ``actor`` may manage: those working only
+    in communities the actor works in; every account for head office (None: no clause)."""
+    scope = actor.scope_ids
+    if scope is None:
+        return None
+    elsewhere = exists().where(staff_community.c.staff_id == Staff.id,
+                               staff_community.c.community_id.not_in(sorted(scope)))
+    return and_(Staff.all_communities.is_(False), ~elsewhere)
+
+
 def check_account_change(staff: Staff, *, actor: Staff, is_created: bool) -> None:
-    """Rules for saving an account: a password, a scope, and no locking oneself out."""
+    """Rules for saving an account: a password, a scope, no rights beyond the actor's
+    own (as they were when the request began), and no locking oneself out."""
     if not staff.password_hash:
         raise DomainError(_l("Set a password for the new account."))
     if not staff.all_communities and not staff.communities:
         raise DomainError(_l("Choose the communities this person works in, or tick “All communities”."))
+    if not site().permissions_of(staff.role) <= actor.permissions:
+        raise DomainError(_l("You can only give a role whose rights you hold yourself."))
     if actor.scope_ids is not None:
         granted = None if staff.all_communities else {c.id for c in staff.communities}
         if granted is None or not granted <= actor.scope_ids:
@@ -86,7 +101,7 @@ def create_staff(username: str, *, role: Role, password: str, communities: list 
         raise DomainError(_l("The username is required."))
     if db.session.scalar(select(Staff).filter_by(username=username)) is not None:
         raise DomainError(_l("The username “%(name)s” is taken."), name=username)
-    check_password_rules(password, username)
+    check_password_rules(password, username, display_name)
     staff = Staff(username=username, display_name=display_name or username, role=role, active=True,
                   all_communities=not communities, communities=list(communities or []))
     staff.set_password(password)

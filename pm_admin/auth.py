@@ -8,6 +8,7 @@ may do (``Site.role_permissions``). Permissions are plain names such as
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
 
 from flask import (
     Blueprint,
@@ -24,9 +25,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import Boolean, String, false, select
-from sqlalchemy.orm import Mapped, mapped_column
+from pypinyin import lazy_pinyin
+from sqlalchemy import Boolean, Integer, String, false, func, select
+from sqlalchemy.orm import Mapped, mapped_column, validates
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -42,14 +45,10 @@ bp = Blueprint("auth", __name__)
 SESSION_STAMP = "pm_stamp"
 LAST_SEEN = "pm_seen"
 MIN_PASSWORD_LENGTH = 8
-# The passwords tried first by anyone guessing, in China and elsewhere.
-COMMON_PASSWORDS = frozenset("""
-123456 12345678 123456789 1234567890 111111 11111111 000000 00000000 123123 666666 888888 88888888
-654321 987654321 112233 121212 123321 520520 5201314 1314520 a123456 a12345678 aa123456 abc123
-abc123456 abcd1234 123456a 123456abc 1qaz2wsx qwerty qwerty123 qwertyuiop asdfgh asdfghjkl zxcvbnm
-password password1 password123 passw0rd p@ssw0rd iloveyou woaini woaini1314 woaini520 admin admin123
-admin888 root123 test1234 welcome letmein dragon monkey football baseball superman trustno1
-""".split())
+# zxcvbn's scale: 3 is "safely unguessable" for an online attack (about 10^8 guesses)
+MIN_PASSWORD_SCORE = 3
+# The passwords tried first by anyone guessing in China, beyond zxcvbn's (English) lists.
+CHINESE_COMMON_PASSWORDS = ["woaini", "woaini1314", "woaini520", "5201314", "1314520", "520520", "admin888"]
 
 # A hash to compare against when the username is unknown, so that a wrong
 # username costs as long as a wrong password.
@@ -65,6 +64,10 @@ class StaffAccountMixin:
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Set by a supervisor (a forced reset): the next login must choose a new password.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Raised by logout, deactivation and a new password: sessions carrying an older one end.
+    session_generation: Mapped[int] = mapped_column(Integer, server_default="0")
+    # A supervisor's unlock: failed logins up to this moment no longer lock the account.
+    login_lock_lifted_at: Mapped[dt.datetime | None] = mapped_column(Moment())
 
     # Flask-Login protocol
     is_anonymous = False
@@ -81,37 +84,112 @@ class StaffAccountMixin:
         return str(self.id)
 
     def set_password(self, password: str) -> None:
+        """Also ends the account's open sessions (the one changing it re-stamps its own)."""
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
         self.password_hash = generate_password_hash(password, method=method)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Every session opened so far stops working at its next request, also a copied cookie."""
+        self.session_generation = (self.session_generation or 0) + 1
+
+    @validates("active")
+    def _deactivation_ends_sessions(self, key, active):
+        if self.active and not active:
+            self.end_sessions()
+        return active
+
+    def lift_login_lock(self) -> None:
+        """Failed logins before now no longer lock the account (a supervisor's unlock)."""
+        self.login_lock_lifted_at = clock.now()
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
 
+    # What a site's account model provides: ``granted_scope_ids``, the scope ids its
+    # row grants now (None: all).
+
+    def freeze_rights(self) -> None:
+        """From now on this object answers ``permissions`` and ``scope_ids`` as the row
+        stands now. The signed-in user's rights are frozen when the request loads them,
+        so a form that edits the user's own row changes the row, not the rights that
+        check the form."""
+        self.__dict__["_rights_at_start"] = Rights(site().permissions_of(self.role), self.granted_scope_ids)
+
+    def _rights(self) -> "Rights":
+        return self.__dict__.get("_rights_at_start") or Rights(site().permissions_of(self.role),
+                                                               self.granted_scope_ids)
+
     @property
     def permissions(self) -> frozenset[str]:
-        return site().permissions_of(self.role)
+        return self._rights().permissions
+
+    @property
+    def scope_ids(self) -> frozenset[int] | None:
+        """The scope ids this user works in; None means all of them."""
+        return self._rights().scope_ids
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
 
     def session_stamp(self) -> str:
         """Changes whenever what the account may do changes (role, scope, password,
-        active flag): sessions opened before such a change end at their next request."""
-        scope = self.scope_ids
+        active flag) and at logout: sessions opened before end at their next request."""
+        scope = self.granted_scope_ids
         parts = [getattr(self.role, "name", self.role), bool(self.active), self.password_hash,
-                 "*" if scope is None else sorted(scope)]
+                 "*" if scope is None else sorted(scope), self.session_generation or 0]
         return hashlib.sha256(repr(parts).encode()).hexdigest()[:24]
 
 
-def check_password_rules(password: str, username: str | None) -> None:
-    """Raise DomainError when ``password`` is too short, the username, or common."""
+@dataclass(frozen=True)
+class Rights:
+    permissions: frozenset[str]
+    scope_ids: frozenset[int] | None
+
+
+def _personal_words(username: str | None, name: str | None) -> list[str]:
+    """What a guesser tries first about this person: the username, the name as typed
+    and, for a Chinese name, its pinyin (张三 -> zhangsan)."""
+    words = [w.strip().lower() for w in (username, name) if w and w.strip()]
+    if name and name.strip():
+        words.append("".join(lazy_pinyin(name.strip())).lower())
+    return [w for w in dict.fromkeys(words) if len(w) >= 3]
+
+
+def check_password_rules(password: str, username: str | None, name: str | None = None) -> None:
+    """Raise DomainError, saying why, when ``password`` is too short, holds the person's
+    username or name, or is easy to guess (zxcvbn's score below MIN_PASSWORD_SCORE)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise DomainError(_l("Use at least %(min)d characters.", min=MIN_PASSWORD_LENGTH))
+    personal = _personal_words(username, name)
     lowered = password.lower()
-    if username and username.strip() and username.strip().lower() in lowered:
-        raise DomainError(_l("The password must not contain the username."))
-    if lowered in COMMON_PASSWORDS or len(set(password)) <= 2:
-        raise DomainError(_l("This password is too common; choose one that is harder to guess."))
+    if any(word in lowered for word in personal):
+        raise DomainError(_l("The password must not contain the username or the name of the person."))
+    result = zxcvbn(password[:100], user_inputs=personal + CHINESE_COMMON_PASSWORDS)
+    if result["score"] < MIN_PASSWORD_SCORE:
+        raise DomainError(_l("%(why)s Choose one that is harder to guess, e.g. three words and a number.",
+                             why=_why_guessable(result["sequence"])))
+
+
+def _why_guessable(matches: list[dict]):
+    """What makes a password easy to guess, in the reader's language (zxcvbn's own
+    feedback is English only)."""
+    patterns = {m["pattern"] if m["pattern"] != "dictionary" else m["dictionary_name"] for m in matches}
+    if "user_inputs" in patterns or "passwords" in patterns:
+        return _l("This password is too common.")
+    if "spatial" in patterns:
+        return _l("Keyboard patterns such as 1qaz2wsx or qwerty are easy to guess.")
+    if "sequence" in patterns:
+        return _l("Sequences such as abcd or 1234 are easy to guess.")
+    if "repeat" in patterns:
+        return _l("Repeated characters such as aaaa are easy to guess.")
+    if patterns & {"date", "regex"}:
+        return _l("Dates and years are easy to guess.")
+    if patterns & {"surnames", "male_names", "female_names"}:
+        return _l("Names are easy to guess.")
+    if "bruteforce" not in patterns or patterns <= {"english_wikipedia", "us_tv_and_film"}:
+        return _l("Single common words are easy to guess.")
+    return _l("This password is too short for what it holds.")
 
 
 class LoginAttempt(db.Model):
@@ -185,15 +263,19 @@ def _record_attempt(username: str, succeeded: bool) -> None:
 def locked_until(username: str) -> dt.datetime | None:
     """When the lock on ``username`` ends, or None when it is not locked.
 
-    MAX failures within WINDOW (counted since the last successful login) lock the
-    username for WINDOW after the failure that made it MAX."""
+    MAX failures within WINDOW (counted since the last successful login or a
+    supervisor's unlock) lock the username for WINDOW after the failure that made it MAX."""
     limit = current_app.config["LOGIN_MAX_FAILURES"]
     window = dt.timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
     now = clock.now()
+    since = now - 2 * window
+    lifted = db.session.scalar(select(site().user_model.login_lock_lifted_at).filter_by(username=username))
+    if lifted is not None and lifted > since:
+        since = lifted
     failures: list[dt.datetime] = []
     for at, succeeded in db.session.execute(
         select(LoginAttempt.at, LoginAttempt.succeeded)
-        .where(LoginAttempt.username == username, LoginAttempt.at >= now - 2 * window)
+        .where(LoginAttempt.username == username, LoginAttempt.at > since)
         .order_by(LoginAttempt.at, LoginAttempt.id)
     ):
         failures = [] if succeeded else failures + [at]
@@ -202,6 +284,40 @@ def locked_until(username: str) -> dt.datetime | None:
             until = failures[last] + window
             return until if until > now else None
     return None
+
+
+def address_locked_until(address: str | None) -> dt.datetime | None:
+    """When the lock on a network address ends: LOGIN_ADDRESS_MAX_FAILURES failures
+    from it, for any usernames, within the window lock it for the rest of the window.
+    A success from the address does not reset the count (one known account would)."""
+    limit = current_app.config["LOGIN_ADDRESS_MAX_FAILURES"]
+    window = dt.timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+    now = clock.now()
+    recent = db.session.scalars(
+        select(LoginAttempt.at)
+        .where(LoginAttempt.remote_addr == address, LoginAttempt.succeeded.is_(False), LoginAttempt.at > now - window)
+        .order_by(LoginAttempt.at.desc(), LoginAttempt.id.desc())
+        .limit(limit)
+    ).all()
+    return recent[-1] + window if len(recent) >= limit else None
+
+
+def has_failed_lately(address: str | None) -> bool:
+    """Whether a login from ``address`` failed within the window. An account's lock holds
+    only against such addresses, so locking out its owner takes more than guessing."""
+    window = dt.timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+    return bool(db.session.scalar(
+        select(func.count(LoginAttempt.id))
+        .where(LoginAttempt.remote_addr == address, LoginAttempt.succeeded.is_(False),
+               LoginAttempt.at > clock.now() - window)))
+
+
+def login_locked_until(username: str, address: str | None) -> dt.datetime | None:
+    """When this login attempt may be tried again, or None when it may be tried now."""
+    until = address_locked_until(address)
+    if until is None and has_failed_lately(address):
+        until = locked_until(username)
+    return until
 
 
 def authenticate(username: str, password: str):
@@ -233,7 +349,7 @@ def change_own_password(user, current: str, new: str) -> None:
         raise DomainError(_l("The current password is wrong."))
     if new == current:
         raise DomainError(_l("Choose a password different from the current one."))
-    check_password_rules(new, user.username)
+    check_password_rules(new, user.username, user.display_name)
     user.set_password(new)
     user.must_change_password = False
     db.session.flush()
@@ -252,14 +368,15 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         username = form.username.data.strip()
-        until = locked_until(username)
+        until = login_locked_until(username, request.remote_addr)
         if until is not None:
             minutes = int((until - clock.now()).total_seconds() // 60) + 1
             audit.record_event("login_locked", "staff", None, username, actor=(None, username))
             db.session.commit()
             flash(
                 _(
-                    "Too many failed attempts. This account is locked; try again in %(minutes)d minutes.",
+                    "Too many failed attempts. Logging in is locked; try again in %(minutes)d minutes,"
+                    " or ask a supervisor to unlock the account.",
                     minutes=minutes,
                 ),
                 "danger",
@@ -299,7 +416,11 @@ def change_password():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        current_user.end_sessions()  # a copy of this cookie must not go on working
+        db.session.commit()
     logout_user()
+    session.clear()
     flash(_("You have been logged out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -310,7 +431,8 @@ def init_app(app) -> None:
     login_manager.login_message = _l("Please log in to continue.")
     login_manager.login_message_category = "info"
 
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", dt.timedelta(minutes=app.config["IDLE_LOGOUT_MINUTES"]))
+    # The cookie lives as long as an idle session may (Flask's own default is 31 days).
+    app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(minutes=app.config["IDLE_LOGOUT_MINUTES"])
 
     @login_manager.user_loader
     def load_user(user_id: str):
@@ -319,6 +441,7 @@ def init_app(app) -> None:
         user = db.session.get(app.extensions["pm_admin"].user_model, int(user_id))
         if user is None or not user.is_active or session.get(SESSION_STAMP) != user.session_stamp():
             return None
+        user.freeze_rights()
         return user
 
     @app.before_request
@@ -331,7 +454,10 @@ def init_app(app) -> None:
             flash(_("You were logged out after %(minutes)d idle minutes.", minutes=app.config["IDLE_LOGOUT_MINUTES"]),
                   "info")
         if "_user_id" in session:
-            session[LAST_SEEN] = now
+            if current_user.is_authenticated:
+                session[LAST_SEEN] = now
+            else:  # an ended session (logout elsewhere, a changed account) is not kept alive
+                session.clear()
 
     @app.before_request
     def a_forced_reset_comes_first():

@@ -22,8 +22,12 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = os.environ.get("PM_TIMEZONE", "Asia/Shanghai")
     # Login throttling: this many failures for one username within the window
     # lock that username for the window.
+    # The lock holds only against addresses that failed lately, and a supervisor can lift it.
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
+    # This many failures from one network address within the window, whatever the
+    # usernames, lock that address for the window.
+    LOGIN_ADDRESS_MAX_FAILURES = 20
     IDLE_LOGOUT_MINUTES = int(os.environ.get("PM_IDLE_MINUTES", "30"))
     # Everything the panel writes besides the database (uploads waiting for an
     # import, exports): one folder to back up with it.

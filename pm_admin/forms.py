@@ -4,7 +4,7 @@ and the form bases that trim what people type and refuse a blank where a value i
 from flask_admin.form import BaseForm, DateTimeField
 from flask_babel import gettext
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, PasswordField, StringField, ValidationError
+from wtforms import BooleanField, DateTimeLocalField, PasswordField, StringField, ValidationError
 from wtforms.validators import Optional
 
 from . import clock
@@ -29,8 +29,9 @@ def checked_by(check):
 
 def _password_rules(form, field):
     username = form.username.data if hasattr(form, "username") else None
+    name = form.display_name.data if hasattr(form, "display_name") else None
     try:
-        check_password_rules(field.data, username)
+        check_password_rules(field.data, username, name)
     except DomainError as error:
         raise ValidationError(str(error)) from None
 
@@ -44,6 +45,17 @@ class NewPasswordField(PasswordField):
     def populate_obj(self, obj, name):
         if self.data:
             obj.set_password(self.data)
+
+
+class LiftLoginLockField(BooleanField):
+    """Ticked, lifts the lock that failed logins put on the account (audited as a change)."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label or _l("Unlock logging in"), **kwargs)
+
+    def populate_obj(self, obj, name):
+        if self.data:
+            obj.lift_login_lock()
 
 
 def _trimmed(value):

@@ -6,7 +6,7 @@ from pm_admin.audit import AuditEntry
 from pm_admin.auth import LoginAttempt
 from pm_admin.extensions import db
 
-from conftest import PASSWORD, flashed
+from conftest import PASSWORD, Browser, flashed
 
 
 def test_root_leads_to_the_panel_and_the_panel_to_login(browser):
@@ -140,3 +140,48 @@ def test_a_lost_race_is_a_clear_page_not_a_500(app, make, browser):
     browser.login(make.staff("collector").username)
     response = browser.get("/race-probe")
     assert response.status_code == 409 and "nothing was saved" in response.get_data(as_text=True)
+
+
+ELSEWHERE = {"REMOTE_ADDR": "192.0.2.7"}  # another network address (documentation range; no traffic)
+
+
+def login_from(browser, environ, username, password=PASSWORD):
+    browser._token = None
+    response = browser.post("/login", {"username": username, "password": password}, environ_base=environ)
+    browser._token = None
+    return response
+
+
+def test_a_locked_account_still_opens_from_an_address_that_has_not_failed(make, browser, app):
+    staff = make.staff("supervisor")
+    for _ in range(5):
+        browser.login(staff.username, "wrong-password")
+    assert browser.login(staff.username).status_code == 200  # locked for the guesser
+    owner = Browser(app.test_client())
+    assert login_from(owner, ELSEWHERE, staff.username).status_code == 302
+
+
+def test_one_address_failing_against_many_names_is_locked(make, browser, app):
+    staff = make.staff("receptionist")
+    for n in range(app.config["LOGIN_ADDRESS_MAX_FAILURES"]):
+        browser.login(f"guess{n}", "wrong-password")
+    response = browser.login(staff.username)
+    assert response.status_code == 200 and any("locked" in m for m in flashed(response)), flashed(response)
+    assert login_from(Browser(app.test_client()), ELSEWHERE, staff.username).status_code == 302
+
+
+def test_a_supervisor_unlocks_an_account(make, world, browser, app):
+    clerk = world["A"]["staff"]
+    guesser = Browser(app.test_client())
+    for _ in range(5):
+        guesser.login(clerk.username, "wrong-password")
+    assert guesser.login(clerk.username).status_code == 200
+    make.staff("supervisor", username="chief")
+    assert browser.login("chief").status_code == 302
+    response = browser.post(f"/admin/staff/edit/?id={clerk.id}", {
+        "username": clerk.username, "display_name": clerk.display_name, "role": "receptionist", "active": "y",
+        "communities": [world["A"]["community"].id], "lift_login_lock": "y"})
+    assert response.status_code == 302, flashed(response)
+    assert guesser.login(clerk.username).status_code == 302
+    entry = db.session.query(AuditEntry).filter_by(table_name="staff", record_id=str(clerk.id), action="update").one()
+    assert entry.actor_name == "chief" and "login_lock_lifted_at" in entry.changes

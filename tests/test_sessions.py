@@ -1,5 +1,6 @@
 """Sessions end when an account changes or sits idle; passwords follow the rules."""
 
+import datetime as dt
 import time
 
 import pytest
@@ -9,6 +10,7 @@ from pm_admin.extensions import db
 
 from conftest import Browser, PASSWORD
 from models import Staff
+from models.demo import DEMO_PASSWORD
 from models.staff import Role
 
 
@@ -45,6 +47,38 @@ def test_an_unrelated_change_keeps_the_session(worker_session):
     assert session.get("/admin/household/").status_code == 200
 
 
+def copy_of(session, app) -> Browser:
+    """Another browser holding the same session cookie, as a thief who copied it would."""
+    thief = Browser(app.test_client())
+    thief.client.set_cookie("session", session.client.get_cookie("session").value)
+    return thief
+
+
+def test_logging_out_ends_a_copied_cookie_too(worker_session, app):
+    worker, session = worker_session
+    thief = copy_of(session, app)
+    assert thief.get("/admin/household/").status_code == 200
+    session.post("/logout")
+    response = thief.get("/admin/household/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert "Set-Cookie" not in response.headers or "_user_id" not in str(thief.client.get_cookie("session"))
+    assert thief.get("/admin/household/").status_code == 302
+
+
+def test_reactivating_an_account_does_not_revive_its_old_sessions(worker_session, app):
+    worker, session = worker_session
+    account = db.session.get(Staff, worker.id)
+    account.active = False
+    db.session.commit()
+    account.active = True
+    db.session.commit()
+    assert session.get("/admin/household/").status_code == 302
+
+
+def test_the_session_cookie_lives_as_long_as_an_idle_session(app):
+    assert app.permanent_session_lifetime == dt.timedelta(minutes=app.config["IDLE_LOGOUT_MINUTES"])
+
+
 def test_idle_sessions_are_logged_out(worker_session, app):
     worker, session = worker_session
     with session.client.session_transaction() as cookie_session:
@@ -62,9 +96,16 @@ def test_session_cookie_flags(make, browser):
 
 @pytest.mark.parametrize("password, message", [
     ("short", "at least 8"),
-    ("newbie2026", "username"),
+    ("newbie2026", "username or the name of the person"),
+    ("xinren-2026", "username or the name of the person"),  # 新人 in pinyin
     ("password123", "too common"),
-    ("aaaaaaaaaa", "too common"),
+    ("aaaaaaaaaa", "Repeated characters"),
+    # what the intruder found accepted (issue 12, item 9)
+    ("abcdefgh", "Sequences such as abcd"),
+    ("a1234567", "too common"),
+    ("1qaz2wsx3edc", "too common"),
+    ("zhangsan", "Names are easy to guess"),
+    ("woaini1314", "too common"),
 ])
 def test_password_rules(world, login_as, browser, password, message):
     login_as("supervisor")
@@ -73,6 +114,24 @@ def test_password_rules(world, login_as, browser, password, message):
         "new_password": password, "communities": [world["A"]["community"].id]})
     assert response.status_code == 200 and message in response.get_data(as_text=True)
     assert db.session.query(Staff).filter_by(username="newbie").count() == 0
+
+
+def test_a_refused_password_says_why_in_chinese_and_the_demo_password_passes(world, login_as, browser):
+    login_as("supervisor")
+    browser.client.set_cookie("pm_lang", "zh_CN")
+    form = {"username": "zhangsan", "display_name": "张三", "role": "receptionist", "active": "y",
+            "communities": [world["A"]["community"].id]}
+    page = browser.post("/admin/staff/new/", {**form, "new_password": "abcdefgh"}).get_data(as_text=True)
+    assert "abcd 或 1234 这样的顺序字符很容易被猜到" in page
+    page = browser.post("/admin/staff/new/", {**form, "username": "zs01", "new_password": "zhangsan-01"}).get_data(as_text=True)
+    assert "密码不能包含用户名或本人姓名" in page  # the pinyin of 张三
+    assert browser.post("/admin/staff/new/", {**form, "new_password": DEMO_PASSWORD}).status_code == 302
+
+
+def test_the_command_line_refuses_weak_passwords_too(app, world):
+    result = app.test_cli_runner().invoke(args=["pm", "create-user", "lisi", "--role", "receptionist",
+                                                "--password", "a1234567"])
+    assert result.exit_code != 0 and "too common" in result.output
 
 
 def test_password_changes_are_audited_without_the_hash(world, login_as, browser, make):

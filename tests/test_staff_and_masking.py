@@ -8,7 +8,7 @@ import pytest
 from pm_admin.extensions import db
 from pm_admin.masking import mask_id_number, mask_phone
 
-from conftest import PASSWORD, flashed
+from conftest import PASSWORD, flashed, reload
 from models import Staff
 from models.staff import Role
 
@@ -113,10 +113,16 @@ def test_engineer_cannot_see_full_numbers_through_the_audit_or_forms(world, logi
 def test_a_community_supervisor_cannot_touch_accounts_beyond_their_communities(world, login_as, browser, make):
     login_as("supervisor")  # works in A only
     head_office = make.staff("supervisor", username="laoban")  # all communities
+    # head office too, with A left ticked from before: still not for a supervisor of A
+    head_office_a = make.staff("supervisor", username="zongbu", communities=[world["A"]["community"]],
+                               all_communities=True)
     both = make.staff("receptionist", communities=[world["A"]["community"], world["B"]["community"]], username="both")
     listing = browser.get("/admin/staff/").get_data(as_text=True)
-    assert "laoban" not in listing and "both" in listing
-    assert browser.get(f"/admin/staff/edit/?id={head_office.id}").status_code == 302
+    assert "clerkA" in listing
+    assert "laoban" not in listing and "zongbu" not in listing and "both" not in listing
+    for account in (head_office, head_office_a, both):
+        for page in ("edit", "details"):
+            assert browser.get(f"/admin/staff/{page}/?id={account.id}").status_code == 302, (account, page)
     browser.post(f"/admin/staff/edit/?id={head_office.id}", account_form(username="laoban", role="supervisor",
                                                                           new_password="taken-over-1"))
     browser.post(f"/admin/staff/edit/?id={both.id}", account_form(username="both", new_password="taken-over-1",
@@ -125,6 +131,41 @@ def test_a_community_supervisor_cannot_touch_accounts_beyond_their_communities(w
     assert db.session.get(Staff, head_office.id).check_password(PASSWORD)
     assert db.session.get(Staff, both.id).check_password(PASSWORD)
     assert len(db.session.get(Staff, both.id).communities) == 2
+
+
+@pytest.mark.parametrize("widening", [{"all_communities": "y"}, {"communities": "both"}])
+def test_a_community_supervisor_cannot_widen_their_own_account(world, login_as, browser, make, app, widening):
+    """Issue 12, item 1: the row being edited is the actor; the check must use the
+    actor's rights from before the request, not the ones the form just wrote."""
+    boss = login_as("supervisor")  # works in A only
+    head_office = make.staff("supervisor", username="laoban")
+    a, b = world["A"]["community"].id, world["B"]["community"].id
+    data = account_form(username=boss.username, role="supervisor", new_password="", communities=[a])
+    data.update({"communities": [a, b]} if widening.get("communities") else widening)
+    browser.post(f"/admin/staff/edit/?id={boss.id}", data)  # refused, or B (not offered) left out
+    me = reload(boss)
+    assert not me.all_communities and [c.id for c in me.communities] == [a]
+    browser.post(f"/admin/staff/edit/?id={head_office.id}", account_form(
+        username="laoban", role="supervisor", all_communities="y", new_password="taken-over-1"))
+    assert reload(head_office).check_password(PASSWORD)
+    from conftest import Browser
+    assert Browser(app.test_client()).login("laoban", "taken-over-1").status_code == 200
+
+
+def test_role_scope_deactivation_and_unlock_are_in_the_audit_log(world, login_as, browser, make):
+    from pm_admin.audit import AuditEntry
+
+    login_as("supervisor", communities=[])  # head office
+    clerk = world["A"]["staff"]
+    response = browser.post(f"/admin/staff/edit/?id={clerk.id}", account_form(
+        username=clerk.username, role="collector", new_password="", active="", lift_login_lock="y",
+        communities=[world["A"]["community"].id, world["B"]["community"].id]))
+    assert response.status_code == 302, flashed(response)
+    entry = db.session.query(AuditEntry).filter_by(table_name="staff", record_id=str(clerk.id), action="update").one()
+    assert entry.changes["role"] == ["receptionist", "collector"]
+    assert entry.changes["active"] == [True, False]
+    assert entry.changes["communities"][1] == ["翠湖苑"]
+    assert entry.changes["login_lock_lifted_at"][0] is None and entry.changes["login_lock_lifted_at"][1]
 
 
 def test_a_community_supervisor_reads_only_their_communities_in_the_audit_log(world, login_as, browser, make):

@@ -1,10 +1,10 @@
 """Staff accounts, managed by supervisors."""
 
 from pm_admin.admin import SecureModelView
-from pm_admin.forms import NewPasswordField
+from pm_admin.forms import LiftLoginLockField, NewPasswordField
 from pm_admin.i18n import _l
 
-from models.staff import check_account_change
+from models.staff import accounts_manageable_by, check_account_change
 
 
 class StaffView(SecureModelView):
@@ -14,18 +14,22 @@ class StaffView(SecureModelView):
     column_searchable_list = ["username", "display_name"]
     column_default_sort = "username"
     column_details_list = ["username", "display_name", "role", "all_communities", "communities", "active",
-                           "must_change_password"]
+                           "must_change_password", "login_lock_lifted_at"]
     form_columns = ["username", "display_name", "role", "all_communities", "communities", "active", "new_password",
-                    "must_change_password"]
-    form_extra_fields = {"new_password": NewPasswordField()}
+                    "must_change_password", "lift_login_lock"]
+    form_extra_fields = {"new_password": NewPasswordField(), "lift_login_lock": LiftLoginLockField()}
+    # only the accounts this supervisor may manage: within their communities; head office's by head office
+    row_filter = staticmethod(accounts_manageable_by)
     column_labels = {
         "username": _l("Username"), "display_name": _l("Name"), "role": _l("Role"),
         "all_communities": _l("All communities"), "communities": _l("Communities"), "active": _l("Active"),
         "must_change_password": _l("Must choose a new password"),
+        "login_lock_lifted_at": _l("Login lock last lifted"),
     }
     column_descriptions = {
         "communities": _l("The communities this person works in; ignored when “All communities” is ticked."),
         "new_password": _l("Leave empty to keep the current password."),
         "must_change_password": _l("A forced reset: at the next login the person must choose a new password first."),
+        "lift_login_lock": _l("Failed logins so far no longer lock the account."),
     }
     check_save = check_account_change
