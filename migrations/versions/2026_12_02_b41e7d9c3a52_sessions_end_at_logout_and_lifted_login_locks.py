@@ -1,7 +1,7 @@
 """Sessions end at logout (a generation counter in the session) and supervisors lift login locks.
 
 Revision ID: b41e7d9c3a52
-Revises: e5b7c2d4a913
+Revises: b4c1d2e3f405
 Create Date: 2026-12-02 15:50:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b41e7d9c3a52'
-down_revision = 'e5b7c2d4a913'
+down_revision = 'b4c1d2e3f405'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 
 Revision ID: b4c1d2e3f405
 Revises: e5b7c2d4a913
-Create Date: 2026-11-23 15:00:00.000000
+Create Date: 2026-12-02 15:40:00.000000
 
 """
 from alembic import op
