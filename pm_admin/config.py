@@ -44,6 +44,16 @@ class Config:
     FLASK_ADMIN_SWATCH = "default"
     # No request body may be larger: imports take files up to 10 MB and say so below this.
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # The work one imported file may cause, not only its bytes (BENCHMARKS.md, "Import
+    # bombs"). A real file of 20,000 rows × 10 columns is 0.8 MB; unpacked, 8.3 MB, of
+    # which 1.1 MB shared strings, each part compressed 2-12 times; read in about 2 s.
+    IMPORT_MAX_BYTES = 10 * 1024 * 1024
+    IMPORT_MAX_ROWS = 20_000  # records (non-empty rows under the header)
+    IMPORT_MAX_COLUMNS = 100  # cells present in a row (the widest import has 12 columns)
+    IMPORT_MAX_UNPACKED_BYTES = 64 * 1024 * 1024  # all parts of an .xlsx, unpacked
+    IMPORT_MAX_SHARED_STRINGS_BYTES = 16 * 1024 * 1024  # the one part read whole into memory
+    IMPORT_MAX_RATIO = 100  # unpacked / packed, for a part of more than 1 MB unpacked
+    IMPORT_MAX_SECONDS = 30  # reading the file's rows
     PRODUCTION = False
 
 

@@ -16,6 +16,14 @@ so a file is imported entirely or not at all.
 This module reads the file (refusing what is not a sheet, is empty, too large,
 has unknown headers or formulas), matches headers in English or Chinese, keeps
 the uploaded file between the dry run and the commit, and serves the pages.
+
+A file may cause only so much work (``ImportLimits``, the IMPORT_MAX_* settings):
+an .xlsx is a zip of XML, so a small upload can unpack to gigabytes, claim a
+sheet of 17 billion cells or hold millions of shared strings. The archive's
+directory is checked before anything is unpacked, the sheet is read by the cells
+it really has (never by the size it claims), and reading stops at the row or
+column or second past the limit. The XML is parsed by defusedxml (openpyxl uses it
+when it is installed): a DTD, entity or external reference is refused.
 """
 
 import csv
@@ -26,11 +34,14 @@ import re
 import secrets
 import time
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
+from defusedxml import DefusedXmlException
 from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
 from flask_babel import force_locale, gettext as _
@@ -45,15 +56,34 @@ from .extensions import db
 from .i18n import _l
 from .scope import user_scope_ids
 
-MAX_BYTES = 10 * 1024 * 1024
-MAX_ROWS = 20_000
 SHOWN_ROWS_WITHOUT_ERRORS = 500  # the dry-run page lists every error, and this many rows besides
 PENDING_HOURS = 24
 SUFFIXES = (".xlsx", ".csv")
+RATIO_CHECKED_FROM = 2**20  # a smaller part cannot unpack to much, whatever its ratio
 
 
 class ImportRejected(DomainError):
     """The file as a whole cannot be read; nothing was checked row by row."""
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """How much work one file may cause (the IMPORT_MAX_* settings, see config.py)."""
+
+    bytes: int
+    rows: int
+    columns: int
+    unpacked_bytes: int
+    shared_strings_bytes: int
+    ratio: float
+    seconds: float
+
+    @classmethod
+    def of_app(cls) -> "ImportLimits":
+        config = current_app.config
+        return cls(config["IMPORT_MAX_BYTES"], config["IMPORT_MAX_ROWS"], config["IMPORT_MAX_COLUMNS"],
+                   config["IMPORT_MAX_UNPACKED_BYTES"], config["IMPORT_MAX_SHARED_STRINGS_BYTES"],
+                   config["IMPORT_MAX_RATIO"], config["IMPORT_MAX_SECONDS"])
 
 
 @dataclass(frozen=True)
@@ -150,33 +180,101 @@ def _cell_text(value) -> str | None:
     return text or None
 
 
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list]]:
+# A value starting with one of these is run as a formula by a spreadsheet (a tab or CR
+# is dropped by some first, so what follows counts). Exports never make formulas (their
+# text cells stay text, see export.py); imports refuse such values, so that nothing
+# stored from a file turns into a formula when a colleague opens it elsewhere.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# ...except a plain number or phone number (-12.50, +86 138 0013 8000): digits, spaces
+# and + - . , ( ) % alone can neither call a function nor point at a cell or file, so
+# evaluating one does no harm, while refusing them would refuse every negative amount
+# and every international phone number. "=" and "@" start a formula whatever follows.
+PLAIN_NUMBER = re.compile(r"[\d\s.,()%+\-]*")
+
+
+def formula_like(text: str) -> bool:
+    """Would a spreadsheet run this text cell as a formula (or could it, once trimmed)?"""
+    trimmed = text.strip()
+    if text.lstrip(" ")[:1] not in FORMULA_STARTS and trimmed[:1] not in FORMULA_STARTS:
+        return False
+    return trimmed[:1] in ("=", "@") or not PLAIN_NUMBER.fullmatch(trimmed)
+
+
+def _refuse_formulas(formulas: list[str], formula_like_texts: list[str]) -> None:
+    def cells(names):
+        return ", ".join(names[:10]) + (" …" if len(names) > 10 else "")
+
+    if formulas:
+        raise ImportRejected(
+            _l("Cells with formulas cannot be imported: %(cells)s. Copy the sheet and paste it as values."),
+            cells=cells(formulas),
+        )
+    if formula_like_texts:
+        raise ImportRejected(
+            _l("Cells starting with =, +, -, @ or a tab would be formulas in a spreadsheet and cannot be "
+               "imported: %(cells)s. Remove the first character (numbers such as -12.50 and phone numbers "
+               "such as +86 138 0013 8000 are fine)."),
+            cells=cells(formula_like_texts),
+        )
+
+
+def _check_archive(data: bytes, limits: ImportLimits) -> None:
+    """Refuse a zip that would unpack to more than the limits allow, from its directory
+    alone (zipfile never unpacks a part beyond the size the directory declares)."""
+    from openpyxl.packaging.manifest import Manifest
+    from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
+    from openpyxl.xml.functions import fromstring
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        parts = archive.infolist()
+        if sum(part.file_size for part in parts) > limits.unpacked_bytes:
+            raise ImportRejected(_l("The workbook unpacks to more than %(mb)d MB; split it into several files."),
+                                 mb=limits.unpacked_bytes // 2**20)
+        if any(part.file_size > RATIO_CHECKED_FROM and part.file_size > limits.ratio * max(part.compress_size, 1)
+               for part in parts):
+            raise ImportRejected(_l("The workbook is compressed more than %(ratio)d times, which a real sheet "
+                                    "never is; save it again from Excel and retry."), ratio=limits.ratio)
+        strings = Manifest.from_tree(fromstring(archive.read(ARC_CONTENT_TYPES))).find(SHARED_STRINGS)
+        if strings is not None and archive.getinfo(strings.PartName.lstrip("/")).file_size > limits.shared_strings_bytes:
+            raise ImportRejected(_l("The workbook's texts take more than %(mb)d MB; split it into several files."),
+                                 mb=limits.shared_strings_bytes // 2**20)
+
+
+def _xlsx_rows(data: bytes, limits: ImportLimits) -> Iterator[tuple[int, list]]:
     import openpyxl  # only imports need it
 
     if not data.startswith(b"PK\x03\x04"):
         raise ImportRejected(_l("This is not an Excel workbook (.xlsx). Save the sheet as .xlsx or .csv and try again."))
     try:
+        _check_archive(data, limits)
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         sheet = workbook.worksheets[0]
-        formulas = []
+        sheet.reset_dimensions()  # the cells the sheet has, not the A1:XFD1048576 it may claim
+        formulas, formula_like_texts = [], []
         for number, cells in enumerate(sheet.iter_rows(), start=1):
             values = []
             for index, cell in enumerate(cells):
+                value = getattr(cell, "value", None)
                 if getattr(cell, "data_type", None) == "f":
                     formulas.append(f"{xl_col_to_name(index)}{number}")
-                values.append(getattr(cell, "value", None))
+                elif isinstance(value, str) and formula_like(value):
+                    formula_like_texts.append(f"{xl_col_to_name(index)}{number}")
+                values.append(value)
             yield number, values
         workbook.close()
     except ImportRejected:
         raise
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, IndexError) as error:
+    # What openpyxl, zipfile and the XML parser raise on a damaged or hostile file (openpyxl
+    # turns an error in a part it loads at once into a ValueError caused by it).
+    except (zipfile.BadZipFile, zlib.error, ParseError, LookupError, ValueError, TypeError, AttributeError,
+            OSError, EOFError, IndexError, NotImplementedError, RuntimeError) as error:
+        cause = error.__cause__ or error
+        if isinstance(cause, DefusedXmlException):
+            raise ImportRejected(_l("The workbook declares XML entities, which spreadsheets never need; "
+                                    "save it again from Excel and retry.")) from None
         raise ImportRejected(_l("The workbook could not be read (%(reason)s). Save it again as .xlsx and retry."),
-                             reason=type(error).__name__) from None
-    if formulas:
-        raise ImportRejected(
-            _l("Cells with formulas cannot be imported: %(cells)s. Copy the sheet and paste it as values."),
-            cells=", ".join(formulas[:10]) + (" …" if len(formulas) > 10 else ""),
-        )
+                             reason=type(cause).__name__) from None
+    _refuse_formulas(formulas, formula_like_texts)
 
 
 def _csv_rows(data: bytes) -> Iterator[tuple[int, list]]:
@@ -192,15 +290,27 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list]]:
         raise ImportRejected(_l("The .csv file is neither UTF-8 nor GBK text."))
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first_line.count)
-    formulas = []
-    for number, values in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
-        formulas += [f"{xl_col_to_name(i)}{number}" for i, v in enumerate(values) if v.strip().startswith("=")]
+    formula_like_texts = []
+    try:
+        for number, values in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
+            formula_like_texts += [f"{xl_col_to_name(i)}{number}" for i, v in enumerate(values) if formula_like(v)]
+            yield number, values
+    except csv.Error as error:  # e.g. a field longer than the csv module takes
+        raise ImportRejected(_l("The .csv file could not be read (%(reason)s)."), reason=str(error)) from None
+    _refuse_formulas([], formula_like_texts)
+
+
+def _within_limits(rows: Iterator[tuple[int, list]], limits: ImportLimits) -> Iterator[tuple[int, list]]:
+    """The rows, until one is wider than allowed or reading takes too long."""
+    deadline = time.monotonic() + limits.seconds  # a duration, not a date: no clock.now() needed
+    for number, values in rows:
+        if len(values) > limits.columns:
+            raise ImportRejected(_l("Row %(row)d has more than %(n)d columns; delete the columns after the data."),
+                                 row=number, n=limits.columns)
+        if time.monotonic() > deadline:
+            raise ImportRejected(_l("Reading the file took more than %(n)d seconds; split it into several files."),
+                                 n=limits.seconds)
         yield number, values
-    if formulas:
-        raise ImportRejected(
-            _l("Cells with formulas cannot be imported: %(cells)s. Copy the sheet and paste it as values."),
-            cells=", ".join(formulas[:10]) + (" …" if len(formulas) > 10 else ""),
-        )
 
 
 @dataclass
@@ -219,14 +329,15 @@ def read_sheet(kind: ImportKind, filename: str, data: bytes) -> Sheet:
         raise ImportRejected(_l("Only .xlsx and .csv files can be imported (an old .xls must be saved as .xlsx)."))
     if not data:
         raise ImportRejected(_l("The file is empty."))
-    if len(data) > MAX_BYTES:
-        raise ImportRejected(_l("The file is larger than %(mb)d MB; split it into several files."), mb=MAX_BYTES // 2**20)
-    reader = _xlsx_rows if filename.lower().endswith(".xlsx") else _csv_rows
+    limits = ImportLimits.of_app()
+    if len(data) > limits.bytes:
+        raise ImportRejected(_l("The file is larger than %(mb)d MB; split it into several files."), mb=limits.bytes // 2**20)
+    cells = _xlsx_rows(data, limits) if filename.lower().endswith(".xlsx") else _csv_rows(data)
     known = {name: column for column in kind.columns for name in header_names(column)}
     rows: list[SheetRow] = []
     header: list[tuple[int, str]] | None = None
     columns: dict[str, tuple[str, str]] = {}
-    for number, values in reader(data):
+    for number, values in _within_limits(cells, limits):
         texts = [_cell_text(v) for v in values]
         if not any(texts):
             continue
@@ -248,8 +359,8 @@ def read_sheet(kind: ImportKind, filename: str, data: bytes) -> Sheet:
                 raise ImportRejected(_l("Required columns are missing: %(missing)s."), missing=", ".join(missing))
             positions = [(known[_normal(t)].key, i) for i, t in header]
             continue
-        if len(rows) >= MAX_ROWS:
-            raise ImportRejected(_l("The file has more than %(n)d rows; split it into several files."), n=MAX_ROWS)
+        if len(rows) >= limits.rows:
+            raise ImportRejected(_l("The file has more than %(n)d rows; split it into several files."), n=limits.rows)
         rows.append(SheetRow(number, {key: texts[i] if i < len(texts) else None for key, i in positions}))
     if header is None:
         raise ImportRejected(_l("The file is empty."))
@@ -297,22 +408,27 @@ def template_workbook(kind: ImportKind) -> io.BytesIO:
 
 
 def _pending_dir() -> Path:
-    path = Path(current_app.config["FILES_PATH"]) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return Path(current_app.config["FILES_PATH"]) / "imports"
 
 
-def keep_upload(kind: ImportKind, filename: str, data: bytes) -> str:
+def keep_upload(kind: ImportKind, filename: str, data: bytes) -> str | None:
+    """A token to commit the file with later, or None when the files folder cannot be
+    written (read-only, full, missing): the dry run is shown all the same."""
     token = secrets.token_urlsafe(18)
     directory = _pending_dir()
     cutoff = time.time() - PENDING_HOURS * 3600  # the files' own (system) clock, not the company's
-    for old in directory.glob("*.json"):  # forget uploads nobody committed
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
-            old.with_suffix(".data").unlink(missing_ok=True)
-    (directory / f"{token}.data").write_bytes(data)
-    meta = {"user": current_user.id, "kind": kind.name, "filename": filename}
-    (directory / f"{token}.json").write_text(json.dumps(meta))
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for old in directory.glob("*.json"):  # forget uploads nobody committed
+            if old.stat().st_mtime < cutoff:
+                old.unlink(missing_ok=True)
+                old.with_suffix(".data").unlink(missing_ok=True)
+        (directory / f"{token}.data").write_bytes(data)
+        meta = {"user": current_user.id, "kind": kind.name, "filename": filename}
+        (directory / f"{token}.json").write_text(json.dumps(meta))
+    except OSError:
+        current_app.logger.exception("cannot keep an upload in %s", directory)
+        return None
     return token
 
 
@@ -332,8 +448,11 @@ def kept_upload(kind: ImportKind, token: str) -> tuple[str, bytes] | None:
 
 def forget_upload(token: str) -> None:
     directory = _pending_dir()
-    (directory / f"{token}.json").unlink(missing_ok=True)
-    (directory / f"{token}.data").unlink(missing_ok=True)
+    for path in (directory / f"{token}.json", directory / f"{token}.data"):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:  # a read-only folder: the file goes when the folder is writable again
+            current_app.logger.warning("cannot remove %s", path, exc_info=True)
 
 
 # -- the pages ---------------------------------------------------------------------------
@@ -366,7 +485,8 @@ class ImportView(auth.SignedInOnly, BaseView):
 
     @expose("/")
     def index(self):
-        return self.render("pm_admin/import.html", kinds=self.allowed_kinds(), max_mb=MAX_BYTES // 2**20)
+        return self.render("pm_admin/import.html", kinds=self.allowed_kinds(),
+                           max_mb=current_app.config["IMPORT_MAX_BYTES"] // 2**20)
 
     @expose("/<kind>/template.xlsx")
     def template(self, kind):
@@ -382,7 +502,7 @@ class ImportView(auth.SignedInOnly, BaseView):
             flash(_("Choose a file to import."), "error")
             return redirect(url_for(".index"))
         filename = Path(upload.filename).name[:120]
-        data = upload.stream.read(MAX_BYTES + 1)
+        data = upload.stream.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
         return self._checked(kind, filename, data, token=None)
 
     @expose("/<kind>/commit", methods=("POST",))
@@ -411,6 +531,10 @@ class ImportView(auth.SignedInOnly, BaseView):
         db.session.rollback()  # a dry run leaves nothing behind
         if token is None and not plan.error_count:
             token = keep_upload(kind, filename, data)
+            if token is None:
+                flash(_("The file is fine, but the server cannot keep it until you confirm: its files folder "
+                        "cannot be written (full or read-only). Nothing was imported; tell the administrator."),
+                      "error")
         return self.render(
             "pm_admin/import_result.html", kind=kind, filename=filename, sheet=sheet, plan=plan,
             token=None if plan.error_count else token, seconds=time.perf_counter() - started,

@@ -1,14 +1,19 @@
 """Onboarding from spreadsheets: template → filled → dry run → commit; bad rows and bad files."""
 
+import csv
 import io
 import re
+import time
 from decimal import Decimal
 
 import openpyxl
+import pytest
+from xlsxwriter import Workbook
 
 from pm_admin.audit import AuditEntry, acting_as
 from pm_admin.extensions import db
 
+import hostile_workbooks as hostile
 from conftest import Browser, flashed
 from models import Household, ParkingSpace, Resident, Vehicle
 
@@ -168,7 +173,7 @@ BAD_FILES = [  # (file name, content, what the message says)
     ("unknown.csv", "楼栋,房号,面积,宠物\n1栋,1,88,猫\n".encode(), "Unknown columns: 宠物"),
     ("missing.csv", b"Community,Unit\nx,1\n", "Required columns are missing: Building, Room"),
     ("formula.xlsx", "formula", "Cells with formulas cannot be imported: E2"),
-    ("formula.csv", "Building,Room,Floor area\n1栋,701,=1+1\n".encode(), "formulas cannot be imported: C2"),
+    ("formula.csv", "Building,Room,Floor area\n1栋,701,=1+1\n".encode(), "would be formulas in a spreadsheet and cannot be imported: C2"),
     ("huge.csv", b"a" * (10 * 1024 * 1024 + 10), "larger than 10 MB"),
 ]
 
@@ -289,3 +294,134 @@ def test_only_supervisors_import_money(world, login_as, browser):
     login_as("receptionist")
     page = upload(browser, "opening_arrears", xlsx([ARREARS_HEADER]))
     assert page.status_code == 403
+
+
+# -- import bombs and hostile workbooks (issue 12, item 8) -------------------------------
+
+
+def refusal(browser, data, filename="hostile.xlsx", refused="was not imported") -> str:
+    """The message of an upload that was refused, after checking nothing was imported."""
+    response = upload(browser, "households", data, filename)
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    messages = " ".join(flashed(browser.get(IMPORT)))
+    assert refused in messages, messages
+    assert db.session.query(Household).filter_by(room="1301").count() == 0
+    return messages
+
+
+def test_a_sheet_is_read_by_the_cells_it_has_not_the_size_it_claims(world, login_as, browser):
+    login_as("receptionist")
+    for data in (hostile.claimed_dimension(), hostile.full_sheet_claim()):  # 16,000 rows × XFD; the whole sheet
+        started = time.perf_counter()
+        page = upload(browser, "households", data)
+        assert time.perf_counter() - started < 5  # it was 35 s, and most of an hour for the whole sheet
+        assert errors_on(page) == [] and "Creates household 1栋-1-1301" in page.get_data(as_text=True)
+        assert re.search(r"<td>(16000|1048576)</td>", page.get_data(as_text=True))  # the row number as Excel shows it
+
+
+HOSTILE = {  # workbook -> what the refusal says
+    "far_cell": (hostile.far_cell, "Row 2 has more than 100 columns"),
+    "shared_strings_flood": (hostile.shared_strings_flood, "texts take more than 16 MB"),
+    "repeated_strings": (hostile.repeated_strings, "unpacks to more than 64 MB"),
+    "deflate_bomb": (lambda: hostile.deflate_bomb(20), "compressed more than 100 times"),
+    "billion_laughs": (hostile.billion_laughs, "declares XML entities"),
+    "external_entity": (hostile.external_entity, "declares XML entities"),
+    "nul_reference": (hostile.nul_reference, "could not be read (ParseError)"),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_workbooks_are_refused_with_a_message(world, login_as, browser, name):
+    login_as("receptionist")
+    make, message = HOSTILE[name]
+    messages = refusal(browser, make())
+    assert message in messages, messages
+
+
+def test_the_limits_are_settings(world, login_as, browser, app, monkeypatch):
+    login_as("receptionist")
+    good = hostile.workbook()
+    assert errors_on(upload(browser, "households", good)) == []
+    for key, value, message in [
+        ("IMPORT_MAX_UNPACKED_BYTES", 2048, "unpacks to more than 0 MB"),
+        ("IMPORT_MAX_SECONDS", 0, "Reading the file took more than 0 seconds"),
+        ("IMPORT_MAX_COLUMNS", 5, "Row 1 has more than 5 columns"),
+        ("IMPORT_MAX_ROWS", 0, "more than 0 rows"),
+    ]:
+        with monkeypatch.context() as setting:
+            setting.setitem(app.config, key, value)
+            assert message in refusal(browser, good), key
+
+
+def test_a_refusal_is_in_the_users_language(world, login_as, browser):
+    login_as("receptionist")
+    browser.set_cookie("pm_lang", "zh_CN")
+    messages = refusal(browser, hostile.billion_laughs(), refused="未导入")
+    assert "XML" in messages and "declares" not in messages, messages
+
+
+# -- values a spreadsheet would run as formulas (issue 12, item 11) ------------------------
+
+FORMULA_LIKE = ["+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
+                "\tcmd|' /C calc'!A0", "\r=HYPERLINK(\"http://x.example\")", "=1+1", "- 已交钥匙"]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_text_starting_like_a_formula_is_refused_in_csv_and_xlsx(world, login_as, browser, suffix):
+    login_as("receptionist")
+    header = ["Community", "Building", "Unit", "Room", "Resident", "Notes"]
+    rows = [["阳光花园", "1栋", "1", f"14{n:02d}", "王芳", value] for n, value in enumerate(FORMULA_LIKE)]
+    if suffix == "csv":
+        output = io.StringIO()
+        csv.writer(output).writerows([header] + rows)
+        data = output.getvalue().encode()
+    else:  # text cells, as a colleague would type them after a leading apostrophe
+        output = io.BytesIO()
+        workbook = Workbook(output, {"in_memory": True})
+        sheet = workbook.add_worksheet()
+        for number, row in enumerate([header] + rows):
+            for column, value in enumerate(row):
+                sheet.write_string(number, column, value)
+        workbook.close()
+        data = output.getvalue()
+    assert upload(browser, "households", data, f"f.{suffix}").status_code == 302
+    messages = " ".join(flashed(browser.get(IMPORT)))
+    assert "would be formulas in a spreadsheet" in messages, messages
+    # An .xlsx keeps a CR as Excel's escape "_x000D_", which openpyxl hands back as that text: no formula.
+    expected = [f"F{n + 2}" for n, value in enumerate(FORMULA_LIKE) if suffix == "csv" or not value.startswith("\r")]
+    assert ": " + ", ".join(expected) + "." in messages, messages
+    assert db.session.query(Household).filter(Household.room.like("14%")).count() == 0
+
+
+def test_negative_amounts_and_international_phone_numbers_are_not_formulas(world, login_as, browser):
+    login_as("supervisor")
+    household = world["A"]["household"]
+    # A negative amount as text (csv) reaches the domain's own check, not the formula refusal.
+    csv_text = "小区,楼栋,单元,房号,收费项目,期间,欠费金额\n" + f"阳光花园,1栋,{household.unit},{household.room},物业费,2024-05,-12.50\n"
+    page = upload(browser, "opening_arrears", csv_text.encode(), "arrears.csv")
+    assert page.status_code == 200 and len(errors_on(page)) == 1 and "formula" not in errors_on(page)[0]
+    # An international phone number, as text in a .csv and as a text cell in an .xlsx, imports.
+    header = ["Community", "Building", "Unit", "Room", "Floor area", "Resident", "Phone"]
+    for room, phone in (("1501", "+86 138 0013 8000"), ("1502", "+86-139-0000-5678")):
+        for data, name in ((",".join(header) + f"\n阳光花园,1栋,1,{room},88,王芳,{phone}\n").encode(), "p.csv"), \
+                          (xlsx([header, ["阳光花园", "1栋", "1", room, "88", "王芳", phone]]), "p.xlsx"):
+            page = upload(browser, "households", data, name)
+            assert page.status_code == 200 and errors_on(page) == [], (name, flashed(page))
+    assert commit(browser, "households", page).status_code == 302
+    assert [r.phone for r in db.session.query(Household).filter_by(room="1502").one().residents] == ["13900005678"]
+
+
+# -- the files folder (issue 11) ------------------------------------------------------------
+
+
+def test_a_files_folder_that_cannot_be_written_gives_a_message(world, login_as, browser, app, monkeypatch, tmp_path):
+    login_as("receptionist")
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")  # the folder is a file: mkdir fails as on a read-only or full disk
+    monkeypatch.setitem(app.config, "FILES_PATH", str(blocked))
+    page = upload(browser, "households", xlsx([HEADER, ["阳光花园", "1栋", "1", "1601", "88"]]))
+    assert page.status_code == 200 and 'name="token"' not in page.get_data(as_text=True)
+    assert "cannot be written" in " ".join(flashed(page))
+    response = browser.post(f"{IMPORT}households/commit", {"token": "A" * 24})
+    assert response.status_code == 302 and "no longer available" in " ".join(flashed(browser.get(IMPORT)))
+    assert db.session.query(Household).filter_by(room="1601").count() == 0
