@@ -3,7 +3,6 @@
 import csv
 import io
 import re
-import time
 from decimal import Decimal
 
 import openpyxl
@@ -311,10 +310,10 @@ def refusal(browser, data, filename="hostile.xlsx", refused="was not imported") 
 
 def test_a_sheet_is_read_by_the_cells_it_has_not_the_size_it_claims(world, login_as, browser):
     login_as("receptionist")
-    for data in (hostile.claimed_dimension(), hostile.full_sheet_claim()):  # 16,000 rows × XFD; the whole sheet
-        started = time.perf_counter()
+    # 16,000 rows × XFD; the whole sheet. Read by the size it claims, every row would be 16,384
+    # cells wide and refused by the column limit (and take most of an hour: bench/import_bombs.py).
+    for data in (hostile.claimed_dimension(), hostile.full_sheet_claim()):
         page = upload(browser, "households", data)
-        assert time.perf_counter() - started < 5  # it was 35 s, and most of an hour for the whole sheet
         assert errors_on(page) == [] and "Creates household 1栋-1-1301" in page.get_data(as_text=True)
         assert re.search(r"<td>(16000|1048576)</td>", page.get_data(as_text=True))  # the row number as Excel shows it
 
