@@ -1003,6 +1003,7 @@ def build_admin(app, site) -> Panel:
         index_view=HomeView(site.dashboard_panels, name=_l("Home"), url="/admin"),
         theme=Bootstrap4Theme(swatch="default", base_template="pm_admin/master.html"),
         csp_nonce_generator=security.nonce,
+        translations_path=app.config["BABEL_TRANSLATION_DIRECTORIES"],  # Flask-Admin's catalog, compiled fresh
     )
     site.register_views(panel)
     panel.add_view(SearchView(site.search_sources, name=_l("Search"), endpoint="search", url="/search"))
