@@ -469,7 +469,11 @@ class SecureModelView(ModelView):
         download_name = f"{self.endpoint}-{stamp}.xlsx"
         if exports.goes_to_background(self):
             title = " · ".join(self._export_title(self._get_list_extra_args(), exported_by=False))
-            exports.queue_export(self.endpoint, title=title, download_name=download_name)
+            try:
+                exports.queue_export(self.endpoint, title=title, download_name=download_name)
+            except DomainError as error:  # e.g. the files folder cannot be written
+                flash(str(error), "error")
+                return redirect(url_for(".index_view", **request.args))
             flash(exports.queued_message(), "info")
             return redirect(url_for("exports.index"))
         path = exporting.temporary_path()

@@ -1,7 +1,12 @@
 """Domain errors carry a message for the user; error pages speak their language."""
 
+import contextlib
+import errno
+from pathlib import Path
+
 from flask import current_app, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import BadRequest, HTTPException
@@ -25,6 +30,37 @@ class DomainError(Exception):
 
 class NotPermitted(DomainError):
     pass
+
+
+class FolderUnusable(DomainError):
+    """A folder the panel writes into (files, exports, a backup's) is read-only, full or missing."""
+
+
+def folder_problem(error: OSError, folder: str | Path | None = None) -> FolderUnusable:
+    """What went wrong with the folder, in words a person can act on."""
+    folder = str(folder or Path(error.filename or ".").parent)
+    if error.errno == errno.ENOSPC or error.errno == errno.EDQUOT:
+        return FolderUnusable(_l("The folder %(folder)s is full: nothing was written. Free some space "
+                                 "or tell the administrator."), folder=folder)
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return FolderUnusable(_l("The folder %(folder)s cannot be written to (read-only or no permission): "
+                                 "nothing was written. Tell the administrator."), folder=folder)
+    return FolderUnusable(_l("The folder %(folder)s cannot be used (%(reason)s): nothing was written. "
+                             "Tell the administrator."), folder=folder, reason=error.strerror or error.__class__.__name__)
+
+
+@contextlib.contextmanager
+def writing_into(folder: str | Path):
+    """Turn a failure to write into ``folder`` into ``FolderUnusable`` (also when a library
+    wrapped the OSError in an exception of its own, as XlsxWriter does)."""
+    try:
+        yield
+    except OSError as error:
+        raise folder_problem(error, folder) from error
+    except Exception as error:
+        if not isinstance(error.__context__, OSError):
+            raise
+        raise folder_problem(error.__context__, folder) from error
 
 
 class UnstorableCharacter(BadRequest):

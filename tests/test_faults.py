@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
+from pm_admin import clock
+from pm_admin.exports import ExportJob, ExportStatus, run_export
 from pm_admin.extensions import db
 
-from conftest import PG_ADMIN_URL, Browser
+from conftest import PG_ADMIN_URL, Browser, flashed
 
 
 @contextlib.contextmanager
@@ -65,3 +67,47 @@ def test_an_http_error_without_a_page_of_its_own_gets_ours_in_the_users_language
     response = browser.get("/static/favicon.svg", headers={"Range": "bytes=999999-"})
     page = response.get_data(as_text=True)
     assert response.status_code == 416 and "无法完成" in page and "Range Not Satisfiable" not in page
+
+
+# -- a files folder that cannot be written: said at once -----------------------------
+
+UNWRITABLE = "/sys/pm-admin-files"  # even root may not create anything under /sys
+
+
+@pytest.fixture
+def unwritable_files(app, monkeypatch):
+    monkeypatch.setitem(app.config, "FILES_PATH", UNWRITABLE)
+    monkeypatch.setitem(app.config, "EXPORT_BACKGROUND_ROWS", 1)
+    monkeypatch.setitem(app.config, "EXPORT_RUN_INLINE", True)
+
+
+def test_a_background_export_into_an_unwritable_folder_is_refused_at_once(unwritable_files, world, login_as, browser):
+    login_as("supervisor", communities=[], all_communities=True)  # two households: more than the threshold
+    response = browser.get("/admin/household/export/xlsx/", follow_redirects=True)
+    assert response.status_code == 200
+    assert any("cannot be written" in m and UNWRITABLE in m for m in flashed(response)), flashed(response)
+    assert db.session.query(ExportJob).count() == 0
+
+
+def test_a_job_whose_folder_went_away_fails_saying_why_instead_of_waiting(app, unwritable_files, world):
+    moment = clock.now()
+    with app.app_context():
+        job = ExportJob(requester_id=world["A"]["staff"].id, requester_name="clerkA", endpoint="household",
+                        url="/admin/household/export/xlsx/", language="en", title="Households",
+                        file_name="x.xlsx", download_name="x.xlsx", created_at=moment, heartbeat_at=moment)
+        db.session.add(job)
+        db.session.commit()
+        job_id = job.id
+    run_export(app, job_id)
+    db.session.expire_all()
+    job = db.session.get(ExportJob, job_id)
+    assert job.status is ExportStatus.failed and UNWRITABLE in job.error
+
+
+@pytest.mark.parametrize("args, folder", [(["pm", "backup", "-o", f"{UNWRITABLE}/backup.db"], UNWRITABLE),
+                                          (["pm", "export", "arrears", "-o", "/sys/arrears.xlsx"], "/sys")])
+def test_a_command_that_cannot_write_says_so_in_one_line(app, world, args, folder):
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert f"{folder} " in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
