@@ -816,6 +816,10 @@ class SecureModelView(ModelView):
                 db.session.commit()
             except (DomainError, StaleDataError, IntegrityError) as exc:
                 db.session.rollback()
+                if isinstance(exc, (StaleDataError, workflow.StaleRecord)):
+                    # the loser of a race: someone else took a step first; show the record as it is now
+                    flash(str(workflow.StaleRecord()), "error")
+                    return redirect(return_url)
                 self.handle_view_exception(exc)
                 if not transition.needs_input:
                     return redirect(return_url)
