@@ -165,6 +165,7 @@ class Workflow:
         """Check the move, let the caller change ``obj``, then enter the target state
         and record the step. Flushes; the caller commits."""
         transition = self.check(obj, name, actor)
+        db.session.flush()  # the caller's own changes first (a concurrent one makes this fail: StaleDataError)
         source, version = self.state_of(obj), getattr(obj, "version", None)
         self._lock(obj)
         if self.state_of(obj) != source or getattr(obj, "version", None) != version:
