@@ -494,7 +494,11 @@ class SecureModelView(ModelView):
         download_name = f"{self.endpoint}-{stamp}.xlsx"
         if exports.goes_to_background(self):
             title = " · ".join(self._export_title(self._get_list_extra_args(), exported_by=False))
-            exports.queue_export(self.endpoint, title=title, download_name=download_name)
+            try:
+                exports.queue_export(self.endpoint, title=title, download_name=download_name)
+            except DomainError as error:  # e.g. the files folder cannot be written
+                flash(str(error), "error")
+                return redirect(url_for(".index_view", **request.args))
             flash(exports.queued_message(), "info")
             return redirect(url_for("exports.index"))
         path = exporting.temporary_path()
@@ -838,6 +842,10 @@ class SecureModelView(ModelView):
                 db.session.commit()
             except (DomainError, StaleDataError, IntegrityError) as exc:
                 db.session.rollback()
+                if isinstance(exc, (StaleDataError, workflow.StaleRecord)):
+                    # the loser of a race: someone else took a step first; show the record as it is now
+                    flash(str(workflow.StaleRecord()), "error")
+                    return redirect(return_url)
                 self.handle_view_exception(exc)
                 if not transition.needs_input:
                     return redirect(return_url)
@@ -1029,6 +1037,7 @@ def build_admin(app, site) -> Panel:
         index_view=HomeView(site.dashboard_panels, name=_l("Home"), url="/admin"),
         theme=Bootstrap4Theme(swatch="default", base_template="pm_admin/master.html"),
         csp_nonce_generator=security.nonce,
+        translations_path=app.config["BABEL_TRANSLATION_DIRECTORIES"],  # Flask-Admin's catalog, compiled fresh
     )
     site.register_views(panel)
     panel.add_view(SearchView(site.search_sources, name=_l("Search"), endpoint="search", url="/search"))

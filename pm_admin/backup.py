@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
-from .errors import DomainError
+from .errors import DomainError, writing_into
 from .extensions import db
 from .i18n import _l
 
@@ -31,7 +31,8 @@ def _tool(name: str) -> str:
 
 def backup(target: Path) -> None:
     url = make_url(str(db.engine.url.render_as_string(hide_password=False)))
-    target.parent.mkdir(parents=True, exist_ok=True)
+    with writing_into(target.parent):
+        target.parent.mkdir(parents=True, exist_ok=True)
     if url.get_backend_name() == "sqlite":
         source = sqlite3.connect(url.database)
         destination = sqlite3.connect(target)

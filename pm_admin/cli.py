@@ -8,9 +8,23 @@ from flask.cli import AppGroup
 from flask_migrate import upgrade
 
 from . import backup, health
-from .errors import DomainError
+from .errors import DomainError, folder_problem
 
-pm = AppGroup("pm", help="pm-admin commands.")
+
+class Commands(AppGroup):
+    """Every ``flask pm`` command ends a refusal with one line saying why (a rule of the
+    business, a folder that cannot be written), not with a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
+        except OSError as error:
+            raise click.ClickException(str(folder_problem(error))) from None
+
+
+pm = Commands("pm", help="pm-admin commands.")
 
 
 @pm.command("init")
@@ -36,10 +50,7 @@ def check_command():
               help="The file to write.")
 def backup_command(target):
     """Write a consistent copy of the database while the panel stays in use."""
-    try:
-        backup.backup(target)
-    except DomainError as error:
-        raise click.ClickException(str(error)) from None
+    backup.backup(target)
     click.echo(f"Backup written to {target} ({target.stat().st_size:,} bytes).")
 
 
@@ -47,10 +58,7 @@ def backup_command(target):
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
 def restore_command(source):
     """Put a backup back into an empty database."""
-    try:
-        backup.restore(source)
-    except DomainError as error:
-        raise click.ClickException(str(error)) from None
+    backup.restore(source)
     click.echo(f"Restored {source}.")
 
 

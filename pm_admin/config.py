@@ -16,6 +16,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_PATH / 'pm_admin.sqlite3'}"
     )
+    # A connection the database dropped (restart, idle timeout, failover) is noticed
+    # when taken from the pool and replaced, instead of failing the request.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET)
     BABEL_DEFAULT_LOCALE = os.environ.get("PM_DEFAULT_LANGUAGE", "zh_CN")
     LANGUAGES = {"zh_CN": "中文", "en": "English"}

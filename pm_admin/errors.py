@@ -1,9 +1,15 @@
 """Domain errors carry a message for the user; error pages speak their language."""
 
-from flask import render_template, request
+import contextlib
+import errno
+from pathlib import Path
+
+from flask import current_app, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, HTTPException
 from sqlalchemy.orm.exc import StaleDataError
 
 from .extensions import db
@@ -26,6 +32,37 @@ class NotPermitted(DomainError):
     pass
 
 
+class FolderUnusable(DomainError):
+    """A folder the panel writes into (files, exports, a backup's) is read-only, full or missing."""
+
+
+def folder_problem(error: OSError, folder: str | Path | None = None) -> FolderUnusable:
+    """What went wrong with the folder, in words a person can act on."""
+    folder = str(folder or Path(error.filename or ".").parent)
+    if error.errno == errno.ENOSPC or error.errno == errno.EDQUOT:
+        return FolderUnusable(_l("The folder %(folder)s is full: nothing was written. Free some space "
+                                 "or tell the administrator."), folder=folder)
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return FolderUnusable(_l("The folder %(folder)s cannot be written to (read-only or no permission): "
+                                 "nothing was written. Tell the administrator."), folder=folder)
+    return FolderUnusable(_l("The folder %(folder)s cannot be used (%(reason)s): nothing was written. "
+                             "Tell the administrator."), folder=folder, reason=error.strerror or error.__class__.__name__)
+
+
+@contextlib.contextmanager
+def writing_into(folder: str | Path):
+    """Turn a failure to write into ``folder`` into ``FolderUnusable`` (also when a library
+    wrapped the OSError in an exception of its own, as XlsxWriter does)."""
+    try:
+        yield
+    except OSError as error:
+        raise folder_problem(error, folder) from error
+    except Exception as error:
+        if not isinstance(error.__context__, OSError):
+            raise
+        raise folder_problem(error.__context__, folder) from error
+
+
 class UnstorableCharacter(BadRequest):
     """A NUL character in what was sent: no field can hold it, no person types it."""
 
@@ -39,17 +76,36 @@ def _refuse_unstorable_characters():
         raise UnstorableCharacter()
 
 
+def discard_session() -> None:
+    """Forget the request's unsaved changes, even when the database cannot roll back
+    (a dropped connection): then the connection is thrown away, never reused."""
+    try:
+        db.session.rollback()
+    except Exception:
+        current_app.logger.exception("Rollback failed; the database connection is discarded.")
+        db.session().invalidate()
+    db.session.remove()
+
+
 def _page(status: int, title: str, text: str):
-    return render_template("pm_admin/error.html", status=status, title=title, text=text), status
+    try:
+        return render_template("pm_admin/error.html", status=status, title=title, text=text), status
+    except Exception:  # the page itself failed (e.g. the database is gone): still answer in words
+        current_app.logger.exception("The error page could not be rendered.")
+        body = f"<!DOCTYPE html><meta charset='utf-8'><title>{status}</title><h1>{status} · {escape(title)}</h1><p>{escape(text)}</p>"
+        return body, status
 
 
 def init_app(app) -> None:
     app.before_request(_refuse_unstorable_characters)
+    # Registered after Flask-SQLAlchemy's, so it runs first: its own clean-up would let
+    # a failed rollback escape to the WSGI server, whose bare page is English.
+    app.teardown_appcontext(lambda error: discard_session())
 
     @app.errorhandler(DomainError)
     def refused(error):
         # a rule that held where no page expected it (e.g. a value refused at the flush)
-        db.session.rollback()
+        discard_session()
         return _page(422, _("Not saved"), str(error))
 
     @app.errorhandler(403)
@@ -84,17 +140,26 @@ def init_app(app) -> None:
     @app.errorhandler(StaleDataError)
     def changed_meanwhile(error):
         # Two people saved the same record at once; the later save changed nothing.
-        db.session.rollback()
+        discard_session()
         return _page(409, _("Changed meanwhile"),
                      _("Someone else changed this record at the same moment, so nothing was saved. Go back, reload and try again."))
 
     @app.errorhandler(OperationalError)
     def database_busy(error):
-        db.session.rollback()
+        discard_session()
         if "locked" not in str(error.orig).lower():
             raise error
         return _page(503, _("Busy"), _("The database is busy with another change. Nothing was saved; try again in a moment."))
 
+    @app.errorhandler(HTTPException)
+    def other_http_error(error):
+        # any refusal without a page of its own above (401, 409, 429, ...); redirects pass
+        if error.code is None or error.code < 400:
+            return error
+        return _page(error.code, _("Not possible"), _("The request could not be served (error %(code)d). Go back and try again.",
+                                                     code=error.code))
+
     @app.errorhandler(500)
     def server_error(error):
+        discard_session()
         return _page(500, _("Something went wrong"), _("The error was logged. Please try again or tell your supervisor."))

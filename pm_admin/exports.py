@@ -21,6 +21,7 @@ import datetime as dt
 import logging
 import os
 import secrets
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -36,7 +37,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from . import auth, i18n, plausible
 from .clock import now
 from .enums import LabeledEnum
-from .errors import DomainError
+from .errors import DomainError, writing_into
 from .export import XLSX_MIMETYPE
 from .extensions import db
 from .i18n import _l
@@ -97,7 +98,8 @@ class ExportJob(db.Model):
 
 def folder() -> Path:
     path = Path(current_app.config["FILES_PATH"]) / "exports"
-    path.mkdir(parents=True, exist_ok=True)
+    with writing_into(path):
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -120,7 +122,11 @@ def goes_to_background(view) -> bool:
 
 def queue_export(endpoint: str, *, title: str, download_name: str) -> ExportJob:
     """Record a job for the current request (made by the current user) and start it.
-    Commits: the job must be visible to the thread that runs it."""
+    Commits: the job must be visible to the thread that runs it. A folder that cannot
+    be written is refused here, at once (FolderUnusable), not when the job runs."""
+    target = folder()
+    with writing_into(target):
+        tempfile.TemporaryFile(dir=target).close()
     housekeeping()
     moment = now()
     scope = current_user.scope_ids
@@ -152,8 +158,9 @@ def run_export(app, job_id: int) -> None:
         job = db.session.get(ExportJob, job_id)
         if job is None or job.status is not ExportStatus.queued:
             return
-        partial = _partial(job)
+        partial = None
         try:
+            partial = _partial(job)  # inside the try: a folder that cannot be used fails the job, saying so
             user = db.session.get(app.extensions["pm_admin"].user_model, job.requester_id)
             job.status, job.heartbeat_at = ExportStatus.running, now()
             db.session.commit()
@@ -167,8 +174,9 @@ def run_export(app, job_id: int) -> None:
                 db.session.execute(update(ExportJob).where(ExportJob.id == job_id).values(rows_total=total))
                 db.session.commit()
                 progress = Progress(job_id)
-                written = view.write_export(str(partial), progress)
-            os.replace(partial, folder() / job.file_name)
+                with writing_into(partial.parent):
+                    written = view.write_export(str(partial), progress)
+                    os.replace(partial, partial.parent / job.file_name)
             db.session.execute(update(ExportJob).where(ExportJob.id == job_id).values(
                 status=ExportStatus.done, rows_written=written, rows_total=written, finished_at=now(),
                 heartbeat_at=now(), error=None))
@@ -181,7 +189,7 @@ def run_export(app, job_id: int) -> None:
                 log.exception("export job %s failed", job_id)
                 message = _("The export stopped because of an unexpected error; ask again, or tell the "
                             "administrator if it happens again.")
-            if partial.exists():
+            if partial is not None and partial.exists():
                 partial.unlink()
             db.session.execute(update(ExportJob).where(ExportJob.id == job_id).values(
                 status=ExportStatus.failed, finished_at=now(), heartbeat_at=now(), error=message[:500]))

@@ -10,7 +10,7 @@ from wtforms.validators import Optional
 from . import clock
 from .auth import check_password_rules
 from .errors import DomainError
-from .i18n import _l
+from .i18n import BuiltInMessages, _l
 from .money import parse_amount
 
 
@@ -64,9 +64,13 @@ def _trimmed(value):
 
 class Trimmed:
     """Text fields keep what was typed without surrounding spaces, and a required one
-    that holds only spaces is refused (WTForms' InputRequired lets "   " through)."""
+    that holds only spaces is refused (WTForms' InputRequired lets "   " through).
+    Every message speaks the user's language."""
 
     class Meta:
+        def get_translations(self, form):
+            return BuiltInMessages()
+
         def bind_field(self, form, unbound_field, options):
             if issubclass(unbound_field.field_class, StringField) and not issubclass(
                     unbound_field.field_class, PasswordField):

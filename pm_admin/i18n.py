@@ -1,26 +1,56 @@
 """Languages: which one a request speaks, the navbar switch, and the catalogs.
 
 The ``.po`` sources live in ``pm_admin/translations``; they are compiled to
-``.mo`` into the instance folder when the app starts, whenever a source is newer
-than its compiled file, so there is no manual ``pybabel compile`` step.
+``.mo`` into the instance folder when the app starts, so there is no manual
+``pybabel compile`` step. Flask-Admin's own catalog is compiled there too (the
+``.mo`` it ships is older than its ``.po`` and lacks e.g. "Failed to save
+record."), and form fields ask WTForms', Flask-Admin's and then our catalog, so
+no built-in message reaches a Chinese page in English.
 """
 
 import tempfile
 from pathlib import Path
 
+import flask_admin.translations
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Blueprint, current_app, has_request_context, redirect, request, url_for
-from flask_babel import get_locale, lazy_gettext
+from flask_babel import Domain, get_locale, get_translations, lazy_gettext
+from wtforms.i18n import messages_path
 
 from .extensions import babel
 
 SOURCE_DIR = Path(__file__).parent / "translations"
+FLASK_ADMIN_DIR = Path(flask_admin.translations.__path__[0])
 LANGUAGE_COOKIE = "pm_lang"
 ONE_YEAR = 365 * 24 * 3600
 
 bp = Blueprint("language", __name__)
+wtforms_messages = Domain(messages_path(), domain="wtforms")
+flask_admin_messages = Domain(domain="admin")  # reads the compiled catalogs (init_app)
 
+
+class BuiltInMessages:
+    """The translations a form's fields speak: WTForms' own catalog, then Flask-Admin's
+    (its fields' messages), then ours (what neither translates)."""
+
+    @staticmethod
+    def _catalogs():
+        return (wtforms_messages.get_translations(), flask_admin_messages.get_translations(), get_translations())
+
+    def gettext(self, string):
+        for catalog in self._catalogs():
+            translated = catalog.ugettext(string)
+            if translated != string:
+                return translated
+        return string
+
+    def ngettext(self, singular, plural, n):
+        for catalog in self._catalogs():
+            translated = catalog.ungettext(singular, plural, n)
+            if translated not in (singular, plural):
+                return translated
+        return singular if n == 1 else plural
 
 
 def select_locale() -> str:
@@ -50,10 +80,13 @@ def switch(code: str):
 
 
 def compile_catalogs(target_dir: Path) -> None:
-    """Compile every ``.po`` under SOURCE_DIR (a few milliseconds; always, so a
-    checked-out older source can never leave a stale catalog behind)."""
-    for po_path in SOURCE_DIR.glob("*/LC_MESSAGES/*.po"):
-        mo_path = target_dir / po_path.relative_to(SOURCE_DIR).with_suffix(".mo")
+    """Compile every ``.po`` under SOURCE_DIR, and Flask-Admin's for the same locales
+    (a few milliseconds; always, so a checked-out older source can never leave a
+    stale catalog behind)."""
+    ours = list(SOURCE_DIR.glob("*/LC_MESSAGES/*.po"))
+    flask_admins = [FLASK_ADMIN_DIR / po.parts[-3] / "LC_MESSAGES" / "admin.po" for po in ours]
+    for po_path in ours + [po for po in flask_admins if po.exists()]:
+        mo_path = target_dir / po_path.parts[-3] / "LC_MESSAGES" / po_path.with_suffix(".mo").name
         mo_path.parent.mkdir(parents=True, exist_ok=True)
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=po_path.parts[-3])

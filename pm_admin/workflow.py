@@ -23,7 +23,8 @@ from enum import Enum
 from typing import Any
 
 from flask_babel import LazyString
-from sqlalchemy import JSON, Integer, String
+from sqlalchemy import JSON, Integer, String, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from wtforms import HiddenField
 
@@ -46,7 +47,11 @@ class IllegalTransition(DomainError):
 
 
 class StaleRecord(DomainError):
-    pass
+    """The record moved on since the page was opened, or while the step waited for it:
+    someone else took a step first. Said as such, not as the rule the late step would break."""
+
+    def __init__(self):
+        super().__init__(_l("Someone else just did this; the page has been refreshed."))
 
 
 class WorkflowStep(db.Model):
@@ -135,10 +140,7 @@ class Workflow:
             raise NotPermitted(_l("This record is outside the communities you work in."))
         state = self.state_of(obj)
         if expected_state is not None and state.name != expected_state:
-            raise StaleRecord(
-                _l("This record has moved on to “%(state)s” since you opened it. Reload and check."),
-                state=state.label,
-            )
+            raise StaleRecord()
         if state not in transition.sources:
             raise IllegalTransition(
                 _l("“%(step)s” is not possible while the record is “%(state)s”."),
@@ -147,15 +149,29 @@ class Workflow:
             )
         # Same state, yet changed meanwhile (edited, or moved on and back): the page is stale too.
         if expected_version not in (None, "") and str(getattr(obj, "version", expected_version)) != str(expected_version):
-            raise StaleRecord(_l("Someone else changed this record since you opened it. Reload and check."))
+            raise StaleRecord()
         return transition
+
+    def _lock(self, obj: Any) -> None:
+        """Wait for any step another request is taking on ``obj``, then read it afresh
+        (on PostgreSQL a row lock; SQLite lets one writer at a time anyway)."""
+        state = sa_inspect(obj)
+        if state.identity is None:
+            return
+        mapper = state.mapper
+        query = select(mapper.class_).where(*[column == value for column, value in zip(mapper.primary_key, state.identity)])
+        db.session.scalars(query.with_for_update(of=mapper.class_).execution_options(populate_existing=True)).unique().first()
 
     @contextlib.contextmanager
     def step(self, obj: Any, name: str, *, actor: Any, inputs: dict | None = None) -> Iterator[Transition]:
         """Check the move, let the caller change ``obj``, then enter the target state
         and record the step. Flushes; the caller commits."""
         transition = self.check(obj, name, actor)
-        source = self.state_of(obj)
+        db.session.flush()  # the caller's own changes first (a concurrent one makes this fail: StaleDataError)
+        source, version = self.state_of(obj), getattr(obj, "version", None)
+        self._lock(obj)
+        if self.state_of(obj) != source or getattr(obj, "version", None) != version:
+            raise StaleRecord()  # another request took a step while this one waited
         yield transition
         target = transition.target if transition.target is not None else source
         setattr(obj, self.state_key, target)

@@ -1,6 +1,8 @@
 """Fee items and the bill run: exact amounts, idempotent re-runs, the CLI and the
 supervisor's button, voiding, issued bills that never change, floats refused."""
 
+import html
+import re
 from decimal import Decimal
 
 import pytest
@@ -129,8 +131,18 @@ def test_bill_run_button(role, allowed, world, login_as, browser):
         return
     assert any("1 bills issued, ¥223.75" in m for m in flashed(response)), flashed(response)  # 89.50 × 2.5
     assert bills_of(world["B"]["household"]) == {}  # A only: the user's scope
-    response = browser.post("/admin/bill-run/", {"period": "2026-13", "community": ""})
-    assert any("is not a billing period" in m for m in flashed(response))
+
+
+@pytest.mark.parametrize("period, message", [("2026-13", "is not a billing period"), ("2026-11-30", "is not a billing period"),
+                                             ("   ", "This field is required."), ("", "This field is required.")])
+def test_a_bill_run_for_no_period_says_so_next_to_the_field(world, login_as, browser, period, message):
+    login_as("supervisor")
+    before = db.session.query(Bill).count()
+    response = browser.post("/admin/bill-run/", {"period": period, "community": ""})
+    assert response.status_code == 200
+    shown = re.search(r'<div class="invalid-feedback[^"]*" id="period-error">([^<]*)</div>', response.get_data(as_text=True))
+    assert shown and message in html.unescape(shown.group(1))
+    assert db.session.query(Bill).count() == before
 
 
 def test_void_needs_a_supervisor_and_a_reason_and_an_unpaid_bill(world, make, login_as, browser):

@@ -6,17 +6,23 @@ When a test here fails because of a new string, run
 """
 
 import ast
+import html
 import json
 import re
 from collections import Counter
+from pathlib import Path
 
+import flask_admin
 import pytest
+import wtforms
 from babel.messages.pofile import read_po
 
+from pm_admin.extensions import db
 from pm_admin.i18n import LANGUAGE_COOKIE
 from pm_admin.translations.update import HERE, KEYWORDS, ROOT, extract, needs_work
 
-from conftest import Browser
+from conftest import Browser, flashed
+from models.repair import RepairStatus
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]")
 HOUSEHOLDS = "/admin/household/"
@@ -221,3 +227,48 @@ def test_enum_filters_show_labels(browser, login_as):
     groups = json.loads(re.search(r'<div id="filter-groups-data"[^>]*>(.*?)</div>', html, re.S).group(1))
     shown = {label for group in groups.values() for f in group for _value, label in (f["options"] or [])}
     assert "空置" in shown and "vacant" not in shown
+
+
+# -- messages of WTForms and Flask-Admin, on refused saves
+
+
+def built_in_messages() -> set[str]:
+    """The English messages WTForms and Flask-Admin may show (whole sentences, so that a
+    word of ours that happens to match one of theirs does not count)."""
+    catalogs = [Path(wtforms.__file__).parent / "locale" / "wtforms.pot",
+                Path(flask_admin.__file__).parent / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "admin.po"]
+    found = set()
+    for path in catalogs:
+        with path.open("rb") as po_file:
+            for message in read_po(po_file):
+                for text in forms(message.id):
+                    sentence = PLACEHOLDER.split(text)[0].strip()
+                    if sentence.count(" ") >= 2:
+                        found.add(sentence)
+    return found
+
+
+def shown_text(response) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+def test_a_refused_save_speaks_chinese_through_and_through(browser, login_as, world, make):
+    english = built_in_messages()
+    assert {"Failed to create record.", "Not a valid choice.", "Invalid Choice: could not coerce"} <= english
+    household = world["A"]["household"]
+    login_as("supervisor", communities=[], all_communities=True)
+    order = make.repair(household)
+    order.status = RepairStatus.completed
+    db.session.commit()
+    refused = {
+        "保存记录失败。": browser.post(f"/admin/household/edit/?id={household.id}", {
+            "building": str(household.building_id), "unit": "1", "room": "101", "floor_area": "abc",
+            "state": "bogus"}),
+        "创建记录失败。": browser.post("/admin/vehicle/new/", {"household": "abc", "plate": "粤B12345"}),
+        "不是有效的选择。": browser.post(f"/admin/repair/step/return_visit/?id={order.id}", {
+            "satisfaction": "7", "expected_state": "completed"}, follow_redirects=True),
+    }
+    for chinese, response in refused.items():
+        text = shown_text(response)
+        assert chinese in text, (chinese, flashed(response))
+        assert not [message for message in english if message in text], chinese

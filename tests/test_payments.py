@@ -17,7 +17,9 @@ from pm_admin.extensions import db
 from conftest import flashed
 from models import Bill, BillStatus, FeeItem, FeeKind, Household, Payment, PaymentAllocation, PaymentMethod, RefundRequest
 from models.billing import raise_one_off_bill
-from models.payment import PaymentKind, RefundStatus, advance_balance, approve_refund, post_payment, request_refund
+from models.payment import (REFUND_WORKFLOW, PaymentKind, RefundStatus, advance_balance, approve_refund, post_payment,
+                            request_refund)
+from models.staff import Staff
 from pm_admin import clock
 
 pytestmark = pytest.mark.dated  # on fixed days too: see conftest
@@ -359,3 +361,39 @@ def test_pages_do_not_reach_into_another_community(world, login_as, browser):
     assert "翠湖苑" not in browser.get("/admin/cashier/?q=101").get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Payment, b["payment"].id).print_count == 0
+
+
+def test_the_loser_of_two_approvals_at_once_hears_someone_else_did_it(app, desk, make):
+    """Both supervisors open the refund, then both approve: one refund is paid out, and the
+    other is told it was done meanwhile, not that the refund is larger than what is left."""
+    payment = pay(desk, "600.00", token="race")
+    refund_id = request_refund(payment, amount="600.00", reason="重复缴费", actor=desk["collector"]).id
+    db.session.commit()
+    boss_ids = [make.staff("supervisor", username=f"approver{n}").id for n in (1, 2)]
+    concurrent = db.engine.dialect.name == "postgresql"
+    barrier, outcomes = threading.Barrier(2 if concurrent else 1), []
+
+    def approve(boss_id):
+        with app.test_request_context(headers={"Cookie": "pm_lang=en"}):
+            try:
+                refund = db.session.get(RefundRequest, refund_id)
+                barrier.wait(timeout=10)
+                REFUND_WORKFLOW.take(refund, "approve", actor=db.session.get(Staff, boss_id), expected_state="requested",
+                                     expected_version=str(refund.version), note="")
+                db.session.commit()
+                outcomes.append("approved")
+            except DomainError as error:
+                db.session.rollback()
+                outcomes.append(str(error))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=approve, args=(boss_id,)) for boss_id in boss_ids]
+    for thread in threads:
+        thread.start()
+        if not concurrent:
+            thread.join(timeout=30)
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["Someone else just did this; the page has been refreshed.", "approved"], outcomes
+    assert db.session.scalar(select(func.count()).select_from(Payment).where(Payment.refund_of_id == payment.id)) == 1

@@ -24,7 +24,7 @@ from pm_admin import auth, masking
 from pm_admin.admin import ReadOnlyView, SecureModelView
 from pm_admin.errors import DomainError
 from pm_admin.extensions import db
-from pm_admin.forms import checked_by
+from pm_admin.forms import Form, checked_by
 from pm_admin.i18n import _l
 from pm_admin.money import format_amount, in_chinese_capitals, parse_amount
 from pm_admin.pages import SecurePage
@@ -215,8 +215,8 @@ def _scoped_household(household_id) -> Household:
 
 
 
-class BillRunForm(FlaskForm):
-    period = StringField(_l("Period (year-month)"), [DataRequired(), Length(max=10)])
+class BillRunForm(Form):
+    period = StringField(_l("Period (year-month)"), [DataRequired(), checked_by(parse_period)])
     community = SelectField(_l("Community"), coerce=str, validate_choice=False)
 
 
