@@ -138,7 +138,42 @@ def test_the_same_form_twice_posts_once(desk, login_as, browser):
     receipt = browser.get(first.headers["Location"]).get_data(as_text=True)
     assert "壹佰伍拾元整" in receipt and "REPRINT" not in receipt and "WeChat Pay" in receipt
     assert "费用" not in receipt or "other" not in receipt
-    assert "REPRINT" in browser.get(first.headers["Location"]).get_data(as_text=True)
+    printed = browser.post(first.headers["Location"] + "print/").get_data(as_text=True)
+    assert "壹佰伍拾元整" in printed and "REPRINT" not in printed
+    assert "REPRINT" in browser.post(first.headers["Location"] + "print/").get_data(as_text=True)
+
+
+def test_opening_a_receipt_changes_nothing_only_the_print_button_counts(desk, login_as, browser):
+    """Issue 12, item 7: a GET (a link from anywhere) never counts as a print; the Print
+    button posts, with the session's CSRF token, counts the print and prints the page."""
+    from pm_admin.audit import AuditEntry
+    payment = pay(desk, "150.00", token="print-me")
+    receipt = f"/admin/receipt/{payment.id}/"
+    login_as("receptionist")
+    audited = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    for url in (receipt, receipt + "?paper=80mm", receipt, receipt + "print/"):
+        browser.get(url)
+    page = browser.get(receipt).get_data(as_text=True)
+    assert "REPRINT" not in page and "data-print-now" not in page
+    assert f'action="{receipt}print/?paper=a5"' in page and 'name="csrf_token"' in page
+    assert browser.raw_post(receipt + "print/").status_code == 400  # another site's form has no token
+    db.session.expire_all()
+    assert db.session.get(Payment, payment.id).print_count == 0
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == audited
+
+    first = browser.post(receipt + "print/?paper=80mm")
+    page = first.get_data(as_text=True)
+    assert first.status_code == 200 and "data-print-now" in page and "REPRINT" not in page and "size: 80mm" in page
+    again = browser.post(receipt + "print/").get_data(as_text=True)
+    assert "REPRINT" in again and "data-print-now" in again
+    after = browser.get(receipt).get_data(as_text=True)
+    assert "REPRINT" in after and "data-print-now" not in after  # the next copy would be a reprint
+    db.session.expire_all()
+    assert db.session.get(Payment, payment.id).print_count == 2
+    prints = db.session.scalars(select(AuditEntry).where(AuditEntry.table_name == "payment",
+                                                         AuditEntry.record_id == str(payment.id),
+                                                         AuditEntry.action == "update")).all()
+    assert [e.changes["print_count"] for e in prints] == [[0, 1], [1, 2]]
 
 
 def test_bad_input_through_the_form_is_a_message(desk, login_as, browser):
@@ -354,6 +389,7 @@ def test_pages_do_not_reach_into_another_community(world, login_as, browser):
                 f"/admin/cashier/refund/{b['payment'].id}/", f"/admin/receipt/notice/{b['household'].id}/",
                 f"/admin/readings/?building={b['building'].id}"):
         assert browser.get(url).status_code == 404, url
+    assert browser.post(f"/admin/receipt/{b['payment'].id}/print/").status_code == 404
     response = browser.post(f"/admin/cashier/post/{b['household'].id}/", {"amount": "1", "method": "cash", "token": "z"})
     assert response.status_code == 404
     assert "翠湖苑" not in browser.get("/admin/cashier/?q=101").get_data(as_text=True)
