@@ -40,6 +40,9 @@ class Config:
     FLASK_ADMIN_SWATCH = "default"
     # No request body may be larger: imports take files up to 10 MB and say so below this.
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # A payment may be dated this many days back (late data entry); further back needs
+    # the permission payment.backdate (supervisors).
+    PAYMENT_BACKDATE_DAYS = int(os.environ.get("PM_PAYMENT_BACKDATE_DAYS", "3"))
     PRODUCTION = False
 
 

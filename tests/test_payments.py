@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
 
-from conftest import flashed
+from conftest import flashed, reload
 from models import Bill, BillStatus, FeeItem, FeeKind, Household, Payment, PaymentAllocation, PaymentMethod, RefundRequest
-from models.billing import raise_one_off_bill
+from models.billing import late_fee, raise_one_off_bill
 from models.payment import PaymentKind, RefundStatus, advance_balance, approve_refund, post_payment, request_refund
 from pm_admin import clock
 
@@ -176,6 +176,79 @@ def test_opening_a_receipt_changes_nothing_only_the_print_button_counts(desk, lo
     assert [e.changes["print_count"] for e in prints] == [[0, 1], [1, 2]]
 
 
+def post_through_the_desk(browser, household, paid_on, bills, amount="300.00"):
+    url = f"/admin/cashier/post/{household.id}/"
+    page = browser.get(url).get_data(as_text=True)
+    token = re.search(r'name="token"[^>]*value="([0-9a-f]+)"|value="([0-9a-f]+)"[^>]*name="token"', page)
+    return browser.post(url, {"amount": amount, "method": "cash", "paid_at": paid_on.isoformat(), "notes": "",
+                              "token": token.group(1) or token.group(2), "bill": [b.id for b in bills]})
+
+
+def test_a_collector_dates_a_payment_back_only_a_few_days_and_never_skips_a_late_fee(world, make, app, monkeypatch):
+    """Issue 12, item 3: a payment dated three years back made its late fee vanish. A
+    collector may date back PAYMENT_BACKDATE_DAYS (late entry); further needs payment.backdate
+    (supervisors). Either way the late fee accrues up to the day of entry, and the audit
+    log says the payment was backdated."""
+    from conftest import Browser
+    from models.billing import period_of, previous_period, run_bills
+    from pm_admin.audit import AuditEntry
+    a = world["A"]
+    household = make.household(a["building"], room="1909", floor_area=Decimal("100"))
+    item = FeeItem(community=a["community"], name="物业费(补录)", kind=FeeKind.per_area, unit_price=Decimal("2"),
+                   late_fee_percent_per_day=Decimal("0.05"), grace_days=10)
+    db.session.add(item)
+    db.session.commit()
+    boss = make.staff("supervisor", communities=[a["community"]], username="backboss")
+    collector = make.staff("collector", communities=[a["community"]], username="backdesk")
+    today = clock.today()
+    periods = [previous_period(period_of(today), months) for months in (37, 36)]
+    for period in periods:
+        run_bills(period, community=a["community"], actor=boss)
+    db.session.commit()
+    older, old = (db.session.scalar(select(Bill).where(Bill.household_id == household.id, Bill.fee_item_id == item.id,
+                                                       Bill.period == p)) for p in periods)
+    three_years_back = older.due_on - dt.timedelta(days=5)  # before it was due: no late fee, says the intruder
+    payments = select(func.count()).select_from(Payment).where(Payment.household_id == household.id)
+
+    desk = Browser(app.test_client())
+    desk.login(collector.username)
+    refused = post_through_the_desk(desk, household, three_years_back, [older])
+    assert refused.status_code == 200
+    assert any("at most 3 days back" in m for m in flashed(refused)), flashed(refused)
+    chinese = Browser(app.test_client(), language="zh_CN")
+    chinese.login(collector.username)
+    assert any("最多只能往前" in m for m in flashed(post_through_the_desk(chinese, household, three_years_back, [older])))
+    monkeypatch.setitem(app.config, "PAYMENT_BACKDATE_DAYS", 0)
+    assert post_through_the_desk(desk, household, today - dt.timedelta(days=1), [older]).status_code == 200
+    assert db.session.scalar(payments) == 0
+
+    # Late entry within the window: dated back, but the late fee runs to today, not to the stated day
+    monkeypatch.setitem(app.config, "PAYMENT_BACKDATE_DAYS", 3)
+    db.session.expire_all()
+    fee_today, fee_then = late_fee(older, today), late_fee(older, today - dt.timedelta(days=3))
+    assert fee_today > fee_then > 0
+    response = post_through_the_desk(desk, household, today - dt.timedelta(days=3), [older], amount="500.00")
+    assert response.status_code == 302, flashed(response)
+    payment = db.session.scalar(select(Payment).where(Payment.household_id == household.id))
+    assert clock.local(payment.paid_at).date() == today - dt.timedelta(days=3)
+    assert reload(older).late_fee_bill.amount == fee_today
+
+    # A supervisor may date it three years back; the late fee due today is charged all the same
+    fee_today = late_fee(reload(old), today)
+    assert fee_today > Decimal("100")
+    boss_desk = Browser(app.test_client())
+    boss_desk.login(boss.username)
+    response = post_through_the_desk(boss_desk, household, old.due_on - dt.timedelta(days=5), [old], amount="400.00")
+    assert response.status_code == 302, flashed(response)
+    assert reload(old).late_fee_bill.amount == fee_today and reload(old).late_fee_bill.status is BillStatus.paid
+    backdated = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "backdated")
+                                   .order_by(AuditEntry.id)).all()
+    assert [(e.actor_name, e.changes["days_back"]) for e in backdated] == [
+        ("backdesk", 3), ("backboss", (today - old.due_on).days + 5)]
+    audit_page = boss_desk.get("/admin/audit/").get_data(as_text=True)
+    assert "Entered backdated" in audit_page
+
+
 def test_bad_input_through_the_form_is_a_message(desk, login_as, browser):
     login_as("collector")
     household = desk["household"]
@@ -307,7 +380,7 @@ def test_concurrent_postings_never_over_allocate(desk, app, threads):
     assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))  # no gaps, no duplicates
 
 
-def test_late_fees_are_charged_with_their_bill_unless_waived(world, make):
+def test_late_fees_are_charged_with_their_bill_unless_waived(world, make, entered_at):
     a = world["A"]
     household = make.household(a["building"], room="909", floor_area=Decimal("100"))
     item = FeeItem(community=a["community"], name="物业费(滞纳)", kind=FeeKind.per_area, unit_price=Decimal("2"),
@@ -326,10 +399,10 @@ def test_late_fees_are_charged_with_their_bill_unless_waived(world, make):
     with pytest.raises(NotPermitted):
         waive_late_fee(august, actor=collector, reason="x")
     db.session.rollback()
-    paid_at = dt.datetime(2026, 10, 30, 4, tzinfo=dt.timezone.utc)
-    payment = post_payment(household, amount="500.00", method=PaymentMethod.cash, bill_ids=[august.id, september.id],
-                           actor=collector, token="late", paid_at=paid_at)
-    db.session.commit()
+    with entered_at(dt.datetime(2026, 10, 30, 4, tzinfo=dt.timezone.utc)):
+        payment = post_payment(household, amount="500.00", method=PaymentMethod.cash,
+                               bill_ids=[august.id, september.id], actor=collector, token="late")
+        db.session.commit()
     # August: due 08-31, 60 days late, 10 grace: 200 × 0.05 % × 50 = 5.00; September waived
     late = august.late_fee_bill
     assert late.amount == Decimal("5.00") and late.fee_item.code == "late_fee" and late.status is BillStatus.paid

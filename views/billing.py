@@ -263,7 +263,7 @@ class CashierPage(SecurePage):
     """收款: find a household, see its open bills oldest first, post a payment."""
 
     permission = "payment.post"
-    permissions = ("refund.request",)
+    permissions = ("refund.request", "payment.backdate")  # backdate: a payment dated past the window
 
     @expose("/")
     def index(self):
