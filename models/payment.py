@@ -8,6 +8,7 @@ from a counter row inside the posting's transaction: no gaps, no duplicates.
 import datetime as dt
 from decimal import Decimal
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (CheckConstraint, Enum, ForeignKey, Integer, String, Text, event, func, inspect,
                         select, update)
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from pm_admin import audit
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
@@ -176,7 +178,11 @@ def post_payment(household: Household, *, amount, method: PaymentMethod, bill_id
     after each one, unless a supervisor waived them; anything left over goes to
     the advance balance. Idempotent by ``token``: the same form posted twice
     returns the first payment. Bills are row-locked: two postings at once never
-    over-allocate a bill. Flushes; the caller commits."""
+    over-allocate a bill. Flushes; the caller commits.
+
+    ``paid_at`` may lie back PAYMENT_BACKDATE_DAYS days (late data entry); further only
+    with ``payment.backdate``. Backdating never lowers a late fee: fees accrue up to the
+    day the payment is entered. A backdated payment gets its own audit entry."""
     if not actor.can("payment.post"):
         raise NotPermitted(_l("Your role may not post payments."))
     if not in_scope(household, actor.scope_ids):
@@ -189,6 +195,11 @@ def post_payment(household: Household, *, amount, method: PaymentMethod, bill_id
     paid_at = paid_at or clock.now()
     if paid_at > clock.now() + dt.timedelta(minutes=5):
         raise DomainError(_l("The payment time is in the future."))
+    days_back = (clock.today() - clock.local(paid_at).date()).days
+    window = current_app.config["PAYMENT_BACKDATE_DAYS"]
+    if days_back > window and not actor.can("payment.backdate"):
+        raise NotPermitted(_l("A payment can be dated at most %(days)d days back; an earlier date needs a "
+                              "supervisor."), days=window)
     chosen = sorted({int(i) for i in bill_ids or ()})
     _lock_household(household)
     existing = find_posted(token)
@@ -207,7 +218,7 @@ def post_payment(household: Household, *, amount, method: PaymentMethod, bill_id
     queue = []
     for bill in (b for b in bills if b.status is not BillStatus.paid):
         queue.append(bill)
-        fee = late_fee(bill, paid_at.date())
+        fee = late_fee(bill, clock.today())
         if fee > 0:
             late = raise_one_off_bill(household, "late_fee", fee, _l("Late fee for %(bill)s", bill=str(bill)),
                                       actor=actor, source_key=f"late:{bill.id}")
@@ -230,6 +241,10 @@ def post_payment(household: Household, *, amount, method: PaymentMethod, bill_id
     payment.advance_added = max(ZERO, amount - allocated)
     db.session.add(payment)
     db.session.flush()
+    if days_back > 0:
+        audit.record_event("backdated", Payment.__tablename__, payment.id, str(payment),
+                           {"paid_at": paid_at, "posted_at": payment.posted_at, "days_back": days_back},
+                           scope_id=payment.community_id)
     return payment
 
 

@@ -213,8 +213,10 @@ def record_event(
     changes: dict | None = None,
     *,
     actor: tuple[int | None, str] | None = None,
+    scope_id: int | None = None,
 ) -> None:
-    """Write one audit entry for something that is not a plain row change."""
+    """Write one audit entry for something that is not a plain row change (``scope_id``:
+    the community it concerns, so that only its readers see it)."""
     actor_id, actor_name = actor or current_actor()
     db.session.execute(
         insert(AuditEntry.__table__).values(
@@ -226,6 +228,7 @@ def record_event(
             record_id=None if record_id is None else str(record_id),
             record_label=label,
             changes={k: plain(v) for k, v in (changes or {}).items()} or None,
+            scope_id=scope_id,
         )
     )
 

@@ -33,7 +33,7 @@ from zxcvbn import zxcvbn
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from . import audit
+from . import audit, security
 from .errors import DomainError
 from .extensions import db, login_manager
 from .i18n import _l
@@ -355,16 +355,14 @@ def change_own_password(user, current: str, new: str) -> None:
     db.session.flush()
 
 
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("admin.index")
+def _after_login() -> str:
+    return security.return_target("next") or url_for("admin.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(_after_login())
     form = LoginForm()
     if form.validate_on_submit():
         username = form.username.data.strip()
@@ -390,7 +388,7 @@ def login():
                 session.permanent = True
                 session[SESSION_STAMP] = user.session_stamp()
                 session[LAST_SEEN] = int(clock.now().timestamp())
-                return redirect(_safe_next(request.args.get("next")))
+                return redirect(_after_login())
             flash(_("Wrong username or password, or the account is disabled."), "danger")
     return render_template("pm_admin/login.html", form=form), 200
 

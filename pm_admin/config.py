@@ -57,6 +57,9 @@ class Config:
     IMPORT_MAX_SHARED_STRINGS_BYTES = 16 * 1024 * 1024  # the one part read whole into memory
     IMPORT_MAX_RATIO = 100  # unpacked / packed, for a part of more than 1 MB unpacked
     IMPORT_MAX_SECONDS = 30  # reading the file's rows
+    # A payment may be dated this many days back (late data entry); further back needs
+    # the permission payment.backdate (supervisors).
+    PAYMENT_BACKDATE_DAYS = int(os.environ.get("PM_PAYMENT_BACKDATE_DAYS", "3"))
     PRODUCTION = False
 
 

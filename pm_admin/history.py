@@ -20,6 +20,7 @@ ACTIONS = {
     "login": _l("Logged in"),
     "login_failed": _l("Failed login"),
     "login_locked": _l("Login refused (locked)"),
+    "backdated": _l("Entered backdated"),
 }
 EMPTY = "∅"
 

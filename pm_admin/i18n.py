@@ -18,6 +18,7 @@ from flask import Blueprint, current_app, has_request_context, redirect, request
 from flask_babel import Domain, get_locale, get_translations, lazy_gettext
 from wtforms.i18n import messages_path
 
+from . import security
 from .extensions import babel
 
 SOURCE_DIR = Path(__file__).parent / "translations"
@@ -68,10 +69,9 @@ def select_locale() -> str:
 @bp.route("/language/<code>")
 def switch(code: str):
     target = request.referrer or ""
-    # Only ever send the user back into this site.
-    if not target.startswith(request.host_url):
-        target = url_for("admin.index")
-    response = redirect(target)
+    if target.startswith(request.host_url):
+        target = "/" + target.removeprefix(request.host_url)
+    response = redirect(security.on_site(target) or url_for("admin.index"))  # back, never off the site
     if code in current_app.config["LANGUAGES"]:
         response.set_cookie(
             LANGUAGE_COOKIE, code, max_age=ONE_YEAR, samesite="Lax", httponly=True

@@ -10,6 +10,7 @@ such days. Data that depends on the day is built from ``clock.today()``; a test 
 needs one particular moment sets it with ``clock_at``.
 """
 
+import contextlib
 import contextvars
 import datetime as dt
 import os
@@ -104,6 +105,24 @@ def clock_at():
     (or runs on from there with ``ticking=True``) for this test."""
     yield lambda moment, ticking=False: clock.set(moment, ticking=ticking)
     clock.set(SUITE_NOW)
+
+
+@pytest.fixture
+def entered_at(clock_at):
+    """``with entered_at(moment): post_payment(...)``: the block runs with the clock standing
+    at ``moment``, as if the desk had entered that history on the day (a collector may not
+    date a payment back past PAYMENT_BACKDATE_DAYS); then the clock runs on from where it was."""
+
+    @contextlib.contextmanager
+    def at(moment):
+        before = clock.now()
+        clock_at(moment)
+        try:
+            yield
+        finally:
+            clock_at(before, ticking=True)
+
+    return at
 
 
 @pytest.fixture

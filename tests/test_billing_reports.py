@@ -53,7 +53,7 @@ def bill(household, period):
     return db.session.scalar(select(Bill).where(Bill.household_id == household.id, Bill.period == period))
 
 
-def test_collection_rate_golden_figures(estate):
+def test_collection_rate_golden_figures(estate, entered_at):
     h1, h2, h3 = estate["homes"]
     s = estate["staff"]
     community = estate["community"]
@@ -63,15 +63,17 @@ def test_collection_rate_golden_figures(estate):
     db.session.commit()
 
     def pay(household, amount, period, day, who, token):
-        payment = post_payment(household, amount=amount, method=PaymentMethod.cash, bill_ids=[bill(household, period).id],
-                               actor=s[who], token=token, paid_at=at(day))
-        db.session.commit()
+        with entered_at(at(day)):
+            payment = post_payment(household, amount=amount, method=PaymentMethod.cash,
+                                   bill_ids=[bill(household, period).id], actor=s[who], token=token)
+            db.session.commit()
         return payment
 
     pay(h1, "200.00", "2026-08", "2026-08-20", "c1", "a")  # prior bill, paid before September
     pay(h1, "200.00", "2026-09", "2026-09-10", "c1", "b")
     partial = pay(h2, "100.00", "2026-09", "2026-09-15", "c2", "c")  # 100 of 160
-    pay(h2, "160.00", "2026-08", "2026-09-20", "c2", "d")  # prior arrears recovered in September
+    pay(h2, "160.00", "2026-08", "2026-09-20", "c2", "d")  # prior arrears recovered in September,
+    # and charged a late fee then: 20 days past due, 10 of grace: 10 × 0.05 % × 160 = 0.80, a September bill left open
     pay(h3, "100.00", "2026-08", "2026-10-05", "c1", "e")  # recovered, but in October
     refund = request_refund(partial, amount="40.00", reason="多收", actor=s["c2"])
     approve_refund(refund, actor=s["boss2"])  # H2's September bill: 60 of 160 paid
@@ -79,15 +81,15 @@ def test_collection_rate_golden_figures(estate):
 
     report = collection_rate("2026-09", community_id=community.id)
     total = report["total"]
-    # billed: 200 + 160 (H3's 100 voided) = 360; collected: 200 + 100 − 40 = 260
-    assert (total.billed, total.collected, total.rate) == (Decimal("360"), Decimal("260"), Decimal("72.22"))
+    # billed: 200 + 160 (H3's 100 voided) + H2's late fee 0.80 = 360.80; collected: 200 + 100 − 40 = 260
+    assert (total.billed, total.collected, total.rate) == (Decimal("360.80"), Decimal("260"), Decimal("72.06"))
     # households billed: H1, H2; fully paid: H1
     assert (total.households_billed, total.households_paid, total.household_rate) == (2, 1, Decimal("50.00"))
     # August bills 460, of which 200 paid before 1 September: 260 open; 160 recovered in September
     assert (total.prior_open_at_start, total.prior_collected, total.recovery_rate) == (
         Decimal("260"), Decimal("160"), Decimal("61.54"))
     assert [(r.label, r.collected, r.rate) for r in report["collectors"]] == [
-        ("c1", Decimal("200"), Decimal("55.56")), ("c2", Decimal("60"), Decimal("16.67"))]
+        ("c1", Decimal("200"), Decimal("55.43")), ("c2", Decimal("60"), Decimal("16.63"))]
     assert [r.label for r in report["buildings"]] == ["金域 1栋"]
 
     august = collection_rate("2026-08", community_id=community.id)["total"]
@@ -110,15 +112,17 @@ def test_collection_rate_page_shows_definitions_and_refuses_bad_periods(estate, 
     assert browser.get("/admin/collection-rate/").status_code == 403
 
 
-def test_arrears_ledger_aging_late_fees_and_the_three_year_list(estate, login_as, browser, monkeypatch):
+def test_arrears_ledger_aging_late_fees_and_the_three_year_list(estate, login_as, browser, monkeypatch, entered_at):
     h1, h2, h3 = estate["homes"]
     s = estate["staff"]
     for period in ("2022-01", "2026-10"):
         run_bills(period, community=estate["community"], actor=s["chief"])
-    post_payment(h1, amount="200.00", method=PaymentMethod.cash, bill_ids=[bill(h1, "2022-01").id], actor=s["c1"],
-                 token="old", paid_at=at("2022-01-20"))
-    post_payment(h2, amount="60.00", method=PaymentMethod.cash, bill_ids=[bill(h2, "2026-10").id], actor=s["c1"],
-                 token="part", paid_at=at("2026-11-01"))
+    with entered_at(at("2022-01-20")):
+        post_payment(h1, amount="200.00", method=PaymentMethod.cash, bill_ids=[bill(h1, "2022-01").id],
+                     actor=s["c1"], token="old")
+    with entered_at(at("2026-11-01")):
+        post_payment(h2, amount="60.00", method=PaymentMethod.cash, bill_ids=[bill(h2, "2026-10").id],
+                     actor=s["c1"], token="part")
     db.session.commit()
     on = dt.date(2026, 11, 23)
     rows = {r.household.room: r for r in arrears_ledger(community_id=estate["community"].id, on=on)}
@@ -182,7 +186,7 @@ def test_daily_cash_summary(estate, login_as, browser):
     assert browser.get("/admin/cash-summary/?day=nonsense").status_code == 200
 
 
-def test_the_ledger_reconciles_to_the_cent_over_generated_data(estate, make):
+def test_the_ledger_reconciles_to_the_cent_over_generated_data(estate, make, entered_at):
     """Bills = allocations + open amounts, per bill and in total, after random postings,
     overpayments, late fees, voids and refunds."""
     rng = random.Random(4)
@@ -206,10 +210,10 @@ def test_the_ledger_reconciles_to_the_cent_over_generated_data(estate, make):
         chosen = rng.sample(open_ids, k=min(len(open_ids), rng.randint(0, 4)))
         amount = Decimal(rng.randint(1, 90000)) / 100
         try:
-            payments.append(post_payment(household, amount=amount, method=rng.choice(list(PaymentMethod)),
-                                         bill_ids=chosen, actor=s[rng.choice(["c1", "c2"])], token=f"g{n}",
-                                         paid_at=at(f"2026-{rng.randint(1, 10):02d}-{rng.randint(1, 28):02d}")))
-            db.session.commit()
+            with entered_at(at(f"2026-{rng.randint(1, 10):02d}-{rng.randint(1, 28):02d}")):
+                payments.append(post_payment(household, amount=amount, method=rng.choice(list(PaymentMethod)),
+                                             bill_ids=chosen, actor=s[rng.choice(["c1", "c2"])], token=f"g{n}"))
+                db.session.commit()
         except Exception:
             db.session.rollback()
             raise

@@ -43,9 +43,9 @@ def add_bill(place, period, amount, *, due_on=None):
     return bill
 
 
-def pay(place, bill, amount, who, token, paid_at=None):
+def pay(place, bill, amount, who, token):
     payment = post_payment(place["household"], amount=amount, method=PaymentMethod.cash, bill_ids=[bill.id],
-                           actor=who, token=token, paid_at=paid_at)
+                           actor=who, token=token)
     db.session.commit()
     return payment
 
@@ -77,7 +77,7 @@ def months():
     return {"this": this, "last": previous_period(this), "year_ago": previous_period(this, 12)}
 
 
-def test_collection_rate_and_chart_equal_the_rate_report(world, make, login_as, browser, months):
+def test_collection_rate_and_chart_equal_the_rate_report(world, make, login_as, browser, months, entered_at):
     collector = make.staff("collector", communities=[world["A"]["community"]])
     for label, factor in (("A", 1), ("B", 3)):  # B: other amounts, never on A's dashboard
         place = world[label]
@@ -87,7 +87,8 @@ def test_collection_rate_and_chart_equal_the_rate_report(world, make, login_as, 
                                         ("year_ago", "150.00", "50.00", now - dt.timedelta(days=370))):
             bill = add_bill(place, months[key], Decimal(amount) * factor)
             who = collector if label == "A" else make.staff("collector", communities=[place["community"]])
-            pay(place, bill, Decimal(paid) * factor, who, f"{label}-{key}", paid_at=when)
+            with entered_at(when):
+                pay(place, bill, Decimal(paid) * factor, who, f"{label}-{key}")
     login_as("supervisor")
     html = dashboard(browser)
     scope = frozenset({world["A"]["community"].id})

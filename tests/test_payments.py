@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
 
-from conftest import flashed
+from conftest import flashed, reload
 from models import Bill, BillStatus, FeeItem, FeeKind, Household, Payment, PaymentAllocation, PaymentMethod, RefundRequest
-from models.billing import raise_one_off_bill
+from models.billing import late_fee, raise_one_off_bill
 from models.payment import (REFUND_WORKFLOW, PaymentKind, RefundStatus, advance_balance, approve_refund, post_payment,
                             request_refund)
 from models.staff import Staff
@@ -140,7 +140,115 @@ def test_the_same_form_twice_posts_once(desk, login_as, browser):
     receipt = browser.get(first.headers["Location"]).get_data(as_text=True)
     assert "壹佰伍拾元整" in receipt and "REPRINT" not in receipt and "WeChat Pay" in receipt
     assert "费用" not in receipt or "other" not in receipt
-    assert "REPRINT" in browser.get(first.headers["Location"]).get_data(as_text=True)
+    printed = browser.post(first.headers["Location"] + "print/").get_data(as_text=True)
+    assert "壹佰伍拾元整" in printed and "REPRINT" not in printed
+    assert "REPRINT" in browser.post(first.headers["Location"] + "print/").get_data(as_text=True)
+
+
+def test_opening_a_receipt_changes_nothing_only_the_print_button_counts(desk, login_as, browser):
+    """Issue 12, item 7: a GET (a link from anywhere) never counts as a print; the Print
+    button posts, with the session's CSRF token, counts the print and prints the page."""
+    from pm_admin.audit import AuditEntry
+    payment = pay(desk, "150.00", token="print-me")
+    receipt = f"/admin/receipt/{payment.id}/"
+    login_as("receptionist")
+    audited = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    for url in (receipt, receipt + "?paper=80mm", receipt, receipt + "print/"):
+        browser.get(url)
+    page = browser.get(receipt).get_data(as_text=True)
+    assert "REPRINT" not in page and "data-print-now" not in page
+    assert f'action="{receipt}print/?paper=a5"' in page and 'name="csrf_token"' in page
+    assert browser.raw_post(receipt + "print/").status_code == 400  # another site's form has no token
+    db.session.expire_all()
+    assert db.session.get(Payment, payment.id).print_count == 0
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == audited
+
+    first = browser.post(receipt + "print/?paper=80mm")
+    page = first.get_data(as_text=True)
+    assert first.status_code == 200 and "data-print-now" in page and "REPRINT" not in page and "size: 80mm" in page
+    again = browser.post(receipt + "print/").get_data(as_text=True)
+    assert "REPRINT" in again and "data-print-now" in again
+    after = browser.get(receipt).get_data(as_text=True)
+    assert "REPRINT" in after and "data-print-now" not in after  # the next copy would be a reprint
+    db.session.expire_all()
+    assert db.session.get(Payment, payment.id).print_count == 2
+    prints = db.session.scalars(select(AuditEntry).where(AuditEntry.table_name == "payment",
+                                                         AuditEntry.record_id == str(payment.id),
+                                                         AuditEntry.action == "update")).all()
+    assert [e.changes["print_count"] for e in prints] == [[0, 1], [1, 2]]
+
+
+def post_through_the_desk(browser, household, paid_on, bills, amount="300.00"):
+    url = f"/admin/cashier/post/{household.id}/"
+    page = browser.get(url).get_data(as_text=True)
+    token = re.search(r'name="token"[^>]*value="([0-9a-f]+)"|value="([0-9a-f]+)"[^>]*name="token"', page)
+    return browser.post(url, {"amount": amount, "method": "cash", "paid_at": paid_on.isoformat(), "notes": "",
+                              "token": token.group(1) or token.group(2), "bill": [b.id for b in bills]})
+
+
+def test_a_collector_dates_a_payment_back_only_a_few_days_and_never_skips_a_late_fee(world, make, app, monkeypatch):
+    """Issue 12, item 3: a payment dated three years back made its late fee vanish. A
+    collector may date back PAYMENT_BACKDATE_DAYS (late entry); further needs payment.backdate
+    (supervisors). Either way the late fee accrues up to the day of entry, and the audit
+    log says the payment was backdated."""
+    from conftest import Browser
+    from models.billing import period_of, previous_period, run_bills
+    from pm_admin.audit import AuditEntry
+    a = world["A"]
+    household = make.household(a["building"], room="1909", floor_area=Decimal("100"))
+    item = FeeItem(community=a["community"], name="物业费(补录)", kind=FeeKind.per_area, unit_price=Decimal("2"),
+                   late_fee_percent_per_day=Decimal("0.05"), grace_days=10)
+    db.session.add(item)
+    db.session.commit()
+    boss = make.staff("supervisor", communities=[a["community"]], username="backboss")
+    collector = make.staff("collector", communities=[a["community"]], username="backdesk")
+    today = clock.today()
+    periods = [previous_period(period_of(today), months) for months in (37, 36)]
+    for period in periods:
+        run_bills(period, community=a["community"], actor=boss)
+    db.session.commit()
+    older, old = (db.session.scalar(select(Bill).where(Bill.household_id == household.id, Bill.fee_item_id == item.id,
+                                                       Bill.period == p)) for p in periods)
+    three_years_back = older.due_on - dt.timedelta(days=5)  # before it was due: no late fee, says the intruder
+    payments = select(func.count()).select_from(Payment).where(Payment.household_id == household.id)
+
+    desk = Browser(app.test_client())
+    desk.login(collector.username)
+    refused = post_through_the_desk(desk, household, three_years_back, [older])
+    assert refused.status_code == 200
+    assert any("at most 3 days back" in m for m in flashed(refused)), flashed(refused)
+    chinese = Browser(app.test_client(), language="zh_CN")
+    chinese.login(collector.username)
+    assert any("最多只能往前" in m for m in flashed(post_through_the_desk(chinese, household, three_years_back, [older])))
+    monkeypatch.setitem(app.config, "PAYMENT_BACKDATE_DAYS", 0)
+    assert post_through_the_desk(desk, household, today - dt.timedelta(days=1), [older]).status_code == 200
+    assert db.session.scalar(payments) == 0
+
+    # Late entry within the window: dated back, but the late fee runs to today, not to the stated day
+    monkeypatch.setitem(app.config, "PAYMENT_BACKDATE_DAYS", 3)
+    db.session.expire_all()
+    fee_today, fee_then = late_fee(older, today), late_fee(older, today - dt.timedelta(days=3))
+    assert fee_today > fee_then > 0
+    response = post_through_the_desk(desk, household, today - dt.timedelta(days=3), [older], amount="500.00")
+    assert response.status_code == 302, flashed(response)
+    payment = db.session.scalar(select(Payment).where(Payment.household_id == household.id))
+    assert clock.local(payment.paid_at).date() == today - dt.timedelta(days=3)
+    assert reload(older).late_fee_bill.amount == fee_today
+
+    # A supervisor may date it three years back; the late fee due today is charged all the same
+    fee_today = late_fee(reload(old), today)
+    assert fee_today > Decimal("100")
+    boss_desk = Browser(app.test_client())
+    boss_desk.login(boss.username)
+    response = post_through_the_desk(boss_desk, household, old.due_on - dt.timedelta(days=5), [old], amount="400.00")
+    assert response.status_code == 302, flashed(response)
+    assert reload(old).late_fee_bill.amount == fee_today and reload(old).late_fee_bill.status is BillStatus.paid
+    backdated = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "backdated")
+                                   .order_by(AuditEntry.id)).all()
+    assert [(e.actor_name, e.changes["days_back"]) for e in backdated] == [
+        ("backdesk", 3), ("backboss", (today - old.due_on).days + 5)]
+    audit_page = boss_desk.get("/admin/audit/").get_data(as_text=True)
+    assert "Entered backdated" in audit_page
 
 
 def test_bad_input_through_the_form_is_a_message(desk, login_as, browser):
@@ -274,7 +382,7 @@ def test_concurrent_postings_never_over_allocate(desk, app, threads):
     assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))  # no gaps, no duplicates
 
 
-def test_late_fees_are_charged_with_their_bill_unless_waived(world, make):
+def test_late_fees_are_charged_with_their_bill_unless_waived(world, make, entered_at):
     a = world["A"]
     household = make.household(a["building"], room="909", floor_area=Decimal("100"))
     item = FeeItem(community=a["community"], name="物业费(滞纳)", kind=FeeKind.per_area, unit_price=Decimal("2"),
@@ -293,10 +401,10 @@ def test_late_fees_are_charged_with_their_bill_unless_waived(world, make):
     with pytest.raises(NotPermitted):
         waive_late_fee(august, actor=collector, reason="x")
     db.session.rollback()
-    paid_at = dt.datetime(2026, 10, 30, 4, tzinfo=dt.timezone.utc)
-    payment = post_payment(household, amount="500.00", method=PaymentMethod.cash, bill_ids=[august.id, september.id],
-                           actor=collector, token="late", paid_at=paid_at)
-    db.session.commit()
+    with entered_at(dt.datetime(2026, 10, 30, 4, tzinfo=dt.timezone.utc)):
+        payment = post_payment(household, amount="500.00", method=PaymentMethod.cash,
+                               bill_ids=[august.id, september.id], actor=collector, token="late")
+        db.session.commit()
     # August: due 08-31, 60 days late, 10 grace: 200 × 0.05 % × 50 = 5.00; September waived
     late = august.late_fee_bill
     assert late.amount == Decimal("5.00") and late.fee_item.code == "late_fee" and late.status is BillStatus.paid
@@ -356,6 +464,7 @@ def test_pages_do_not_reach_into_another_community(world, login_as, browser):
                 f"/admin/cashier/refund/{b['payment'].id}/", f"/admin/receipt/notice/{b['household'].id}/",
                 f"/admin/readings/?building={b['building'].id}"):
         assert browser.get(url).status_code == 404, url
+    assert browser.post(f"/admin/receipt/{b['payment'].id}/print/").status_code == 404
     response = browser.post(f"/admin/cashier/post/{b['household'].id}/", {"amount": "1", "method": "cash", "token": "z"})
     assert response.status_code == 404
     assert "翠湖苑" not in browser.get("/admin/cashier/?q=101").get_data(as_text=True)

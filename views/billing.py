@@ -263,7 +263,7 @@ class CashierPage(SecurePage):
     """收款: find a household, see its open bills oldest first, post a payment."""
 
     permission = "payment.post"
-    permissions = ("refund.request",)
+    permissions = ("refund.request", "payment.backdate")  # backdate: a payment dated past the window
 
     @expose("/")
     def index(self):
@@ -339,7 +339,8 @@ class RefundForm(FlaskForm):
 
 
 class ReceiptPage(SecurePage):
-    """The printable receipt (A5 or 80 mm thermal paper); a second print says REPRINT."""
+    """The printable receipt (A5 or 80 mm thermal paper). Opening it changes nothing; the
+    Print button posts, counts the print, and prints: a copy after the first says REPRINT."""
 
     permission = "payment.view"
 
@@ -352,16 +353,30 @@ class ReceiptPage(SecurePage):
 
     @expose("/<int:payment_id>/")
     def show(self, payment_id):
+        payment = self._payment(payment_id)
+        return self._receipt(payment, reprint=payment.print_count > 0, printing=False)
+
+    @expose("/<int:payment_id>/print/", methods=("POST",))
+    def print_receipt(self, payment_id):
+        """Count the print (CSRF-checked like every POST), then the page prints itself."""
+        payment = self._payment(payment_id)
+        reprint = mark_printed(payment)
+        db.session.commit()
+        return self._receipt(payment, reprint=reprint, printing=True)
+
+    def _payment(self, payment_id) -> Payment:
         payment = (scoped(db.session.query(Payment), Payment).options(joinedload(Payment.allocations))
                    .filter(Payment.id == payment_id).one_or_none())
         if payment is None:
             abort(404)
-        reprint = mark_printed(payment)
-        db.session.commit()
-        return self.render("billing/receipt.html", payment=payment, reprint=reprint, owner=owner_of(payment.household),
-                           capitals=in_chinese_capitals(payment.amount), paper=request.args.get("paper", "a5"),
-                           format_amount=format_amount, can_refund=auth.can("refund.request")
-                           and payment.kind is PaymentKind.payment)
+        return payment
+
+    def _receipt(self, payment, *, reprint: bool, printing: bool):
+        return self.render("billing/receipt.html", payment=payment, reprint=reprint, printing=printing,
+                           owner=owner_of(payment.household), capitals=in_chinese_capitals(payment.amount),
+                           paper="80mm" if request.values.get("paper") == "80mm" else "a5",
+                           format_amount=format_amount, csrf_form=FlaskForm(),
+                           can_refund=auth.can("refund.request") and payment.kind is PaymentKind.payment)
 
     @expose("/notice/<int:household_id>/")
     def notice(self, household_id):

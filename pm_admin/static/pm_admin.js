@@ -1,13 +1,16 @@
 // Behaviour the strict Content-Security-Policy keeps out of inline attributes:
 // data-confirm="question" asks before a click or a form submit goes through;
 // data-model-action="name" runs a list action on the selected rows;
-// data-print prints the page; javascript: links never navigate;
+// data-print prints the page (on a click; data-print-now on <body>: once loaded); javascript: links never navigate;
 // data-percent sizes a progress bar; data-refresh="5" reloads the page after 5 seconds.
 (function () {
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-percent]").forEach(function (bar) {
       bar.style.width = Math.max(0, Math.min(100, parseInt(bar.getAttribute("data-percent"), 10) || 0)) + "%";
     });
+    if (document.body.hasAttribute("data-print-now")) {
+      window.print();
+    }
     var refresh = document.querySelector("[data-refresh]");
     if (refresh) {
       window.setTimeout(function () { window.location.reload(); },
