@@ -38,6 +38,7 @@ _COLLECTING = _MONEY_READ | {
 _SUPERVISING_MONEY = _COLLECTING | {
     "fee_item.create", "fee_item.edit", "service_price.create", "service_price.edit", "parking_rental.export",
     "bill.run", "bill.import", "bill.void", "bill.waive", "refund.approve", "collection.view",
+    "advance.hold",  # hold a household's advance balance back from its bills, or let it settle them again
     "fee_item.export", "bill.export", "payment.export", "refund.export", "meter_reading.export", "dunning.export",
     "ledger.export",  # the four ledgers as workbooks (报表导出)
 }
