@@ -287,7 +287,8 @@ def apply_advance(*, household_ids=None, community_ids=None, actor=None) -> int:
             plan.append((row, share))
             left[row.household_id] -= share
         settled += [step for plan in plans.values() if plan for step in plan]
-    _settle_in_bulk(settled, now)
+    if settled:
+        _settle_in_bulk(settled, now)
     count = len(settled)
     for household in db.session.scalars(select(Household).where(Household.id.in_(late))).unique():
         count += _settle_one_by_one(household, advance_balance(household.id), today, now, actor=actor)
@@ -296,10 +297,9 @@ def apply_advance(*, household_ids=None, community_ids=None, actor=None) -> int:
 
 
 def _settle_in_bulk(steps, now: dt.datetime) -> None:
-    """Write planned (bill row, share) steps: bills' paid and status, the allocations, their audit entries."""
-    if not steps:
-        return
-    bills = Bill.__table__
+    """Write planned (bill row, share) steps, one bill each: bills' paid and status, the
+    allocations and their audit entries, each as one executemany."""
+    bills, table = Bill.__table__, AdvanceAllocation.__table__
     db.session.execute(
         update(bills).where(bills.c.id == bindparam("bill_id")).values(
             paid=bindparam("new_paid"), status=bindparam("new_status"), version=bills.c.version + 1),
@@ -310,15 +310,10 @@ def _settle_in_bulk(steps, now: dt.datetime) -> None:
         held = db.session.identity_map.get(identity_key(Bill, row.id))
         if held is not None:
             db.session.expire(held)
-    table = AdvanceAllocation.__table__
-    db.session.execute(insert(table), [  # executemany: RETURNING would send the rows one by one
+    # RETURNING in batches; in no particular order (asking for the order sends SQLite the rows one by one)
+    ids = dict(db.session.execute(insert(table).returning(table.c.bill_id, table.c.id), [
         {"community_id": row.community_id, "household_id": row.household_id, "bill_id": row.id, "amount": share,
-         "applied_at": now} for row, share in steps])
-    ids = {}  # one allocation per bill and run: the bill names the new row
-    bill_ids = [row.id for row, _share in steps]
-    for start in range(0, len(bill_ids), 500):
-        ids.update(db.session.execute(select(table.c.bill_id, table.c.id).where(
-            table.c.bill_id.in_(bill_ids[start:start + 500]), table.c.applied_at == now)).all())
+         "applied_at": now} for row, share in steps]).all())
     audit.record_created("advance_allocation", [
         (ids[row.id], f"{row.period} {row.name} ¥{row.amount} ← ¥{share}",
          {"household_id": row.household_id, "bill_id": row.id, "amount": share, "applied_at": now},
