@@ -3,9 +3,11 @@
     .venv/bin/python bench/bill_run.py [--database-url URL] [--period 2026-11]
 
 Adds a water reading per household for the period first (bulk INSERT … SELECT from
-the month before), times ``run_bills`` + commit, then a re-run (nothing left to
-issue), and removes the bills, readings and audit entry it made, leaving the
-generated data as it was.
+the month before) and, with ``--prepaid N``, a prepayment (预存, ¥1,000 kept in the
+advance balance) for N households without open bills, which the run then applies
+to their new bills; times ``run_bills`` + commit, then a re-run (nothing left to
+issue), and removes the bills, readings, prepayments, advance allocations and audit
+entries it made, leaving the generated data as it was.
 """
 
 import argparse
@@ -22,11 +24,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", default=DEFAULT_SQLITE)
     parser.add_argument("--period", default="2026-11")
+    parser.add_argument("--prepaid", type=int, default=0, help="households with a prepayment")
     args = parser.parse_args()
     from sqlalchemy import text
 
     from models.billing import previous_period, run_bills
     from pm_admin.audit import acting_as
+    from pm_admin import clock
     from pm_admin.extensions import db
 
     app = make_app(args.database_url)
@@ -39,6 +43,15 @@ def main() -> None:
             "SELECT community_id, household_id, meter_kind, :period, current_reading, current_reading + 12, 1, "
             "replaced, 12, read_by_id, read_at FROM meter_reading WHERE period = :before"),
             {"period": period, "before": before})
+        if args.prepaid:
+            db.session.execute(text(
+                "INSERT INTO payment (community_id, household_id, receipt_no, kind, amount, method, paid_at, "
+                "posted_at, advance_used, advance_added, notes, print_count) "
+                "SELECT b.community_id, h.id, 'BENCH' || h.id, 'payment', 1000, 'cash', :at, :at, 0, 1000, "
+                "'bench prepayment', 0 FROM household h JOIN building b ON b.id = h.building_id "
+                "WHERE NOT EXISTS (SELECT 1 FROM bill WHERE bill.household_id = h.id "
+                "AND bill.status IN ('unpaid', 'partly_paid')) ORDER BY h.id LIMIT :n"),
+                {"n": args.prepaid, "at": clock.now()})
         db.session.commit()
         households = db.session.scalar(text("SELECT count(*) FROM household"))
         timings = []
@@ -47,11 +60,14 @@ def main() -> None:
             with acting_as("bench:bill-run"):
                 summary = run_bills(period)
                 db.session.commit()
-            timings.append((attempt, time.perf_counter() - start, summary["bills_created"], summary["amount"]))
+            timings.append((attempt, time.perf_counter() - start, summary["bills_created"], summary["amount"],
+                            summary["settled_from_advance"]))
         cleanup(db, period)
-    print(f"# bill run {period}: {label_of(args.database_url)}, {households:,} households")
-    for attempt, seconds, created, amount in timings:
-        print(f"{attempt:<10} {seconds:>7.2f} s  {created:>8,} bills issued  ¥{amount:,}")
+    print(f"# bill run {period}: {label_of(args.database_url)}, {households:,} households, "
+          f"{args.prepaid:,} with a prepayment")
+    for attempt, seconds, created, amount, settled in timings:
+        print(f"{attempt:<10} {seconds:>7.2f} s  {created:>8,} bills issued  ¥{amount:,}  "
+              f"{settled:,} settled from the advance")
 
 
 def cleanup(db, period: str) -> None:
@@ -64,6 +80,12 @@ def cleanup(db, period: str) -> None:
         db.session.execute(text("PRAGMA foreign_keys = OFF"))
     else:
         db.session.execute(text("SET LOCAL session_replication_role = replica"))
+    db.session.execute(text("DELETE FROM audit_entry WHERE table_name = 'advance_allocation' OR (table_name = 'bill' "
+                            "AND record_id IN (SELECT CAST(id AS VARCHAR) FROM bill WHERE period = :p AND "
+                            "source_key = ''))"), {"p": period})
+    db.session.execute(text("DELETE FROM advance_allocation WHERE bill_id IN "
+                            "(SELECT id FROM bill WHERE period = :p AND source_key = '')"), {"p": period})
+    db.session.execute(text("DELETE FROM payment WHERE receipt_no LIKE 'BENCH%'"))
     db.session.execute(text("DELETE FROM bill WHERE period = :p AND source_key = ''"), {"p": period})
     db.session.execute(text("DELETE FROM meter_reading WHERE period = :p"), {"p": period})
     db.session.execute(text("DELETE FROM audit_entry WHERE action = 'bill_run' AND record_label LIKE :p"),

@@ -8,16 +8,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, Enum, ForeignKey, Text, and_, case, func, select
-from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
+from sqlalchemy import Date, Enum, ForeignKey, Text, and_, case, func, select, union_all
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pm_admin.enums import LabeledEnum
 from pm_admin.extensions import db
 
-from .billing import OPEN_STATUSES, Bill, BillStatus, FeeItem, accrued_late_fee, period_bounds, previous_period
+from .billing import DEPOSIT_CODES, OPEN_STATUSES, Bill, BillStatus, FeeItem, accrued_late_fee, period_bounds, previous_period
 from .community import Building
 from .household import Household
-from .payment import Payment, PaymentAllocation, PaymentMethod
+from .payment import Payment, PaymentAllocation, PaymentMethod, advance_balances, money_on_bills
 from .resident import Resident, ResidentKind
 from pm_admin import clock
 from pm_admin.clock import Moment
@@ -368,16 +368,12 @@ def collection_rate(period: str, *, scope_ids=None, community_id=None, building_
             rate.households_billed += 1
             rate.households_paid += 1 if not unpaid else 0
 
-    original = aliased(Payment)  # a refund counts against the collector who took the money
-    collector = func.coalesce(original.collector_id, Payment.collector_id)
-    collected_rows = db.session.execute(
-        select(building_label, collector, func.sum(PaymentAllocation.amount))
-        .select_from(PaymentAllocation).join(Payment, PaymentAllocation.payment_id == Payment.id)
-        .outerjoin(original, Payment.refund_of_id == original.id)
-        .join(Bill, PaymentAllocation.bill_id == Bill.id).join(Household, Bill.household_id == Household.id)
-        .join(Building, Household.building_id == Building.id)
-        .where(Bill.id.in_(select(this_period.c.id)), Payment.paid_at <= as_of)
-        .group_by(building_label, collector)).all()
+    collected_rows = [row for received in money_on_bills() for row in db.session.execute(
+        select(building_label, received.c.collector_id, func.sum(received.c.amount))
+        .select_from(received).join(Bill, received.c.bill_id == Bill.id)
+        .join(Household, Bill.household_id == Household.id).join(Building, Household.building_id == Building.id)
+        .where(Bill.id.in_(select(this_period.c.id)), received.c.at <= as_of)
+        .group_by(building_label, received.c.collector_id))]
     by_collector: dict[int | None, Decimal] = defaultdict(lambda: ZERO)
     for name, collector_id, amount in collected_rows:
         per_building.setdefault(name, Rate(label=str(name))).collected += Decimal(amount)
@@ -390,14 +386,13 @@ def collection_rate(period: str, *, scope_ids=None, community_id=None, building_
     for name, amount in prior_billed:
         for rate in (total, per_building.setdefault(name, Rate(label=str(name)))):
             rate.prior_open_at_start += Decimal(amount)
-    prior_paid = db.session.execute(
-        select(building_label, func.sum(case((Payment.paid_at < start, PaymentAllocation.amount), else_=0)),
-               func.sum(case((and_(Payment.paid_at >= start, Payment.paid_at < end, Payment.paid_at <= as_of),
-                              PaymentAllocation.amount), else_=0)))
-        .select_from(PaymentAllocation).join(Payment, PaymentAllocation.payment_id == Payment.id)
-        .join(Bill, PaymentAllocation.bill_id == Bill.id).join(Household, Bill.household_id == Household.id)
-        .join(Building, Household.building_id == Building.id)
-        .where(Bill.id.in_(select(prior.c.id))).group_by(building_label)).all()
+    prior_paid = [row for received in money_on_bills() for row in db.session.execute(
+        select(building_label, func.sum(case((received.c.at < start, received.c.amount), else_=0)),
+               func.sum(case((and_(received.c.at >= start, received.c.at < end, received.c.at <= as_of),
+                              received.c.amount), else_=0)))
+        .select_from(received).join(Bill, received.c.bill_id == Bill.id)
+        .join(Household, Bill.household_id == Household.id).join(Building, Household.building_id == Building.id)
+        .where(Bill.id.in_(select(prior.c.id))).group_by(building_label))]
     for name, before, during in prior_paid:
         for rate in (total, per_building.setdefault(name, Rate(label=str(name)))):
             rate.prior_open_at_start -= Decimal(before or 0)
@@ -420,8 +415,10 @@ def _next(period: str) -> str:
 
 
 def _rated_bills(scope_ids=None, community_id=None, building_id=None) -> list:
-    """Which bills a collection rate counts (with ``Household`` joined): not voided, in scope."""
-    filters = [Bill.status != BillStatus.voided]
+    """Which bills a collection rate counts (with ``Household`` joined): not voided, not a
+    deposit (money held to be given back, not revenue), in scope."""
+    filters = [Bill.status != BillStatus.voided,
+               Bill.fee_item_id.not_in(select(FeeItem.id).where(FeeItem.code.in_(DEPOSIT_CODES)))]
     if scope_ids is not None:
         filters.append(Bill.community_id.in_(sorted(scope_ids)))
     if community_id:
@@ -444,13 +441,14 @@ def collection_totals(periods, *, scope_ids=None, community_id=None, building_id
         .where(*filters).group_by(Bill.period))
     for period, amount in billed:
         totals[period].billed = Decimal(amount)
-    collected = db.session.execute(
-        select(Bill.period, func.sum(PaymentAllocation.amount))
-        .select_from(PaymentAllocation).join(Payment, PaymentAllocation.payment_id == Payment.id)
-        .join(Bill, PaymentAllocation.bill_id == Bill.id).join(Household, Bill.household_id == Household.id)
-        .where(*filters, Payment.paid_at <= as_of).group_by(Bill.period))
-    for period, amount in collected:
-        totals[period].collected = Decimal(amount)
+    for received in money_on_bills():
+        collected = db.session.execute(
+            select(Bill.period, func.sum(received.c.amount))
+            .select_from(received).join(Bill, received.c.bill_id == Bill.id)
+            .join(Household, Bill.household_id == Household.id)
+            .where(*filters, received.c.at <= as_of).group_by(Bill.period))
+        for period, amount in collected:
+            totals[period].collected += Decimal(amount)
     return totals
 
 
@@ -460,8 +458,9 @@ def ledger_discrepancies(community_id: int | None = None) -> list[str]:
     payment's amount equals its allocations plus what it added to less what it drew
     from the advance balance; no household's advance balance is negative."""
     problems = []
-    allocated = select(PaymentAllocation.bill_id, func.sum(PaymentAllocation.amount).label("total")).group_by(
-        PaymentAllocation.bill_id).subquery()
+    received = union_all(*(select(part.c.bill_id, part.c.amount) for part in money_on_bills())).subquery()
+    allocated = select(received.c.bill_id, func.sum(received.c.amount).label("total")).group_by(
+        received.c.bill_id).subquery()
     query = select(Bill.id, Bill.amount, Bill.paid, Bill.status, func.coalesce(allocated.c.total, 0)).outerjoin(
         allocated, allocated.c.bill_id == Bill.id)
     if community_id:
@@ -480,10 +479,10 @@ def ledger_discrepancies(community_id: int | None = None) -> list[str]:
     for receipt_no, amount, added, used, total in db.session.execute(query):
         if amount != Decimal(total) + added - used:
             problems.append(f"payment {receipt_no}: {amount} ≠ {total} + {added} − {used}")
-    balances = select(Payment.household_id, func.sum(Payment.advance_added - Payment.advance_used)).group_by(
-        Payment.household_id)
+    balances = advance_balances()
     if community_id:
-        balances = balances.where(Payment.community_id == community_id)
+        balances = advance_balances(select(Household.id).join(Building, Household.building_id == Building.id)
+                                    .where(Building.community_id == community_id))
     for household_id, balance in db.session.execute(balances):
         if Decimal(balance) < 0:
             problems.append(f"household {household_id}: advance balance {balance}")

@@ -96,6 +96,10 @@ ONE_OFF_CODES = {
     "paid_service": "有偿服务费",
 }
 
+# One-off items whose bills hold money to be given back, not charges: outside the
+# collection rate, never settled from the advance balance.
+DEPOSIT_CODES = ("decoration_deposit",)
+
 fee_item_building = Table(
     "fee_item_building",
     db.metadata,
@@ -301,8 +305,9 @@ def run_bills(period, *, community=None, actor=None) -> dict:
 
     Idempotent: a re-run adds only what is missing (new households, new readings);
     a unique key makes concurrent runs safe. One INSERT … SELECT per fee item, the
-    amount computed exactly in SQL (the same as ``bill_amount``); the run is recorded
-    in the audit log as one summary. Flushes; the caller commits."""
+    amount computed exactly in SQL (the same as ``bill_amount``); then the advance
+    balances of the run's households settle what they can (``apply_advance``); the run
+    is recorded in the audit log as one summary. Flushes; the caller commits."""
     period = parse_period(period)
     first_day, last_day = period_bounds(period)
     query = select(FeeItem).where(FeeItem.active.is_(True), FeeItem.kind != FeeKind.one_off)
@@ -323,8 +328,11 @@ def run_bills(period, *, community=None, actor=None) -> dict:
                                                      issued_by=issued_by)
         created += len(amounts)
         total += sum(amounts, Decimal("0"))
+    from .payment import apply_advance
+
+    settled = apply_advance(community_ids={item.community_id for item in items}, actor=actor) if created else 0
     summary = {"period": period, "community": community.name if community else None, "fee_items": len(items),
-               "bills_created": created, "amount": total}
+               "bills_created": created, "amount": total, "settled_from_advance": settled}
     audit.record_event("bill_run", "bill", None, f"{period} {community.name if community else ''}".strip(), summary,
                        actor=(actor.id, actor.username) if actor is not None else None)
     db.session.flush()
@@ -501,7 +509,7 @@ def one_off_item(community_id: int, code: str) -> FeeItem:
 
 def raise_one_off_bill(household: Household, fee_item, amount, source: str, *, actor, source_key: str | None = None,
                        due_on: dt.date | None = None, period: str | None = None,
-                       quantity: Decimal | None = None) -> Bill:
+                       quantity: Decimal | None = None, settle_from_advance: bool = True) -> Bill:
     """Issue a one-off bill: a chargeable repair, a decoration deposit, a late fee.
 
     ``fee_item`` is a one-off FeeItem of the household's community or a code
@@ -509,7 +517,10 @@ def raise_one_off_bill(household: Household, fee_item, amount, source: str, *, a
     ``source_key`` (e.g. ``"repair:17"``) makes the call idempotent: raising the
     same source twice returns the first bill. ``period`` defaults to this month (a
     month of parking rent names its own); ``quantity`` (e.g. 2 hours of cleaning)
-    defaults to 1, the unit price being amount ÷ quantity. The calling workflow checks its own
+    defaults to 1, the unit price being amount ÷ quantity. The household's advance
+    balance settles it at once (``apply_advance``), unless ``settle_from_advance`` is
+    off (the cash desk and deposit refunds settle the bills they raise themselves).
+    The calling workflow checks its own
     permission (an engineer completing a chargeable repair raises a bill); this only
     keeps the household inside the actor's communities. Flushes; the caller commits."""
     community_id = household.building.community_id
@@ -536,6 +547,10 @@ def raise_one_off_bill(household: Household, fee_item, amount, source: str, *, a
                 issued_by_id=actor.id if actor is not None else None)
     db.session.add(bill)
     db.session.flush()
+    if settle_from_advance:
+        from .payment import apply_advance
+
+        apply_advance(household_ids=[household.id], actor=actor)
     return bill
 
 

@@ -4,7 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, func, select, Enum, ForeignKey, Numeric, String, Text, UniqueConstraint, inspect
+from sqlalchemy import Boolean, CheckConstraint, false, func, select, Enum, ForeignKey, Numeric, String, Text, UniqueConstraint, inspect
 from sqlalchemy.orm import Mapped, RelationshipDirection, mapped_column, relationship, validates, with_parent
 
 from pm_admin.enums import LabeledEnum
@@ -37,6 +37,8 @@ class Household(db.Model):
     )
     notes: Mapped[str | None] = mapped_column(Text)
     archived_at: Mapped[dt.datetime | None] = mapped_column(Moment())
+    # 预存 stays put until the owner settles bills at the desk (set by a supervisor, on the owner's request)
+    advance_held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     building = relationship("Building", back_populates="households", lazy="joined", innerjoin=True)
     key_loans = relationship(

@@ -320,17 +320,22 @@ def collection_sheets(span, **where) -> list[Sheet]:
     first = [
         ExportColumn(gettext("Period"), "text", lambda r: r.period),
     ]
+    billed = ExportColumn(gettext("Billed"), "money", lambda r: r.rate.billed)
+    collected = ExportColumn(gettext("Collected"), "money", lambda r: r.rate.collected)
+    households = ExportColumn(gettext("Households billed"), "int", lambda r: r.rate.households_billed, total=True)
+    paid = ExportColumn(gettext("Fully paid"), "int", lambda r: r.rate.households_paid, total=True)
+    prior = ExportColumn(gettext("Prior arrears at start"), "money", lambda r: r.rate.prior_open_at_start)
+    recovered = ExportColumn(gettext("Recovered"), "money", lambda r: r.rate.prior_collected)
     columns = first + [
         ExportColumn(gettext("Building"), "text", lambda r: r.rate.label),
-        ExportColumn(gettext("Billed"), "money", lambda r: r.rate.billed),
-        ExportColumn(gettext("Collected"), "money", lambda r: r.rate.collected),
-        ExportColumn(gettext("Collection rate"), "percent", lambda r: r.rate.rate),
-        ExportColumn(gettext("Households billed"), "int", lambda r: r.rate.households_billed, total=True),
-        ExportColumn(gettext("Fully paid"), "int", lambda r: r.rate.households_paid, total=True),
-        ExportColumn(gettext("Household rate"), "percent", lambda r: r.rate.household_rate),
-        ExportColumn(gettext("Prior arrears at start"), "money", lambda r: r.rate.prior_open_at_start),
-        ExportColumn(gettext("Recovered"), "money", lambda r: r.rate.prior_collected),
-        ExportColumn(gettext("Recovery rate"), "percent", lambda r: r.rate.recovery_rate),
+        billed, collected,
+        ExportColumn(gettext("Collection rate"), "percent", lambda r: r.rate.rate, ratio_of=(collected, billed)),
+        households, paid,
+        ExportColumn(gettext("Household rate"), "percent", lambda r: r.rate.household_rate,
+                     ratio_of=(paid, households)),
+        prior, recovered,
+        ExportColumn(gettext("Recovery rate"), "percent", lambda r: r.rate.recovery_rate,
+                     ratio_of=(recovered, prior)),
     ]
     definitions = [gettext("Collection rate = collected ÷ billed (voided bills excluded); collected counts "
                            "payments to the period's bills whenever made, less refunds.")]

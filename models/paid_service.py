@@ -80,6 +80,7 @@ def charge_at_desk(household: Household, *, method: PaymentMethod, actor, token:
         count, total, source, code = None, parse_amount(amount, what=_l("The amount")), (reason or "").strip(), "other"
         if not source:
             raise DomainError(_l("Say what the charge is for."))
-    bill = raise_one_off_bill(household, code, total, source, actor=actor, source_key=f"desk:{token}", quantity=count)
+    bill = raise_one_off_bill(household, code, total, source, actor=actor, source_key=f"desk:{token}", quantity=count,
+                              settle_from_advance=False)  # paid on the spot, on its own receipt
     return post_payment(household, amount=total, method=method, bill_ids=[bill.id], actor=actor, token=token,
                         use_advance=False)

@@ -142,7 +142,7 @@ def pay_parking_months(rental: ParkingRental, months, *, method: PaymentMethod, 
             rental.household, "parking", rental.monthly_fee,
             _l("Parking %(what)s %(first)s – %(last)s", what=what, first=first.isoformat(), last=last.isoformat()),
             actor=actor, source_key=f"parking:{rental.id}:{first.isoformat()}", due_on=first,
-            period=f"{first.year:04d}-{first.month:02d}"))
+            period=f"{first.year:04d}-{first.month:02d}", settle_from_advance=False))
     payment = post_payment(rental.household, amount=rental.monthly_fee * count, method=method,
                            bill_ids=[b.id for b in bills], actor=actor, token=token, use_advance=False, notes=notes)
     rental.paid_through = terms[-1][1]

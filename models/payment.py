@@ -10,9 +10,10 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (CheckConstraint, Enum, ForeignKey, Integer, String, Text, event, func, inspect,
-                        select, update)
-from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
+from sqlalchemy import (CheckConstraint, Enum, ForeignKey, Integer, String, Text, bindparam, event, func, insert,
+                        inspect, literal, select, union_all, update)
+from sqlalchemy.orm import Mapped, aliased, backref, mapped_column, relationship
+from sqlalchemy.orm.util import identity_key
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -20,11 +21,13 @@ from pm_admin import audit
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
-from pm_admin.money import Money, parse_amount
+from pm_admin.money import Money, parse_amount, quantize
 from pm_admin.scope import in_scope
 from pm_admin.workflow import Transition, Versioned, Workflow
 
-from .billing import OPEN_STATUSES, Bill, BillStatus, _insert, late_fee, raise_one_off_bill, void_bill
+from .billing import (DEPOSIT_CODES, OPEN_STATUSES, Bill, BillStatus, FeeItem, _insert, accrued_late_fee, late_fee,
+                      raise_one_off_bill, void_bill)
+from .community import Building
 from .household import Household
 from pm_admin import clock
 from pm_admin.clock import Moment
@@ -117,6 +120,29 @@ class PaymentAllocation(db.Model):
         return f"{self.bill} ← ¥{self.amount}"
 
 
+class AdvanceAllocation(db.Model):
+    """The part of the advance balance (预存) applied to one bill when bills were issued."""
+
+    __tablename__ = "advance_allocation"
+    __scope__ = "community_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bill.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    applied_at: Mapped[dt.datetime] = mapped_column(Moment())
+
+    household = relationship(Household, backref=backref(
+        "advance_allocations", order_by=lambda: AdvanceAllocation.id.desc(), viewonly=True))
+    bill = relationship(Bill, lazy="joined", innerjoin=True)
+
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    def __str__(self) -> str:
+        return f"{self.bill} ← ¥{self.amount}"
+
+
 @event.listens_for(Payment, "before_update")
 def _posted_payments_never_change(mapper, connection, payment: Payment) -> None:
     state = inspect(payment)
@@ -129,6 +155,8 @@ def _posted_payments_never_change(mapper, connection, payment: Payment) -> None:
 @event.listens_for(Payment, "before_delete")
 @event.listens_for(PaymentAllocation, "before_delete")
 @event.listens_for(PaymentAllocation, "before_update")
+@event.listens_for(AdvanceAllocation, "before_delete")
+@event.listens_for(AdvanceAllocation, "before_update")
 def _posted_payments_never_go(mapper, connection, target) -> None:
     raise DomainError(_l("A posted payment is never changed or deleted; request a refund instead."))
 
@@ -145,12 +173,43 @@ def next_receipt_no(year: int) -> str:
     return f"SK{year}{number:06d}"
 
 
+def advance_balances(household_ids=None):
+    """Each household's advance balance (预存), as (household_id, balance) rows: what its
+    payments added, less what payments drew from it and what was applied to bills as
+    they were issued. The one definition: the cash desk, the bill run and the ledger
+    check all read this."""
+    moves = [select(Payment.household_id.label("household_id"),
+                    (Payment.advance_added - Payment.advance_used).label("amount")),
+             select(AdvanceAllocation.household_id, -AdvanceAllocation.amount)]
+    if household_ids is not None:
+        moves = [moves[0].where(Payment.household_id.in_(household_ids)),
+                 moves[1].where(AdvanceAllocation.household_id.in_(household_ids))]
+    moves = union_all(*moves).subquery()
+    return (select(moves.c.household_id, func.sum(moves.c.amount).label("balance"))
+            .group_by(moves.c.household_id))
+
+
 def advance_balance(household_id: int) -> Decimal:
     """Money the household has paid in advance (预存), not yet applied to bills."""
-    added, used = db.session.execute(
-        select(func.coalesce(func.sum(Payment.advance_added), 0), func.coalesce(func.sum(Payment.advance_used), 0))
-        .where(Payment.household_id == household_id)).one()
-    return Decimal(added) - Decimal(used)
+    row = db.session.execute(advance_balances([household_id])).first()
+    return quantize(Decimal(row.balance)) if row is not None else ZERO
+
+
+def money_on_bills() -> list:
+    """Every amount put on a bill (negative: taken off), as two subqueries of rows
+    (bill_id, amount, at, collector_id) that a figure sums alike (apart, so each is a
+    plain join the planner can use the bill's indexes for): payments' allocations at
+    the payment's time by its collector (a refund: by the refunded payment's
+    collector), and the advance balance applied to bills when applied (no collector)."""
+    original = aliased(Payment)
+    by_payments = (select(PaymentAllocation.bill_id.label("bill_id"), PaymentAllocation.amount.label("amount"),
+                          Payment.paid_at.label("at"),
+                          func.coalesce(original.collector_id, Payment.collector_id).label("collector_id"))
+                   .join(Payment, PaymentAllocation.payment_id == Payment.id)
+                   .outerjoin(original, Payment.refund_of_id == original.id))
+    from_advance = select(AdvanceAllocation.bill_id.label("bill_id"), AdvanceAllocation.amount.label("amount"),
+                          AdvanceAllocation.applied_at.label("at"), literal(None, Integer).label("collector_id"))
+    return [by_payments.subquery(), from_advance.subquery()]
 
 
 def open_bills(household_id: int) -> list[Bill]:
@@ -167,6 +226,142 @@ def _lock_household(household: Household) -> None:
 
 def find_posted(token: str | None) -> Payment | None:
     return db.session.scalar(select(Payment).where(Payment.token == token)) if token else None
+
+
+def _with_late_fees(household: Household, bills, on: dt.date, *, actor):
+    """The bills to settle, each followed by its late fee accrued to ``on`` (unless a
+    supervisor waived it), charged as a late-fee bill when the caller comes back for
+    it: one who stops early charges no fee on bills it did not reach."""
+    for bill in bills:
+        fee = late_fee(bill, on)
+        yield bill
+        if fee > 0:
+            late = raise_one_off_bill(household, "late_fee", fee, _l("Late fee for %(bill)s", bill=str(bill)),
+                                      actor=actor, source_key=f"late:{bill.id}", settle_from_advance=False)
+            bill.late_fee_bill_id = late.id
+            yield late
+
+
+def apply_advance(*, household_ids=None, community_ids=None, actor=None) -> int:
+    """Settle open bills from the advance balance (预存), oldest first, as the cash desk
+    would (late fees accrued on an overdue bill are charged with it): for the households
+    given, or every household of the communities given, that has a positive balance and
+    does not hold it (``Household.advance_held``). Deposits are not settled from it: a
+    deposit is paid and given back at the desk. One ``AdvanceAllocation`` per bill
+    settled (in whole or in part), each with its audit entry; bills are row-locked.
+
+    In bulk: one query finds the households with a balance; their open bills are read
+    as plain rows in chunks and settled with one UPDATE and one INSERT per chunk. Only a
+    household with a late fee to charge goes through the ORM, bill by bill. Returns the
+    number of bills it put money on. Flushes; the caller commits."""
+    balances = advance_balances(household_ids).subquery()
+    query = (select(Household.id, balances.c.balance).join(balances, balances.c.household_id == Household.id)
+             .where(balances.c.balance > 0, Household.advance_held.is_(False)))
+    if community_ids is not None:
+        query = query.where(Household.building.has(Building.community_id.in_(sorted(community_ids))))
+    left = {household_id: quantize(Decimal(balance)) for household_id, balance in db.session.execute(query)}
+    deposits = select(FeeItem.id).where(FeeItem.code.in_(DEPOSIT_CODES))
+    today, now, ids = clock.today(), clock.now(), sorted(left)
+    settled, late = [], []  # (bill row, share); households with a late fee to charge
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        db.session.execute(select(Household.id).where(Household.id.in_(chunk)).with_for_update())
+        rows = db.session.execute(
+            select(Bill.id, Bill.household_id, Bill.community_id, Bill.amount, Bill.paid, Bill.period, Bill.due_on,
+                   Bill.late_fee_waived_by_id, Bill.late_fee_bill_id, FeeItem.name, FeeItem.late_fee_percent_per_day,
+                   FeeItem.grace_days)
+            .join(FeeItem, Bill.fee_item_id == FeeItem.id)
+            .where(Bill.household_id.in_(chunk), Bill.status.in_(OPEN_STATUSES), Bill.fee_item_id.not_in(deposits))
+            .order_by(Bill.household_id, Bill.period, Bill.due_on, Bill.id).with_for_update(of=Bill)).all()
+        plans: dict[int, list] = {}
+        for row in rows:
+            plan = plans.setdefault(row.household_id, [])
+            if plan is None or left[row.household_id] <= 0:
+                continue
+            open_amount = Decimal(row.amount) - Decimal(row.paid)
+            if row.late_fee_waived_by_id is None and row.late_fee_bill_id is None and accrued_late_fee(
+                    open_amount, row.due_on, row.late_fee_percent_per_day, row.grace_days, today) > 0:
+                plans[row.household_id] = None
+                late.append(row.household_id)
+                continue
+            share = min(open_amount, left[row.household_id])
+            plan.append((row, share))
+            left[row.household_id] -= share
+        settled += [step for plan in plans.values() if plan for step in plan]
+    if settled:
+        _settle_in_bulk(settled, now)
+    count = len(settled)
+    for household in db.session.scalars(select(Household).where(Household.id.in_(late))).unique():
+        count += _settle_one_by_one(household, advance_balance(household.id), today, now, actor=actor)
+    db.session.flush()
+    return count
+
+
+def _settle_in_bulk(steps, now: dt.datetime) -> None:
+    """Write planned (bill row, share) steps, one bill each: bills' paid and status, the
+    allocations and their audit entries, each as one executemany."""
+    bills, table = Bill.__table__, AdvanceAllocation.__table__
+    db.session.execute(
+        update(bills).where(bills.c.id == bindparam("bill_id")).values(
+            paid=bindparam("new_paid"), status=bindparam("new_status"), version=bills.c.version + 1),
+        [{"bill_id": row.id, "new_paid": Decimal(row.paid) + share,
+          "new_status": (BillStatus.paid if Decimal(row.paid) + share == Decimal(row.amount)
+                         else BillStatus.partly_paid).name} for row, share in steps])
+    for row, _share in steps:  # bills this session holds read their new paid and status from the database
+        held = db.session.identity_map.get(identity_key(Bill, row.id))
+        if held is not None:
+            db.session.expire(held)
+    # RETURNING in batches; in no particular order (asking for the order sends SQLite the rows one by one)
+    ids = dict(db.session.execute(insert(table).returning(table.c.bill_id, table.c.id), [
+        {"community_id": row.community_id, "household_id": row.household_id, "bill_id": row.id, "amount": share,
+         "applied_at": now} for row, share in steps]).all())
+    audit.record_created("advance_allocation", [
+        (ids[row.id], f"{row.period} {row.name} ¥{row.amount} ← ¥{share}",
+         {"household_id": row.household_id, "bill_id": row.id, "amount": share, "applied_at": now},
+         row.community_id) for row, share in steps])
+
+
+def _settle_one_by_one(household: Household, available: Decimal, today: dt.date, now: dt.datetime, *, actor) -> int:
+    """Settle a household's open bills from ``available``, charging late fees on the way."""
+    deposits = select(FeeItem.id).where(FeeItem.code.in_(DEPOSIT_CODES))
+    bills = db.session.scalars(
+        select(Bill).where(Bill.household_id == household.id, Bill.status.in_(OPEN_STATUSES),
+                           Bill.fee_item_id.not_in(deposits))
+        .order_by(Bill.period, Bill.due_on, Bill.id)
+        .with_for_update(of=Bill).execution_options(populate_existing=True)).unique().all()
+    count = 0
+    for bill in _with_late_fees(household, bills, today, actor=actor):
+        share = min(bill.open_amount, available)
+        if share <= 0:
+            break
+        bill.receive(share)
+        db.session.add(AdvanceAllocation(community_id=bill.community_id, household_id=household.id, bill=bill,
+                                         amount=share, applied_at=now))
+        available -= share
+        count += 1
+    return count
+
+
+def hold_advance(household: Household, held: bool, *, actor, reason: str) -> None:
+    """A supervisor holds the household's advance balance back from its bills (the owner
+    asked to settle them at the desk), or lets it settle them again, which it does at
+    once. Recorded in the audit log with the reason. Flushes; the caller commits."""
+    if not actor.can("advance.hold"):
+        raise NotPermitted(_l("Your role may not change how the advance balance is applied."))
+    if not in_scope(household, actor.scope_ids):
+        raise NotPermitted(_l("This record is outside the communities you work in."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_l("Give the reason (e.g. the owner asked on the phone)."))
+    if household.advance_held == held:
+        raise DomainError(_l("The advance balance of this household is already held.") if held else
+                          _l("The advance balance of this household already settles its bills."))
+    household.advance_held = held
+    audit.record_event("advance_held" if held else "advance_released", "household", household.id, str(household),
+                       {"reason": reason[:500]}, actor=(actor.id, actor.username))
+    db.session.flush()
+    if not held:
+        apply_advance(household_ids=[household.id], actor=actor)
 
 
 def post_payment(household: Household, *, amount, method: PaymentMethod, bill_ids, actor, token: str,
@@ -215,15 +410,8 @@ def post_payment(household: Household, *, amount, method: PaymentMethod, bill_id
             raise DomainError(_l("The bill %(bill)s is voided and cannot be paid."), bill=str(bill))
     if bills and all(bill.status is BillStatus.paid for bill in bills):
         raise DomainError(_l("The chosen bills were paid meanwhile; reload the page."))
-    queue = []
-    for bill in (b for b in bills if b.status is not BillStatus.paid):
-        queue.append(bill)
-        fee = late_fee(bill, clock.today())
-        if fee > 0:
-            late = raise_one_off_bill(household, "late_fee", fee, _l("Late fee for %(bill)s", bill=str(bill)),
-                                      actor=actor, source_key=f"late:{bill.id}")
-            bill.late_fee_bill_id = late.id
-            queue.append(late)
+    queue = list(_with_late_fees(household, [b for b in bills if b.status is not BillStatus.paid], clock.today(),
+                                 actor=actor))
     available = amount + (advance_balance(household.id) if use_advance else ZERO)
     receipt_no = next_receipt_no(clock.year())
     payment = Payment(community_id=household.building.community_id, household=household, receipt_no=receipt_no,
@@ -420,7 +608,8 @@ def _give_back_deposit(refund: RefundRequest, reversal: Payment, *, actor) -> No
     kept = held - refund.amount
     deduction = raise_one_off_bill(bill.household, "deposit_deduction", kept,
                                    _l("Deducted from the deposit of %(bill)s", bill=str(bill)),
-                                   actor=actor, source_key=f"deposit-kept:{bill.id}") if kept > 0 else None
+                                   actor=actor, source_key=f"deposit-kept:{bill.id}",
+                                   settle_from_advance=False) if kept > 0 else None
     bill.receive(-held)
     reversal.allocations.append(PaymentAllocation(bill=bill, amount=-held))
     if deduction is not None:

@@ -39,6 +39,7 @@ _SUPERVISING_MONEY = _COLLECTING | {
     "fee_item.create", "fee_item.edit", "service_price.create", "service_price.edit", "parking_rental.export",
     "bill.run", "bill.import", "bill.void", "bill.waive", "refund.approve", "collection.view",
     "payment.backdate",  # date a payment further back than PAYMENT_BACKDATE_DAYS
+    "advance.hold",  # hold a household's advance balance back from its bills, or let it settle them again
     "fee_item.export", "bill.export", "payment.export", "refund.export", "meter_reading.export", "dunning.export",
     "ledger.export",  # the four ledgers as workbooks (报表导出)
 }

@@ -205,6 +205,19 @@ def _record_flush(session: Session, flush_context) -> None:
         session.connection().execute(insert(AuditEntry.__table__), rows)
 
 
+def record_created(table_name: str, records: list[tuple[Any, str | None, dict, int | None]]) -> None:
+    """Audit entries for rows inserted in bulk, not through the ORM: one "create" entry
+    per (record id, label, changes as {column: new value}, scope id), as a flush writes them."""
+    actor_id, actor_name = current_actor()
+    at = clock.now()
+    if records:
+        db.session.execute(insert(AuditEntry.__table__), [
+            dict(at=at, actor_id=actor_id, actor_name=actor_name, action="create", table_name=table_name,
+                 record_id=str(record_id), record_label=label,
+                 changes={k: [None, plain(v)] for k, v in changes.items()}, scope_id=scope_id)
+            for record_id, label, changes, scope_id in records])
+
+
 def record_event(
     action: str,
     table_name: str,

@@ -29,7 +29,7 @@ FORMATS = {
     "money": {"num_format": MONEY_FORMAT},
     "decimal": {"num_format": "#,##0.00##"},
     "int": {"num_format": "0"},
-    "percent": {"num_format": '0.00" %"'},  # 72.22 means 72.22 %
+    "percent": {"num_format": "0.00%"},  # a column's 72.22 (%) is stored as 0.7222: formulas on it just work
     "date": {"num_format": "yyyy-mm-dd"},
     "datetime": {"num_format": "yyyy-mm-dd hh:mm"},
     "text": {},
@@ -44,6 +44,8 @@ class ExportColumn:
     kind: str  # money / decimal / int / percent / date / datetime / text
     value: Callable[[Any], Any]
     total: bool | None = None  # summed in the totals row; None: money columns are
+    # a percent column's totals and subtotals: (numerator, denominator) columns' totals' ratio
+    ratio_of: tuple["ExportColumn", "ExportColumn"] | None = None
 
     @property
     def totalled(self) -> bool:
@@ -187,6 +189,7 @@ def _write_sheet(workbook, spec: Sheet, formats, styles) -> int:
         worksheet.write_string(row_no, 0, spec.total_label, bold)
         for index, amount in totals.items():
             worksheet.write_number(row_no, index, amount, styles[f"total-{columns[index].kind}"])
+        _write_ratios(worksheet, row_no, columns, totals, styles["total-percent"])
     for summary, found in zip(spec.summaries, groups):
         row_no += 2
         worksheet.write_string(row_no, 0, summary.title, bold)
@@ -195,8 +198,21 @@ def _write_sheet(workbook, spec: Sheet, formats, styles) -> int:
             worksheet.write_string(row_no, 0, label)
             for index, amount in sums.items():
                 worksheet.write_number(row_no, index, amount, formats[columns[index].kind])
+            _write_ratios(worksheet, row_no, columns, sums, formats["percent"])
     worksheet.autofilter(header, 0, header + max(on_this_sheet, 1), max(len(columns) - 1, 0))
     return count
+
+
+def _write_ratios(worksheet, row_no: int, columns, sums: dict, cell_format) -> None:
+    """The ratio columns of a totals or subtotals row: the ratio of the sums (the overall
+    rate), never a sum or an average of the rows' rates; empty where the denominator is 0."""
+    for index, column in enumerate(columns):
+        if column.ratio_of is None:
+            continue
+        part, whole = (sums.get(next(i for i, c in enumerate(columns) if c is side)) for side in column.ratio_of)
+        if whole:
+            worksheet.write_number(row_no, index, (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001")),
+                                   cell_format)
 
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # a date cell is its day count from here (from 1900-03-01 on)
@@ -227,7 +243,7 @@ def _cell_writer(worksheet, index, column, formats, totals, added):
                 totals[index] += value
                 if added[0] is not None:
                     added[0][index] += value
-            write_number(row_no, index, value, cell_format)
+            write_number(row_no, index, value / 100 if kind == "percent" else value, cell_format)
 
         return number
     if kind == "date":

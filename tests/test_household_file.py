@@ -47,7 +47,8 @@ def test_the_header_shows_address_area_state_and_residents(world, login_as, brow
 
 def test_the_header_masks_and_offers_per_role(world, make, app):
     for role, phone, actions in (("engineer", "138****5678", []), ("collector", "13812345678", ["Post a payment", "Payment notice"]),
-                                 ("supervisor", "13812345678", ["Post a payment", "Payment notice"] + ALL_ACTIONS)):
+                                 ("supervisor", "13812345678", ["Post a payment", "Payment notice", "Hold the advance balance"]
+                                  + ALL_ACTIONS)):
         browser = Browser(app.test_client())
         browser.login(make.staff(role, communities=[world["A"]["community"]]).username)
         html = browser.get(f"/admin/household/details/?id={world['A']['household'].id}").get_data(as_text=True)

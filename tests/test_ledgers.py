@@ -140,7 +140,8 @@ def test_collection_report_rows_add_up_to_the_report_total(books, world, login_a
     assert cents(total[titles.index("Billed")]) == expected.billed
     assert cents(total[titles.index("Collected")]) == expected.collected
     assert total[titles.index("Households billed")] == expected.households_billed
-    assert Decimal(str(data[0][titles.index("Collection rate")])) == expected.rate
+    assert Decimal(str(data[0][titles.index("Collection rate")])) * 100 == expected.rate  # stored as a fraction
+    assert Decimal(str(total[titles.index("Collection rate")])) * 100 == expected.rate
     collectors = table(book.worksheets[1])
     assert cents(collectors[2][2]) == expected.collected
 

@@ -61,8 +61,9 @@ def test_allocation_is_oldest_first_and_overpayment_goes_to_advance(desk):
     assert second.advance_added == Decimal("50.00") and advance_balance(desk["household"].id) == Decimal("50.00")
     later = raise_one_off_bill(desk["household"], "other", "80.00", "费用4", actor=None, source_key="t:4")
     db.session.commit()
+    assert later.status is BillStatus.partly_paid and advance_balance(desk["household"].id) == 0  # 50.00 applied
     third = pay(desk, "30.00", bills=[later], token="t3")
-    assert third.advance_used == Decimal("50.00") and later.status is BillStatus.paid
+    assert third.advance_used == Decimal("0.00") and later.status is BillStatus.paid
     assert advance_balance(desk["household"].id) == Decimal("0.00")
     assert [p.receipt_no for p in (first, second, third)] == [f"SK{YEAR}{n:06d}" for n in (3, 4, 5)]  # world posted 2
 

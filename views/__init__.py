@@ -69,6 +69,8 @@ def _register_billing(panel) -> None:
     panel.add_view(billing.ReceiptPage(name=_l("Receipts"), endpoint="receipt", url="/admin/receipt", category=MONEY))
     panel.add_view(billing.PaymentView(Payment, name=_l("Payments"), endpoint="payment", category=MONEY))
     panel.add_view(billing.BillView(Bill, name=_l("Bills"), endpoint="bill", category=MONEY))
+    panel.add_view(billing.AdvanceHoldPage(name=_l("Hold the advance balance"), endpoint="advance_hold",
+                                           url="/admin/advance-hold", category=MONEY))
     panel.add_view(billing.RefundRequestView(RefundRequest, name=_l("Refunds"), endpoint="refund", category=MONEY))
     panel.add_view(billing.ReadingBatchPage(name=_l("Enter meter readings"), endpoint="readings",
                                             url="/admin/readings", category=MONEY))

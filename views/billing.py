@@ -36,8 +36,8 @@ from models.arrears import (AGING_BUCKETS, arrears_ledger, arrears_overview, cas
 from models.billing import (OPEN_STATUSES, Bill, MeterKind, check_fee_item, late_fee, parse_period,
                             period_of, run_bills)
 from models.meter import BatchRefused, MeterReading, last_reading, record_readings
-from models.payment import (Payment, PaymentKind, PaymentMethod, advance_balance, find_posted, mark_printed,
-                            open_bills, post_payment, refundable, request_refund)
+from models.payment import (Payment, PaymentKind, PaymentMethod, advance_balance, find_posted, hold_advance,
+                            mark_printed, open_bills, post_payment, refundable, request_refund)
 from pm_admin import clock
 from pm_admin.plausible import parse_day, record_id
 
@@ -193,8 +193,19 @@ def household_account(view, context, household, name):
     """What the household owes and has in advance."""
     owed = db.session.scalar(select(func.coalesce(func.sum(Bill.amount - Bill.paid), 0)).where(
         Bill.household_id == household.id, Bill.status.in_(OPEN_STATUSES)))
-    return Markup("{}: ¥{} · {}: ¥{}").format(_("Owed"), format_amount(owed), _("Advance balance"),
-                                           format_amount(advance_balance(household.id)))
+    account = Markup("{}: ¥{} · {}: ¥{}").format(_("Owed"), format_amount(owed), _("Advance balance"),
+                                                 format_amount(advance_balance(household.id)))
+    if household.advance_held:
+        account += Markup(" ({})").format(_("held: not applied to bills automatically"))
+    applied = household.advance_allocations[:ADVANCE_APPLICATIONS_SHOWN]
+    if applied:
+        account += Markup('<div class="small text-muted">{}:</div>').format(_("Settled from the advance balance"))
+        account += Markup("").join(Markup('<div class="small pm-advance-applied">{} · {} · ¥{}</div>').format(
+            clock.local(a.applied_at).strftime("%Y-%m-%d"), a.bill, format_amount(a.amount)) for a in applied)
+    return account
+
+
+ADVANCE_APPLICATIONS_SHOWN = 12  # the latest; the bills section shows every bill's paid amount
 
 
 # -- pages ----------------------------------------------------------------------------
@@ -331,6 +342,41 @@ class CashierPage(SecurePage):
                 flash(_("Refund requested; a supervisor will approve it."), "success")
                 return redirect(url_for("refund.index_view"))
         return self.render("billing/refund.html", payment=payment, form=form, left=refundable(payment))
+
+
+class AdvanceHoldForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])
+
+
+class AdvanceHoldPage(SecurePage):
+    """A supervisor holds a household's advance balance back from its bills, or releases it."""
+
+    permission = "advance.hold"
+
+    def is_visible(self):
+        return False
+
+    @expose("/")
+    def index(self):
+        return redirect(url_for("household.index_view"))
+
+    @expose("/<int:household_id>/", methods=("GET", "POST"))
+    def change(self, household_id):
+        household = _scoped_household(household_id)
+        form = AdvanceHoldForm()
+        if form.validate_on_submit():
+            try:
+                hold_advance(household, not household.advance_held, actor=current_user, reason=form.reason.data)
+                db.session.commit()
+            except DomainError as error:
+                db.session.rollback()
+                flash(str(error), "error")
+            else:
+                flash(_("The advance balance is held: bills stay open until paid at the desk.")
+                      if household.advance_held else _("The advance balance settles the bills again."), "success")
+                return redirect(url_for("household.details_view", id=household.id))
+        return self.render("billing/advance_hold.html", household=household, form=form,
+                           advance=advance_balance(household.id))
 
 
 class RefundForm(FlaskForm):
