@@ -22,7 +22,8 @@ OLD_STATES = ('requested', 'approved', 'rejected')
 
 def upgrade():
     if op.get_bind().dialect.name == 'postgresql':
-        op.execute("ALTER TYPE refund_status ADD VALUE IF NOT EXISTS 'paid_out' AFTER 'approved'")
+        with op.get_context().autocommit_block():  # a new enum value must be committed before it is used
+            op.execute("ALTER TYPE refund_status ADD VALUE IF NOT EXISTS 'paid_out' AFTER 'approved'")
     with op.batch_alter_table('refund_request', schema=None) as batch_op:
         batch_op.add_column(sa.Column('from_advance', sa.Numeric(precision=12, scale=2), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('paid_out_by_id', sa.Integer(), nullable=True))
