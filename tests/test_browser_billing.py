@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from models import Bill, BillStatus, Payment
+from models import Bill, BillStatus, Payment, RefundRequest
 from pm_admin.extensions import db
 from test_browser import JsErrors, chromium, live_server, signed_in_page  # noqa: F401  (fixtures)
 from pm_admin import clock
@@ -69,8 +69,9 @@ def test_from_bill_run_to_printed_receipt_to_refund(make, world, live_server, ch
 
     # The collector pays it out (after reading what is paid out); the bill is open again.
     page = signed_in(collector)
-    page.goto(base + "/admin/refund/")
-    page.locator('.list-buttons-column a[href*="/step/pay_out/"]').first.click()
+    refund_id = db.session.query(RefundRequest.id).join(RefundRequest.payment).filter(
+        Payment.household_id == household_id).scalar()
+    page.goto(f"{base}/admin/refund/step/pay_out/?id={refund_id}")
     expect(page.locator("#refund-lines")).to_contain_text("300.00")
     page.locator("form.admin-form button[type=submit]").click()
     expect(page.locator(".alert-success")).to_be_visible()
