@@ -21,7 +21,7 @@ from .billing import (OPEN_STATUSES, Bill, BillStatus, FeeItem, FeeKind, MeterKi
 from .household import Household, HouseholdState
 from .meter import MeterReading
 from .payment import (Payment, PaymentAllocation, PaymentMethod, ReceiptCounter, approve_refund,
-                      post_payment, request_refund)
+                      pay_out_refund, post_payment, request_refund)
 from pm_admin import clock
 
 PRICES = {"阳光花园": Decimal("2.80"), "翠湖苑": Decimal("3.20")}
@@ -173,10 +173,13 @@ def load_billing_demo(rng: random.Random, communities, households: list[Househol
     payments += db.session.scalars(select(Payment).where(Payment.token.like("demo-%")).limit(40)).all()
 
     refunds = 0
-    for payment in rng.sample(payments, 4):
-        refund = request_refund(payment, amount=quantize(payment.amount * Decimal("0.1")), reason="重复缴费，退还部分",
-                                actor=collectors[payment.community_id])
+    for payment in rng.sample([p for p in payments if p.allocations], 4):
+        line = payment.allocations[-1]  # a tenth of its last line back, paid out by the collector
+        collector = collectors[payment.community_id]
+        refund = request_refund(payment, lines={line.id: quantize(line.amount * Decimal("0.1"))},
+                                reason="重复缴费，退还部分", actor=collector)
         approve_refund(refund, actor=supervisor, note="核实无误")
+        pay_out_refund(refund, actor=collector)
         refunds += 1
 
     dunning = []

@@ -12,7 +12,7 @@ from pm_admin.workflow import WorkflowStep
 from .decoration import DECORATION_WORKFLOW, DecorationApplication, DecorationWorker, deposit_bill, record_violation
 from .goods_pass import GOODS_PASS_WORKFLOW, GoodsPass
 from .household import Household
-from .payment import PaymentMethod, approve_refund, post_payment
+from .payment import PaymentMethod, approve_refund, pay_out_refund, post_payment
 from .reception import RECEPTION_WORKFLOW, ReceptionChannel, ReceptionKind, ReceptionRecord
 from .repair import REPAIR_WORKFLOW, RepairCategory, RepairChannel, register_repair_order
 from .resident import ResidentKind
@@ -206,6 +206,7 @@ def load_service_demo(rng: random.Random, staff: dict, now: dt.datetime, id_numb
             refund = _take(DECORATION_WORKFLOW, application, "refund_deposit", collector, now,
                            reason="装修验收合格，退还押金")
             approve_refund(refund, actor=supervisor, note="已核对违规扣款")
+            pay_out_refund(refund, actor=collector)
         counts["decoration applications"] += 1
 
     # Goods-release passes

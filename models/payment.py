@@ -31,7 +31,7 @@ from .community import Building
 from .household import Household
 from pm_admin import clock
 from pm_admin.clock import Moment
-from pm_admin.plausible import Range
+from pm_admin.plausible import Range, record_id
 
 ZERO = Decimal("0")
 
@@ -449,7 +449,11 @@ def mark_printed(payment: Payment) -> bool:
 class RefundStatus(LabeledEnum):
     requested = "requested", _l("Requested")
     approved = "approved", _l("Approved")
+    paid_out = "paid_out", _l("Paid out")
     rejected = "rejected", _l("Rejected")
+
+
+WAITING = (RefundStatus.requested, RefundStatus.approved)  # decided or not, no money has moved yet
 
 
 class RefundRequest(Versioned, db.Model):
@@ -459,7 +463,8 @@ class RefundRequest(Versioned, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id"), index=True)
-    amount: Mapped[Decimal] = mapped_column(Money())
+    amount: Mapped[Decimal] = mapped_column(Money())  # the lines plus ``from_advance``
+    from_advance: Mapped[Decimal] = mapped_column(Money(), default=ZERO)  # of what the payment left in 预存
     reason: Mapped[str] = mapped_column(String(500))
     status: Mapped[RefundStatus] = mapped_column(Enum(RefundStatus, name="refund_status"),
                                                  default=RefundStatus.requested)
@@ -468,6 +473,8 @@ class RefundRequest(Versioned, db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     decided_at: Mapped[dt.datetime | None] = mapped_column(Moment())
     decision_note: Mapped[str | None] = mapped_column(String(500))
+    paid_out_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    paid_out_at: Mapped[dt.datetime | None] = mapped_column(Moment())
     refund_payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"))
     # A deposit refund (退押金) gives back a paid deposit bill less what is kept of it
     deposit_bill_id: Mapped[int | None] = mapped_column(ForeignKey("bill.id"), index=True)
@@ -477,11 +484,48 @@ class RefundRequest(Versioned, db.Model):
     deposit_bill = relationship(Bill, foreign_keys=[deposit_bill_id])
     requested_by = relationship("Staff", foreign_keys=[requested_by_id], lazy="joined")
     decided_by = relationship("Staff", foreign_keys=[decided_by_id])
+    paid_out_by = relationship("Staff", foreign_keys=[paid_out_by_id])
+    lines = relationship("RefundLine", back_populates="refund", order_by="RefundLine.id")
 
-    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),
+                      CheckConstraint("from_advance >= 0", name="from_advance_not_negative"))
 
     def __str__(self) -> str:
         return f"{self.payment.receipt_no if self.payment else '?'} −¥{self.amount}"
+
+    @property
+    def household(self) -> Household:
+        return self.payment.household
+
+
+class RefundLine(db.Model):
+    """One receipt line (the payment's allocation to a bill) and how much of it a refund gives back."""
+
+    __tablename__ = "refund_line"
+    __scope__ = "refund.community_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_id: Mapped[int] = mapped_column(ForeignKey("refund_request.id"), index=True)
+    allocation_id: Mapped[int] = mapped_column(ForeignKey("payment_allocation.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money())
+
+    refund = relationship(RefundRequest, back_populates="lines")
+    allocation = relationship(PaymentAllocation, lazy="joined", innerjoin=True)
+
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    @property
+    def bill(self) -> Bill:
+        return self.allocation.bill
+
+    def __str__(self) -> str:
+        return f"{self.bill} −¥{self.amount}"
+
+
+@event.listens_for(RefundLine, "before_update")
+@event.listens_for(RefundLine, "before_delete")
+def _refund_lines_never_change(mapper, connection, target) -> None:
+    raise DomainError(_l("A refund request's lines are never changed; reject it and request again."))
 
 
 def _net_on_bills(payment: Payment, earlier: list[Payment]) -> dict[int, Decimal]:
@@ -492,58 +536,126 @@ def _net_on_bills(payment: Payment, earlier: list[Payment]) -> dict[int, Decimal
     return net
 
 
-def refundable(payment: Payment, *, pending: bool = True) -> Decimal:
-    """What can still be given back of a payment: what it still has on bills (never
-    more than a bill still holds: another payment's refund may have emptied it),
-    plus what it left in the advance balance and is still there (less requests
-    waiting for approval, with ``pending``). Money a later posting drew from the
-    advance is on that posting's bills now and cannot be refunded from this one."""
-    earlier = db.session.scalars(select(Payment).where(Payment.refund_of_id == payment.id)).all()
-    net = _net_on_bills(payment, earlier)
+def refunds_of(payment: Payment) -> list[Payment]:
+    """The refund receipts of a payment, oldest first."""
+    return db.session.scalars(select(Payment).where(Payment.refund_of_id == payment.id).order_by(Payment.id)).all()
+
+
+def refund_request_of(reversal: Payment) -> RefundRequest | None:
+    """The request a refund receipt paid out (None for a payment)."""
+    return db.session.scalar(select(RefundRequest).where(RefundRequest.refund_payment_id == reversal.id))
+
+
+def refundable_lines(payment: Payment, *, pending: bool = True) -> dict[int, Decimal]:
+    """Per receipt line (allocation id): what can still be given back of it, i.e. what
+    the payment and its refunds so far leave on the bill, never more than the bill still
+    holds (another payment's refund may have emptied it), less the lines of requests not
+    paid out yet (with ``pending``). A bill whose deposit refund waits gives nothing."""
+    net = _net_on_bills(payment, refunds_of(payment))
     held = dict(db.session.execute(select(Bill.id, Bill.paid).where(Bill.id.in_(list(net))))
                 .all()) if net else {}
-    on_bills = sum((max(ZERO, min(amount, Decimal(held[bill_id]))) for bill_id, amount in net.items()), ZERO)
-    left_in_advance = payment.advance_added - sum((p.advance_used for p in earlier), ZERO)
-    from_advance = max(ZERO, min(left_in_advance, advance_balance(payment.household_id)))
-    waiting = ZERO
+    waiting: dict[int, Decimal] = {}
     if pending:
-        waiting = db.session.scalar(select(func.coalesce(func.sum(RefundRequest.amount), 0)).where(
-            RefundRequest.payment_id == payment.id, RefundRequest.status == RefundStatus.requested))
-    return on_bills + from_advance - Decimal(waiting)
+        for bill_id, amount in db.session.execute(
+                select(PaymentAllocation.bill_id, func.sum(RefundLine.amount)).join(RefundLine.allocation)
+                .join(RefundLine.refund).where(RefundRequest.payment_id == payment.id,
+                                               RefundRequest.status.in_(WAITING))
+                .group_by(PaymentAllocation.bill_id)):
+            waiting[bill_id] = Decimal(amount)
+        for bill_id in db.session.scalars(select(RefundRequest.deposit_bill_id).where(
+                RefundRequest.payment_id == payment.id, RefundRequest.status.in_(WAITING),
+                RefundRequest.deposit_bill_id.is_not(None))):
+            waiting[bill_id] = held.get(bill_id, ZERO)
+    return {a.id: max(ZERO, min(net[a.bill_id], Decimal(held[a.bill_id])) - waiting.get(a.bill_id, ZERO))
+            for a in payment.allocations if a.amount > 0}
 
 
-def request_refund(payment: Payment, *, amount, reason: str, actor) -> RefundRequest:
-    """A collector asks for (part of) a payment back, with a reason; a supervisor
-    other than the requester approves it. Nothing moves until then."""
+def refundable_from_advance(payment: Payment, *, pending: bool = True) -> Decimal:
+    """What the payment left in the advance balance (预存) and is still there, less
+    requests not paid out yet (with ``pending``). Money a later posting drew from the
+    advance is on that posting's bills now and cannot be refunded from this one."""
+    left = payment.advance_added - sum((p.advance_used for p in refunds_of(payment)), ZERO)
+    available = max(ZERO, min(left, advance_balance(payment.household_id)))
+    if pending:
+        available -= Decimal(db.session.scalar(select(func.coalesce(func.sum(RefundRequest.from_advance), 0)).where(
+            RefundRequest.payment_id == payment.id, RefundRequest.status.in_(WAITING))))
+    return max(ZERO, available)
+
+
+def refundable(payment: Payment, *, pending: bool = True) -> Decimal:
+    """What can still be given back of a payment: its lines and its advance."""
+    return sum(refundable_lines(payment, pending=pending).values(), ZERO) + refundable_from_advance(
+        payment, pending=pending)
+
+
+def request_refund(payment: Payment, *, lines: dict, reason: str, actor, from_advance=None) -> RefundRequest:
+    """A collector asks for part of a payment back: how much of which receipt lines
+    (allocation id → amount; each at most what is still refundable on it), and of what
+    it left in the advance balance, with a reason. A supervisor other than the requester
+    approves it, then a collector pays it out. Nothing moves until the pay-out."""
     if not actor.can("refund.request"):
         raise NotPermitted(_l("Your role may not request refunds."))
     if not in_scope(payment, actor.scope_ids):
         raise NotPermitted(_l("This record is outside the communities you work in."))
     if payment.kind is not PaymentKind.payment:
         raise DomainError(_l("A refund cannot itself be refunded."))
-    amount = parse_amount(amount, what=_l("The refund"))
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_l("Give the reason for the refund."))
-    left = refundable(payment)
-    if amount > left:
-        raise DomainError(_l("The refund %(amount)s is more than what can still be refunded of this payment "
-                             "(%(left)s)."), amount=amount, left=left)
-    refund = RefundRequest(community_id=payment.community_id, payment=payment, amount=amount, reason=reason[:500],
+    _lock_household(payment.household)
+    left = refundable_lines(payment)
+    allocations = {a.id: a for a in payment.allocations}
+    refund = RefundRequest(community_id=payment.community_id, payment=payment, reason=reason[:500],
                            requested_by_id=actor.id, requested_at=clock.now())
+    for allocation_id, raw in (lines or {}).items():
+        if raw is None or str(raw).strip() == "":
+            continue
+        allocation = allocations.get(record_id(allocation_id))
+        if allocation is None or allocation.id not in left:
+            raise DomainError(_l("A chosen line is not a line of this receipt."))
+        amount = parse_amount(raw, allow_zero=True, what=_l("The refund of %(bill)s", bill=str(allocation.bill)))
+        if amount > left[allocation.id]:
+            raise DomainError(_l("The refund %(amount)s of %(bill)s is more than what can still be refunded "
+                                 "of that line (%(left)s)."), amount=amount, bill=str(allocation.bill),
+                              left=left[allocation.id])
+        if amount > 0:
+            refund.lines.append(RefundLine(allocation=allocation, amount=amount))
+    refund.from_advance = ZERO
+    if from_advance not in (None, ""):
+        refund.from_advance = parse_amount(from_advance, allow_zero=True, what=_l("The refund from the advance"))
+        advance_left = refundable_from_advance(payment)
+        if refund.from_advance > advance_left:
+            raise DomainError(_l("The refund %(amount)s is more than what this payment left in the advance balance "
+                                 "(%(left)s)."), amount=refund.from_advance, left=advance_left)
+    refund.amount = sum((line.amount for line in refund.lines), ZERO) + refund.from_advance
+    if refund.amount <= 0:
+        raise DomainError(_l("Enter how much of which line to refund."))
     db.session.add(refund)
     db.session.flush()
     return refund
 
 
-def approve_refund(refund: RefundRequest, *, actor, note: str | None = None) -> Payment:
-    """Approve: a negative payment with its own receipt number gives the money back,
-    first from what the payment left in the advance balance, then from the bills it
-    paid, latest first, which reopen; a deposit refund settles the deposit instead
-    (``_give_back_deposit``). The requester cannot approve their own."""
+def approve_refund(refund: RefundRequest, *, actor, note: str | None = None) -> None:
+    """Approve the request as it stands (household, lines, reason, amounts); nothing
+    moves until a collector pays it out. The requester cannot approve their own, nor
+    can anyone outside the communities of the bills it gives back from."""
     if refund.requested_by_id == actor.id:
         raise NotPermitted(_l("You cannot approve your own refund request; another supervisor must."))
+    bills = [line.bill for line in refund.lines] + ([refund.deposit_bill] if refund.deposit_bill else [])
+    if not all(in_scope(bill, actor.scope_ids) for bill in bills):
+        raise NotPermitted(_l("This record is outside the communities you work in."))
     with REFUND_WORKFLOW.step(refund, "approve", actor=actor, inputs={"note": note}):
+        refund.decided_by_id = actor.id
+        refund.decided_at = clock.now()
+        refund.decision_note = (note or "").strip() or None
+
+
+def pay_out_refund(refund: RefundRequest, *, actor) -> Payment:
+    """Pay out an approved refund: a negative payment with its own receipt number,
+    posted by whoever hands the money over (their cash, that day), gives back exactly
+    the request's lines from their bills, which reopen by that much, and its advance
+    part; a deposit refund settles the deposit instead (``_give_back_deposit``)."""
+    with REFUND_WORKFLOW.step(refund, "pay_out", actor=actor):
         original = refund.payment
         _lock_household(original.household)
         reversal = Payment(community_id=original.community_id, household=original.household,
@@ -552,50 +664,43 @@ def approve_refund(refund: RefundRequest, *, actor, note: str | None = None) -> 
                            paid_at=clock.now(), posted_at=clock.now(), collector_id=actor.id,
                            refund_of_id=original.id, advance_used=ZERO, notes=refund.reason)
         if refund.deposit_bill_id is not None:
-            _give_back_deposit(refund, reversal, actor=actor)
+            _give_back_deposit(refund, reversal)
         else:
-            _give_back_payment(refund, reversal)
+            _give_back_lines(refund, reversal)
         db.session.add(reversal)
         db.session.flush()
         refund.refund_payment_id = reversal.id
-        refund.decided_by_id = actor.id
-        refund.decided_at = clock.now()
-        refund.decision_note = (note or "").strip() or None
+        refund.paid_out_by_id = actor.id
+        refund.paid_out_at = clock.now()
     return reversal
 
 
-def _give_back_payment(refund: RefundRequest, reversal: Payment) -> None:
+def _give_back_lines(refund: RefundRequest, reversal: Payment) -> None:
     original = refund.payment
-    if refund.amount > refundable(original, pending=False):
-        raise DomainError(_l("The refund is more than what can still be refunded of this payment."))
-    earlier = db.session.scalars(select(Payment).where(Payment.refund_of_id == original.id)).all()
-    left_in_advance = original.advance_added - sum((p.advance_used for p in earlier), ZERO)
-    reversal.advance_used = min(refund.amount, max(ZERO, left_in_advance),
-                                max(ZERO, advance_balance(original.household_id)))
-    to_reverse = refund.amount - reversal.advance_used
-    net_by_bill = _net_on_bills(original, earlier)
-    bills = db.session.scalars(select(Bill).where(Bill.id.in_(list(net_by_bill)))
-                               .order_by(Bill.period.desc(), Bill.id.desc()).with_for_update(of=Bill)
-                               .execution_options(populate_existing=True)).unique().all()
-    for bill in bills:
-        if to_reverse <= 0:
-            break
-        share = min(net_by_bill[bill.id], bill.paid, to_reverse)
-        if share <= 0:
-            continue
-        bill.receive(-share)
-        reversal.allocations.append(PaymentAllocation(bill=bill, amount=-share))
-        to_reverse -= share
-    if to_reverse > 0:
-        raise DomainError(_l("The bills and advance balance of this payment cannot give back %(amount)s."),
-                          amount=refund.amount)
+    if refund.from_advance > refundable_from_advance(original, pending=False):
+        raise DomainError(_l("The advance balance no longer holds what this refund gives back of it; reject it."))
+    reversal.advance_used = refund.from_advance
+    left = refundable_lines(original, pending=False)
+    bill_ids = [line.allocation.bill_id for line in refund.lines]
+    bills = {b.id: b for b in db.session.scalars(select(Bill).where(Bill.id.in_(bill_ids)).with_for_update(of=Bill)
+                                                  .execution_options(populate_existing=True)).unique()}
+    for line in refund.lines:
+        if line.amount > left.get(line.allocation_id, ZERO):
+            raise DomainError(_l("The refund %(amount)s of %(bill)s is more than what can still be refunded "
+                                 "of that line (%(left)s)."), amount=line.amount, bill=str(line.bill),
+                              left=left.get(line.allocation_id, ZERO))
+        bill = bills[line.allocation.bill_id]
+        bill.receive(-line.amount)
+        reversal.allocations.append(PaymentAllocation(bill=bill, amount=-line.amount))
 
 
-def _give_back_deposit(refund: RefundRequest, reversal: Payment, *, actor) -> None:
+def _give_back_deposit(refund: RefundRequest, reversal: Payment) -> None:
     """Settle a deposit (押金): the whole deposit comes off its bill, which is then
     voided; what is kept of it (the deductions) becomes a deposit-deduction bill of
     its own, paid by that money; the rest is paid out. So the refund's receipt shows
-    −deposit and +deductions, and the household owes nothing for either."""
+    −deposit and +deductions, and the household owes nothing for either. The bills are
+    raised and voided in the name of the supervisor who approved the settlement."""
+    actor = refund.decided_by
     bill = db.session.scalars(select(Bill).where(Bill.id == refund.deposit_bill_id).with_for_update(of=Bill)
                               .execution_options(populate_existing=True)).unique().one()
     if bill.status is not BillStatus.paid:
@@ -671,4 +776,6 @@ REFUND_WORKFLOW = Workflow(RefundRequest.status, [
     Transition("reject", _l("Reject"), [RefundStatus.requested], RefundStatus.rejected, "refund.approve",
                reject_refund, inputs={"note": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])},
                style="secondary"),
+    Transition("pay_out", _l("Pay out refund"), [RefundStatus.approved], RefundStatus.paid_out, "refund.pay_out",
+               pay_out_refund, confirm=_l("Hand the money to the household now?")),
 ])

@@ -28,7 +28,7 @@ _HOUSEHOLD_FILES_KEEP = {
 # readings and dunning; supervisors run bills, void, approve refunds and waivers.
 _MONEY_READ = {"fee_item.view", "bill.view", "payment.view"}
 _COLLECTING = _MONEY_READ | {
-    "payment.post", "refund.view", "refund.request",
+    "payment.post", "refund.view", "refund.request", "refund.pay_out",
     # 车辆收费员: keeps the monthly rentals, takes the rent, phones renters before they expire
     "parking_rental.view", "parking_rental.create", "parking_rental.edit", "parking_rental.collect",
     # 有偿服务 / 临时收费 at the desk, from the supervisors' price list

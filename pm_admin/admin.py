@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
+from .money import format_amount
 from . import audit, auth, dashboard, exports, history, masking, plausible, security, workflow
 from . import export as exporting
 from .search import SearchView
@@ -241,6 +242,7 @@ class SecureModelView(ModelView):
     row_filter = None  # (actor) -> a WHERE clause or None: rows this user sees, on top of the community scope
     extra_endpoints: dict[str, str] = {}  # a view's own @expose pages -> the operation each needs
     page_links: dict[str, str] = {}  # those pages linked from the list's menu bar -> their titles
+    step_details_template = None  # shown above a workflow step's form: what the step acts on
 
     def __init__(self, model, *args, **kwargs):
         if not self.permission:
@@ -1048,5 +1050,6 @@ def build_admin(app, site) -> Panel:
 
 def init_templates(app) -> None:
     app.jinja_env.filters["pm_datetime"] = lambda value: local_datetime(None, value) if value else ""
+    app.jinja_env.filters["pm_amount"] = format_amount
     app.jinja_env.globals["changes_markup"] = history.changes_markup
     app.jinja_env.globals["action_label"] = history.action_label

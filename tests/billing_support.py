@@ -3,7 +3,7 @@
 Built directly (like the factories), not through the services, to keep the world cheap:
 per community, 物业费 (2.50/m²) and 水费 (metered, 4.20/m³); a water reading of 12 m³ for
 last month (by the suite's clock); last month's two bills (223.75 and 50.40), due yesterday;
-a cash payment of 100.00 on the first; a pending refund request of 10.00; a dunning record
+a cash payment of 100.00 on the first; a pending refund request of 10.00 of its line; a dunning record
 of 30 days ago. Receipts SK<year>000001–2.
 """
 
@@ -15,7 +15,7 @@ from pm_admin.extensions import db
 from models.arrears import DunningMethod, DunningRecord
 from models.billing import Bill, BillStatus, FeeItem, FeeKind, MeterKind, period_of, previous_period
 from models.meter import MeterReading
-from models.payment import Payment, PaymentAllocation, PaymentMethod, ReceiptCounter, RefundRequest
+from models.payment import Payment, PaymentAllocation, PaymentMethod, ReceiptCounter, RefundLine, RefundRequest
 from pm_admin import clock
 
 WORLD_PERIOD = previous_period(period_of(clock.today()))
@@ -43,9 +43,11 @@ def add_billing_records(places: dict, supervisor) -> None:
         payment = Payment(community_id=community.id, household=household, receipt_no=f"SK{year}{number:06d}",
                           amount=Decimal("100.00"), method=PaymentMethod.cash, paid_at=now, posted_at=now,
                           collector_id=supervisor.id, token=f"world-{label}")
-        payment.allocations.append(PaymentAllocation(bill=bill, amount=Decimal("100.00")))
+        allocation = PaymentAllocation(bill=bill, amount=Decimal("100.00"))
+        payment.allocations.append(allocation)
         refund = RefundRequest(community_id=community.id, payment=payment, amount=Decimal("10.00"), reason="多收",
                                requested_by_id=supervisor.id, requested_at=now)
+        refund.lines.append(RefundLine(allocation=allocation, amount=Decimal("10.00")))
         dunning = DunningRecord(community_id=community.id, household=household, on_date=WORLD_REMINDER_ON,
                                 method=DunningMethod.phone, collector_id=supervisor.id, outcome="答应月底交")
         db.session.add_all([fee, water, reading, bill, water_bill, payment, refund, dunning])

@@ -17,7 +17,8 @@ from conftest import flashed
 from models import Bill, BillStatus, FeeItem, FeeKind, HouseholdState, Payment, PaymentAllocation, PaymentMethod
 from models.arrears import arrears_ledger, cash_summary, collection_rate, ledger_discrepancies
 from models.billing import run_bills, void_bill, waive_late_fee
-from models.payment import advance_balance, approve_refund, post_payment, refundable, request_refund
+from models.payment import (advance_balance, approve_refund, pay_out_refund, post_payment, refundable_from_advance,
+                            refundable_lines, request_refund)
 import views.billing
 from pm_admin import clock
 
@@ -75,8 +76,9 @@ def test_collection_rate_golden_figures(estate, entered_at):
     pay(h2, "160.00", "2026-08", "2026-09-20", "c2", "d")  # prior arrears recovered in September,
     # and charged a late fee then: 20 days past due, 10 of grace: 10 × 0.05 % × 160 = 0.80, a September bill left open
     pay(h3, "100.00", "2026-08", "2026-10-05", "c1", "e")  # recovered, but in October
-    refund = request_refund(partial, amount="40.00", reason="多收", actor=s["c2"])
-    approve_refund(refund, actor=s["boss2"])  # H2's September bill: 60 of 160 paid
+    refund = request_refund(partial, lines={partial.allocations[0].id: "40.00"}, reason="多收", actor=s["c2"])
+    approve_refund(refund, actor=s["boss2"])
+    pay_out_refund(refund, actor=s["c2"])  # H2's September bill: 60 of 160 paid
     db.session.commit()
 
     report = collection_rate("2026-09", community_id=community.id)
@@ -172,17 +174,18 @@ def test_daily_cash_summary(estate, login_as, browser):
     first = post_payment(h1, amount="200.00", method=PaymentMethod.cash, bill_ids=[], actor=s["c1"], token="1")
     post_payment(h2, amount="50.50", method=PaymentMethod.cash, bill_ids=[], actor=s["c1"], token="2")
     post_payment(h3, amount="80.00", method=PaymentMethod.alipay, bill_ids=[], actor=s["c2"], token="3")
-    refund = request_refund(first, amount="20.00", reason="x", actor=s["c1"])
+    refund = request_refund(first, lines={}, from_advance="20.00", reason="x", actor=s["c1"])
     approve_refund(refund, actor=s["chief"])
+    pay_out_refund(refund, actor=s["c1"])  # the collector hands the money over: their cash, not the approver's
     db.session.commit()
     rows = {r.collector: r for r in cash_summary(clock.today(), scope_ids=frozenset({estate["community"].id}))}
-    assert (rows["c1"].count, rows["c1"].cash, rows["c1"].other) == (2, Decimal("250.50"), Decimal("0"))
-    assert rows["c1"].first_receipt < rows["c1"].last_receipt
-    assert (rows["chief"].cash, rows["chief"].refunds) == (Decimal("-20.00"), Decimal("-20.00"))
+    assert (rows["c1"].count, rows["c1"].cash, rows["c1"].other) == (3, Decimal("230.50"), Decimal("0"))
+    assert rows["c1"].first_receipt < rows["c1"].last_receipt and rows["c1"].refunds == Decimal("-20.00")
+    assert "chief" not in rows
     assert (rows["c2"].cash, rows["c2"].other) == (Decimal("0"), Decimal("80.00"))
     login_as("collector", communities=[estate["community"]])
     page = browser.get("/admin/cash-summary/").get_data(as_text=True)
-    assert "250.50" in page and "80.00" in page
+    assert "230.50" in page and "-20.00" in page and "80.00" in page
     assert browser.get("/admin/cash-summary/?day=nonsense").status_code == 200
 
 
@@ -222,11 +225,14 @@ def test_the_ledger_reconciles_to_the_cent_over_generated_data(estate, make, ent
     for victim in unpaid[:5]:
         void_bill(victim, actor=s["chief"], reason="测试作废")
     for payment in rng.sample(payments, 8):
-        amount = (refundable(payment) * Decimal(rng.choice(["0.1", "0.5", "1"]))).quantize(Decimal("0.01"))
-        if amount <= 0:
+        share = Decimal(rng.choice(["0.1", "0.5", "1"]))
+        lines = {line: (left * share).quantize(Decimal("0.01")) for line, left in refundable_lines(payment).items()}
+        from_advance = (refundable_from_advance(payment) * share).quantize(Decimal("0.01"))
+        if sum(lines.values()) + from_advance <= 0:
             continue
-        refund = request_refund(payment, amount=amount, reason="测试退款", actor=s["c1"])
+        refund = request_refund(payment, lines=lines, from_advance=from_advance, reason="测试退款", actor=s["c1"])
         approve_refund(refund, actor=s["chief"])
+        pay_out_refund(refund, actor=s["c2"])
     db.session.commit()
 
     bills = db.session.scalars(select(Bill).where(Bill.community_id == community.id)).unique().all()

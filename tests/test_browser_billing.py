@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from models import Bill, BillStatus, Payment
+from models import Bill, BillStatus, Payment, RefundRequest
 from pm_admin.extensions import db
 from test_browser import JsErrors, chromium, live_server, signed_in_page  # noqa: F401  (fixtures)
 from pm_admin import clock
@@ -55,15 +55,24 @@ def test_from_bill_run_to_printed_receipt_to_refund(make, world, live_server, ch
     page.goto(receipt_url.split("?")[0] + "?paper=80mm")
     expect(page.locator("#receipt")).to_have_class(re.compile("thermal"))
     page.click("text=Request a refund")
-    page.fill("#amount", "300.00")
+    page.locator('#refund-lines input[name^="line-"]').first.fill("300.00")
     page.fill("#reason", "业主已银行代扣")
     page.click("button.btn-warning")
     expect(page.locator(".alert-success")).to_be_visible()
 
-    # Another supervisor approves it; the bill is open again.
+    # Another supervisor approves it.
     page = signed_in(approver)
     page.goto(base + "/admin/refund/")
     page.locator('.list-buttons-column a[href*="/step/approve/"]').first.click()
+    page.locator("form.admin-form button[type=submit]").click()
+    expect(page.locator(".alert-success")).to_be_visible()
+
+    # The collector pays it out (after reading what is paid out); the bill is open again.
+    page = signed_in(collector)
+    refund_id = db.session.query(RefundRequest.id).join(RefundRequest.payment).filter(
+        Payment.household_id == household_id).scalar()
+    page.goto(f"{base}/admin/refund/step/pay_out/?id={refund_id}")
+    expect(page.locator("#refund-lines")).to_contain_text("300.00")
     page.locator("form.admin-form button[type=submit]").click()
     expect(page.locator(".alert-success")).to_be_visible()
     page.goto(f"{base}/admin/household/details/?id={household_id}")

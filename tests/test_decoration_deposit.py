@@ -16,7 +16,8 @@ from conftest import PASSWORD, flashed, reload
 from models import Bill, DecorationStatus, PaymentAllocation, RefundRequest
 from models.billing import BillStatus
 from models.decoration import DECORATION_WORKFLOW, check_decoration_application, deposit_bill
-from models.payment import PaymentKind, RefundStatus, advance_balance, approve_refund, refundable, request_refund
+from models.payment import (PaymentKind, RefundStatus, advance_balance, approve_refund, pay_out_refund, refundable,
+                            request_refund)
 from pm_admin import clock
 
 
@@ -103,8 +104,15 @@ def test_deposit_from_approval_to_refund_net_of_deductions_in_the_browser(world,
     browser.login(people["approver"].username, PASSWORD)
     response = browser.post(f"/admin/refund/step/approve/?id={refund.id}", {"note": "", "expected_state": "requested"})
     assert response.status_code == 302, flashed(response)
+    assert reload(bill).status is BillStatus.paid  # approved; the deposit goes back when it is paid out
+    browser.post("/logout")
+
+    browser.login(people["collector"].username, PASSWORD)
+    response = browser.post(f"/admin/refund/step/pay_out/?id={refund.id}", {"expected_state": "approved"})
+    assert response.status_code == 302, flashed(response)
     refund = reload(refund)
     reversal = refund.refund_payment
+    assert reversal.collector_id == people["collector"].id
     assert reversal.kind is PaymentKind.refund and reversal.amount == Decimal("-2500.00")
     assert re.fullmatch(r"SK\d{10}", reversal.receipt_no)
     shares = sorted((a.bill.fee_item.code, a.amount) for a in reversal.allocations)
@@ -118,9 +126,9 @@ def test_deposit_from_approval_to_refund_net_of_deductions_in_the_browser(world,
                                                      Bill.status.in_([BillStatus.unpaid, BillStatus.partly_paid]))).all()
     assert advance_balance(household.id) == 0
     original = refund.payment
-    assert refundable(original) == Decimal("500.00")  # only the kept deduction is still on a bill
+    assert refundable(original) == 0  # the deposit line is settled; what was kept is no line of this receipt
     page = browser.get(f"/admin/decoration/details/?id={application.id}").get_data(as_text=True)
-    assert "refund of ¥2,500.00: Approved" in page
+    assert "refund of ¥2,500.00: Paid out" in page
     receipt = browser.get(f"/admin/receipt/{reversal.id}/").get_data(as_text=True)
     assert "-2,500.00" in receipt or "-2500.00" in receipt
     # every bill of the household still equals its allocations: nothing was edited behind the ledger
@@ -168,9 +176,11 @@ def test_deposit_refund_rules(world, make, people):
     db.session.rollback()
     # while the deposit refund waits, the payment cannot be refunded a second way
     with pytest.raises(DomainError):
-        request_refund(reload(payment), amount="1", reason="x", actor=people["collector"])
+        request_refund(reload(payment), lines={reload(payment).allocations[0].id: "1"}, reason="x",
+                       actor=people["collector"])
     db.session.rollback()
     approve_refund(reload(refund), actor=people["approver"])
+    pay_out_refund(reload(refund), actor=people["collector"])
     db.session.commit()
     bill = reload(bill)
     assert bill.status is BillStatus.voided

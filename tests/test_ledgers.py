@@ -14,7 +14,7 @@ from conftest import flashed
 from models.arrears import collection_rate
 from billing_support import WORLD_PERIOD as PERIOD
 from models.billing import period_bounds, run_bills
-from models.payment import PaymentMethod, approve_refund, post_payment
+from models.payment import PaymentMethod, approve_refund, pay_out_refund, post_payment
 from pm_admin import clock
 
 
@@ -35,6 +35,7 @@ def books(world, make):
                  actor=collector, token="books-1", paid_at=clock.now() - dt.timedelta(hours=1))
     other = make.staff("supervisor", username="boss2")
     approve_refund(a["refund"], actor=other)
+    pay_out_refund(a["refund"], actor=other)
     db.session.commit()
     return {"household": household, "collector": collector}
 

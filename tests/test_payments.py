@@ -291,20 +291,23 @@ def test_posted_payments_are_never_edited_or_deleted(desk, login_as, browser):
     assert db.session.get(Payment, payment.id).amount == Decimal("100.00")
 
 
-def test_refund_requested_by_collector_and_approved_by_another_supervisor(desk, make, login_as, browser):
+def test_refund_requested_by_collector_approved_by_another_supervisor_paid_out_by_a_collector(
+        desk, make, login_as, browser):
     b100, b200, b300 = desk["bills"]
     payment = pay(desk, "650.00", token="big")  # 600 to bills, 50 to advance
+    line = {a.bill_id: a.id for a in payment.allocations}
     collector = login_as("collector")
-    response = browser.post(f"/admin/cashier/refund/{payment.id}/", {"amount": "700", "reason": "多收"})
+    response = browser.post(f"/admin/cashier/refund/{payment.id}/", {f"line-{line[b300.id]}": "300.01", "reason": "多收"})
     assert any("more than what can still be refunded" in m for m in flashed(response)), flashed(response)
-    response = browser.post(f"/admin/cashier/refund/{payment.id}/", {"amount": "250.00", "reason": "重复缴费"})
+    response = browser.post(f"/admin/cashier/refund/{payment.id}/", {
+        f"line-{line[b300.id]}": "200.00", "from_advance": "50.00", "reason": "重复缴费"})
     assert response.status_code == 302, flashed(response)
     refund = db.session.scalar(select(RefundRequest).where(RefundRequest.payment_id == payment.id))
     assert refund.status is RefundStatus.requested and refund.requested_by_id == collector.id
-    assert b300.status is BillStatus.paid  # nothing moves before approval
+    assert refund.amount == Decimal("250.00") and b300.status is BillStatus.paid  # nothing moves before pay-out
 
     requester_boss = make.staff("supervisor", username="boss-a")
-    own = request_refund(payment, amount="10", reason="自己申请", actor=requester_boss)
+    own = request_refund(payment, lines={line[b100.id]: "10"}, reason="自己申请", actor=requester_boss)
     db.session.commit()
     with pytest.raises(NotPermitted, match="your own refund"):
         approve_refund(own, actor=requester_boss)
@@ -314,10 +317,15 @@ def test_refund_requested_by_collector_and_approved_by_another_supervisor(desk, 
     login_as("supervisor", username="approver")
     response = browser.post(f"/admin/refund/step/approve/?id={refund.id}", {"note": "同意", "expected_state": "requested"})
     assert response.status_code == 302, flashed(response)
+    browser.post("/logout")
+    browser.login(collector.username)
+    response = browser.post(f"/admin/refund/step/pay_out/?id={refund.id}", {"expected_state": "approved"})
+    assert response.status_code == 302, flashed(response)
     db.session.expire_all()
     refund = db.session.get(RefundRequest, refund.id)
     reversal = refund.refund_payment
-    assert refund.status is RefundStatus.approved and reversal.kind is PaymentKind.refund
+    assert refund.status is RefundStatus.paid_out and reversal.kind is PaymentKind.refund
+    assert reversal.collector_id == collector.id
     assert reversal.amount == Decimal("-250.00") and reversal.advance_used == Decimal("50.00")
     assert [(a.bill_id, a.amount) for a in reversal.allocations] == [(b300.id, Decimal("-200.00"))]
     assert reversal.receipt_no != payment.receipt_no and reversal.receipt_no.startswith(f"SK{YEAR}")
@@ -328,9 +336,9 @@ def test_refund_requested_by_collector_and_approved_by_another_supervisor(desk, 
     assert "负贰佰伍拾元整" in receipt and "Refund receipt" in receipt
 
     with pytest.raises(DomainError, match="cannot itself be refunded"):
-        request_refund(reversal, amount="1", reason="x", actor=collector)
-    with pytest.raises(DomainError, match="more than"):
-        request_refund(payment, amount="400.01", reason="x", actor=collector)  # 650 − 250 − 10 pending = 390
+        request_refund(reversal, lines={}, reason="x", actor=collector)
+    with pytest.raises(DomainError, match=r"more than .* \(90.00\)"):
+        request_refund(payment, lines={line[b100.id]: "90.01"}, reason="x", actor=collector)  # 100 − 10 pending
 
 
 @pytest.mark.parametrize("threads", [4])
@@ -441,7 +449,8 @@ def test_from_bill_run_to_printed_receipt_to_refund_in_the_browser(world, make, 
     receipt = browser.get(response.headers["Location"] + "?paper=80mm").get_data(as_text=True)
     assert "叁佰元整" in receipt and "size: 80mm auto" in receipt and "Request a refund" in receipt
     payment = db.session.scalar(select(Payment).where(Payment.household_id == household.id))
-    response = browser.post(f"/admin/cashier/refund/{payment.id}/", {"amount": "300.00", "reason": "业主已银行代扣"})
+    lines = {f"line-{a.id}": str(a.amount) for a in payment.allocations}
+    response = browser.post(f"/admin/cashier/refund/{payment.id}/", {**lines, "reason": "业主已银行代扣"})
     assert response.status_code == 302, flashed(response)
     browser.post("/logout")
 
@@ -450,6 +459,10 @@ def test_from_bill_run_to_printed_receipt_to_refund_in_the_browser(world, make, 
     listing = browser.get("/admin/refund/").get_data(as_text=True)
     assert f"/admin/refund/step/approve/?id={refund.id}" in listing
     response = browser.post(f"/admin/refund/step/approve/?id={refund.id}", {"note": "", "expected_state": "requested"})
+    assert response.status_code == 302
+    browser.post("/logout")
+    browser.login(collector.username, PASSWORD)
+    response = browser.post(f"/admin/refund/step/pay_out/?id={refund.id}", {"expected_state": "approved"})
     assert response.status_code == 302
     db.session.expire_all()
     bill = db.session.get(Bill, int(bill_ids[0]))

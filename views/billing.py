@@ -37,7 +37,8 @@ from models.billing import (OPEN_STATUSES, Bill, MeterKind, check_fee_item, late
                             period_of, run_bills)
 from models.meter import BatchRefused, MeterReading, last_reading, record_readings
 from models.payment import (Payment, PaymentKind, PaymentMethod, advance_balance, find_posted, hold_advance,
-                            mark_printed, open_bills, post_payment, refundable, request_refund)
+                            mark_printed, open_bills, post_payment, refund_request_of, refundable_from_advance,
+                            refundable_lines, refunds_of, request_refund)
 from pm_admin import clock
 from pm_admin.plausible import parse_day, record_id
 
@@ -56,7 +57,8 @@ LABELS = {
     "advance_used": _l("From advance"), "refund_of": _l("Refund of"), "payment": _l("Payment"),
     "reason": _l("Reason"), "requested_by": _l("Requested by"), "requested_at": _l("Requested at"),
     "decided_by": _l("Decided by"), "decision_note": _l("Decision note"), "refund_payment": _l("Refund receipt"),
-    "deposit_bill": _l("Deposit refunded"),
+    "deposit_bill": _l("Deposit refunded"), "lines": _l("Lines refunded"), "from_advance": _l("From advance"),
+    "paid_out_by": _l("Paid out by"), "paid_out_at": _l("Paid out at"),
     "previous_reading": _l("Previous"), "current_reading": _l("Current"), "multiplier": _l("Multiplier"),
     "usage": _l("Usage"), "replaced": _l("Meter replaced"), "read_by": _l("Read by"), "read_at": _l("Read at"),
     "on_date": _l("Date"), "outcome": _l("Outcome"), "promised_on": _l("Promised payment date"),
@@ -154,15 +156,30 @@ class PaymentView(ReadOnlyView):
     simple_list_pager = True
 
 
+def _refund_receipt_link(view, context, model, name):
+    payment = getattr(model, name)
+    return Markup('<a href="{}">{}</a>').format(url_for("receipt.show", payment_id=payment.id),
+                                                payment.receipt_no) if payment else ""
+
+
+def _refund_lines(view, context, model, name):
+    return Markup("<br>").join(Markup("{} {} · ¥{}").format(line.bill.fee_item.name, line.bill.period,
+                                                             format_amount(line.amount)) for line in model.lines)
+
+
 class RefundRequestView(ReadOnlyView):
     permission = "refund"
-    column_list = ["payment", "amount", "reason", "status", "requested_by", "requested_at", "decided_by"]
+    column_list = ["payment", "household", "amount", "reason", "status", "requested_by", "requested_at", "decided_by",
+                   "paid_out_by"]
     column_filters = ["status", "requested_at"]
     column_default_sort = ("id", True)
-    column_details_list = ["payment", "deposit_bill", "amount", "reason", "status", "requested_by", "requested_at",
-                           "decided_by", "decision_note", "refund_payment"]
-    column_formatters = MONEY_FORMATTERS
+    column_details_list = ["household", "payment", "lines", "from_advance", "deposit_bill", "amount", "reason", "status",
+                           "requested_by", "requested_at", "decided_by", "decision_note", "paid_out_by", "paid_out_at",
+                           "refund_payment"]
+    column_formatters = {**MONEY_FORMATTERS, "from_advance": money, "payment": _refund_receipt_link,
+                         "refund_payment": _refund_receipt_link, "lines": _refund_lines}
     column_labels = LABELS
+    step_details_template = "billing/refund_step.html"  # the approver sees what they approve
 
 
 class MeterReadingView(ReadOnlyView):
@@ -331,17 +348,21 @@ class CashierPage(SecurePage):
         if payment is None:
             abort(404)
         form = RefundForm()
+        lines = {key.removeprefix("line-"): value for key, value in request.form.items() if key.startswith("line-")}
         if form.validate_on_submit():
             try:
-                request_refund(payment, amount=form.amount.data, reason=form.reason.data, actor=current_user)
+                refund = request_refund(payment, lines=lines, from_advance=form.from_advance.data,
+                                        reason=form.reason.data, actor=current_user)
                 db.session.commit()
             except DomainError as error:
                 db.session.rollback()
                 flash(str(error), "error")
             else:
                 flash(_("Refund requested; a supervisor will approve it."), "success")
-                return redirect(url_for("refund.index_view"))
-        return self.render("billing/refund.html", payment=payment, form=form, left=refundable(payment))
+                return redirect(url_for("refund.details_view", id=refund.id))
+        return self.render("billing/refund.html", payment=payment, form=form, entered=lines,
+                           left=refundable_lines(payment), advance_left=refundable_from_advance(payment),
+                           format_amount=format_amount)
 
 
 class AdvanceHoldForm(FlaskForm):
@@ -380,7 +401,7 @@ class AdvanceHoldPage(SecurePage):
 
 
 class RefundForm(FlaskForm):
-    amount = StringField(_l("Amount to refund (¥)"), [DataRequired(), Length(max=20)])
+    from_advance = StringField(_l("From the advance balance (¥)"), [Optional(), Length(max=20)])
     reason = TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])
 
 
@@ -420,6 +441,7 @@ class ReceiptPage(SecurePage):
     def _receipt(self, payment, *, reprint: bool, printing: bool):
         return self.render("billing/receipt.html", payment=payment, reprint=reprint, printing=printing,
                            owner=owner_of(payment.household), capitals=in_chinese_capitals(payment.amount),
+                           refunds=refunds_of(payment), request=refund_request_of(payment),
                            paper="80mm" if request.values.get("paper") == "80mm" else "a5",
                            format_amount=format_amount, csrf_form=FlaskForm(),
                            can_refund=auth.can("refund.request") and payment.kind is PaymentKind.payment)
