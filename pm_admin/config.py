@@ -41,6 +41,9 @@ class Config:
     # No request body may be larger: imports take files up to 10 MB and say so below this.
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     PRODUCTION = False
+    # Printed on payment notices: who sends them, and how to pay (bank account, counter hours).
+    COMPANY_NAME = os.environ.get("PM_COMPANY_NAME", "物业服务有限公司")
+    PAYMENT_INSTRUCTIONS = os.environ.get("PM_PAYMENT_INSTRUCTIONS", "")
 
 
 class ProductionConfig(Config):
