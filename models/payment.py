@@ -269,7 +269,7 @@ def post_payment(household: Household, *, amount, method: PaymentMethod, bill_id
     queue = []
     for bill in (b for b in bills if b.status is not BillStatus.paid):
         queue.append(bill)
-        fee = late_fee(bill, paid_at.date())
+        fee = late_fee(bill, clock.local(paid_at).date())  # the company's day, as the notice and the desk
         if fee > 0:
             late = raise_one_off_bill(household, "late_fee", fee, _l("Late fee for %(bill)s", bill=str(bill)),
                                       actor=actor, source_key=LATE_FEE_SOURCE.format(bill.id))

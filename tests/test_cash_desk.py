@@ -13,7 +13,7 @@ from conftest import confirm_at_the_desk, flashed
 from models import FeeItem, FeeKind, Payment
 from models.arrears import arrears_ledger
 from models.billing import run_bills
-from models.payment import advance_balance, owed_as_of
+from models.payment import PaymentMethod, advance_balance, owed_as_of, post_payment
 from pm_admin.extensions import db
 
 NOTICE_DAY = dt.date(2026, 11, 20)
@@ -81,7 +81,7 @@ def test_notice_desk_ledger_and_receipt_agree_to_the_cent(quarter, make, browser
     assert lines == [("物业费", "2026-08 to 2026-10", "600.00"),
                      ("滞纳金 <small>物业费</small>", "2026-08 to 2026-10", "12.20")]
     assert "¥612.20" in receipt and "陆佰壹拾贰元贰角" in receipt
-    assert "Received by" in receipt and "Paid by" in receipt and 'href="/admin/cashier/"' in receipt
+    assert "Cashier (signature)" in receipt and "Payer (signature)" in receipt and 'href="/admin/cashier/"' in receipt
     assert owed_as_of(household.id, NOTICE_DAY) == [] and advance_balance(household.id) == 0
     household_file = browser.get(f"/admin/household/details/?id={household.id}").get_data(as_text=True)
     payment = db.session.scalar(select(Payment).where(Payment.household_id == household.id))
@@ -134,3 +134,16 @@ def test_far_above_what_is_owed_needs_a_second_confirmation(quarter, make, brows
     assert advance_balance(household.id) == Decimal("99999") - OWED
     # An ordinary amount is confirmed once.
     assert confirm_at_the_desk(browser, household.id, desk_form(browser, household.id, "50")).status_code == 302
+
+
+def test_late_fees_are_charged_as_of_the_company_day_not_the_utc_day(quarter, make, clock_at):
+    """01:00 in Shanghai on 11-20 is still 11-19 in UTC: the posting charges the late fees
+    the notice and the desk showed for 11-20, so the household owes nothing after."""
+    clock_at(dt.datetime(2026, 11, 19, 17, 0, tzinfo=dt.timezone.utc))
+    household = quarter["household"]
+    collector = make.staff("collector", communities=[quarter["community"]], username="nightcollector")
+    lines = owed_as_of(household.id, NOTICE_DAY)
+    payment = post_payment(household, amount=OWED, method=PaymentMethod.cash, bill_ids=[l.bill.id for l in lines],
+                           actor=collector, token="night")
+    db.session.commit()
+    assert payment.advance_added == 0 and owed_as_of(household.id, NOTICE_DAY) == []

@@ -298,7 +298,7 @@ class CashierPage(SecurePage):
                 flash(_("This payment was already posted (receipt %(no)s).", no=already.receipt_no), "info")
                 return redirect(url_for("receipt.show", payment_id=already.id))
             paid_on = form.paid_at.data or clock.today()
-            paid_at = None if paid_on == clock.today() else dt.datetime.combine(paid_on, dt.time(12), dt.timezone.utc)
+            paid_at = None if paid_on == clock.today() else clock.at(paid_on, dt.time(12))
             method = PaymentMethod[form.method.data]
             try:
                 preview = preview_payment(household, amount=form.amount.data, bill_ids=chosen, on=paid_on,
