@@ -112,6 +112,7 @@ def test_a_year_paid_at_the_desk_prints_on_one_a5_sheet_and_80mm_paper(make, wor
     page.goto(base + "/admin/cashier/?q=7-2-1203")
     expect(page.locator("#desk-hits")).to_contain_text("周建国")
     page.click(f'a[href$="/admin/cashier/post/{household_id}/"]')
+    expect(page.locator("#selected-total")).to_have_text(re.compile(r"¥[\d,]+\.\d\d"))  # the script is running
     page.click("[data-select=none]")
     expect(page.locator("#selected-total")).to_have_text("¥0.00")
     expect(page.locator("#amount")).to_have_value("0.00")
