@@ -150,6 +150,7 @@ def stop_gunicorn(proc: subprocess.Popen) -> None:
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 TOKEN = re.compile(r'name="token"[^>]*value="([^"]*)"')
 BILL = re.compile(r'name="bill" value="(\d+)" checked')
+CONFIRMATION = re.compile(r'name="confirmation" type="hidden" value="([0-9a-f]+)"')
 OPTION = re.compile(r'<option[^>]*value="([^"]+)"')
 
 
@@ -233,6 +234,10 @@ class Client:
                 "amount": str(self.rng.choice([50, 120, 300, 888])), "method": "cash", "paid_at": "", "notes": "",
                 "bill": bills}
         answer = self.request("cashier:post", "POST", f"/admin/cashier/post/{hid}/", form)
+        shown = CONFIRMATION.search(answer[2]) if answer is not None and answer[0] == 200 else None
+        if shown is not None:  # the confirmation page: owed, received, change
+            form.update(confirmation=shown.group(1), far_above_counted="y")
+            answer = self.request("cashier:confirm", "POST", f"/admin/cashier/post/{hid}/", form)
         if answer is not None and answer[0] == 200:
             self.records.append(("cashier:refused", "refused", time.time(), 0.0, None, False))
 

@@ -263,6 +263,9 @@ def _bills_are_never_deleted(mapper, connection, bill: Bill) -> None:
     raise DomainError(_l("Bills are never deleted; void it with a reason."))
 
 
+LATE_FEE_SOURCE = "late:{}"  # the source key of the late-fee bill charged on bill {id}
+
+
 def late_fee(bill: Bill, on: dt.date) -> Decimal:
     """Late fee accrued on the open amount: open × daily rate × days past due + grace."""
     item = bill.fee_item

@@ -87,6 +87,15 @@ def resident_by_name_or_phone(term: str) -> ColumnElement[bool] | None:
     return Resident.name.ilike(like_pattern(term.strip()), escape="\\")
 
 
+def household_by_address_or_person(term: str) -> ColumnElement[bool] | None:
+    """The households a caller names by their room, or by a resident's name or phone:
+    the navbar's household and resident searches as one clause (the cash desk's search)."""
+    by_person = resident_by_name_or_phone(term)
+    clauses = [c for c in (household_by_address(term), None if by_person is None else Household.residents.any(by_person))
+               if c is not None]
+    return or_(*clauses) if clauses else None
+
+
 PLATE_TEXT = re.compile(rf"[{PROVINCES}A-Z0-9挂学警港澳]{{3,12}}")
 
 

@@ -6,6 +6,7 @@ from a counter row inside the posting's transaction: no gaps, no duplicates.
 """
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import current_app
@@ -25,8 +26,8 @@ from pm_admin.money import Money, parse_amount, quantize
 from pm_admin.scope import in_scope
 from pm_admin.workflow import Transition, Versioned, Workflow
 
-from .billing import (DEPOSIT_CODES, OPEN_STATUSES, Bill, BillStatus, FeeItem, _insert, accrued_late_fee, late_fee,
-                      raise_one_off_bill, void_bill)
+from .billing import (DEPOSIT_CODES, LATE_FEE_SOURCE, OPEN_STATUSES, Bill, BillStatus, FeeItem, _insert, accrued_late_fee,
+                      late_fee, previous_period, raise_one_off_bill, void_bill)
 from .community import Building
 from .household import Household
 from pm_admin import clock
@@ -219,6 +220,66 @@ def open_bills(household_id: int) -> list[Bill]:
         .order_by(Bill.period, Bill.due_on, Bill.id)).unique().all()
 
 
+@dataclass(frozen=True)
+class OwedLine:
+    """One open bill and the late fee accrued on it to a day."""
+
+    bill: Bill
+    late_fee: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.bill.open_amount + self.late_fee
+
+
+def owed_as_of(household_id: int, on: dt.date) -> list[OwedLine]:
+    """What a household owes as of day ``on``, per open bill oldest first, each with the
+    late fee it will have accrued that day: what the notice prints, the desk collects
+    (``post_payment`` charges the same ``late_fee``) and the arrears ledger sums."""
+    return [OwedLine(bill, late_fee(bill, on)) for bill in open_bills(household_id)]
+
+
+FAR_ABOVE = Decimal("1000")  # received more than twice what is due and this much more: count again
+
+
+@dataclass(frozen=True)
+class PaymentPreview:
+    """What the confirmation step shows before a payment is posted (``post_payment``'s figures)."""
+
+    owed: Decimal  # the chosen bills with their late fees, as of the day paid
+    received: Decimal  # handed over by the payer
+    advance_used: Decimal  # drawn from the advance balance when the money falls short
+    change: Decimal  # given back in cash
+    to_advance: Decimal  # kept as advance balance
+
+    @property
+    def posted(self) -> Decimal:
+        return self.received - self.change
+
+    @property
+    def far_above(self) -> bool:
+        return self.received > max(2 * self.owed, self.owed + FAR_ABOVE)
+
+
+def preview_payment(household: Household, *, amount, bill_ids, on: dt.date, method: PaymentMethod,
+                    give_change: bool = False, use_advance: bool = True) -> PaymentPreview:
+    """What posting would do, with late fees as of ``on`` (as ``post_payment`` charges
+    them): owed, received, drawn from the advance, change, kept as advance. Changes nothing."""
+    received = parse_amount(amount, what=_l("The amount"))
+    chosen = {int(i) for i in bill_ids or ()}
+    owed = sum((line.total for line in owed_as_of(household.id, on) if line.bill.id in chosen), ZERO)
+    allocated = min(owed, received + (advance_balance(household.id) if use_advance else ZERO))
+    rest = max(ZERO, received - allocated)
+    if give_change and rest and method is not PaymentMethod.cash:
+        raise DomainError(_l("Change is given only for cash; the rest of a %(method)s payment goes to the "
+                             "advance balance."), method=method.label)
+    if give_change and rest == received:
+        raise DomainError(_l("Nothing is owed on the chosen bills: there is nothing to give change from."))
+    change = rest if give_change else ZERO
+    return PaymentPreview(owed=owed, received=received, advance_used=max(ZERO, allocated - received),
+                          change=change, to_advance=rest - change)
+
+
 def _lock_household(household: Household) -> None:
     """Serialise money changes of one household (FOR UPDATE; SQLite locks the file on write)."""
     db.session.execute(select(Household.id).where(Household.id == household.id).with_for_update())
@@ -237,7 +298,7 @@ def _with_late_fees(household: Household, bills, on: dt.date, *, actor):
         yield bill
         if fee > 0:
             late = raise_one_off_bill(household, "late_fee", fee, _l("Late fee for %(bill)s", bill=str(bill)),
-                                      actor=actor, source_key=f"late:{bill.id}", settle_from_advance=False)
+                                      actor=actor, source_key=LATE_FEE_SOURCE.format(bill.id), settle_from_advance=False)
             bill.late_fee_bill_id = late.id
             yield late
 
@@ -434,6 +495,53 @@ def post_payment(household: Household, *, amount, method: PaymentMethod, bill_id
                            {"paid_at": paid_at, "posted_at": payment.posted_at, "days_back": days_back},
                            scope_id=payment.community_id)
     return payment
+
+
+@dataclass
+class ReceiptLine:
+    """One line of a receipt: a fee item over a run of consecutive periods."""
+
+    item: str
+    first_period: str
+    last_period: str
+    amount: Decimal
+    detail: str = ""  # a one-off bill's description; for a late fee, the item it was charged on
+
+
+def receipt_lines(payment_id: int) -> list[ReceiptLine]:
+    """A payment's allocations as receipt lines: one per fee item and run of consecutive
+    periods (a quarter of 物业费 is one line "2027-01 至 2027-03"); a late fee stands
+    against the period of the bill it was charged on. Reads rows by the payment's and
+    the bills' own indexes only (a receipt opens after every posting)."""
+    rows = db.session.execute(
+        select(PaymentAllocation.amount, Bill.period, Bill.source_key, Bill.description, FeeItem.name)
+        .join(Bill, PaymentAllocation.bill_id == Bill.id).join(FeeItem, Bill.fee_item_id == FeeItem.id)
+        .where(PaymentAllocation.payment_id == payment_id).order_by(PaymentAllocation.id)).all()
+    origins = {int(row.source_key.removeprefix(LATE_FEE_SOURCE.format(""))) for row in rows
+               if row.source_key.startswith(LATE_FEE_SOURCE.format(""))}
+    origin_of = {b.id: b for b in db.session.execute(
+        select(Bill.id, Bill.period, FeeItem.name).join(FeeItem, Bill.fee_item_id == FeeItem.id)
+        .where(Bill.id.in_(origins)))} if origins else {}
+    grouped: dict[tuple[str, str], list[tuple[str, Decimal]]] = {}
+    for row in rows:
+        period, detail = row.period, row.description or ""
+        if row.source_key.startswith(LATE_FEE_SOURCE.format("")):
+            origin = origin_of[int(row.source_key.removeprefix(LATE_FEE_SOURCE.format("")))]
+            period, detail = origin.period, origin.name
+        grouped.setdefault((row.name, detail), []).append((period, row.amount))
+    lines = []
+    for (item, detail), parts in grouped.items():
+        by_period: dict[str, Decimal] = {}
+        for period, amount in parts:
+            by_period[period] = by_period.get(period, ZERO) + amount
+        for period in sorted(by_period):
+            last = lines[-1] if lines else None
+            if (last is not None and (last.item, last.detail) == (item, detail)
+                    and previous_period(period) == last.last_period):
+                last.last_period, last.amount = period, last.amount + by_period[period]
+            else:
+                lines.append(ReceiptLine(item, period, period, by_period[period], detail))
+    return lines
 
 
 def mark_printed(payment: Payment) -> bool:

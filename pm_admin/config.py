@@ -61,6 +61,9 @@ class Config:
     # the permission payment.backdate (supervisors).
     PAYMENT_BACKDATE_DAYS = int(os.environ.get("PM_PAYMENT_BACKDATE_DAYS", "3"))
     PRODUCTION = False
+    # Printed on payment notices: who sends them, and how to pay (bank account, counter hours).
+    COMPANY_NAME = os.environ.get("PM_COMPANY_NAME", "物业服务有限公司")
+    PAYMENT_INSTRUCTIONS = os.environ.get("PM_PAYMENT_INSTRUCTIONS", "")
 
 
 class ProductionConfig(Config):

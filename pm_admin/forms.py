@@ -1,6 +1,10 @@
 """Form pieces the views declare: domain checks as field validators, password setting,
 and the form bases that trim what people type and refuse a blank where a value is required."""
 
+import hashlib
+import hmac
+
+from flask import current_app
 from flask_admin.form import BaseForm, DateTimeField
 from flask_babel import gettext
 from flask_wtf import FlaskForm
@@ -153,3 +157,10 @@ class AmountField(StringField):
         if self.raw_data:
             return self.raw_data[0]
         return "" if self.data is None else str(self.data)
+
+
+def confirmation_of(*shown) -> str:
+    """A signature of what a confirmation page showed: a form posted with it was posted
+    from that page, for those very values (a changed amount needs a new confirmation)."""
+    message = "\x1f".join(str(value) for value in shown).encode()
+    return hmac.new(current_app.secret_key.encode(), b"confirmation\x1f" + message, hashlib.sha256).hexdigest()

@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from models import Bill, BillStatus, Payment, RefundRequest
+from models import Bill, BillStatus, FeeItem, FeeKind, Payment, RefundRequest
+from models.billing import period_of, previous_period, run_bills
 from pm_admin.extensions import db
 from test_browser import JsErrors, chromium, live_server, signed_in_page  # noqa: F401  (fixtures)
 from pm_admin import clock
@@ -50,6 +51,8 @@ def test_from_bill_run_to_printed_receipt_to_refund(make, world, live_server, ch
     page.fill("#amount", "300")
     page.locator("#method").select_option("cash")
     page.click("#post-payment")
+    expect(page.locator("#confirm-owed")).to_have_text("¥300.00")
+    page.click("#confirm-payment")
     expect(page.locator("#receipt")).to_contain_text("叁佰元整")
     receipt_url = page.url
     page.goto(receipt_url.split("?")[0] + "?paper=80mm")
@@ -84,3 +87,62 @@ def test_from_bill_run_to_printed_receipt_to_refund(make, world, live_server, ch
     assert [p.amount for p in payments] == [Decimal("300.00"), Decimal("-300.00")]
     bill = db.session.query(Bill).filter_by(household_id=household_id).one()
     assert bill.status is BillStatus.unpaid and bill.paid == 0
+
+
+MM = 72 / 25.4  # PDF points per millimetre
+
+
+def pdf_pages(pdf: bytes) -> list[list[float]]:
+    """The MediaBox of each page of a PDF Chromium printed (its page objects are plain text)."""
+    return [[float(n) for n in box.split()] for box in re.findall(rb"/MediaBox\s*\[([^\]]+)\]", pdf)]
+
+
+def test_a_year_paid_at_the_desk_prints_on_one_a5_sheet_and_80mm_paper(make, world, live_server, chromium):  # noqa: F811
+    """A year of 物业费 with late fees, paid after the confirmation: the receipt is two lines
+    (fee item and period range, late fees against the same periods) on one A5 page, and
+    the 80 mm print is 80 mm wide (Chromium prints Letter for ``size: 80mm auto``)."""
+    community = make.community(name="银杏苑")
+    household = make.household(make.building(community, name="7栋"), unit="2", room="1203",
+                               floor_area=Decimal("100.00"))
+    make.resident(household, name="周建国", phone="13700001234")
+    db.session.add(FeeItem(community=community, name="物业费", kind=FeeKind.per_area, unit_price=Decimal("2.00"),
+                           late_fee_percent_per_day=Decimal("0.05"), grace_days=10))
+    boss = make.staff("supervisor", communities=[community], username="yearboss")
+    collector = make.staff("collector", communities=[community], username="yeardesk")
+    last = previous_period(period_of(clock.today()))
+    for months_back in range(11, -1, -1):
+        run_bills(previous_period(last, months_back), community=community, actor=boss)
+    db.session.commit()
+    household_id = household.id
+    db.session.rollback()
+    base, errors = live_server, JsErrors()
+
+    page = signed_in_page(chromium, base, errors, collector.username)
+    page.goto(base + "/admin/cashier/?q=7-2-1203")
+    expect(page.locator("#desk-hits")).to_contain_text("周建国")
+    page.click(f'a[href$="/admin/cashier/post/{household_id}/"]')
+    expect(page.locator("#selected-total")).to_have_text(re.compile(r"¥[\d,]+\.\d\d"))  # the script is running
+    page.click("[data-select=none]")
+    expect(page.locator("#selected-total")).to_have_text("¥0.00")
+    expect(page.locator("#amount")).to_have_value("0.00")
+    page.locator("[data-select-upto]").select_option(previous_period(last, 10))
+    expect(page.locator("#selected-total")).to_have_text(re.compile(r"¥4\d\d\.\d\d"))  # two months and late fees
+    page.click("[data-select=all]")
+    total = page.locator("#selected-total").inner_text()
+    expect(page.locator("#open-bills tfoot tr").first).to_contain_text(total)
+    page.locator("#method").select_option("cash")
+    page.click("#post-payment")
+    expect(page.locator("#confirm-owed")).to_have_text(total)
+    expect(page.locator("#confirm-change")).to_have_text("¥0.00")
+    page.click("#confirm-payment")
+    expect(page.locator("#receipt")).to_contain_text(f"物业费 {previous_period(last, 11)} to {last}")
+    expect(page.locator("#receipt tbody tr"), page.locator("#receipt tbody").inner_text()).to_have_count(2)
+
+    a5 = pdf_pages(page.pdf(format="A5"))
+    assert len(a5) == 1 and round(a5[0][2] / MM) == 148, a5
+    page.goto(page.url.split("?")[0] + "?paper=80mm")
+    thermal = pdf_pages(page.pdf(prefer_css_page_size=True))
+    assert len(thermal) == 1 and round(thermal[0][2] / MM) == 80, thermal
+    page.click("#back")
+    expect(page).to_have_url(base + "/admin/cashier/")
+    assert errors == [], "\n".join(errors)

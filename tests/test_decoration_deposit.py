@@ -12,7 +12,7 @@ from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
 from pm_admin.workflow import IllegalTransition
 
-from conftest import PASSWORD, flashed, reload
+from conftest import PASSWORD, confirm_at_the_desk, flashed, reload
 from models import Bill, DecorationStatus, PaymentAllocation, RefundRequest
 from models.billing import BillStatus
 from models.decoration import DECORATION_WORKFLOW, check_decoration_application, deposit_bill
@@ -44,9 +44,9 @@ def pay_at_the_desk(browser, household, amount):
     page = browser.get(f"/admin/cashier/post/{household.id}/").get_data(as_text=True)
     token = re.search(r'name="token"[^>]*value="([0-9a-f]+)"', page).group(1)
     bill_ids = re.findall(r'name="bill" value="(\d+)" checked', page)
-    response = browser.post(f"/admin/cashier/post/{household.id}/", {
+    response = confirm_at_the_desk(browser, household.id, {
         "amount": amount, "method": "cash", "paid_at": clock.today().isoformat(), "notes": "",
-        "token": token, "bill": bill_ids})
+        "token": token, "bill": bill_ids}, counted=True)
     assert response.status_code == 302, flashed(response)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
 
-from conftest import flashed, reload
+from conftest import confirm_at_the_desk, flashed, reload
 from models import Bill, BillStatus, FeeItem, FeeKind, Household, Payment, PaymentAllocation, PaymentMethod, RefundRequest
 from models.billing import late_fee, raise_one_off_bill
 from models.payment import (REFUND_WORKFLOW, PaymentKind, RefundStatus, advance_balance, approve_refund, post_payment,
@@ -133,9 +133,9 @@ def test_the_same_form_twice_posts_once(desk, login_as, browser):
     token = token.group(1) or token.group(2)
     form = {"amount": "150.00", "method": "wechat_pay", "paid_at": clock.today().isoformat(), "notes": "",
             "token": token, "bill": [b.id for b in desk["bills"]]}
-    first = browser.post(f"/admin/cashier/post/{household.id}/", form)
-    second = browser.post(f"/admin/cashier/post/{household.id}/", form)
-    assert first.status_code == 302 and second.status_code == 302
+    first = confirm_at_the_desk(browser, household.id, form)
+    second = confirm_at_the_desk(browser, household.id, form)
+    assert first.status_code == 302 and second.status_code == 302, first.get_data(as_text=True)
     assert first.headers["Location"] == second.headers["Location"]
     assert db.session.scalar(select(func.count()).select_from(Payment).where(Payment.household_id == household.id)) == 1
     receipt = browser.get(first.headers["Location"]).get_data(as_text=True)
@@ -443,11 +443,11 @@ def test_from_bill_run_to_printed_receipt_to_refund_in_the_browser(world, make, 
     assert "300.00" in page  # 120 m² × 2.50
     token = re.search(r'id="token" name="token"[^>]*value="([0-9a-f]+)"|name="token"[^>]*value="([0-9a-f]+)"', page)
     bill_ids = re.findall(r'name="bill" value="(\d+)" checked', page)
-    response = browser.post(f"/admin/cashier/post/{household.id}/", {
+    response = confirm_at_the_desk(browser, household.id, {
         "amount": "300", "method": "cash", "paid_at": clock.today().isoformat(), "notes": "",
         "token": token.group(1) or token.group(2), "bill": bill_ids})
     receipt = browser.get(response.headers["Location"] + "?paper=80mm").get_data(as_text=True)
-    assert "叁佰元整" in receipt and "size: 80mm auto" in receipt and "Request a refund" in receipt
+    assert "叁佰元整" in receipt and "size: 80mm 128mm" in receipt and "Request a refund" in receipt
     payment = db.session.scalar(select(Payment).where(Payment.household_id == household.id))
     lines = {f"line-{a.id}": str(a.amount) for a in payment.allocations}
     response = browser.post(f"/admin/cashier/refund/{payment.id}/", {**lines, "reason": "业主已银行代扣"})

@@ -7,38 +7,41 @@ models/ and commit once, showing a DomainError as a message.
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 
-from flask import Blueprint, abort, flash, has_request_context, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, has_request_context, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import IntEqualFilter
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload
-from wtforms import DateField, DecimalField, HiddenField, SelectField, StringField, TextAreaField
+from sqlalchemy import func, select
+from wtforms import BooleanField, DateField, DecimalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from pm_admin import auth, masking
 from pm_admin.admin import ReadOnlyView, SecureModelView
 from pm_admin.errors import DomainError
 from pm_admin.extensions import db
-from pm_admin.forms import Form, checked_by
+from pm_admin.forms import Form, checked_by, confirmation_of
 from pm_admin.i18n import _l
 from pm_admin.money import format_amount, in_chinese_capitals, parse_amount
 from pm_admin.pages import SecurePage
 from pm_admin.scope import scoped, user_scope_ids
+from pm_admin.search import MAX_TERM_LENGTH
 
 from models import Building, Community, Household, Resident
 from models.arrears import (AGING_BUCKETS, arrears_ledger, arrears_overview, cash_summary, check_dunning, collection_rate,
                             dunning_activity, owner_of)
-from models.billing import (OPEN_STATUSES, Bill, MeterKind, check_fee_item, late_fee, parse_period,
+from models.billing import (OPEN_STATUSES, Bill, MeterKind, check_fee_item, parse_period,
                             period_of, run_bills)
+from models.lookup import household_by_address_or_person
 from models.meter import BatchRefused, MeterReading, last_reading, record_readings
 from models.payment import (Payment, PaymentKind, PaymentMethod, advance_balance, find_posted, hold_advance,
-                            mark_printed, open_bills, post_payment, refund_request_of, refundable_from_advance,
-                            refundable_lines, refunds_of, request_refund)
+                            mark_printed, owed_as_of, post_payment, preview_payment, receipt_lines,
+                            refund_request_of, refundable_from_advance, refundable_lines, refunds_of,
+                            request_refund)
 from pm_admin import clock
 from pm_admin.plausible import parse_day, record_id
 
@@ -282,28 +285,36 @@ class BillRunPage(SecurePage):
 class PaymentForm(FlaskForm):
     amount = StringField(_l("Amount received (¥)"), [DataRequired(), Length(max=20)])
     method = SelectField(_l("Method"), choices=PaymentMethod.choices)
+    rest = SelectField(_l("Received more than owed"), choices=[("advance", _l("Keep the rest as advance balance")),
+                                                                ("change", _l("Give change (cash)"))],
+                       default="advance")
     paid_at = DateField(_l("Paid on"), [Optional()])
     notes = StringField(_l("Notes"), [Optional(), Length(max=200)])
     token = HiddenField()
+    confirmation = HiddenField()  # set by the confirmation page: without it nothing is posted
+    far_above_counted = BooleanField(_l("I have counted it again: the amount received is right"))
+
+
+CASH_DESK_HITS = 20
 
 
 class CashierPage(SecurePage):
-    """收款: find a household, see its open bills oldest first, post a payment."""
+    """收款: find a household, see its open bills oldest first, confirm, post a payment."""
 
     permission = "payment.post"
     permissions = ("refund.request", "payment.backdate")  # backdate: a payment dated past the window
 
     @expose("/")
     def index(self):
-        term = (request.args.get("q") or "").strip()
-        households = []
-        if term:
-            pattern = f"%{term}%"
-            households = (scoped(db.session.query(Household), Household)
-                          .filter(or_(Household.room.ilike(pattern),
-                                      Household.residents.any(Resident.name.ilike(pattern))))
-                          .order_by(Household.building_id, Household.unit, Household.room).limit(50).all())
-        return self.render("billing/cashier.html", term=term, households=households)
+        term = " ".join((request.args.get("q") or "").split())[:MAX_TERM_LENGTH]
+        clause = household_by_address_or_person(term) if term else None
+        households = [] if clause is None else (
+            scoped(db.session.query(Household), Household).filter(clause)
+            .order_by(Household.building_id, Household.unit, Household.room).limit(CASH_DESK_HITS).all())
+        today = clock.today()
+        hits = [(h, owner_of(h), sum((line.total for line in owed_as_of(h.id, today)), Decimal(0)))
+                for h in households]
+        return self.render("billing/cashier.html", term=term, hits=hits, format_amount=format_amount)
 
     @expose("/post/<int:household_id>/", methods=("GET", "POST"))
     def post(self, household_id):
@@ -315,12 +326,25 @@ class CashierPage(SecurePage):
             if already is not None:
                 flash(_("This payment was already posted (receipt %(no)s).", no=already.receipt_no), "info")
                 return redirect(url_for("receipt.show", payment_id=already.id))
-            paid_at = None
-            if form.paid_at.data and form.paid_at.data != clock.today():
-                paid_at = dt.datetime.combine(form.paid_at.data, dt.time(12), dt.timezone.utc)
+            paid_on = form.paid_at.data or clock.today()
+            paid_at = None if paid_on == clock.today() else clock.at(paid_on, dt.time(12))
+            method = PaymentMethod[form.method.data]
             try:
-                payment = post_payment(household, amount=form.amount.data, method=PaymentMethod[form.method.data],
-                                       bill_ids=chosen, actor=current_user, token=form.token.data, paid_at=paid_at,
+                preview = preview_payment(household, amount=form.amount.data, bill_ids=chosen, on=paid_on,
+                                          method=method, give_change=form.rest.data == "change")
+                shown = confirmation_of(household.id, form.token.data, preview.received, sorted(chosen),
+                                        method.name, form.rest.data, paid_on, form.notes.data)
+                if form.confirmation.data != shown or (preview.far_above and not form.far_above_counted.data):
+                    if form.confirmation.data == shown:
+                        flash(_("¥%(received)s received for ¥%(owed)s owed: count the money again and tick the "
+                                "box to confirm.", received=format_amount(preview.received),
+                                owed=format_amount(preview.owed)), "error")
+                    form.confirmation.data = shown
+                    return self.render("billing/confirm_payment.html", household=household, form=form,
+                                       preview=preview, chosen=sorted(chosen), paid_on=paid_on, method=method,
+                                       owner=owner_of(household), format_amount=format_amount)
+                payment = post_payment(household, amount=preview.posted, method=method, bill_ids=chosen,
+                                       actor=current_user, token=form.token.data, paid_at=paid_at,
                                        notes=form.notes.data)
                 db.session.commit()
             except DomainError as error:
@@ -332,14 +356,14 @@ class CashierPage(SecurePage):
         if request.method == "GET":
             form.token.data = uuid.uuid4().hex
             form.paid_at.data = clock.today()
-        bills = open_bills(household.id)
+        lines = owed_as_of(household.id, clock.today())
         if request.method == "GET":
-            chosen = {b.id for b in bills}
-        today = clock.today()
-        rows = [(bill, late_fee(bill, today)) for bill in bills]
-        return self.render("billing/post_payment.html", household=household, form=form, rows=rows, chosen=chosen,
+            chosen = {line.bill.id for line in lines}
+            form.amount.data = format_amount(sum((line.total for line in lines), Decimal(0))).replace(",", "")
+        return self.render("billing/post_payment.html", household=household, form=form, lines=lines, chosen=chosen,
                            advance=advance_balance(household.id), owner=owner_of(household),
-                           total=sum((b.open_amount for b in bills), 0) + sum((f for _b, f in rows), 0))
+                           periods=sorted({line.bill.period for line in lines}),
+                           total=sum((line.total for line in lines), Decimal(0)), format_amount=format_amount)
 
     @expose("/refund/<int:payment_id>/", methods=("GET", "POST"))
     def refund(self, payment_id):
@@ -432,26 +456,45 @@ class ReceiptPage(SecurePage):
         return self._receipt(payment, reprint=reprint, printing=True)
 
     def _payment(self, payment_id) -> Payment:
-        payment = (scoped(db.session.query(Payment), Payment).options(joinedload(Payment.allocations))
-                   .filter(Payment.id == payment_id).one_or_none())
+        payment = scoped(db.session.query(Payment), Payment).filter(Payment.id == payment_id).one_or_none()
         if payment is None:
             abort(404)
         return payment
 
     def _receipt(self, payment, *, reprint: bool, printing: bool):
         return self.render("billing/receipt.html", payment=payment, reprint=reprint, printing=printing,
-                           owner=owner_of(payment.household), capitals=in_chinese_capitals(payment.amount),
+                           owner=owner_of(payment.household), lines=receipt_lines(payment.id),
+                           capitals=in_chinese_capitals(payment.amount),
                            refunds=refunds_of(payment), request=refund_request_of(payment),
                            paper="80mm" if request.values.get("paper") == "80mm" else "a5",
                            format_amount=format_amount, csrf_form=FlaskForm(),
-                           can_refund=auth.can("refund.request") and payment.kind is PaymentKind.payment)
+                           can_refund=auth.can("refund.request") and payment.kind is PaymentKind.payment,
+                           back=url_for("cashier.index") if auth.can("payment.post")
+                           else url_for("payment.details_view", id=payment.id))
 
     @expose("/notice/<int:household_id>/")
     def notice(self, household_id):
-        """交款通知单: the household's open bills, to print and post."""
+        """缴费通知单: what the household owes as of a day, late fees included, to print and post."""
         household = _scoped_household(household_id)
-        return self.render("billing/notice.html", households=[(household, open_bills(household.id))],
-                           format_amount=format_amount, today=clock.today())
+        return _notices(self, [household])
+
+
+def _notices(page, households):
+    """Payment notices as of ``?on=`` (default today): the figures the desk would collect that day."""
+    try:
+        on = parse_day(request.args.get("on") or clock.today().isoformat())
+    except DomainError as error:
+        flash(str(error), "error")
+        on = clock.today()
+    notices = []
+    for household in households:
+        lines = owed_as_of(household.id, on)
+        if lines:
+            total = sum((line.total for line in lines), Decimal(0))
+            notices.append((household, owner_of(household), lines, total, in_chinese_capitals(total)))
+    return page.render("billing/notice.html", notices=notices, on=on, format_amount=format_amount,
+                       company=current_app.config["COMPANY_NAME"],
+                       instructions=current_app.config["PAYMENT_INSTRUCTIONS"])
 
 
 ARREARS_SHOWN = 500  # the page lists the households longest in arrears; the workbook has them all
@@ -489,9 +532,7 @@ class ArrearsPage(SecurePage):
         building = scoped(db.session.query(Building), Building).filter(Building.id == building_id).one_or_none()
         if building is None:
             abort(404)
-        households = [(h, open_bills(h.id)) for h in sorted(building.households, key=lambda h: (h.unit, h.room))]
-        return self.render("billing/notice.html", households=[(h, b) for h, b in households if b],
-                           format_amount=format_amount, today=clock.today())
+        return _notices(self, sorted(building.households, key=lambda h: (h.unit, h.room)))
 
 
 class CashSummaryPage(SecurePage):
