@@ -112,7 +112,7 @@ def test_exports_read_as_plain_columns_equal_exports_read_as_records(app, world,
             as_records = cells(url)
         assert as_columns == as_records, view.endpoint
         compared += 1
-    assert compared >= 10
+    assert compared >= 9  # refunds link their receipts, so they export from the records
 
 
 def test_rows_beyond_a_sheet_continue_on_the_next_and_the_total_closes_the_last(world, make, login_as, browser,

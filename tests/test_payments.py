@@ -486,37 +486,42 @@ def test_pages_do_not_reach_into_another_community(world, login_as, browser):
     assert db.session.get(Payment, b["payment"].id).print_count == 0
 
 
-def test_the_loser_of_two_approvals_at_once_hears_someone_else_did_it(app, desk, make):
-    """Both supervisors open the refund, then both approve: one refund is paid out, and the
-    other is told it was done meanwhile, not that the refund is larger than what is left."""
+def test_the_loser_of_two_pay_outs_at_once_hears_someone_else_did_it(app, desk, make):
+    """Two collectors open the approved refund, then both pay it out: one refund receipt is
+    posted, and the other is told it was done meanwhile, not that the refund is larger
+    than what is left."""
     payment = pay(desk, "600.00", token="race")
-    refund_id = request_refund(payment, amount="600.00", reason="重复缴费", actor=desk["collector"]).id
+    refund = request_refund(payment, lines={a.id: a.amount for a in payment.allocations}, reason="重复缴费",
+                            actor=desk["collector"])
+    approve_refund(refund, actor=make.staff("supervisor", username="approver"))
     db.session.commit()
-    boss_ids = [make.staff("supervisor", username=f"approver{n}").id for n in (1, 2)]
+    refund_id = refund.id
+    cashier_ids = [make.staff("collector", username=f"payer{n}", communities=[desk["world"]["A"]["community"]]).id
+                   for n in (1, 2)]
     concurrent = db.engine.dialect.name == "postgresql"
     barrier, outcomes = threading.Barrier(2 if concurrent else 1), []
 
-    def approve(boss_id):
+    def pay_out(cashier_id):
         with app.test_request_context(headers={"Cookie": "pm_lang=en"}):
             try:
                 refund = db.session.get(RefundRequest, refund_id)
                 barrier.wait(timeout=10)
-                REFUND_WORKFLOW.take(refund, "approve", actor=db.session.get(Staff, boss_id), expected_state="requested",
-                                     expected_version=str(refund.version), note="")
+                REFUND_WORKFLOW.take(refund, "pay_out", actor=db.session.get(Staff, cashier_id),
+                                     expected_state="approved", expected_version=str(refund.version))
                 db.session.commit()
-                outcomes.append("approved")
+                outcomes.append("paid out")
             except DomainError as error:
                 db.session.rollback()
                 outcomes.append(str(error))
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=approve, args=(boss_id,)) for boss_id in boss_ids]
+    threads = [threading.Thread(target=pay_out, args=(cashier_id,)) for cashier_id in cashier_ids]
     for thread in threads:
         thread.start()
         if not concurrent:
             thread.join(timeout=30)
     for thread in threads:
         thread.join(timeout=30)
-    assert sorted(outcomes) == ["Someone else just did this; the page has been refreshed.", "approved"], outcomes
+    assert sorted(outcomes) == ["Someone else just did this; the page has been refreshed.", "paid out"], outcomes
     assert db.session.scalar(select(func.count()).select_from(Payment).where(Payment.refund_of_id == payment.id)) == 1
