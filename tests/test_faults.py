@@ -36,6 +36,7 @@ def test_connections_the_database_dropped_are_replaced(app, database_url, world,
         opened.append(dbapi_connection)
 
     event.listen(engine, "connect", remember)
+    engine.dispose()  # every connection from here on is a new one, remembered
     try:
         login_as("receptionist")
         assert browser.get("/admin/household/").status_code == 200  # the pool now holds a connection

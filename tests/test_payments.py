@@ -183,8 +183,9 @@ def post_through_the_desk(browser, household, paid_on, bills, amount="300.00"):
     url = f"/admin/cashier/post/{household.id}/"
     page = browser.get(url).get_data(as_text=True)
     token = re.search(r'name="token"[^>]*value="([0-9a-f]+)"|value="([0-9a-f]+)"[^>]*name="token"', page)
-    return browser.post(url, {"amount": amount, "method": "cash", "paid_at": paid_on.isoformat(), "notes": "",
-                              "token": token.group(1) or token.group(2), "bill": [b.id for b in bills]})
+    return confirm_at_the_desk(browser, household.id, {
+        "amount": amount, "method": "cash", "paid_at": paid_on.isoformat(), "notes": "",
+        "token": token.group(1) or token.group(2), "bill": [b.id for b in bills]})
 
 
 def test_a_collector_dates_a_payment_back_only_a_few_days_and_never_skips_a_late_fee(world, make, app, monkeypatch):
