@@ -41,7 +41,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .money import format_amount
 from . import audit, auth, dashboard, exports, history, masking, plausible, security, workflow
 from . import export as exporting
-from .search import SearchView
+from .search import SearchView, like_pattern
 from .errors import DomainError
 from .forms import AdminForm, AdminMomentField, AmountField
 from .extensions import db
@@ -660,7 +660,7 @@ class SecureModelView(ModelView):
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
         for term in search.split():
-            pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            pattern = like_pattern(term)
             # a column this user sees only masked is not searched: a hit would name the number's owner
             matches = [_match(path, pattern) for path in self._search_paths]
             clause = or_(false(), *(m for m in matches if not masking.searches_hidden(m)))
