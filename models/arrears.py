@@ -18,7 +18,6 @@ from .billing import DEPOSIT_CODES, OPEN_STATUSES, Bill, BillStatus, FeeItem, ac
 from .community import Building
 from .household import Household
 from .payment import Payment, PaymentAllocation, PaymentMethod, advance_balances, money_on_bills
-from .resident import Resident, ResidentKind
 from pm_admin import clock
 from pm_admin.clock import Moment
 
@@ -237,11 +236,6 @@ def households_to_chase(*, scope_ids=None, on: dt.date | None = None, limit: int
         select(Household).where(Household.id.in_([row.household_id for row in rows]))).unique()}
     return [DunningTarget(households[row.household_id], Decimal(row.owed), row.oldest_due, row.months, row.last)
             for row in rows]
-
-
-def owner_of(household: Household) -> Resident | None:
-    residents = sorted(getattr(household, "residents", []), key=lambda r: (r.kind is not ResidentKind.owner, r.id))
-    return residents[0] if residents else None
 
 
 # -- the daily cash summary (投包) ---------------------------------------------------

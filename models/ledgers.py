@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import gettext, lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from pm_admin import masking
@@ -27,7 +27,7 @@ from .billing import (OPEN_STATUSES, Bill, BillStatus, FeeItem, accrued_late_fee
 from .community import Building, Community
 from .household import Household
 from .payment import Payment
-from .resident import Resident, ResidentKind
+from .resident import Resident, household_owners
 from .staff import Staff
 from pm_admin import clock
 
@@ -228,18 +228,10 @@ class ArrearsLine:
         return aging_bucket(self.days)
 
 
-def _owners():
-    """The first resident of each household, owners first (as ``owner_of`` picks)."""
-    rank = func.row_number().over(partition_by=Resident.household_id, order_by=(
-        case((Resident.kind == ResidentKind.owner, 0), else_=1), Resident.id))
-    ranked = select(Resident.household_id, Resident.name, Resident.phone, rank.label("rank")).subquery()
-    return select(ranked.c.household_id, ranked.c.name, ranked.c.phone).where(ranked.c.rank == 1).subquery()
-
-
 def arrears_rows(on: dt.date, *, scope_ids=None, community_id=None):
     """One line per household with open bills: what is open, split by the age of
     each bill (days since it fell due), months in arrears, late fees accrued to ``on``."""
-    owner = _owners()
+    owner = household_owners()
     query = (select(Bill.household_id, Community.name.label("community"), Building.name.label("building"),
                     Household.unit, Household.room, owner.c.name.label("owner"), owner.c.phone, Bill.period,
                     Bill.amount, Bill.paid, Bill.due_on, Bill.late_fee_waived_by_id, Bill.late_fee_bill_id,
