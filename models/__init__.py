@@ -13,7 +13,7 @@ from .staff import Role, Staff  # noqa: F401
 from .vehicle import ParkingSpace, Vehicle  # noqa: F401
 from .billing import Bill, BillStatus, FeeItem, FeeKind, MeterKind  # noqa: F401
 from .meter import MeterReading  # noqa: F401
-from .payment import (AdvanceAllocation, Payment, PaymentAllocation, PaymentMethod, ReceiptCounter,  # noqa: F401
+from .payment import (AdvanceAllocation, Payment, PaymentAllocation, PaymentMethod,  # noqa: F401
                       RefundLine, RefundRequest)
 from .arrears import DunningRecord  # noqa: F401
 from .repair import RepairCategory, RepairChannel, RepairOrder, RepairStatus  # noqa: F401

@@ -18,7 +18,6 @@ from .billing import DEPOSIT_CODES, OPEN_STATUSES, Bill, BillStatus, FeeItem, ac
 from .community import Building
 from .household import Household
 from .payment import Payment, PaymentAllocation, PaymentMethod, advance_balances, money_on_bills
-from .resident import Resident, ResidentKind
 from pm_admin import clock
 from pm_admin.clock import Moment
 
@@ -83,17 +82,37 @@ def aging_bucket(days: int) -> str:
     return "30"  # not yet due counts with the youngest
 
 
-@dataclass
-class ArrearsRow:
-    household: Household
+@dataclass(kw_only=True)
+class OpenBills:
+    """What one household's open bills come to on a day (``add`` each bill, oldest period
+    first): the one accumulator of the arrears page and the arrears ledger."""
+
     owed: Decimal = ZERO
     by_item: dict[str, Decimal] = field(default_factory=dict)
+    by_bucket: dict[str, Decimal] = field(default_factory=lambda: {key: ZERO for key, *_rest in AGING_BUCKETS})
     oldest_period: str = ""
     oldest_due: dt.date | None = None
     periods: set[str] = field(default_factory=set)
     late_fees: Decimal = ZERO
-    days: int = 0
-    bucket: str = "30"
+    days: int = 0  # since the oldest open bill fell due
+
+    def add(self, bill, on: dt.date) -> None:
+        """Count an open bill, a row of ``open_bill_columns()``, as of ``on``."""
+        open_amount = bill.amount - bill.paid
+        self.owed += open_amount
+        self.by_item[bill.item] = self.by_item.get(bill.item, ZERO) + open_amount
+        self.by_bucket[aging_bucket(max(0, (on - bill.due_on).days))] += open_amount
+        self.periods.add(bill.period)
+        if self.oldest_due is None or bill.due_on < self.oldest_due:
+            self.oldest_due, self.oldest_period = bill.due_on, bill.period
+        self.days = max(0, (on - self.oldest_due).days)
+        if not bill.settled:  # late fee waived, or already charged as its own bill
+            self.late_fees += accrued_late_fee(open_amount, bill.due_on, bill.late_fee_percent_per_day,
+                                               bill.grace_days, on)
+
+    @property
+    def bucket(self) -> str:
+        return aging_bucket(self.days)
 
     @property
     def months(self) -> int:
@@ -102,6 +121,18 @@ class ArrearsRow:
     @property
     def years(self) -> Decimal:
         return (Decimal(self.days) / Decimal("365")).quantize(Decimal("0.1"))
+
+
+def open_bill_columns() -> tuple:
+    """What ``OpenBills.add`` reads of a bill (select them from Bill joined to its FeeItem)."""
+    return (Bill.household_id, Bill.period, Bill.due_on, Bill.amount, Bill.paid,
+            (Bill.late_fee_waived_by_id.is_not(None) | Bill.late_fee_bill_id.is_not(None)).label("settled"),
+            FeeItem.name.label("item"), FeeItem.late_fee_percent_per_day, FeeItem.grace_days)
+
+
+@dataclass(kw_only=True)
+class ArrearsRow(OpenBills):
+    household: Household
 
 
 def arrears_ledger(*, scope_ids=None, community_id=None, building_id=None, bucket=None,
@@ -135,10 +166,7 @@ def arrears_overview(*, scope_ids=None, community_id=None, building_id=None, buc
         batch = ids[start:start + 1000]
         loaded = {h.id: h for h in db.session.scalars(select(Household).where(Household.id.in_(batch))).unique()}
         rows.update((household_id, ArrearsRow(household=loaded[household_id])) for household_id in batch)
-        bills = (select(Bill.household_id, Bill.period, Bill.due_on, Bill.amount, Bill.paid,
-                        (Bill.late_fee_waived_by_id.is_not(None) | Bill.late_fee_bill_id.is_not(None)).label("settled"),
-                        FeeItem.name, FeeItem.late_fee_percent_per_day, FeeItem.grace_days)
-                 .join(FeeItem, Bill.fee_item_id == FeeItem.id)
+        bills = (select(*open_bill_columns()).join(FeeItem, Bill.fee_item_id == FeeItem.id)
                  .where(Bill.household_id.in_(batch), Bill.status.in_(OPEN_STATUSES))
                  .order_by(Bill.household_id, Bill.period, Bill.id))  # rows, not objects: a debtor has many
         if scope_ids is not None:
@@ -146,19 +174,7 @@ def arrears_overview(*, scope_ids=None, community_id=None, building_id=None, buc
         if community_id:
             bills = bills.where(Bill.community_id == community_id)
         for bill in db.session.execute(bills):
-            row = rows[bill.household_id]
-            if row.oldest_due is None or bill.due_on < row.oldest_due:
-                row.oldest_due, row.oldest_period = bill.due_on, bill.period
-            open_amount = bill.amount - bill.paid
-            row.owed += open_amount
-            row.by_item[bill.name] = row.by_item.get(bill.name, ZERO) + open_amount
-            row.periods.add(bill.period)
-            if not bill.settled:  # late fee waived, or already charged as its own bill
-                row.late_fees += accrued_late_fee(open_amount, bill.due_on, bill.late_fee_percent_per_day,
-                                                  bill.grace_days, on)
-    for row in rows.values():
-        row.days = max(0, (on - row.oldest_due).days)
-        row.bucket = aging_bucket(row.days)
+            rows[bill.household_id].add(bill, on)
     return list(rows.values()), households, owed
 
 
@@ -237,11 +253,6 @@ def households_to_chase(*, scope_ids=None, on: dt.date | None = None, limit: int
         select(Household).where(Household.id.in_([row.household_id for row in rows]))).unique()}
     return [DunningTarget(households[row.household_id], Decimal(row.owed), row.oldest_due, row.months, row.last)
             for row in rows]
-
-
-def owner_of(household: Household) -> Resident | None:
-    residents = sorted(getattr(household, "residents", []), key=lambda r: (r.kind is not ResidentKind.owner, r.id))
-    return residents[0] if residents else None
 
 
 # -- the daily cash summary (投包) ---------------------------------------------------

@@ -15,7 +15,6 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (Boolean, CheckConstraint, Column, Date, Enum, ForeignKey, Integer, String, Table,
                         Text, UniqueConstraint, and_, case, cast, event, exists, false, func, inspect, literal, select)
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
 from wtforms import TextAreaField
@@ -23,6 +22,7 @@ from wtforms.validators import DataRequired, Length
 
 from pm_admin import audit
 from pm_admin.enums import LabeledEnum
+from pm_admin.bulk import dialect_insert
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
 from pm_admin.money import Money, Percent, Quantity, UnitPrice, parse_amount, quantize
@@ -285,13 +285,6 @@ def accrued_late_fee(open_amount: Decimal, due_on: dt.date, percent_per_day: Dec
 
 # -- the bill run ------------------------------------------------------------
 
-def _insert(table):
-    """INSERT … ON CONFLICT DO NOTHING for the session's database."""
-    dialect = db.session.get_bind().dialect.name
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    return statement.on_conflict_do_nothing()
-
-
 def _may_run(actor, community_ids) -> None:
     if actor is None:
         return
@@ -466,7 +459,8 @@ def _issue_missing_bills(item: FeeItem, period: str, *, due_on, issued_at, issue
     source = select(rows.c.household_id, rows.c.quantity, rows.c.discount_percent, rows.c.amount,
                     *(_issued(name, value) for name, value in fixed.items())
                     ).where(rows.c.amount > 0).order_by(rows.c.household_id)
-    statement = _insert(Bill.__table__).from_select(columns, source).returning(Bill.__table__.c.amount)
+    statement = (dialect_insert(Bill.__table__).on_conflict_do_nothing().from_select(columns, source)
+                 .returning(Bill.__table__.c.amount))
     return list(db.session.execute(statement).scalars())
 
 
@@ -484,7 +478,7 @@ def _issue_missing_bills_in_python(item: FeeItem, period: str, *, due_on, issued
                              issued_by_id=issued_by, version=1))
     if not rows:
         return []
-    statement = _insert(Bill.__table__).returning(Bill.__table__.c.amount)
+    statement = dialect_insert(Bill.__table__).on_conflict_do_nothing().returning(Bill.__table__.c.amount)
     return list(db.session.execute(statement, rows).scalars())
 
 

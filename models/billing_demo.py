@@ -14,13 +14,14 @@ from pm_admin import audit
 from pm_admin.bulk import insert_rows
 from pm_admin.extensions import db
 from pm_admin.money import quantize
+from pm_admin.numbering import SerialCounter
 
 from .arrears import DunningMethod, DunningRecord
 from .billing import (OPEN_STATUSES, Bill, BillStatus, FeeItem, FeeKind, MeterKind, late_fee, period_bounds,
                       period_of, previous_period, run_bills)
 from .household import Household, HouseholdState
 from .meter import MeterReading
-from .payment import (Payment, PaymentAllocation, PaymentMethod, ReceiptCounter, approve_refund,
+from .payment import (Payment, PaymentAllocation, PaymentMethod, approve_refund,
                       pay_out_refund, post_payment, request_refund)
 from pm_admin import clock
 
@@ -143,7 +144,7 @@ def load_billing_demo(rng: random.Random, communities, households: list[Househol
                     for n, (paid_at, h, amount, method, _shares, extra) in enumerate(planned, start=1)]
     if payment_rows:
         insert_rows(Payment.__table__, payment_rows)
-        db.session.execute(insert(ReceiptCounter.__table__).values(year=year, last=len(payment_rows)))
+        db.session.execute(insert(SerialCounter.__table__).values(series=f"SK{year}", n=len(payment_rows)))
     ids = dict(db.session.execute(select(Payment.token, Payment.id).where(Payment.token.like("demo-%"))).all())
     allocation_rows = [dict(payment_id=ids[f"demo-{n}"], bill_id=bill_id, amount=share)
                        for n, plan in enumerate(planned, start=1) for bill_id, share in plan[4]]

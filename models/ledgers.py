@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import gettext, lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from pm_admin import masking
@@ -21,13 +21,13 @@ from pm_admin.export import ExportColumn, Sheet, Summary, write_sheets
 from pm_admin.exports import counted
 from pm_admin.extensions import db
 
-from .arrears import AGING_BUCKETS, aging_bucket, collection_rate
-from .billing import (OPEN_STATUSES, Bill, BillStatus, FeeItem, accrued_late_fee, parse_period, period_bounds,
+from .arrears import AGING_BUCKETS, OpenBills, collection_rate, open_bill_columns
+from .billing import (OPEN_STATUSES, Bill, BillStatus, FeeItem, parse_period, period_bounds,
                       period_of, previous_period)
 from .community import Building, Community
 from .household import Household
 from .payment import Payment
-from .resident import Resident, ResidentKind
+from .resident import Resident, household_owners
 from .staff import Staff
 from pm_admin import clock
 
@@ -204,46 +204,22 @@ def payments_sheet(span, **where) -> Sheet:
 
 # -- 欠费台账 ----------------------------------------------------------------------
 
-@dataclass
-class ArrearsLine:
+@dataclass(kw_only=True)
+class ArrearsLine(OpenBills):
     community: str
     building: str
     unit: str
     room: str
     owner: str | None
     phone: str | None
-    oldest_period: str
-    oldest_due: dt.date
-    periods: set
-    by_bucket: dict
-    late_fees: Decimal = ZERO
-    days: int = 0
-
-    @property
-    def owed(self) -> Decimal:
-        return sum(self.by_bucket.values(), ZERO)
-
-    @property
-    def bucket(self) -> str:
-        return aging_bucket(self.days)
-
-
-def _owners():
-    """The first resident of each household, owners first (as ``owner_of`` picks)."""
-    rank = func.row_number().over(partition_by=Resident.household_id, order_by=(
-        case((Resident.kind == ResidentKind.owner, 0), else_=1), Resident.id))
-    ranked = select(Resident.household_id, Resident.name, Resident.phone, rank.label("rank")).subquery()
-    return select(ranked.c.household_id, ranked.c.name, ranked.c.phone).where(ranked.c.rank == 1).subquery()
 
 
 def arrears_rows(on: dt.date, *, scope_ids=None, community_id=None):
     """One line per household with open bills: what is open, split by the age of
     each bill (days since it fell due), months in arrears, late fees accrued to ``on``."""
-    owner = _owners()
-    query = (select(Bill.household_id, Community.name.label("community"), Building.name.label("building"),
-                    Household.unit, Household.room, owner.c.name.label("owner"), owner.c.phone, Bill.period,
-                    Bill.amount, Bill.paid, Bill.due_on, Bill.late_fee_waived_by_id, Bill.late_fee_bill_id,
-                    FeeItem.late_fee_percent_per_day, FeeItem.grace_days)
+    owner = household_owners()
+    query = (select(*open_bill_columns(), Community.name.label("community"), Building.name.label("building"),
+                    Household.unit, Household.room, owner.c.name.label("owner"), owner.c.phone)
              .select_from(Bill).join(Household, Bill.household_id == Household.id)
              .join(Building, Household.building_id == Building.id).join(Community, Bill.community_id == Community.id)
              .join(FeeItem, Bill.fee_item_id == FeeItem.id)
@@ -258,19 +234,9 @@ def arrears_rows(on: dt.date, *, scope_ids=None, community_id=None):
             if line is not None:
                 yield line
             current = row.household_id
-            line = ArrearsLine(row.community, row.building, row.unit, row.room, row.owner,
-                               masking.reveal(phone_rule, row.phone), row.period, row.due_on, set(),
-                               {key: ZERO for key, *_rest in AGING_BUCKETS})
-        open_amount = row.amount - row.paid
-        days = max(0, (on - row.due_on).days)
-        line.by_bucket[aging_bucket(days)] += open_amount
-        line.periods.add(row.period)
-        if row.due_on < line.oldest_due:
-            line.oldest_due, line.oldest_period = row.due_on, row.period
-        line.days = max(0, (on - line.oldest_due).days)
-        if not (row.late_fee_waived_by_id or row.late_fee_bill_id):
-            line.late_fees += accrued_late_fee(open_amount, row.due_on, row.late_fee_percent_per_day,
-                                               row.grace_days, on)
+            line = ArrearsLine(community=row.community, building=row.building, unit=row.unit, room=row.room,
+                               owner=row.owner, phone=masking.reveal(phone_rule, row.phone))
+        line.add(row, on)
     if line is not None:
         yield line
 

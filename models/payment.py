@@ -23,10 +23,11 @@ from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
 from pm_admin.money import Money, parse_amount, quantize
+from pm_admin.numbering import next_number
 from pm_admin.scope import in_scope
 from pm_admin.workflow import Transition, Versioned, Workflow
 
-from .billing import (DEPOSIT_CODES, LATE_FEE_SOURCE, OPEN_STATUSES, Bill, BillStatus, FeeItem, _insert, accrued_late_fee,
+from .billing import (DEPOSIT_CODES, LATE_FEE_SOURCE, OPEN_STATUSES, Bill, BillStatus, FeeItem, accrued_late_fee,
                       late_fee, previous_period, raise_one_off_bill, void_bill)
 from .community import Building
 from .household import Household
@@ -48,17 +49,6 @@ class PaymentMethod(LabeledEnum):
 class PaymentKind(LabeledEnum):
     payment = "payment", _l("Payment")
     refund = "refund", _l("Refund")
-
-
-class ReceiptCounter(db.Model):
-    """The last receipt number issued in a year (a row lock serialises issuing)."""
-
-    __tablename__ = "receipt_counter"
-    __scope__ = None
-    __audit__ = False
-
-    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    last: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Payment(db.Model):
@@ -163,15 +153,11 @@ def _posted_payments_never_go(mapper, connection, target) -> None:
 
 
 def next_receipt_no(year: int) -> str:
-    """The next receipt number of ``year``, inside the caller's transaction: the
-    counter row stays locked until commit, and a rollback gives the number back."""
-    bump = (update(ReceiptCounter.__table__).where(ReceiptCounter.year == year)
-            .values(last=ReceiptCounter.last + 1).returning(ReceiptCounter.last))
-    number = db.session.execute(bump).scalar()
-    if number is None:
-        db.session.execute(_insert(ReceiptCounter.__table__).values(year=year, last=0))
-        number = db.session.execute(bump).scalar()
-    return f"SK{year}{number:06d}"
+    """The next receipt number of ``year`` (series ``SK<year>`` of the document counters),
+    inside the caller's transaction: the counter row stays locked until commit, and a
+    rollback gives the number back."""
+    series = f"SK{year}"
+    return f"{series}{next_number(db.session.connection(), series):06d}"
 
 
 def advance_balances(household_ids=None):

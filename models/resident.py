@@ -4,7 +4,7 @@ import datetime as dt
 import re
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, String, Text, case, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from pm_admin.enums import LabeledEnum
@@ -103,3 +103,29 @@ class Resident(db.Model):
     @validates("id_number")
     def _check_id_number(self, key, value):
         return normalise_id_number(value)
+
+
+def household_owners(household_ids=None):
+    """Who the ledgers and the cash desk name as each household's owner: its first
+    resident, owners before family and tenants, then by id. A subquery of one row per
+    household (household_id, id, name, phone), of the households given (default: all)."""
+    rank = func.row_number().over(partition_by=Resident.household_id, order_by=(
+        case((Resident.kind == ResidentKind.owner, 0), else_=1), Resident.id))
+    ranked = select(Resident.household_id, Resident.id, Resident.name, Resident.phone, rank.label("rank"))
+    if household_ids is not None:
+        ranked = ranked.where(Resident.household_id.in_(household_ids))
+    ranked = ranked.subquery()
+    return (select(ranked.c.household_id, ranked.c.id, ranked.c.name, ranked.c.phone)
+            .where(ranked.c.rank == 1).subquery())
+
+
+def owners_of(household_ids) -> dict[int, Resident]:
+    """Each of the households' owner (as ``household_owners`` picks), by household id."""
+    owner = household_owners(list(household_ids))
+    return {resident.household_id: resident
+            for resident in db.session.scalars(select(Resident).join(owner, owner.c.id == Resident.id))}
+
+
+def owner_of(household) -> Resident | None:
+    """The household's owner, as ``household_owners`` picks (None: no resident)."""
+    return owners_of([household.id]).get(household.id)

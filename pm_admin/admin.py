@@ -41,7 +41,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .money import format_amount
 from . import audit, auth, dashboard, exports, history, masking, plausible, security, workflow
 from . import export as exporting
-from .search import SearchView
+from .search import SearchView, like_pattern
 from .errors import DomainError
 from .forms import AdminForm, AdminMomentField, AmountField
 from .extensions import db
@@ -543,80 +543,57 @@ class SecureModelView(ModelView):
         when every exported column allows it; a view with a formatter the export must
         run (or a to-many column) exports records, as the list shows them."""
         args, query = self._export_query()
-        plan = self._export_plan()
-        if plan is None:
-            columns = [self._export_column(name, title) for name, title in self._export_columns]
-            rows = query.yield_per(1000)
-        else:
-            selected, columns, related = plan
-            statement = query.enable_eagerloads(False).with_entities(*selected).statement
-            rows = _with_related_labels(db.session.execute(statement, execution_options={"yield_per": 1000}),
-                                        related)
+        reader, columns = self._export_plan() or self._export_read_by(_ExportRecords(self))
         return exporting.write_workbook(
             path,
             sheet=str(self.name),
             title_lines=self._export_title(args),
             columns=columns,
-            rows=exports.counted(rows, progress),
+            rows=exports.counted(reader.rows(query), progress),
             total_label=str(exporting.TOTAL),
         )
 
     def _export_plan(self):
-        """(the columns to select, the export columns reading them, the related-record
-        labels to fetch per batch) — or None when a column needs the record itself."""
-        selected: list = []
-        related: list[tuple[int, _RelatedLabels]] = []
+        """The export read as plain columns: (the reader, its columns), or None when a column needs the record."""
+        return self._export_read_by(_ExportColumnsSelected(self.model))
 
-        def position(expression) -> int:
-            for index, known in enumerate(selected):
-                if known is expression:
-                    return index
-            selected.append(expression)
-            return len(selected) - 1
+    def _export_read_by(self, reader):
+        columns = [self._export_column(name, str(title), reader) for name, title in self._export_columns]
+        return None if None in columns else (reader, columns)
 
-        columns = []
-        for name, title in self._export_columns:
-            column = self._plain_export_column(name, str(title), position, related)
-            if column is None:
-                return None
-            columns.append(column)
-        return selected, columns, related
-
-    def _plain_export_column(self, name, title, position, related):
+    def _export_column(self, name, title, reader) -> exporting.ExportColumn | None:
+        """How one column is written, whichever way its rows are read (``reader``); None
+        when it needs the record and the reader has none. Personal columns are masked as
+        the user may see them, numbers and dates typed, text as stored, enum members by
+        their labels, a to-one relation as its record names itself; anything else (a
+        formatter, a to-many column) as the list shows it."""
         attr = getattr(self.model, name, None) if isinstance(name, str) else None
         prop = getattr(attr, "property", None)
-        if prop is None:
-            return None
         formatted = name in (self.column_formatters_export or {}) or name in (self.column_formatters or {})
-        if hasattr(prop, "columns"):
+        if prop is not None and hasattr(prop, "columns"):
             column = prop.columns[0]
             kind = exporting.kind_of(column)
             if "personal" in column.info:
-                index, rule = position(attr), column.info["personal"]
+                value, rule = reader.value(attr, name), column.info["personal"]
                 if masking.seen_in_full(rule):  # decided once for the whole export
-                    return exporting.ExportColumn(title, "text", itemgetter(index))
+                    return exporting.ExportColumn(title, "text", value)
                 mask = masking.MASKS[rule[1]]
                 return exporting.ExportColumn(title, "text",
-                                              lambda row: None if row[index] is None else mask(str(row[index])))
+                                              lambda row: None if (v := value(row)) is None else mask(str(v)))
             if kind != "text":  # numbers and dates are written typed, formatters or not
-                return exporting.ExportColumn(title, kind, itemgetter(position(attr)))
-            if formatted or not isinstance(column.type, String):
-                return None
-            index = position(attr)
-            if isinstance(column.type, SqlEnum) and column.type.enum_class is not None:
-                labels = {member: enum_label(None, member) for member in column.type.enum_class}
-                return exporting.ExportColumn(title, "text", lambda row: labels.get(row[index]))
-            return exporting.ExportColumn(title, "text", itemgetter(index))
-        if formatted or not hasattr(prop, "mapper") or prop.uselist or prop.secondary is not None:
-            return None
-        target = prop.mapper
-        local, remote = list(prop.local_columns), list(prop.remote_side)
-        if len(local) != 1 or len(target.primary_key) != 1 or remote != [target.primary_key[0]]:
-            return None
-        index = position(getattr(self.model, inspect(self.model).get_property_by_column(local[0]).key))
-        labels = _RelatedLabels(target.class_)
-        related.append((index, labels))
-        return exporting.ExportColumn(title, "text", lambda row: labels.names.get(row[index]))
+                return exporting.ExportColumn(title, kind, reader.value(attr, name))
+            if not formatted and isinstance(column.type, String):
+                value = reader.value(attr, name)
+                if isinstance(column.type, SqlEnum) and column.type.enum_class is not None:
+                    labels = {member: enum_label(None, member) for member in column.type.enum_class}
+                    return exporting.ExportColumn(title, "text", lambda row: labels.get(value(row)))
+                return exporting.ExportColumn(title, "text", value)
+        elif not formatted and hasattr(prop, "mapper") and not prop.uselist:
+            named = reader.related(attr, name)
+            if named is not None:
+                return exporting.ExportColumn(title, "text", named)
+        shown = reader.shown(name)
+        return None if shown is None else exporting.ExportColumn(title, "text", shown)
 
     def _export_title(self, args, exported_by=True) -> list[str]:
         exported = _("exported by %(user)s at %(time)s", user=current_user.username,
@@ -632,27 +609,6 @@ class SecureModelView(ModelView):
         lines.append(_("Filters: %(filters)s", filters="; ".join(conditions)) if conditions else _("Filters: none"))
         return lines
 
-    def _export_column(self, name, title) -> exporting.ExportColumn:
-        attr = getattr(self.model, name, None) if isinstance(name, str) else name
-        column = None
-        prop = getattr(attr, "property", None)
-        if prop is not None and hasattr(prop, "columns"):
-            column = prop.columns[0]
-        kind = exporting.kind_of(column)
-        formatted = isinstance(name, str) and (name in (self.column_formatters_export or {})
-                                               or name in (self.column_formatters or {}))
-        if kind == "text" or "personal" in (column.info if column is not None else {}):
-            # Fast paths for what needs no formatter (a bills export has ~10^6 cells of these):
-            # plain text as stored, enum labels once per member, related records as they name themselves.
-            if not formatted and column is not None and isinstance(column.type, String) and "personal" not in column.info:
-                if isinstance(column.type, SqlEnum) and column.type.enum_class is not None:
-                    return exporting.ExportColumn(str(title), "text", _cached_labels(name))
-                return exporting.ExportColumn(str(title), "text", lambda row: getattr(row, name))
-            if not formatted and prop is not None and hasattr(prop, "mapper") and not prop.uselist:
-                return exporting.ExportColumn(str(title), "text", lambda row: _named(getattr(row, name)))
-            return exporting.ExportColumn(str(title), "text", lambda row: self.get_export_value(row, name))
-        return exporting.ExportColumn(str(title), kind, lambda row: getattr(row, name))
-
     # -- search: every term must match one searchable path; related rows via EXISTS
     def init_search(self):
         self._search_paths = [_path_of(self.model, name) for name in self.column_searchable_list or ()]
@@ -660,7 +616,7 @@ class SecureModelView(ModelView):
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
         for term in search.split():
-            pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            pattern = like_pattern(term)
             # a column this user sees only masked is not searched: a hit would name the number's owner
             matches = [_match(path, pattern) for path in self._search_paths]
             clause = or_(false(), *(m for m in matches if not masking.searches_hidden(m)))
@@ -885,18 +841,64 @@ def _plausible_filter_value(flt, validate):
     return holds
 
 
-def _cached_labels(name: str):
-    labels: dict = {}  # one export runs in one language: each member's label is looked up once
+class _ExportColumnsSelected:
+    """Export rows read as tuples of plain columns of the list's query (no records built),
+    the records a to-one relation names fetched by id, a batch of rows at a time."""
 
-    def value(row):
-        member = getattr(row, name)
-        if member is None:
+    def __init__(self, model):
+        self.model = model
+        self.selected: list = []
+        self.labels: list[tuple[int, _RelatedLabels]] = []
+
+    def _position(self, expression) -> int:
+        for index, known in enumerate(self.selected):
+            if known is expression:
+                return index
+        self.selected.append(expression)
+        return len(self.selected) - 1
+
+    def value(self, attr, name):
+        return itemgetter(self._position(attr))
+
+    def related(self, attr, name):
+        prop = attr.property
+        if prop.secondary is not None:
             return None
-        if member not in labels:
-            labels[member] = enum_label(None, member)
-        return labels[member]
+        target = prop.mapper
+        local, remote = list(prop.local_columns), list(prop.remote_side)
+        if len(local) != 1 or len(target.primary_key) != 1 or remote != [target.primary_key[0]]:
+            return None
+        index = self._position(getattr(self.model, inspect(self.model).get_property_by_column(local[0]).key))
+        labels = _RelatedLabels(target.class_)
+        self.labels.append((index, labels))
+        return lambda row: labels.names.get(row[index])
 
-    return value
+    def shown(self, name):
+        return None  # as the list shows it: that takes the record
+
+    def rows(self, query):
+        statement = query.enable_eagerloads(False).with_entities(*self.selected).statement
+        return _with_related_labels(db.session.execute(statement, execution_options={"yield_per": 1000}),
+                                    self.labels)
+
+
+class _ExportRecords:
+    """Export rows read as the list's records."""
+
+    def __init__(self, view):
+        self.view = view
+
+    def value(self, attr, name):
+        return lambda row: getattr(row, name)
+
+    def related(self, attr, name):
+        return lambda row: _named(getattr(row, name))
+
+    def shown(self, name):
+        return lambda row: self.view.get_export_value(row, name)
+
+    def rows(self, query):
+        return query.yield_per(1000)
 
 
 class _RelatedLabels:

@@ -13,10 +13,10 @@ A model declares its number once::
 from typing import Any
 
 
-from sqlalchemy import Integer, String, event, insert, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Integer, String, event, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .bulk import dialect_insert
 from .extensions import db
 from . import clock
 
@@ -35,15 +35,10 @@ class SerialCounter(db.Model):
 def next_number(connection, series: str) -> int:
     """The next number of ``series`` (1, 2, 3, ...), locked until the transaction ends."""
     table = SerialCounter.__table__
-    dialect = {"postgresql": postgresql, "sqlite": sqlite}.get(connection.dialect.name)
-    if dialect is not None:  # create the row if missing, without failing when a neighbour just did
-        connection.execute(dialect.insert(table).values(series=series, n=0).on_conflict_do_nothing())
+    # create the row if missing, without failing when a neighbour just did
+    connection.execute(dialect_insert(table, connection).values(series=series, n=0).on_conflict_do_nothing())
     bump = update(table).where(table.c.series == series).values(n=table.c.n + 1).returning(table.c.n)
-    number = connection.execute(bump).scalar()
-    if number is None:  # another database: plain insert
-        connection.execute(insert(table).values(series=series, n=1))
-        number = 1
-    return number
+    return connection.execute(bump).scalar_one()
 
 
 def numbered(column: Any, *, prefix: str, digits: int = 6) -> None:

@@ -11,11 +11,12 @@ import datetime as dt
 from decimal import Decimal
 
 from pm_admin.extensions import db
+from pm_admin.numbering import SerialCounter
 
 from models.arrears import DunningMethod, DunningRecord
 from models.billing import Bill, BillStatus, FeeItem, FeeKind, MeterKind, period_of, previous_period
 from models.meter import MeterReading
-from models.payment import Payment, PaymentAllocation, PaymentMethod, ReceiptCounter, RefundLine, RefundRequest
+from models.payment import Payment, PaymentAllocation, PaymentMethod, RefundLine, RefundRequest
 from pm_admin import clock
 
 WORLD_PERIOD = previous_period(period_of(clock.today()))
@@ -52,5 +53,5 @@ def add_billing_records(places: dict, supervisor) -> None:
                                 method=DunningMethod.phone, collector_id=supervisor.id, outcome="答应月底交")
         db.session.add_all([fee, water, reading, bill, water_bill, payment, refund, dunning])
         place.update(fee_item=fee, bill=bill, payment=payment, refund=refund)
-    db.session.add(ReceiptCounter(year=year, last=len(places)))
+    db.session.add(SerialCounter(series=f"SK{year}", n=len(places)))
     db.session.commit()

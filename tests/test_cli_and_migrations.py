@@ -4,7 +4,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 
 from pm_admin import create_app
 from pm_admin.config import TestConfig
@@ -38,6 +38,24 @@ def test_migrations_upgrade_match_the_models_and_downgrade(empty_app):
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         upgrade()  # and up again: the downgrade left nothing behind (e.g. enum types)
 
+
+
+def test_the_receipt_counters_become_the_sk_series_and_back(empty_app):
+    """Issued receipt numbers carry on from the same counter after the upgrade (no number
+    given out twice), and the downgrade gives each year its receipt counter back."""
+    with empty_app.app_context():
+        upgrade(revision="f1a2b3c4d5e6")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO receipt_counter (year, last) VALUES (2025, 812), (2026, 37)"))
+            conn.execute(text("INSERT INTO serial_counter (series, n) VALUES ('BX2026', 5)"))
+        upgrade(revision="c5e8a1d2f3b4")
+        with db.engine.connect() as conn:
+            assert dict(conn.execute(text("SELECT series, n FROM serial_counter")).all()) == {
+                "SK2025": 812, "SK2026": 37, "BX2026": 5}
+        downgrade(revision="f1a2b3c4d5e6")
+        with db.engine.connect() as conn:
+            assert dict(conn.execute(text("SELECT year, last FROM receipt_counter")).all()) == {2025: 812, 2026: 37}
+            assert dict(conn.execute(text("SELECT series, n FROM serial_counter")).all()) == {"BX2026": 5}
 
 def test_init_demo_and_create_user(empty_app):
     runner = empty_app.test_cli_runner()

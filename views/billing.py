@@ -33,11 +33,12 @@ from pm_admin.search import MAX_TERM_LENGTH
 
 from models import Building, Community, Household, Resident
 from models.arrears import (AGING_BUCKETS, arrears_ledger, arrears_overview, cash_summary, check_dunning, collection_rate,
-                            dunning_activity, owner_of)
+                            dunning_activity)
 from models.billing import (OPEN_STATUSES, Bill, MeterKind, check_fee_item, parse_period,
                             period_of, run_bills)
 from models.lookup import household_by_address_or_person
 from models.meter import BatchRefused, MeterReading, last_reading, record_readings
+from models.resident import owner_of, owners_of
 from models.payment import (Payment, PaymentKind, PaymentMethod, advance_balance, find_posted, hold_advance,
                             mark_printed, owed_as_of, post_payment, preview_payment, receipt_lines,
                             refund_request_of, refundable_from_advance, refundable_lines, refunds_of,
@@ -312,7 +313,8 @@ class CashierPage(SecurePage):
             scoped(db.session.query(Household), Household).filter(clause)
             .order_by(Household.building_id, Household.unit, Household.room).limit(CASH_DESK_HITS).all())
         today = clock.today()
-        hits = [(h, owner_of(h), sum((line.total for line in owed_as_of(h.id, today)), Decimal(0)))
+        owners = owners_of(h.id for h in households)
+        hits = [(h, owners.get(h.id), sum((line.total for line in owed_as_of(h.id, today)), Decimal(0)))
                 for h in households]
         return self.render("billing/cashier.html", term=term, hits=hits, format_amount=format_amount)
 
@@ -487,11 +489,12 @@ def _notices(page, households):
         flash(str(error), "error")
         on = clock.today()
     notices = []
+    owners = owners_of(household.id for household in households)
     for household in households:
         lines = owed_as_of(household.id, on)
         if lines:
             total = sum((line.total for line in lines), Decimal(0))
-            notices.append((household, owner_of(household), lines, total, in_chinese_capitals(total)))
+            notices.append((household, owners.get(household.id), lines, total, in_chinese_capitals(total)))
     return page.render("billing/notice.html", notices=notices, on=on, format_amount=format_amount,
                        company=current_app.config["COMPANY_NAME"],
                        instructions=current_app.config["PAYMENT_INSTRUCTIONS"])
@@ -521,8 +524,9 @@ class ArrearsPage(SecurePage):
     def over_three_years(self):
         rows = arrears_ledger(scope_ids=user_scope_ids(), bucket="over3y")
         people = []
+        owners = owners_of(row.household.id for row in rows)
         for row in rows:
-            owner = owner_of(row.household)
+            owner = owners.get(row.household.id)
             phone = masking.reveal(Resident.__table__.c.phone.info, owner.phone) if owner else ""
             people.append((row, owner.name if owner else "", phone))
         return self.render("billing/over_three_years.html", people=people, format_amount=format_amount)

@@ -23,7 +23,7 @@ from pm_admin.plausible import record_id
 from pm_admin.scope import scoped
 
 from models import Household, Resident
-from models.arrears import owner_of
+from models.resident import owners_of
 from models.paid_service import ServicePrice, charge_at_desk
 from models.parking import (RENEWAL_MONTHS, ParkingRental, check_parking_rental, parking_occupancy, pay_parking_months,
                             rentals_to_remind)
@@ -129,8 +129,10 @@ class ParkingDeskPage(SecurePage):
         """Rentals running out within the next days or already expired, with whom to call."""
         today = clock.today()
         rows = []
-        for rental in rentals_to_remind(REMIND_WITHIN_DAYS, today):
-            owner = owner_of(rental.household)
+        rentals = rentals_to_remind(REMIND_WITHIN_DAYS, today)
+        owners = owners_of(rental.household_id for rental in rentals)
+        for rental in rentals:
+            owner = owners.get(rental.household_id)
             phone = masking.reveal(Resident.__table__.c.phone.info, owner.phone) if owner else ""
             rows.append((rental, owner.name if owner else "", phone, (rental.paid_through - today).days))
         return self.render("parking/remind.html", rows=rows, days=REMIND_WITHIN_DAYS, format_amount=format_amount,
