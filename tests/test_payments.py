@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy import func, select
 
+from pm_admin.auth import SYSTEM
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
 
@@ -36,7 +37,7 @@ def desk(world, make):
     collector = make.staff("collector", communities=[a["community"]], username="cashier1")
     bills = []
     for day, amount in ((1, "100.00"), (2, "200.00"), (3, "300.00")):
-        bill = raise_one_off_bill(household, "other", amount, f"费用{day}", actor=None, source_key=f"t:{day}",
+        bill = raise_one_off_bill(household, "other", amount, f"费用{day}", actor=SYSTEM, source_key=f"t:{day}",
                                   due_on=dt.date(2026, 1, day))
         bills.append(bill)
     db.session.commit()
@@ -59,7 +60,7 @@ def test_allocation_is_oldest_first_and_overpayment_goes_to_advance(desk):
     second = pay(desk, "400.00", token="t2")
     assert [a.amount for a in second.allocations] == [Decimal("50.00"), Decimal("300.00")]
     assert second.advance_added == Decimal("50.00") and advance_balance(desk["household"].id) == Decimal("50.00")
-    later = raise_one_off_bill(desk["household"], "other", "80.00", "费用4", actor=None, source_key="t:4")
+    later = raise_one_off_bill(desk["household"], "other", "80.00", "费用4", actor=SYSTEM, source_key="t:4")
     db.session.commit()
     assert later.status is BillStatus.partly_paid and advance_balance(desk["household"].id) == 0  # 50.00 applied
     third = pay(desk, "30.00", bills=[later], token="t3")

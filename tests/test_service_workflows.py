@@ -7,6 +7,7 @@ and leaves a step record; any other role gets 403 and the record stays put."""
 
 import pytest
 
+from pm_admin.auth import SYSTEM
 from pm_admin.extensions import db
 from pm_admin.workflow import WorkflowStep
 
@@ -27,7 +28,7 @@ TODAY = clock.today().isoformat()
 def paid_deposit(application, make):
     """The approval's deposit bill, paid at the cash desk (a deposit refund needs one)."""
     bill = raise_one_off_bill(application.household, "decoration_deposit", application.deposit, "押金",
-                              actor=None, source_key=f"decoration:{application.id}")
+                              actor=SYSTEM, source_key=f"decoration:{application.id}")
     collector = make.staff("collector", communities=[application.household.building.community])
     post_payment(application.household, amount=bill.amount, method=PaymentMethod.cash, bill_ids=[bill.id],
                  actor=collector, token=f"deposit-{application.id}")

@@ -28,7 +28,7 @@ from pm_admin.forms import Form, checked_by, confirmation_of
 from pm_admin.i18n import _l
 from pm_admin.money import format_amount, in_chinese_capitals, parse_amount
 from pm_admin.pages import SecurePage
-from pm_admin.scope import scoped, user_scope_ids
+from pm_admin.scope import get_scoped_or_404, scoped, user_scope_ids
 from pm_admin.search import MAX_TERM_LENGTH
 
 from models import Building, Community, Household, Resident
@@ -238,13 +238,6 @@ def _buildings():
     return scoped(db.session.query(Building), Building).order_by(Building.community_id, Building.name).all()
 
 
-def _scoped_household(household_id) -> Household:
-    household = scoped(db.session.query(Household), Household).filter(Household.id == household_id).one_or_none()
-    if household is None:
-        abort(404)
-    return household
-
-
 
 class BillRunForm(Form):
     period = StringField(_l("Period (year-month)"), [DataRequired(), checked_by(parse_period)])
@@ -265,10 +258,7 @@ class BillRunPage(SecurePage):
         elif form.validate_on_submit():
             community = None
             if form.community.data:
-                community = scoped(db.session.query(Community), Community).filter(
-                    Community.id == record_id(form.community.data)).one_or_none()
-                if community is None:
-                    abort(404)
+                community = get_scoped_or_404(Community, record_id(form.community.data))
             try:
                 summary = run_bills(form.period.data, community=community, actor=current_user)
                 db.session.commit()
@@ -318,7 +308,7 @@ class CashierPage(SecurePage):
 
     @expose("/post/<int:household_id>/", methods=("GET", "POST"))
     def post(self, household_id):
-        household = _scoped_household(household_id)
+        household = get_scoped_or_404(Household, household_id)
         form = PaymentForm()
         chosen = {i for i in (record_id(v) for v in request.form.getlist("bill")) if i is not None}
         if request.method == "POST" and form.validate_on_submit():
@@ -367,10 +357,8 @@ class CashierPage(SecurePage):
 
     @expose("/refund/<int:payment_id>/", methods=("GET", "POST"))
     def refund(self, payment_id):
-        auth.require("refund.request")
-        payment = scoped(db.session.query(Payment), Payment).filter(Payment.id == payment_id).one_or_none()
-        if payment is None:
-            abort(404)
+        auth.abort_unless_can("refund.request")
+        payment = get_scoped_or_404(Payment, payment_id)
         form = RefundForm()
         lines = {key.removeprefix("line-"): value for key, value in request.form.items() if key.startswith("line-")}
         if form.validate_on_submit():
@@ -407,7 +395,7 @@ class AdvanceHoldPage(SecurePage):
 
     @expose("/<int:household_id>/", methods=("GET", "POST"))
     def change(self, household_id):
-        household = _scoped_household(household_id)
+        household = get_scoped_or_404(Household, household_id)
         form = AdvanceHoldForm()
         if form.validate_on_submit():
             try:
@@ -444,22 +432,16 @@ class ReceiptPage(SecurePage):
 
     @expose("/<int:payment_id>/")
     def show(self, payment_id):
-        payment = self._payment(payment_id)
+        payment = get_scoped_or_404(Payment, payment_id)
         return self._receipt(payment, reprint=payment.print_count > 0, printing=False)
 
     @expose("/<int:payment_id>/print/", methods=("POST",))
     def print_receipt(self, payment_id):
         """Count the print (CSRF-checked like every POST), then the page prints itself."""
-        payment = self._payment(payment_id)
+        payment = get_scoped_or_404(Payment, payment_id)
         reprint = mark_printed(payment)
         db.session.commit()
         return self._receipt(payment, reprint=reprint, printing=True)
-
-    def _payment(self, payment_id) -> Payment:
-        payment = scoped(db.session.query(Payment), Payment).filter(Payment.id == payment_id).one_or_none()
-        if payment is None:
-            abort(404)
-        return payment
 
     def _receipt(self, payment, *, reprint: bool, printing: bool):
         return self.render("billing/receipt.html", payment=payment, reprint=reprint, printing=printing,
@@ -475,7 +457,7 @@ class ReceiptPage(SecurePage):
     @expose("/notice/<int:household_id>/")
     def notice(self, household_id):
         """缴费通知单: what the household owes as of a day, late fees included, to print and post."""
-        household = _scoped_household(household_id)
+        household = get_scoped_or_404(Household, household_id)
         return _notices(self, [household])
 
 
@@ -529,9 +511,7 @@ class ArrearsPage(SecurePage):
 
     @expose("/notices/<int:building_id>/")
     def building_notices(self, building_id):
-        building = scoped(db.session.query(Building), Building).filter(Building.id == building_id).one_or_none()
-        if building is None:
-            abort(404)
+        building = get_scoped_or_404(Building, building_id)
         return _notices(self, sorted(building.households, key=lambda h: (h.unit, h.room)))
 
 
@@ -584,9 +564,7 @@ class ReadingBatchPage(SecurePage):
         period = request.values.get("period") or period_of(clock.today())
         building, rows, errors = None, [], {}
         if building_id:
-            building = scoped(db.session.query(Building), Building).filter(Building.id == building_id).one_or_none()
-            if building is None:
-                abort(404)
+            building = get_scoped_or_404(Building, building_id)
         try:
             period = parse_period(period)
         except DomainError as error:
