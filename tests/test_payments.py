@@ -392,6 +392,24 @@ def test_concurrent_postings_never_over_allocate(desk, app, threads):
     assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))  # no gaps, no duplicates
 
 
+def test_a_rejected_refund_moves_no_money(desk, make, login_as, browser):
+    b100, b200, b300 = desk["bills"]
+    payment = pay(desk, "600.00", token="reject-me")
+    line = {a.bill_id: a.id for a in payment.allocations}
+    collector = make.staff("collector", communities=[desk["household"].building.community], username="asker")
+    refund = request_refund(payment, lines={line[b300.id]: "300.00"}, reason="多收", actor=collector)
+    db.session.commit()
+    login_as("supervisor", username="decider")
+    response = browser.post(f"/admin/refund/step/reject/?id={refund.id}", {"note": "", "expected_state": "requested"})
+    assert reload(refund).status is RefundStatus.requested  # a rejection says why
+    response = browser.post(f"/admin/refund/step/reject/?id={refund.id}", {"note": "核实未多收",
+                                                                            "expected_state": "requested"})
+    assert response.status_code == 302, flashed(response)
+    refund = reload(refund)
+    assert refund.status is RefundStatus.rejected and refund.decision_note == "核实未多收"
+    assert refund.refund_payment is None and reload(b300).status is BillStatus.paid
+
+
 def test_late_fees_are_charged_with_their_bill_unless_waived(world, make, entered_at):
     a = world["A"]
     household = make.household(a["building"], room="909", floor_area=Decimal("100"))
