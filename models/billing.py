@@ -327,7 +327,7 @@ def run_bills(period, *, community=None, actor) -> dict:
     summary = {"period": period, "community": community.name if community else None, "fee_items": len(items),
                "bills_created": created, "amount": total, "settled_from_advance": settled}
     audit.record_event("bill_run", "bill", None, f"{period} {community.name if community else ''}".strip(), summary,
-                       actor=(actor.id, actor.username) if actor is not None else None)
+                       actor=(actor.id, actor.username))
     db.session.flush()
     return summary
 

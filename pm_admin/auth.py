@@ -241,13 +241,15 @@ def require(actor: Any, permission: str | None, record: Any = None, *, refusal=N
 
 class SystemActor:
     """The panel itself, for CLI commands and background jobs: every permission, every
-    community. What it changes is audited as ``system`` (or the command's name)."""
+    community. What it changes is audited with no staff id, under its name ("system",
+    or the command's, e.g. "cli:bill")."""
 
     id = None
-    username = "system"
-    display_name = "system"
     role = None
     scope_ids = None
+
+    def __init__(self, username: str = "system"):
+        self.username = self.display_name = username
 
     def can(self, permission: str) -> bool:
         return True
@@ -261,10 +263,11 @@ SYSTEM = SystemActor()
 
 @contextlib.contextmanager
 def as_system(name: str) -> Iterator[SystemActor]:
-    """Run a command or a job as ``SYSTEM``: its reads see every community, its changes
-    are audited under ``name`` (e.g. ``cli:bill``)."""
-    with audit.acting_as(name), acting_for(SYSTEM):
-        yield SYSTEM
+    """Run a command or a job as the system under ``name``: its reads see every community,
+    its changes (audited or passed the yielded actor) are recorded under ``name``."""
+    actor = SystemActor(name)
+    with audit.acting_as(name), acting_for(actor):
+        yield actor
 
 
 def to_login():
