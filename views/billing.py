@@ -28,7 +28,7 @@ from pm_admin.forms import Form, checked_by, confirmation_of
 from pm_admin.i18n import _l
 from pm_admin.money import format_amount, in_chinese_capitals, parse_amount
 from pm_admin.pages import SecurePage
-from pm_admin.scope import get_scoped_or_404, scoped, user_scope_ids
+from pm_admin.scope import get_scoped_or_404, scoped
 from pm_admin.search import MAX_TERM_LENGTH
 
 from models import Building, Community, Household, Resident
@@ -491,7 +491,7 @@ class ArrearsPage(SecurePage):
     def index(self):
         community_id, building_id = record_id(request.args.get("community")), record_id(request.args.get("building"))
         bucket = request.args.get("bucket") or None
-        rows, households, owed = arrears_overview(scope_ids=user_scope_ids(), community_id=community_id,
+        rows, households, owed = arrears_overview(community_id=community_id,
                                                   building_id=building_id, bucket=bucket, limit=ARREARS_SHOWN)
         return self.render("billing/arrears.html", rows=rows, households=households, owed=owed,
                            buckets=AGING_BUCKETS, communities=_communities(),
@@ -501,7 +501,7 @@ class ArrearsPage(SecurePage):
 
     @expose("/over-three-years/")
     def over_three_years(self):
-        rows = arrears_ledger(scope_ids=user_scope_ids(), bucket="over3y")
+        rows = arrears_ledger(bucket="over3y")
         people = []
         for row in rows:
             owner = owner_of(row.household)
@@ -527,9 +527,9 @@ class CashSummaryPage(SecurePage):
         except DomainError as error:
             flash(str(error), "error")
             day = clock.today()
-        rows = cash_summary(day, scope_ids=user_scope_ids())
+        rows = cash_summary(day)
         return self.render("billing/cash_summary.html", day=day, rows=rows, format_amount=format_amount,
-                           dunning=dunning_activity(day, scope_ids=user_scope_ids()))
+                           dunning=dunning_activity(day))
 
 
 class CollectionRatePage(SecurePage):
@@ -542,7 +542,7 @@ class CollectionRatePage(SecurePage):
         period, report = request.args.get("period") or period_of(clock.today()), None
         try:
             period = parse_period(period)
-            report = collection_rate(period, scope_ids=user_scope_ids(),
+            report = collection_rate(period,
                                      community_id=record_id(request.args.get("community")),
                                      building_id=record_id(request.args.get("building")))
         except DomainError as error:
