@@ -29,7 +29,7 @@ def main() -> None:
     from sqlalchemy import text
 
     from models.billing import previous_period, run_bills
-    from pm_admin.audit import acting_as
+    from pm_admin.auth import as_system
     from pm_admin import clock
     from pm_admin.extensions import db
 
@@ -57,8 +57,8 @@ def main() -> None:
         timings = []
         for attempt in ("first run", "re-run"):
             start = time.perf_counter()
-            with acting_as("bench:bill-run"):
-                summary = run_bills(period)
+            with as_system("bench:bill-run") as system:
+                summary = run_bills(period, actor=system)
                 db.session.commit()
             timings.append((attempt, time.perf_counter() - start, summary["bills_created"], summary["amount"],
                             summary["settled_from_advance"]))

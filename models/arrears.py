@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pm_admin.enums import LabeledEnum
 from pm_admin.extensions import db
+from pm_admin.scope import UNSET, scope_clause, scoped
 
 from .billing import DEPOSIT_CODES, OPEN_STATUSES, Bill, BillStatus, FeeItem, accrued_late_fee, period_bounds, previous_period
 from .community import Building
@@ -135,7 +136,7 @@ class ArrearsRow(OpenBills):
     household: Household
 
 
-def arrears_ledger(*, scope_ids=None, community_id=None, building_id=None, bucket=None,
+def arrears_ledger(*, scope_ids=UNSET, community_id=None, building_id=None, bucket=None,
                    on: dt.date | None = None, limit: int | None = None) -> list[ArrearsRow]:
     """Per household with open bills: owed by fee item, oldest unpaid period, months in
     arrears, accrued late fees, aging bucket (days since the oldest open bill fell due);
@@ -144,7 +145,7 @@ def arrears_ledger(*, scope_ids=None, community_id=None, building_id=None, bucke
                             on=on, limit=limit)[0]
 
 
-def arrears_overview(*, scope_ids=None, community_id=None, building_id=None, bucket=None,
+def arrears_overview(*, scope_ids=UNSET, community_id=None, building_id=None, bucket=None,
                      on: dt.date | None = None, limit: int | None = None) -> tuple[list[ArrearsRow], int, Decimal]:
     """The arrears ledger's first ``limit`` rows, and how many households are in arrears
     and what they owe in all. The database groups, ages, orders and counts the
@@ -169,8 +170,7 @@ def arrears_overview(*, scope_ids=None, community_id=None, building_id=None, buc
         bills = (select(*open_bill_columns()).join(FeeItem, Bill.fee_item_id == FeeItem.id)
                  .where(Bill.household_id.in_(batch), Bill.status.in_(OPEN_STATUSES))
                  .order_by(Bill.household_id, Bill.period, Bill.id))  # rows, not objects: a debtor has many
-        if scope_ids is not None:
-            bills = bills.where(Bill.community_id.in_(sorted(scope_ids)))
+        bills = scoped(bills, Bill, scope_ids)
         if community_id:
             bills = bills.where(Bill.community_id == community_id)
         for bill in db.session.execute(bills):
@@ -186,15 +186,14 @@ class AgingLine:
     owed: Decimal = ZERO
 
 
-def _open_per_household(scope_ids=None, community_id=None, building_id=None):
+def _open_per_household(scope_ids=UNSET, community_id=None, building_id=None):
     """One row per household with open bills: owed, the oldest due date, months in arrears
     (as ``arrears_ledger`` sums them, but in SQL)."""
     query = (select(Bill.household_id.label("household_id"), func.sum(Bill.amount - Bill.paid).label("owed"),
                     func.min(Bill.due_on).label("oldest_due"), func.count(func.distinct(Bill.period)).label("months"))
              .join(Household, Bill.household_id == Household.id)
              .where(Bill.status.in_(OPEN_STATUSES)).group_by(Bill.household_id))
-    if scope_ids is not None:
-        query = query.where(Bill.community_id.in_(sorted(scope_ids)))
+    query = scoped(query, Bill, scope_ids)
     if community_id:
         query = query.where(Bill.community_id == community_id)
     if building_id:
@@ -215,7 +214,7 @@ def _aging_bucket_clause(oldest_due, on: dt.date):
     return case(*whens, else_=AGING_BUCKETS[-1][0])
 
 
-def arrears_by_age(*, scope_ids=None, community_id=None, on: dt.date | None = None) -> list[AgingLine]:
+def arrears_by_age(*, scope_ids=UNSET, community_id=None, on: dt.date | None = None) -> list[AgingLine]:
     """Households in arrears and what they owe, per aging bucket of their oldest open bill:
     the arrears ledger (``arrears_ledger(bucket=...)``) summed per bucket, by the database."""
     on = on or clock.today()
@@ -239,7 +238,7 @@ class DunningTarget:
     last_reminded: dt.date | None
 
 
-def households_to_chase(*, scope_ids=None, on: dt.date | None = None, limit: int = 10) -> list[DunningTarget]:
+def households_to_chase(*, scope_ids=UNSET, on: dt.date | None = None, limit: int = 10) -> list[DunningTarget]:
     """The first ``limit`` households of the arrears ledger (longest in arrears, then most
     owed), with the day of their last reminder; grouped in SQL, not read bill by bill."""
     on = on or clock.today()
@@ -278,7 +277,7 @@ class CashRow:
         return self.cash + self.other
 
 
-def cash_summary(day: dt.date, *, through: dt.date | None = None, scope_ids=None,
+def cash_summary(day: dt.date, *, through: dt.date | None = None, scope_ids=UNSET,
                  collector_id: int | None = None) -> list[CashRow]:
     """Per collector for one day (or the local days ``day`` … ``through``): receipts
     issued, cash received net of cash refunds (the amount in the bag), other methods,
@@ -291,8 +290,7 @@ def cash_summary(day: dt.date, *, through: dt.date | None = None, scope_ids=None
     query = (select(Payment.collector_id, func.count(Payment.id), func.sum(cash), func.sum(other), func.sum(refunds),
                     func.min(Payment.receipt_no), func.max(Payment.receipt_no))
              .where(Payment.posted_at >= start, Payment.posted_at < end).group_by(Payment.collector_id))
-    if scope_ids is not None:
-        query = query.where(Payment.community_id.in_(sorted(scope_ids)))
+    query = scoped(query, Payment, scope_ids)
     if collector_id is not None:
         query = query.where(Payment.collector_id == collector_id)
     rows = db.session.execute(query).all()
@@ -340,7 +338,7 @@ def _period_start(period: str) -> dt.datetime:
     return clock.day_bounds(period_bounds(period)[0])[0]
 
 
-def collection_rate(period: str, *, scope_ids=None, community_id=None, building_id=None,
+def collection_rate(period: str, *, scope_ids=UNSET, community_id=None, building_id=None,
                     as_of: dt.datetime | None = None) -> dict:
     """The collection rate of ``period``, in total, per building and per collector.
 
@@ -425,13 +423,12 @@ def _next(period: str) -> str:
     return previous_period(period, -1)
 
 
-def _rated_bills(scope_ids=None, community_id=None, building_id=None) -> list:
+def _rated_bills(scope_ids=UNSET, community_id=None, building_id=None) -> list:
     """Which bills a collection rate counts (with ``Household`` joined): not voided, not a
     deposit (money held to be given back, not revenue), in scope."""
     filters = [Bill.status != BillStatus.voided,
-               Bill.fee_item_id.not_in(select(FeeItem.id).where(FeeItem.code.in_(DEPOSIT_CODES)))]
-    if scope_ids is not None:
-        filters.append(Bill.community_id.in_(sorted(scope_ids)))
+               Bill.fee_item_id.not_in(select(FeeItem.id).where(FeeItem.code.in_(DEPOSIT_CODES))),
+               scope_clause(Bill, scope_ids)]
     if community_id:
         filters.append(Bill.community_id == community_id)
     if building_id:
@@ -439,7 +436,7 @@ def _rated_bills(scope_ids=None, community_id=None, building_id=None) -> list:
     return filters
 
 
-def collection_totals(periods, *, scope_ids=None, community_id=None, building_id=None,
+def collection_totals(periods, *, scope_ids=UNSET, community_id=None, building_id=None,
                       as_of: dt.datetime | None = None) -> dict[str, Rate]:
     """Billed and collected of each of ``periods``: the total line of ``collection_rate``
     (which takes its total from here), for many months in two grouped queries."""
@@ -509,14 +506,13 @@ class DunningActivity:
     visits_week: int = 0
 
 
-def dunning_activity(day: dt.date, *, scope_ids=None) -> list[DunningActivity]:
+def dunning_activity(day: dt.date, *, scope_ids=UNSET) -> list[DunningActivity]:
     """Per collector: reminders recorded on ``day`` and in its week (Monday to Sunday),
     households reached that week, and visits among them."""
     monday = day - dt.timedelta(days=day.weekday())
     query = select(DunningRecord).where(DunningRecord.on_date >= monday,
                                         DunningRecord.on_date < monday + dt.timedelta(days=7))
-    if scope_ids is not None:
-        query = query.where(DunningRecord.community_id.in_(sorted(scope_ids)))
+    query = scoped(query, DunningRecord, scope_ids)
     rows: dict[str, DunningActivity] = {}
     households: dict[str, set] = defaultdict(set)
     for record in db.session.scalars(query).unique():

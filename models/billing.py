@@ -23,10 +23,11 @@ from wtforms.validators import DataRequired, Length
 from pm_admin import audit
 from pm_admin.enums import LabeledEnum
 from pm_admin.bulk import dialect_insert
-from pm_admin.errors import DomainError, NotPermitted
+from pm_admin.errors import DomainError
 from pm_admin.extensions import db
 from pm_admin.money import Money, Percent, Quantity, UnitPrice, parse_amount, quantize
-from pm_admin.scope import in_scope
+from pm_admin.auth import require
+from pm_admin.scope import scoped
 from pm_admin.workflow import Transition, Versioned, Workflow
 
 from .community import Building
@@ -285,17 +286,7 @@ def accrued_late_fee(open_amount: Decimal, due_on: dt.date, percent_per_day: Dec
 
 # -- the bill run ------------------------------------------------------------
 
-def _may_run(actor, community_ids) -> None:
-    if actor is None:
-        return
-    if not actor.can("bill.run"):
-        raise NotPermitted(_l("Your role may not run bills."))
-    scope = actor.scope_ids
-    if scope is not None and not set(community_ids) <= scope:
-        raise NotPermitted(_l("This record is outside the communities you work in."))
-
-
-def run_bills(period, *, community=None, actor=None) -> dict:
+def run_bills(period, *, community=None, actor) -> dict:
     """Issue every missing bill of ``period`` (all communities in the actor's scope,
     or one): one per household × active fee item, amounts rounded half-up to the fen.
 
@@ -306,15 +297,14 @@ def run_bills(period, *, community=None, actor=None) -> dict:
     is recorded in the audit log as one summary. Flushes; the caller commits."""
     period = parse_period(period)
     first_day, last_day = period_bounds(period)
-    query = select(FeeItem).where(FeeItem.active.is_(True), FeeItem.kind != FeeKind.one_off)
+    require(actor, "bill.run", community, refusal=_l("Your role may not run bills."))
+    query = scoped(select(FeeItem), FeeItem, actor.scope_ids).where(FeeItem.active.is_(True),
+                                                                     FeeItem.kind != FeeKind.one_off)
     if community is not None:
         query = query.where(FeeItem.community_id == community.id)
-    elif actor is not None and actor.scope_ids is not None:
-        query = query.where(FeeItem.community_id.in_(sorted(actor.scope_ids)))
     items = db.session.scalars(query.order_by(FeeItem.id)).unique().all()
-    _may_run(actor, [community.id] if community is not None else {i.community_id for i in items})
     now = clock.now()
-    issued_by = actor.id if actor is not None else None
+    issued_by = actor.id
     created, total, largest = 0, Decimal("0"), {}
     for item in items:
         if _sql_amounts_are_exact(item, period, largest):
@@ -330,7 +320,7 @@ def run_bills(period, *, community=None, actor=None) -> dict:
     summary = {"period": period, "community": community.name if community else None, "fee_items": len(items),
                "bills_created": created, "amount": total, "settled_from_advance": settled}
     audit.record_event("bill_run", "bill", None, f"{period} {community.name if community else ''}".strip(), summary,
-                       actor=(actor.id, actor.username) if actor is not None else None)
+                       actor=(actor.id, actor.username))
     db.session.flush()
     return summary
 
@@ -521,8 +511,7 @@ def raise_one_off_bill(household: Household, fee_item, amount, source: str, *, a
     permission (an engineer completing a chargeable repair raises a bill); this only
     keeps the household inside the actor's communities. Flushes; the caller commits."""
     community_id = household.building.community_id
-    if actor is not None and not in_scope(household, actor.scope_ids):
-        raise NotPermitted(_l("This record is outside the communities you work in."))
+    require(actor, None, household)
     item = one_off_item(community_id, fee_item) if isinstance(fee_item, str) else fee_item
     if item.kind is not FeeKind.one_off or item.community_id != community_id:
         raise DomainError(_l("“%(item)s” is not a one-off charge of this community."), item=str(item))

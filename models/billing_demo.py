@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import bindparam, insert, select, update
 
 from pm_admin import audit
+from pm_admin.auth import SYSTEM
 from pm_admin.bulk import insert_rows
 from pm_admin.extensions import db
 from pm_admin.money import quantize
@@ -74,7 +75,7 @@ def load_billing_demo(rng: random.Random, communities, households: list[Househol
 
     bills = 0
     for period in periods:
-        bills += run_bills(period, actor=None)["bills_created"]
+        bills += run_bills(period, actor=SYSTEM)["bills_created"]
 
     # a few households in arrears for years: old 物业费 bills nobody paid
     lived_in = [h for h in households if h.state is not HouseholdState.vacant]

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, false, func, select, Enum, ForeignKey, Numeric, String, Text, UniqueConstraint, inspect
 from sqlalchemy.orm import Mapped, RelationshipDirection, mapped_column, relationship, validates, with_parent
 
+from pm_admin.auth import require
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError
 from pm_admin.extensions import db
@@ -106,6 +107,7 @@ def remove_household(household: Household, *, actor) -> str | None:
     Never deletes a household that residents, vehicles, keys or documents refer
     to: those are kept, with the household marked archived. Returns a message
     when it archived instead of deleting."""
+    require(actor, "household.delete", household)
     if dependent_records(household):
         if household.archived_at is None:
             household.archived_at = clock.now()

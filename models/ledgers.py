@@ -20,6 +20,7 @@ from pm_admin.errors import DomainError
 from pm_admin.export import ExportColumn, Sheet, Summary, write_sheets
 from pm_admin.exports import counted
 from pm_admin.extensions import db
+from pm_admin.scope import UNSET, scoped
 
 from .arrears import AGING_BUCKETS, OpenBills, collection_rate, open_bill_columns
 from .billing import (OPEN_STATUSES, Bill, BillStatus, FeeItem, parse_period, period_bounds,
@@ -87,20 +88,19 @@ def ledger_range(period=None, date_from=None, date_to=None, *, today: dt.date | 
     return LedgerRange(period_of(first), period_of(last), first, last, f"{first} – {last}")
 
 
-def find_community(name: str | None, scope_ids=None) -> Community | None:
+def find_community(name: str | None, scope_ids=UNSET) -> Community | None:
     if not name:
         return None
-    community = db.session.scalar(select(Community).where(Community.name == name.strip()))
-    if community is None or (scope_ids is not None and community.id not in scope_ids):
+    community = db.session.scalar(scoped(select(Community), Community, scope_ids).where(Community.name == name.strip()))
+    if community is None:
         raise DomainError(_l("No community named “%(name)s”."), name=name)
     return community
 
 
-def _where_community(query, column, scope_ids, community_id):
-    if scope_ids is not None:
-        query = query.where(column.in_(sorted(scope_ids)))
+def _where_community(query, model, scope_ids, community_id):
+    query = scoped(query, model, scope_ids)
     if community_id:
-        query = query.where(column == community_id)
+        query = query.where(model.community_id == community_id)
     return query
 
 
@@ -114,11 +114,11 @@ def _label(value) -> str:
 
 # -- 应收明细 ----------------------------------------------------------------------
 
-def bills_rows(span: LedgerRange, *, scope_ids=None, community_id=None):
+def bills_rows(span: LedgerRange, *, scope_ids=UNSET, community_id=None):
     return _stream(_bills_query(span, scope_ids=scope_ids, community_id=community_id))
 
 
-def _bills_query(span: LedgerRange, *, scope_ids=None, community_id=None):
+def _bills_query(span: LedgerRange, *, scope_ids=UNSET, community_id=None):
     query = (select(Community.name.label("community"), Building.name.label("building"), Household.unit,
                     Household.room, FeeItem.name.label("fee_item"), Bill.period, Bill.quantity, Bill.unit_price,
                     Bill.discount_percent, Bill.amount, Bill.paid, Bill.status, Bill.due_on, Bill.issued_at)
@@ -128,7 +128,7 @@ def _bills_query(span: LedgerRange, *, scope_ids=None, community_id=None):
              .where(Bill.status != BillStatus.voided, Bill.period >= span.first_period, Bill.period <= span.last_period)
              .order_by(Community.name, Bill.period, Building.name, Household.unit, Household.room, FeeItem.name,
                        Bill.id))
-    return _where_community(query, Bill.community_id, scope_ids, community_id)
+    return _where_community(query, Bill, scope_ids, community_id)
 
 
 def address_columns() -> list[ExportColumn]:
@@ -162,11 +162,11 @@ def bills_sheet(span, **where) -> Sheet:
 
 # -- 收款流水 ----------------------------------------------------------------------
 
-def payments_rows(span: LedgerRange, *, scope_ids=None, community_id=None):
+def payments_rows(span: LedgerRange, *, scope_ids=UNSET, community_id=None):
     return _stream(_payments_query(span, scope_ids=scope_ids, community_id=community_id))
 
 
-def _payments_query(span: LedgerRange, *, scope_ids=None, community_id=None):
+def _payments_query(span: LedgerRange, *, scope_ids=UNSET, community_id=None):
     start, end = clock.day_bounds(span.first_day, span.last_day)
     original = aliased(Payment)
     query = (select(Payment.receipt_no, Payment.paid_at, Community.name.label("community"),
@@ -180,7 +180,7 @@ def _payments_query(span: LedgerRange, *, scope_ids=None, community_id=None):
              .outerjoin(original, Payment.refund_of_id == original.id)
              .where(Payment.paid_at >= start, Payment.paid_at < end)
              .order_by(Payment.paid_at, Payment.receipt_no))
-    return _where_community(query, Payment.community_id, scope_ids, community_id)
+    return _where_community(query, Payment, scope_ids, community_id)
 
 
 def payments_sheet(span, **where) -> Sheet:
@@ -214,7 +214,7 @@ class ArrearsLine(OpenBills):
     phone: str | None
 
 
-def arrears_rows(on: dt.date, *, scope_ids=None, community_id=None):
+def arrears_rows(on: dt.date, *, scope_ids=UNSET, community_id=None):
     """One line per household with open bills: what is open, split by the age of
     each bill (days since it fell due), months in arrears, late fees accrued to ``on``."""
     owner = household_owners()
@@ -229,7 +229,7 @@ def arrears_rows(on: dt.date, *, scope_ids=None, community_id=None):
                        Bill.period, Bill.id))
     phone_rule = Resident.__table__.c.phone.info
     line, current = None, None
-    for row in _stream(_where_community(query, Bill.community_id, scope_ids, community_id)):
+    for row in _stream(_where_community(query, Bill, scope_ids, community_id)):
         if row.household_id != current:
             if line is not None:
                 yield line
@@ -269,14 +269,14 @@ class RateLine:
     rate: object  # models.arrears.Rate
 
 
-def collection_rows(span: LedgerRange, *, scope_ids=None, community_id=None):
+def collection_rows(span: LedgerRange, *, scope_ids=UNSET, community_id=None):
     for period in span.periods:
         report = collection_rate(period, scope_ids=scope_ids, community_id=community_id)
         for rate in report["buildings"]:
             yield RateLine(period, rate)
 
 
-def collection_collectors(span: LedgerRange, *, scope_ids=None, community_id=None):
+def collection_collectors(span: LedgerRange, *, scope_ids=UNSET, community_id=None):
     for period in span.periods:
         for rate in collection_rate(period, scope_ids=scope_ids, community_id=community_id)["collectors"]:
             yield RateLine(period, rate)
@@ -318,7 +318,7 @@ def collection_sheets(span, **where) -> list[Sheet]:
 
 # -- the workbook --------------------------------------------------------------------
 
-def ledger_row_count(ledger: str, span: LedgerRange, *, scope_ids=None, community: Community | None = None,
+def ledger_row_count(ledger: str, span: LedgerRange, *, scope_ids=UNSET, community: Community | None = None,
                      limit: int | None = None) -> int:
     """The rows of the ledger's main sheet, counted no further than ``limit``: whether it
     is too large to wait for, and the progress of a background export."""
@@ -329,9 +329,9 @@ def ledger_row_count(ledger: str, span: LedgerRange, *, scope_ids=None, communit
         query = _payments_query(span, **where).order_by(None)
     elif ledger == "arrears":  # one line per household with open bills
         query = _where_community(select(Bill.household_id).where(Bill.status.in_(OPEN_STATUSES)).distinct(),
-                                 Bill.community_id, where["scope_ids"], where["community_id"])
+                                 Bill, where["scope_ids"], where["community_id"])
     else:  # one line per building and period: an upper bound
-        buildings = _where_community(select(func.count()).select_from(Building), Building.community_id,
+        buildings = _where_community(select(func.count()).select_from(Building), Building,
                                      where["scope_ids"], where["community_id"])
         return db.session.scalar(buildings) * len(span.periods)
     if limit is not None:
@@ -339,7 +339,7 @@ def ledger_row_count(ledger: str, span: LedgerRange, *, scope_ids=None, communit
     return db.session.scalar(select(func.count()).select_from(query.subquery()))
 
 
-def write_ledger(path: str, ledger: str, span: LedgerRange, *, scope_ids=None, community: Community | None = None,
+def write_ledger(path: str, ledger: str, span: LedgerRange, *, scope_ids=UNSET, community: Community | None = None,
                  exported_by: str = "", exported_at: str = "", progress=None) -> list[int]:
     """Write ``ledger`` for ``span`` to ``path``; returns the data rows per sheet.
     ``progress`` (pm_admin.exports.Progress) hears of the rows as they are written."""

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
 from pm_admin.money import Quantity, parse_amount, quantize
-from pm_admin.scope import in_scope
+from pm_admin.auth import require
 
 from .billing import MeterKind, parse_period
 from .household import Household
@@ -86,11 +86,7 @@ def prepare_reading(household: Household, meter_kind: MeterKind, period, current
     from the last reading. A reading below the previous is refused unless the meter
     was replaced (old meter's final reading and the new one's start reading given)."""
     period = parse_period(period)
-    if actor is not None:
-        if not actor.can("meter_reading.create"):
-            raise NotPermitted(_l("Your role may not record meter readings."))
-        if not in_scope(household, actor.scope_ids):
-            raise NotPermitted(_l("This record is outside the communities you work in."))
+    require(actor, "meter_reading.create", household, refusal=_l("Your role may not record meter readings."))
     if db.session.scalar(select(MeterReading.id).where(
             MeterReading.household_id == household.id, MeterReading.meter_kind == meter_kind,
             MeterReading.period == period)) is not None:

@@ -11,7 +11,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pm_admin.errors import DomainError, NotPermitted
+from pm_admin.auth import require
+from pm_admin.errors import DomainError
 from pm_admin.extensions import db
 from pm_admin.money import Money, parse_amount, quantize
 from pm_admin.plausible import Range
@@ -59,8 +60,7 @@ def charge_at_desk(household: Household, *, method: PaymentMethod, actor, token:
     amount on one receipt (the advance balance is left alone).
 
     Idempotent by ``token``. Flushes; the caller commits."""
-    if not actor.can("paid_service.charge"):
-        raise NotPermitted(_l("Your role may not take one-off charges."))
+    require(actor, "paid_service.charge", household, refusal=_l("Your role may not take one-off charges."))
     already = find_posted(token)
     if already is not None:
         return already

@@ -14,7 +14,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Text, case, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pm_admin.errors import DomainError, NotPermitted
+from pm_admin.auth import require
+from pm_admin.errors import DomainError
 from pm_admin.extensions import db
 from pm_admin.money import Money
 from pm_admin.plausible import Range
@@ -123,8 +124,7 @@ def pay_parking_months(rental: ParkingRental, months, *, method: PaymentMethod, 
     Idempotent by ``token`` (the same form twice returns the first payment, the date
     moves once). Never touches the advance balance: the renter pays these months now.
     Flushes; the caller commits."""
-    if not actor.can("parking_rental.collect"):
-        raise NotPermitted(_l("Your role may not take parking fees."))
+    require(actor, "parking_rental.collect", rental, refusal=_l("Your role may not take parking fees."))
     already = find_posted(token)
     if already is not None:
         return already

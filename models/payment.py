@@ -24,7 +24,7 @@ from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
 from pm_admin.money import Money, parse_amount, quantize
 from pm_admin.numbering import next_number
-from pm_admin.scope import in_scope
+from pm_admin.auth import require
 from pm_admin.workflow import Transition, Versioned, Workflow
 
 from .billing import (DEPOSIT_CODES, LATE_FEE_SOURCE, OPEN_STATUSES, Bill, BillStatus, FeeItem, accrued_late_fee,
@@ -289,7 +289,7 @@ def _with_late_fees(household: Household, bills, on: dt.date, *, actor):
             yield late
 
 
-def apply_advance(*, household_ids=None, community_ids=None, actor=None) -> int:
+def apply_advance(*, household_ids=None, community_ids=None, actor) -> int:
     """Settle open bills from the advance balance (预存), oldest first, as the cash desk
     would (late fees accrued on an overdue bill are charged with it): for the households
     given, or every household of the communities given, that has a positive balance and
@@ -393,10 +393,8 @@ def hold_advance(household: Household, held: bool, *, actor, reason: str) -> Non
     """A supervisor holds the household's advance balance back from its bills (the owner
     asked to settle them at the desk), or lets it settle them again, which it does at
     once. Recorded in the audit log with the reason. Flushes; the caller commits."""
-    if not actor.can("advance.hold"):
-        raise NotPermitted(_l("Your role may not change how the advance balance is applied."))
-    if not in_scope(household, actor.scope_ids):
-        raise NotPermitted(_l("This record is outside the communities you work in."))
+    require(actor, "advance.hold", household,
+            refusal=_l("Your role may not change how the advance balance is applied."))
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_l("Give the reason (e.g. the owner asked on the phone)."))
@@ -425,10 +423,7 @@ def post_payment(household: Household, *, amount, method: PaymentMethod, bill_id
     ``paid_at`` may lie back PAYMENT_BACKDATE_DAYS days (late data entry); further only
     with ``payment.backdate``. Backdating never lowers a late fee: fees accrue up to the
     day the payment is entered. A backdated payment gets its own audit entry."""
-    if not actor.can("payment.post"):
-        raise NotPermitted(_l("Your role may not post payments."))
-    if not in_scope(household, actor.scope_ids):
-        raise NotPermitted(_l("This record is outside the communities you work in."))
+    require(actor, "payment.post", household, refusal=_l("Your role may not post payments."))
     if not token:
         raise DomainError(_l("The form has expired. Reload the page and try again."))
     amount = parse_amount(amount, what=_l("The amount"))
@@ -687,10 +682,7 @@ def request_refund(payment: Payment, *, lines: dict, reason: str, actor, from_ad
     (allocation id → amount; each at most what is still refundable on it), and of what
     it left in the advance balance, with a reason. A supervisor other than the requester
     approves it, then a collector pays it out. Nothing moves until the pay-out."""
-    if not actor.can("refund.request"):
-        raise NotPermitted(_l("Your role may not request refunds."))
-    if not in_scope(payment, actor.scope_ids):
-        raise NotPermitted(_l("This record is outside the communities you work in."))
+    require(actor, "refund.request", payment, refusal=_l("Your role may not request refunds."))
     if payment.kind is not PaymentKind.payment:
         raise DomainError(_l("A refund cannot itself be refunded."))
     reason = (reason or "").strip()
@@ -736,8 +728,7 @@ def approve_refund(refund: RefundRequest, *, actor, note: str | None = None) -> 
     if refund.requested_by_id == actor.id:
         raise NotPermitted(_l("You cannot approve your own refund request; another supervisor must."))
     bills = [line.bill for line in refund.lines] + ([refund.deposit_bill] if refund.deposit_bill else [])
-    if not all(in_scope(bill, actor.scope_ids) for bill in bills):
-        raise NotPermitted(_l("This record is outside the communities you work in."))
+    require(actor, REFUND_WORKFLOW.transition("approve").permission, bills)
     with REFUND_WORKFLOW.step(refund, "approve", actor=actor, inputs={"note": note}):
         refund.decided_by_id = actor.id
         refund.decided_at = clock.now()
@@ -830,10 +821,7 @@ def request_deposit_refund(bill: Bill, *, amount, reason: str, actor) -> RefundR
     """A collector asks to give back a paid deposit (a one-off deposit bill) less what
     is kept of it; a supervisor other than the requester approves it like any refund.
     One deposit refund per deposit bill."""
-    if not actor.can("refund.request"):
-        raise NotPermitted(_l("Your role may not request refunds."))
-    if not in_scope(bill, actor.scope_ids):
-        raise NotPermitted(_l("This record is outside the communities you work in."))
+    require(actor, "refund.request", bill, refusal=_l("Your role may not request refunds."))
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_l("Give the reason for the refund."))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validat
 from wtforms import BooleanField, DecimalField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from pm_admin.auth import require
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
@@ -183,6 +184,7 @@ def register_repair_order(*, actor, community, category: RepairCategory, descrip
                           channel: RepairChannel = RepairChannel.phone, appointment_at=None,
                           registered_at: dt.datetime | None = None) -> RepairOrder:
     """A new registered order with its serial number and deadline (flushed, not committed)."""
+    require(actor, "repair.create", [community, household], refusal=_l("Your role may not register repair orders."))
     order = RepairOrder(community=community, household=household, location=location, reporter=reporter,
                         phone=phone, channel=channel, category=category, description=description,
                         appointment_at=appointment_at, registered_at=registered_at or clock.now())

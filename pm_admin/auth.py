@@ -6,9 +6,11 @@ may do (``Site.role_permissions``). Permissions are plain names such as
 ``household.edit``; a view or a workflow transition names the one it needs.
 """
 
+import contextlib
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import Any, Iterator
 
 from flask import (
     Blueprint,
@@ -34,11 +36,12 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from . import audit, security
-from .errors import DomainError
+from .errors import DomainError, NotPermitted
 from .extensions import db, login_manager
 from .i18n import _l
 from . import clock
 from .clock import Moment
+from .scope import acting_for, in_scope
 
 bp = Blueprint("auth", __name__)
 
@@ -215,10 +218,56 @@ def can(permission: str) -> bool:
     return has_request_context() and current_user.is_authenticated and current_user.can(permission)
 
 
-def require(permission: str) -> None:
+def abort_unless_can(permission: str) -> None:
     """Stop the request with 403 unless the current user holds ``permission``."""
     if not can(permission):
         abort(403)
+
+
+def require(actor: Any, permission: str | None, record: Any = None, *, refusal=None) -> None:
+    """The one check a service makes before it changes money or state: ``actor`` holds
+    ``permission`` and ``record`` (when given; a list: each of them) lies in the actor's
+    communities. Raises NotPermitted saying which (``refusal``: the domain's words for
+    the first). ``permission`` None: a step of a service that checked its own, e.g. a
+    bill raised by a repair. There is no actor-less call: outside a request, act as ``SYSTEM``."""
+    if actor is None:
+        raise TypeError("a service needs an actor: the signed-in user, or auth.SYSTEM outside a request")
+    if permission is not None and not actor.can(permission):
+        raise NotPermitted(refusal or _l("Your role may not do this."))
+    for one in record if isinstance(record, (list, tuple)) else [record]:
+        if one is not None and not in_scope(one, actor.scope_ids):
+            raise NotPermitted(_l("This record is outside the communities you work in."))
+
+
+class SystemActor:
+    """The panel itself, for CLI commands and background jobs: every permission, every
+    community. What it changes is audited with no staff id, under its name ("system",
+    or the command's, e.g. "cli:bill")."""
+
+    id = None
+    role = None
+    scope_ids = None
+
+    def __init__(self, username: str = "system"):
+        self.username = self.display_name = username
+
+    def can(self, permission: str) -> bool:
+        return True
+
+    def __str__(self) -> str:
+        return self.username
+
+
+SYSTEM = SystemActor()
+
+
+@contextlib.contextmanager
+def as_system(name: str) -> Iterator[SystemActor]:
+    """Run a command or a job as the system under ``name``: its reads see every community,
+    its changes (audited or passed the yielded actor) are recorded under ``name``."""
+    actor = SystemActor(name)
+    with audit.acting_as(name), acting_for(actor):
+        yield actor
 
 
 def to_login():

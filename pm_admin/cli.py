@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
-from . import backup, health
+from . import backup, checks, health
 from .errors import DomainError, folder_problem
 
 
@@ -36,13 +36,14 @@ def init_command():
 
 @pm.command("check")
 def check_command():
-    """Report what is wrong with the configuration; exits non-zero when anything is."""
-    found = health.problems()
+    """Report what is wrong with the configuration and the declarations (views, roles,
+    scopes, masking); exits non-zero when anything is."""
+    found = [*health.problems(), *checks.run(current_app)]
     for problem in found:
         click.echo(f"✗ {problem}")
     if found:
         raise SystemExit(1)
-    click.echo("✓ Configuration, database, migrations and accounts look right.")
+    click.echo("✓ Configuration, database, migrations, accounts and declarations look right.")
 
 
 @pm.command("backup")

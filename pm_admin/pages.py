@@ -2,7 +2,7 @@
 
 A page declares ``permission`` (needed to open it at all) and ``permissions``
 (every permission its endpoints check, so the role table can be verified);
-each endpoint that changes something checks its own with ``auth.require``.
+each endpoint that changes something checks its own with ``auth.abort_unless_can``.
 """
 
 from flask_admin import BaseView

@@ -4,14 +4,21 @@ A model says where its rows belong with ``__scope__``, a dotted path from the
 model to the column holding the scope id (``"building.community_id"``), or
 ``None`` for tables that belong to no scope. A user exposes ``scope_ids``: the
 ids they work in, or ``None`` for all. Everything that reads rows for a user,
-lists, look-ups, forms, actions, search, exports, goes through ``scoped``.
+lists, look-ups, forms, actions, search, exports, reports and custom pages, goes
+through ``scoped`` (or ``get_scoped_or_404``).
+
+Whose scope: the signed-in user's in a request, else the actor a CLI command or a job
+declared with ``acting_for`` (``auth.as_system``). With neither, scope fails closed:
+no rows, never all of them.
 """
 
-from typing import Any
+import contextlib
+import contextvars
+from typing import Any, Iterator
 
-from flask import has_request_context
+from flask import abort, has_request_context
 from flask_login import current_user
-from sqlalchemy import false, inspect
+from sqlalchemy import false, inspect, true
 from sqlalchemy.sql import ColumnElement
 
 from .extensions import db
@@ -32,16 +39,38 @@ def scope_path(model: type) -> str | None:
     return path
 
 
+_acting_for: contextvars.ContextVar[Any] = contextvars.ContextVar("pm_admin_scope_actor", default=None)
+
+
+@contextlib.contextmanager
+def acting_for(actor: Any) -> Iterator[None]:
+    """Outside a request (CLI, jobs), read rows in ``actor``'s scope."""
+    token = _acting_for.set(actor)
+    try:
+        yield
+    finally:
+        _acting_for.reset(token)
+
+
 def user_scope_ids() -> frozenset[int] | None:
-    """The current user's scope ids; ``None`` means every scope (or no request)."""
+    """The current user's scope ids (``None``: every scope); outside a request, the
+    declared actor's. Nobody signed in and no actor declared: no scope at all."""
     if has_request_context() and current_user.is_authenticated:
         return current_user.scope_ids
-    return None
+    actor = _acting_for.get()
+    if actor is not None:
+        return actor.scope_ids
+    return frozenset()
 
 
-def scope_clause(model: type, ids: frozenset[int]) -> ColumnElement[bool]:
-    """A WHERE clause true for the rows of ``model`` inside ``ids``."""
+def scope_clause(model: type, ids: frozenset[int] | None | object = UNSET) -> ColumnElement[bool]:
+    """A WHERE clause true for the rows of ``model`` inside ``ids`` (default: the current
+    user's scope); ``true()`` when every row is (all communities, or an unscoped table)."""
+    if ids is UNSET:
+        ids = user_scope_ids()
     path = scope_path(model)
+    if ids is None or path is None:
+        return true()
     if not ids:
         return false()
     *relationships, column = path.split(".")
@@ -66,6 +95,20 @@ def scoped(query, model: type, ids: frozenset[int] | None | object = UNSET):
     if ids is None or scope_path(model) is None:
         return query
     return query.filter(scope_clause(model, ids))
+
+
+def get_scoped_or_404(model: type, ident: Any, ids: frozenset[int] | None | object = UNSET):
+    """The row of ``model`` with primary key ``ident`` inside the scope; 404 when there is
+    none, or it belongs to another community (which a page must not tell apart)."""
+    try:
+        ident = int(ident)
+    except (TypeError, ValueError):
+        abort(404)
+    (key,) = inspect(model).primary_key
+    row = scoped(db.session.query(model), model, ids).filter(key == ident).one_or_none()
+    if row is None:
+        abort(404)
+    return row
 
 
 def in_scope(obj: Any, ids: frozenset[int] | None | object = UNSET) -> bool:

@@ -23,6 +23,8 @@ class Site:
     search_sources: list = field(default_factory=list)
     # the landing page's panels (pm_admin.dashboard.DashboardPanel)
     dashboard_panels: list = field(default_factory=list)
+    # tables whose rows every community sees (``__scope__ = None``): `flask pm check` refuses any other
+    unscoped_tables: frozenset[str] = frozenset()
 
     def permissions_of(self, role) -> frozenset[str]:
         key = getattr(role, "name", role)

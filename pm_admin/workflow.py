@@ -29,12 +29,12 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from wtforms import HiddenField
 
 from . import audit
-from .errors import DomainError, NotPermitted
+from .errors import DomainError
 from .extensions import db
 from .forms import Form
 from .history import shown_datetime
 from .i18n import _l
-from .scope import in_scope
+from .auth import require
 from . import clock
 from .clock import Moment
 
@@ -134,10 +134,8 @@ class Workflow:
     def check(self, obj: Any, name: str, actor: Any, *, expected_state: str | None = None,
               expected_version: str | int | None = None) -> Transition:
         transition = self.transition(name)
-        if not actor.can(transition.permission):
-            raise NotPermitted(_l("Your role may not take the step “%(step)s”."), step=transition.label)
-        if not in_scope(obj, actor.scope_ids):
-            raise NotPermitted(_l("This record is outside the communities you work in."))
+        require(actor, transition.permission, obj,
+                refusal=_l("Your role may not take the step “%(step)s”.", step=transition.label))
         state = self.state_of(obj)
         if expected_state is not None and state.name != expected_state:
             raise StaleRecord()

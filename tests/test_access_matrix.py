@@ -156,3 +156,42 @@ def test_rows_of_another_community_are_out_of_reach(role, app, world, login_as, 
                 db.session.expire_all()
                 assert db.session.get(view.model, row.id).version == row.version, f"{role} moved B's {view.url} row"
         assert label  # the row existed throughout
+
+
+def page_record_routes(app):
+    """(page, rule, argument, model) for every route of a custom page that loads a record by id
+    (``/pay/<int:rental_id>/``): the argument names the table (``rental`` -> parking_rental)."""
+    from pm_admin.checks import mapped_models
+    from pm_admin.pages import SecurePage
+
+    tables = {m.__tablename__: m for m in mapped_models() if scope_path(m) is not None}
+    for page in app.extensions["pm_admin_panel"]._views:
+        if not isinstance(page, SecurePage):
+            continue
+        for rule in app.url_map.iter_rules():
+            if not rule.endpoint.startswith(page.endpoint + ".") or "GET" not in rule.methods:
+                continue
+            for argument in sorted(a for a in rule.arguments if a.endswith("_id")):
+                stem = argument.removesuffix("_id")
+                models = [m for name, m in tables.items() if name == stem or name.endswith("_" + stem)]
+                assert len(models) == 1, f"{rule.rule}: which table does {argument!r} name? {models}"
+                yield page, rule, argument, models[0]
+
+
+def test_custom_pages_answer_404_for_a_row_of_another_community(app, world, make, browser):
+    """Each page route that takes a record id, opened by a role that may open the page but
+    works in community A, with a row of community B: 404, as for a row that does not exist."""
+    routes = list(page_record_routes(app))
+    assert {page.endpoint for page, *_ in routes} >= {"cashier", "receipt", "advance_hold", "parking_desk"}
+    for page, rule, argument, model in routes:
+        role = next(r for r in ROLES if page.permission in ROLE_PERMISSIONS[r])
+        row = scoped(db.session.query(model), model, frozenset({world["B"]["community"].id})).first()
+        assert row is not None, f"the world has no {model.__name__} in community B"
+        staff = make.staff(role, communities=[world["A"]["community"]])
+        browser.login(staff.username)
+        path = rule.build({argument: row.id}, append_unknown=False)[1]
+        assert browser.get(path).status_code == 404, f"{role} opened B's {model.__name__} at {path}"
+        mine = scoped(db.session.query(model), model, frozenset({world["A"]["community"].id})).first()
+        path = rule.build({argument: mine.id}, append_unknown=False)[1]
+        assert browser.get(path).status_code in (200, 302), f"{role} could not open A's {model.__name__} at {path}"
+        browser.post("/logout", {})

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import StatementError
 
+from pm_admin.auth import SYSTEM
 from pm_admin.audit import AuditEntry
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
@@ -106,7 +107,7 @@ def test_bill_run_respects_scope_and_permission(estate, make):
 @pytest.mark.parametrize("period", ["2026-13", "2026-00", "26-11", "November", "", "2026-11-01"])
 def test_a_bad_period_is_refused_clearly(period, world):
     with pytest.raises(DomainError, match="is not a billing period"):
-        run_bills(period)
+        run_bills(period, actor=SYSTEM)
 
 
 def test_cli_bill_command(app, world):
@@ -191,7 +192,7 @@ def test_bills_have_no_edit_form(world, login_as, browser):
 def test_a_float_never_reaches_a_money_column(world):
     household = world["A"]["household"]
     with pytest.raises((FloatRefused, StatementError)) as error:
-        raise_one_off_bill(household, "other", Decimal("1"), "x", actor=None).paid = 0.1
+        raise_one_off_bill(household, "other", Decimal("1"), "x", actor=SYSTEM).paid = 0.1
         db.session.flush()
     assert "float" in str(error.value)
     db.session.rollback()
@@ -221,12 +222,12 @@ def test_fee_item_form_refuses_five_decimals_and_a_metered_item_without_meter(wo
 
 def test_one_off_bills_are_idempotent_by_source(world):
     household = world["A"]["household"]
-    first = raise_one_off_bill(household, "repair", "120.50", "更换水龙头", actor=None, source_key="repair:17")
-    again = raise_one_off_bill(household, "repair", "120.50", "更换水龙头", actor=None, source_key="repair:17")
+    first = raise_one_off_bill(household, "repair", "120.50", "更换水龙头", actor=SYSTEM, source_key="repair:17")
+    again = raise_one_off_bill(household, "repair", "120.50", "更换水龙头", actor=SYSTEM, source_key="repair:17")
     db.session.commit()
     assert first.id == again.id and first.fee_item.code == "repair" and first.amount == Decimal("120.50")
     with pytest.raises(DomainError):
-        raise_one_off_bill(household, "repair", "-3", "x", actor=None)
+        raise_one_off_bill(household, "repair", "-3", "x", actor=SYSTEM)
     with pytest.raises(DomainError):
-        raise_one_off_bill(household, "nonsense", "3", "x", actor=None)
+        raise_one_off_bill(household, "nonsense", "3", "x", actor=SYSTEM)
     assert inspect(first).persistent

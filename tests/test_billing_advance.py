@@ -85,7 +85,7 @@ def test_a_bill_run_settles_bills_from_the_advance_oldest_first(estate, clock_at
     assert {b.status for b in bills_of(s).values()} == {BillStatus.unpaid}
     assert ledger_discrepancies(community.id) == []
     # collected counts the advance applied: (260.00 + 250.00) ÷ 940.00
-    total = collection_totals([PERIOD], community_id=community.id)[PERIOD]
+    total = collection_totals([PERIOD], community_id=community.id, scope_ids=None)[PERIOD]
     assert (total.billed, total.collected, total.rate) == (Y("940.00"), Y("510.00"), Y("54.26"))
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.table_name == "advance_allocation")).all()
     assert len(entries) == 3 and {e.action for e in entries} == {"create"}
@@ -94,7 +94,7 @@ def test_a_bill_run_settles_bills_from_the_advance_oldest_first(estate, clock_at
     due = period_bounds(PERIOD)[1]
     later = due + dt.timedelta(days=10)
     clock_at(dt.datetime.combine(later, dt.time(2, 0), dt.timezone.utc))
-    owing = {row.household.room for row in arrears_ledger(community_id=community.id, on=later)}
+    owing = {row.household.room for row in arrears_ledger(community_id=community.id, on=later, scope_ids=None)}
     assert owing == {"Q", "R", "S"}
     assert {t.household.room for t in households_to_chase(scope_ids={community.id}, on=later, limit=50)} == owing
     assert open_bills(p.id) == []
@@ -188,7 +188,7 @@ def test_a_deposit_is_outside_the_collection_rate(make):
     post_payment(household, amount="2050.00", method=PaymentMethod.cash, bill_ids=[deposit.id, other.id],
                  actor=boss, token="deposit-1")
     db.session.commit()
-    total = collection_rate(PERIOD, community_id=community.id)["total"]
+    total = collection_rate(PERIOD, community_id=community.id, scope_ids=None)["total"]
     assert (total.billed, total.collected, total.rate) == (Y("50.00"), Y("50.00"), Y("100.00"))
 
 
@@ -202,7 +202,7 @@ def test_collection_workbook_stores_fractions_and_overall_rates(estate, tmp_path
     run_bills(PERIOD, community=community, actor=estate["boss"])
     db.session.commit()
     path = tmp_path / "rate.xlsx"
-    write_ledger(str(path), "collection", ledger_range(PERIOD), community=community)
+    write_ledger(str(path), "collection", ledger_range(PERIOD), community=community, scope_ids=None)
     sheet = openpyxl.load_workbook(path).worksheets[0]
     rows = [[c for c in row] for row in sheet.iter_rows()]
     head = next(i for i, row in enumerate(rows) if row[0].value == "Period")

@@ -81,7 +81,7 @@ def test_collection_rate_golden_figures(estate, entered_at):
     pay_out_refund(refund, actor=s["c2"])  # H2's September bill: 60 of 160 paid
     db.session.commit()
 
-    report = collection_rate("2026-09", community_id=community.id)
+    report = collection_rate("2026-09", community_id=community.id, scope_ids=None)
     total = report["total"]
     # billed: 200 + 160 (H3's 100 voided) + H2's late fee 0.80 = 360.80; collected: 200 + 100 − 40 = 260
     assert (total.billed, total.collected, total.rate) == (Decimal("360.80"), Decimal("260"), Decimal("72.06"))
@@ -94,12 +94,12 @@ def test_collection_rate_golden_figures(estate, entered_at):
         ("c1", Decimal("200"), Decimal("55.43")), ("c2", Decimal("60"), Decimal("16.63"))]
     assert [r.label for r in report["buildings"]] == ["金域 1栋"]
 
-    august = collection_rate("2026-08", community_id=community.id)["total"]
+    august = collection_rate("2026-08", community_id=community.id, scope_ids=None)["total"]
     assert (august.billed, august.collected, august.rate, august.households_paid) == (
         Decimal("460"), Decimal("460"), Decimal("100.00"), 3)
     assert august.prior_open_at_start == 0 and august.recovery_rate is None
     # as of 30 September the refund (made today) and H3's October payment are not yet counted
-    early = collection_rate("2026-09", community_id=community.id, as_of=at("2026-09-30"))["total"]
+    early = collection_rate("2026-09", community_id=community.id, as_of=at("2026-09-30"), scope_ids=None)["total"]
     assert early.collected == Decimal("300")
 
 
@@ -127,7 +127,7 @@ def test_arrears_ledger_aging_late_fees_and_the_three_year_list(estate, login_as
                      actor=s["c1"], token="part")
     db.session.commit()
     on = dt.date(2026, 11, 23)
-    rows = {r.household.room: r for r in arrears_ledger(community_id=estate["community"].id, on=on)}
+    rows = {r.household.room: r for r in arrears_ledger(community_id=estate["community"].id, on=on, scope_ids=None)}
     # H1: only 2026-10 open (200), due 2026-10-31, 23 days: ≤ 30, grace 10 → 13 days × 0.05 % × 200 = 1.30
     assert (rows["101"].owed, rows["101"].oldest_period, rows["101"].months, rows["101"].bucket) == (
         Decimal("200.00"), "2026-10", 1, "30")
@@ -139,11 +139,11 @@ def test_arrears_ledger_aging_late_fees_and_the_three_year_list(estate, login_as
     assert rows["102"].by_item == {"物业费": Decimal("260.00")}
     expected_fee = (Decimal("160") * Decimal("0.0005") * (days - 10)).quantize(Decimal("0.01")) + Decimal("0.65")
     assert rows["102"].late_fees == expected_fee  # 2026-10: 100 × 0.05 % × 13 = 0.65
-    assert [r.household.room for r in arrears_ledger(community_id=estate["community"].id, bucket="over3y", on=on)] == [
+    assert [r.household.room for r in arrears_ledger(community_id=estate["community"].id, bucket="over3y", on=on, scope_ids=None)] == [
         "102", "103"]
     waive_late_fee(bill(h1, "2026-10"), actor=s["chief"], reason="业主住院")  # a waived late fee accrues no more
     db.session.commit()
-    rows = {r.household.room: r for r in arrears_ledger(community_id=estate["community"].id, on=on)}
+    rows = {r.household.room: r for r in arrears_ledger(community_id=estate["community"].id, on=on, scope_ids=None)}
     assert rows["101"].late_fees == 0 and rows["101"].owed == Decimal("200.00")
 
     from models import Resident
@@ -157,7 +157,7 @@ def test_arrears_ledger_aging_late_fees_and_the_three_year_list(estate, login_as
     notices = browser.get(f"/admin/arrears/notices/{estate['building'].id}/").get_data(as_text=True)
     assert notices.count('class="notice"') == 3
     # the page lists the longest in arrears first; cut short, its total is still of everyone
-    ledger = arrears_ledger(community_id=estate["community"].id)
+    ledger = arrears_ledger(community_id=estate["community"].id, scope_ids=None)
     assert [r.household.room for r in ledger][:2] == ["102", "103"] and len(ledger) == 3
     monkeypatch.setattr(views.billing, "ARREARS_SHOWN", 2)
     page = browser.get(f"/admin/arrears/?community={estate['community'].id}").get_data(as_text=True)
@@ -257,10 +257,10 @@ def test_the_ledger_reconciles_to_the_cent_over_generated_data(estate, make, ent
     assert Decimal(received[0]) == Decimal(all_allocations) + Decimal(received[1]) - Decimal(received[2])
     assert all(advance_balance(h.id) >= 0 for h in homes)
     assert ledger_discrepancies(community.id) == []
-    ledger = arrears_ledger(community_id=community.id)
+    ledger = arrears_ledger(community_id=community.id, scope_ids=None)
     assert sum(r.owed for r in ledger) == total_open
     for period in periods:
-        report = collection_rate(period, community_id=community.id)["total"]
+        report = collection_rate(period, community_id=community.id, scope_ids=None)["total"]
         in_period = [b for b in live if b.period == period]
         assert report.billed == sum(b.amount for b in in_period)
         assert report.collected == sum(Decimal(allocated.get(b.id, 0)) for b in in_period)

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import openpyxl
 
+from pm_admin.auth import SYSTEM
 from pm_admin.extensions import db
 
 from models import Household
@@ -123,7 +124,7 @@ def test_rows_beyond_a_sheet_continue_on_the_next_and_the_total_closes_the_last(
     from models.billing import Bill, raise_one_off_bill
 
     for n in range(3):
-        raise_one_off_bill(world["A"]["household"], "other", f"{n + 1}.10", f"费用{n}", actor=None,
+        raise_one_off_bill(world["A"]["household"], "other", f"{n + 1}.10", f"费用{n}", actor=SYSTEM,
                            source_key=f"sheet:{n}")
     db.session.commit()
     bills = db.session.query(Bill).filter_by(community_id=world["A"]["community"].id).all()

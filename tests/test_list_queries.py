@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event, insert
 
+from pm_admin.auth import SYSTEM
 from pm_admin.extensions import db
 
 from models import FeeItem, FeeKind, Household, Payment, Resident
@@ -29,7 +30,7 @@ def many(world, make):
     db.session.add_all(Resident(household=h, name=f"住户{n}", phone=f"139{n:08d}") for n, h in enumerate(homes))
     db.session.add(FeeItem(community=a["community"], name="垃圾费", kind=FeeKind.fixed, unit_price=Decimal("15")))
     db.session.flush()
-    run_bills("2026-09", community=a["community"])
+    run_bills("2026-09", community=a["community"], actor=SYSTEM)
     now = dt.datetime(2026, 9, 20, tzinfo=dt.timezone.utc)
     db.session.execute(insert(Payment.__table__), [
         dict(community_id=a["community"].id, household_id=h.id, receipt_no=f"SK2026{900000 + n}", kind="payment",

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy import func, select
 
+from pm_admin.auth import SYSTEM
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
 
@@ -36,7 +37,7 @@ def desk(world, make):
     collector = make.staff("collector", communities=[a["community"]], username="cashier1")
     bills = []
     for day, amount in ((1, "100.00"), (2, "200.00"), (3, "300.00")):
-        bill = raise_one_off_bill(household, "other", amount, f"费用{day}", actor=None, source_key=f"t:{day}",
+        bill = raise_one_off_bill(household, "other", amount, f"费用{day}", actor=SYSTEM, source_key=f"t:{day}",
                                   due_on=dt.date(2026, 1, day))
         bills.append(bill)
     db.session.commit()
@@ -59,7 +60,7 @@ def test_allocation_is_oldest_first_and_overpayment_goes_to_advance(desk):
     second = pay(desk, "400.00", token="t2")
     assert [a.amount for a in second.allocations] == [Decimal("50.00"), Decimal("300.00")]
     assert second.advance_added == Decimal("50.00") and advance_balance(desk["household"].id) == Decimal("50.00")
-    later = raise_one_off_bill(desk["household"], "other", "80.00", "费用4", actor=None, source_key="t:4")
+    later = raise_one_off_bill(desk["household"], "other", "80.00", "费用4", actor=SYSTEM, source_key="t:4")
     db.session.commit()
     assert later.status is BillStatus.partly_paid and advance_balance(desk["household"].id) == 0  # 50.00 applied
     third = pay(desk, "30.00", bills=[later], token="t3")
@@ -390,6 +391,24 @@ def test_concurrent_postings_never_over_allocate(desk, app, threads):
     assert sum(p.amount for p in posted) == allocated + advance_balance(household_id)
     numbers = sorted(int(p.receipt_no[-6:]) for p in posted)
     assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))  # no gaps, no duplicates
+
+
+def test_a_rejected_refund_moves_no_money(desk, make, login_as, browser):
+    b100, b200, b300 = desk["bills"]
+    payment = pay(desk, "600.00", token="reject-me")
+    line = {a.bill_id: a.id for a in payment.allocations}
+    collector = make.staff("collector", communities=[desk["household"].building.community], username="asker")
+    refund = request_refund(payment, lines={line[b300.id]: "300.00"}, reason="多收", actor=collector)
+    db.session.commit()
+    login_as("supervisor", username="decider")
+    response = browser.post(f"/admin/refund/step/reject/?id={refund.id}", {"note": "", "expected_state": "requested"})
+    assert reload(refund).status is RefundStatus.requested  # a rejection says why
+    response = browser.post(f"/admin/refund/step/reject/?id={refund.id}", {"note": "核实未多收",
+                                                                            "expected_state": "requested"})
+    assert response.status_code == 302, flashed(response)
+    refund = reload(refund)
+    assert refund.status is RefundStatus.rejected and refund.decision_note == "核实未多收"
+    assert refund.refund_payment is None and reload(b300).status is BillStatus.paid
 
 
 def test_late_fees_are_charged_with_their_bill_unless_waived(world, make, entered_at):

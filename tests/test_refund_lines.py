@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from pm_admin.auth import SYSTEM
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
 
@@ -35,9 +36,9 @@ def receipt(world, make):
     property_item = FeeItem(community=community, name="物业费（一次性）", kind=FeeKind.one_off, unit_price=Decimal("0"))
     db.session.add_all([garbage_item, property_item])
     db.session.flush()
-    garbage = raise_one_off_bill(household, garbage_item, "30.00", "垃圾清运费", actor=None, source_key="g")
-    property_fee = raise_one_off_bill(household, property_item, "280.00", "物业费", actor=None, source_key="p")
-    late = raise_one_off_bill(household, "late_fee", "20.00", "8月滞纳金", actor=None, source_key="l",
+    garbage = raise_one_off_bill(household, garbage_item, "30.00", "垃圾清运费", actor=SYSTEM, source_key="g")
+    property_fee = raise_one_off_bill(household, property_item, "280.00", "物业费", actor=SYSTEM, source_key="p")
+    late = raise_one_off_bill(household, "late_fee", "20.00", "8月滞纳金", actor=SYSTEM, source_key="l",
                               period="2026-08")
     staff = {key: make.staff(role, communities=[community], username=f"refund-{key}") for key, role in (
         ("collector", "collector"), ("payer", "collector"), ("approver", "supervisor"))}
@@ -103,7 +104,7 @@ def test_refund_of_the_garbage_line_reopens_only_the_garbage_bill(receipt, brows
     assert (late.paid, late.status) == (Decimal("20.00"), BillStatus.paid)
 
     # the cash: −10.00 for the one who paid it out, nothing for the approver
-    rows = {row.collector_id: row for row in cash_summary(clock.today())}
+    rows = {row.collector_id: row for row in cash_summary(clock.today(), scope_ids=None)}
     assert (rows[staff["payer"].id].cash, rows[staff["payer"].id].refunds) == (
         Decimal("-10.00"), Decimal("-10.00"))
     assert staff["approver"].id not in rows

@@ -28,7 +28,7 @@ from pm_admin.forms import Form, checked_by, confirmation_of
 from pm_admin.i18n import _l
 from pm_admin.money import format_amount, in_chinese_capitals, parse_amount
 from pm_admin.pages import SecurePage
-from pm_admin.scope import scoped, user_scope_ids
+from pm_admin.scope import get_scoped_or_404, scoped
 from pm_admin.search import MAX_TERM_LENGTH
 
 from models import Building, Community, Household, Resident
@@ -239,13 +239,6 @@ def _buildings():
     return scoped(db.session.query(Building), Building).order_by(Building.community_id, Building.name).all()
 
 
-def _scoped_household(household_id) -> Household:
-    household = scoped(db.session.query(Household), Household).filter(Household.id == household_id).one_or_none()
-    if household is None:
-        abort(404)
-    return household
-
-
 
 class BillRunForm(Form):
     period = StringField(_l("Period (year-month)"), [DataRequired(), checked_by(parse_period)])
@@ -266,10 +259,7 @@ class BillRunPage(SecurePage):
         elif form.validate_on_submit():
             community = None
             if form.community.data:
-                community = scoped(db.session.query(Community), Community).filter(
-                    Community.id == record_id(form.community.data)).one_or_none()
-                if community is None:
-                    abort(404)
+                community = get_scoped_or_404(Community, record_id(form.community.data))
             try:
                 summary = run_bills(form.period.data, community=community, actor=current_user)
                 db.session.commit()
@@ -320,7 +310,7 @@ class CashierPage(SecurePage):
 
     @expose("/post/<int:household_id>/", methods=("GET", "POST"))
     def post(self, household_id):
-        household = _scoped_household(household_id)
+        household = get_scoped_or_404(Household, household_id)
         form = PaymentForm()
         chosen = {i for i in (record_id(v) for v in request.form.getlist("bill")) if i is not None}
         if request.method == "POST" and form.validate_on_submit():
@@ -369,10 +359,8 @@ class CashierPage(SecurePage):
 
     @expose("/refund/<int:payment_id>/", methods=("GET", "POST"))
     def refund(self, payment_id):
-        auth.require("refund.request")
-        payment = scoped(db.session.query(Payment), Payment).filter(Payment.id == payment_id).one_or_none()
-        if payment is None:
-            abort(404)
+        auth.abort_unless_can("refund.request")
+        payment = get_scoped_or_404(Payment, payment_id)
         form = RefundForm()
         lines = {key.removeprefix("line-"): value for key, value in request.form.items() if key.startswith("line-")}
         if form.validate_on_submit():
@@ -409,7 +397,7 @@ class AdvanceHoldPage(SecurePage):
 
     @expose("/<int:household_id>/", methods=("GET", "POST"))
     def change(self, household_id):
-        household = _scoped_household(household_id)
+        household = get_scoped_or_404(Household, household_id)
         form = AdvanceHoldForm()
         if form.validate_on_submit():
             try:
@@ -446,22 +434,16 @@ class ReceiptPage(SecurePage):
 
     @expose("/<int:payment_id>/")
     def show(self, payment_id):
-        payment = self._payment(payment_id)
+        payment = get_scoped_or_404(Payment, payment_id)
         return self._receipt(payment, reprint=payment.print_count > 0, printing=False)
 
     @expose("/<int:payment_id>/print/", methods=("POST",))
     def print_receipt(self, payment_id):
         """Count the print (CSRF-checked like every POST), then the page prints itself."""
-        payment = self._payment(payment_id)
+        payment = get_scoped_or_404(Payment, payment_id)
         reprint = mark_printed(payment)
         db.session.commit()
         return self._receipt(payment, reprint=reprint, printing=True)
-
-    def _payment(self, payment_id) -> Payment:
-        payment = scoped(db.session.query(Payment), Payment).filter(Payment.id == payment_id).one_or_none()
-        if payment is None:
-            abort(404)
-        return payment
 
     def _receipt(self, payment, *, reprint: bool, printing: bool):
         return self.render("billing/receipt.html", payment=payment, reprint=reprint, printing=printing,
@@ -477,7 +459,7 @@ class ReceiptPage(SecurePage):
     @expose("/notice/<int:household_id>/")
     def notice(self, household_id):
         """缴费通知单: what the household owes as of a day, late fees included, to print and post."""
-        household = _scoped_household(household_id)
+        household = get_scoped_or_404(Household, household_id)
         return _notices(self, [household])
 
 
@@ -512,7 +494,7 @@ class ArrearsPage(SecurePage):
     def index(self):
         community_id, building_id = record_id(request.args.get("community")), record_id(request.args.get("building"))
         bucket = request.args.get("bucket") or None
-        rows, households, owed = arrears_overview(scope_ids=user_scope_ids(), community_id=community_id,
+        rows, households, owed = arrears_overview(community_id=community_id,
                                                   building_id=building_id, bucket=bucket, limit=ARREARS_SHOWN)
         return self.render("billing/arrears.html", rows=rows, households=households, owed=owed,
                            buckets=AGING_BUCKETS, communities=_communities(),
@@ -522,7 +504,7 @@ class ArrearsPage(SecurePage):
 
     @expose("/over-three-years/")
     def over_three_years(self):
-        rows = arrears_ledger(scope_ids=user_scope_ids(), bucket="over3y")
+        rows = arrears_ledger(bucket="over3y")
         people = []
         owners = owners_of(row.household.id for row in rows)
         for row in rows:
@@ -533,9 +515,7 @@ class ArrearsPage(SecurePage):
 
     @expose("/notices/<int:building_id>/")
     def building_notices(self, building_id):
-        building = scoped(db.session.query(Building), Building).filter(Building.id == building_id).one_or_none()
-        if building is None:
-            abort(404)
+        building = get_scoped_or_404(Building, building_id)
         return _notices(self, sorted(building.households, key=lambda h: (h.unit, h.room)))
 
 
@@ -551,9 +531,9 @@ class CashSummaryPage(SecurePage):
         except DomainError as error:
             flash(str(error), "error")
             day = clock.today()
-        rows = cash_summary(day, scope_ids=user_scope_ids())
+        rows = cash_summary(day)
         return self.render("billing/cash_summary.html", day=day, rows=rows, format_amount=format_amount,
-                           dunning=dunning_activity(day, scope_ids=user_scope_ids()))
+                           dunning=dunning_activity(day))
 
 
 class CollectionRatePage(SecurePage):
@@ -566,7 +546,7 @@ class CollectionRatePage(SecurePage):
         period, report = request.args.get("period") or period_of(clock.today()), None
         try:
             period = parse_period(period)
-            report = collection_rate(period, scope_ids=user_scope_ids(),
+            report = collection_rate(period,
                                      community_id=record_id(request.args.get("community")),
                                      building_id=record_id(request.args.get("building")))
         except DomainError as error:
@@ -588,9 +568,7 @@ class ReadingBatchPage(SecurePage):
         period = request.values.get("period") or period_of(clock.today())
         building, rows, errors = None, [], {}
         if building_id:
-            building = scoped(db.session.query(Building), Building).filter(Building.id == building_id).one_or_none()
-            if building is None:
-                abort(404)
+            building = get_scoped_or_404(Building, building_id)
         try:
             period = parse_period(period)
         except DomainError as error:

@@ -7,7 +7,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from pm_admin.audit import acting_as
+from pm_admin.auth import as_system
 from pm_admin.errors import DomainError
 from pm_admin.extensions import db
 from pm_admin.importing import ImportRejected, commit_import, dry_run
@@ -37,7 +37,7 @@ def create_user_command(username, role, communities, display_name, password):
         if community is None:
             raise click.ClickException(f"No community named {name!r}.")
         found.append(community)
-    with acting_as("cli:create-user"):
+    with as_system("cli:create-user"):
         try:
             staff = create_staff(username, role=Role[role], password=password, communities=found,
                                  display_name=display_name)
@@ -59,7 +59,7 @@ def demo_command(force, if_empty):
             raise click.ClickException("The database already has data; use --force to add the demo data anyway.")
         click.echo("The database already has data; demo data not loaded again.")
     else:
-        with acting_as("cli:demo"):
+        with as_system("cli:demo"):
             counts = load_demo()
             db.session.commit()
         click.echo("Demo data loaded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
@@ -81,9 +81,9 @@ def bill_command(period, community_name):
         community = db.session.scalar(select(Community).filter_by(name=community_name))
         if community is None:
             raise click.ClickException(f"No community named {community_name!r}.")
-    with acting_as("cli:bill"):
+    with as_system("cli:bill") as system:
         try:
-            summary = run_bills(period, community=community)
+            summary = run_bills(period, community=community, actor=system)
         except DomainError as error:
             raise click.ClickException(str(error)) from None
         db.session.commit()
@@ -101,7 +101,7 @@ def bill_command(period, community_name):
 def import_command(kind, path, commit):
     """Check a spreadsheet (.xlsx/.csv) and, with --commit, import it: the panel's rules, all communities."""
     kind = next(k for k in IMPORT_KINDS if k.name == kind)
-    with acting_as("cli:import"):
+    with as_system("cli:import"):
         try:
             sheet, plan = dry_run(kind, path.name, path.read_bytes())
         except ImportRejected as error:
@@ -145,20 +145,21 @@ def export_command(ledger, period, date_from, date_to, community_name, output):
     folder = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(folder):
         raise click.ClickException(f"The folder {folder!r} does not exist.")
-    try:
-        span = ledger_range(period, date_from, date_to)
-        community = find_community(community_name)
-    except DomainError as error:
-        raise click.ClickException(str(error)) from None
-    handle, partial = tempfile.mkstemp(prefix=".pm-export-", suffix=".xlsx", dir=folder)
-    os.close(handle)
-    try:  # written beside the target and renamed: never a half-written file under the name asked for
-        counts = write_ledger(partial, ledger, span, community=community, exported_by="cli",
-                              exported_at=audit_now_text())
-        os.replace(partial, output)
-    finally:
-        if os.path.exists(partial):
-            os.unlink(partial)
+    with as_system("cli:export"):
+        try:
+            span = ledger_range(period, date_from, date_to)
+            community = find_community(community_name)
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
+        handle, partial = tempfile.mkstemp(prefix=".pm-export-", suffix=".xlsx", dir=folder)
+        os.close(handle)
+        try:  # written beside the target and renamed: never a half-written file under the name asked for
+            counts = write_ledger(partial, ledger, span, community=community, exported_by="cli",
+                                  exported_at=audit_now_text())
+            os.replace(partial, output)
+        finally:
+            if os.path.exists(partial):
+                os.unlink(partial)
     click.echo(f"{ledger}: {' + '.join(str(n) for n in counts)} rows written to {output}.")
 
 

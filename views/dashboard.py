@@ -14,7 +14,6 @@ from pm_admin import history
 from pm_admin.i18n import _l
 
 from pm_admin.money import format_amount
-from pm_admin.scope import user_scope_ids
 
 from models import HouseholdState
 from models.arrears import arrears_by_age, cash_summary, collection_totals, households_to_chase
@@ -77,7 +76,7 @@ def _rate_url(period):
 def collection_rate_figures() -> Figures:
     this = period_of(clock.today())
     last, a_year_ago = previous_period(this), previous_period(this, 12)
-    totals = collection_totals([this, last, a_year_ago], scope_ids=user_scope_ids())
+    totals = collection_totals([this, last, a_year_ago])
     return Figures([
         Figure(_("This month (%(period)s)", period=this), percent(totals[this].rate), _rate_url(this)),
         Figure(_("Last month (%(period)s)", period=last), percent(totals[last].rate), _rate_url(last)),
@@ -89,7 +88,7 @@ def collection_rate_figures() -> Figures:
 def billed_collected_chart() -> Chart:
     this = period_of(clock.today())
     periods = [previous_period(this, months) for months in range(11, -1, -1)]
-    totals = collection_totals(periods, scope_ids=user_scope_ids())
+    totals = collection_totals(periods)
     return Chart(periods, [(_l("Billed"), [totals[p].billed for p in periods]),
                            (_l("Collected"), [totals[p].collected for p in periods])],
                  stacked=False, format=format_amount)
@@ -98,7 +97,7 @@ def billed_collected_chart() -> Chart:
 def aging_table() -> Table:
     return Table([_l("Age of the oldest open bill"), _l("Households in arrears"), _l("Owed")],
                  [[(line.label, url_for("arrears.index", bucket=line.bucket)), line.households, format_amount(line.owed)]
-                  for line in arrears_by_age(scope_ids=user_scope_ids())])
+                  for line in arrears_by_age()])
 
 
 def repairs_by_category_table() -> Table:
@@ -117,7 +116,7 @@ def reception_figures() -> Figures:
 
 def my_collections_figures() -> Figures:
     today = clock.today()
-    mine = dict(collector_id=current_user.id, scope_ids=user_scope_ids())
+    mine = dict(collector_id=current_user.id)
     day = next(iter(cash_summary(today, **mine)), None)
     month = next(iter(cash_summary(today.replace(day=1), through=today, **mine)), None)
     return Figures([
@@ -133,7 +132,7 @@ def dunning_table() -> Table:
                  [[(str(t.household), _details("household", t.household)), format_amount(t.owed),
                    format_date(t.oldest_due, "yyyy-MM-dd"), t.months,
                    format_date(t.last_reminded, "yyyy-MM-dd") if t.last_reminded else "—"]
-                  for t in households_to_chase(scope_ids=user_scope_ids(), limit=10)],
+                  for t in households_to_chase(limit=10)],
                  empty=_l("No household is in arrears."))
 
 

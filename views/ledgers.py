@@ -15,7 +15,7 @@ from pm_admin.errors import DomainError
 from pm_admin.export import send_workbook, temporary_path
 from pm_admin.extensions import db
 from pm_admin.pages import SecurePage
-from pm_admin.scope import scoped, user_scope_ids
+from pm_admin.scope import scoped
 
 from models import Community
 from models.billing import period_of
@@ -82,12 +82,12 @@ class LedgerPage(SecurePage):
 
     def export_row_count(self, limit: int | None = None) -> int:
         span, community = self._asked()
-        return ledger_row_count(request.view_args["ledger"], span, scope_ids=user_scope_ids(), community=community,
+        return ledger_row_count(request.view_args["ledger"], span, community=community,
                                 limit=limit)
 
     def write_export(self, path: str, progress=None) -> int:
         span, community = self._asked()
-        counts = write_ledger(path, request.view_args["ledger"], span, scope_ids=user_scope_ids(),
+        counts = write_ledger(path, request.view_args["ledger"], span,
                               community=community, exported_by=current_user.username,
                               exported_at=local_datetime(self, clock.now()), progress=progress)
         return counts[0]

@@ -3,7 +3,7 @@ and the paid-services price list with the desk's one-off charges."""
 
 import uuid
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -20,7 +20,7 @@ from pm_admin.i18n import _l
 from pm_admin.money import format_amount
 from pm_admin.pages import SecurePage
 from pm_admin.plausible import record_id
-from pm_admin.scope import scoped
+from pm_admin.scope import get_scoped_or_404
 
 from models import Household, Resident
 from models.resident import owners_of
@@ -140,11 +140,8 @@ class ParkingDeskPage(SecurePage):
 
     @expose("/pay/<int:rental_id>/", methods=("GET", "POST"))
     def pay(self, rental_id):
-        auth.require("parking_rental.collect")
-        rental = scoped(db.session.query(ParkingRental), ParkingRental).filter(
-            ParkingRental.id == rental_id).one_or_none()
-        if rental is None:
-            abort(404)
+        auth.abort_unless_can("parking_rental.collect")
+        rental = get_scoped_or_404(ParkingRental, rental_id)
         form = RentForm()
         if request.method == "POST" and form.validate_on_submit():
             done = _posted_or_again(form, lambda: pay_parking_months(
@@ -181,9 +178,7 @@ class DeskChargePage(SecurePage):
 
     @expose("/<int:household_id>/", methods=("GET", "POST"))
     def charge(self, household_id):
-        household = scoped(db.session.query(Household), Household).filter(Household.id == household_id).one_or_none()
-        if household is None:
-            abort(404)
+        household = get_scoped_or_404(Household, household_id)
         prices = (db.session.query(ServicePrice).filter(
             ServicePrice.community_id == household.building.community_id, ServicePrice.active.is_(True))
             .order_by(ServicePrice.name).all())
