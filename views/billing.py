@@ -30,6 +30,7 @@ from pm_admin.money import format_amount, in_chinese_capitals, parse_amount
 from pm_admin.pages import SecurePage
 from pm_admin.scope import scoped, user_scope_ids
 from pm_admin.search import MAX_TERM_LENGTH
+from pm_admin.steps import StepForm
 
 from models import Building, Community, Household, Resident
 from models.arrears import (AGING_BUCKETS, arrears_ledger, arrears_overview, cash_summary, check_dunning, collection_rate,
@@ -96,6 +97,8 @@ def community_filter(column):
     with 3.6 million bills the database can then use the community's index."""
     return IntEqualFilter(column, _l("Community"), options=_MyCommunities())
 
+_REASON = {"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])}
+
 
 class FeeItemView(SecureModelView):
     permission = "fee_item"
@@ -141,6 +144,8 @@ class BillView(ReadOnlyView):
     column_formatters = MONEY_FORMATTERS
     column_labels = LABELS
     simple_list_pager = True  # millions of rows: no COUNT(*)
+    step_forms = {"void": StepForm(inputs=_REASON, style="danger"),
+                  "waive_late_fee": StepForm(inputs=_REASON, style="secondary")}
 
 
 class PaymentView(ReadOnlyView):
@@ -183,6 +188,12 @@ class RefundRequestView(ReadOnlyView):
                          "refund_payment": _refund_receipt_link, "lines": _refund_lines}
     column_labels = LABELS
     step_details_template = "billing/refund_step.html"  # the approver sees what they approve
+    step_forms = {
+        "approve": StepForm(inputs={"note": TextAreaField(_l("Note"), [Optional(), Length(max=500)])}),
+        "reject": StepForm(inputs={"note": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])},
+                           style="secondary"),
+        "pay_out": StepForm(confirm=_l("Hand the money to the household now?")),
+    }
 
 
 class MeterReadingView(ReadOnlyView):
