@@ -42,7 +42,7 @@ from .money import format_amount
 from . import audit, auth, dashboard, exports, history, masking, plausible, security, steps, workflow
 from . import export as exporting
 from .search import SearchView
-from .errors import DomainError
+from .errors import DomainError, committed
 from .forms import AdminForm, AdminMomentField, AmountField
 from .extensions import db
 from .i18n import _l
@@ -685,7 +685,7 @@ class SecureModelView(ModelView):
         if isinstance(exc, IntegrityError):
             flash(self._integrity_message(exc), "error")
             return True
-        log.exception("unexpected error in %s", type(self).__name__)
+        log.error("unexpected error in %s", type(self).__name__, exc_info=exc)  # also outside the except
         flash(_("The change could not be saved because of an unexpected error. Nothing was changed."), "error")
         return True
 
@@ -709,15 +709,13 @@ class SecureModelView(ModelView):
     def delete_model(self, model):
         if self.delete_with is None:
             return super().delete_model(model)
-        try:
-            outcome = type(self).delete_with(model, actor=current_user)
-            db.session.commit()
-        except Exception as exc:
-            db.session.rollback()
-            self.handle_view_exception(exc)
+        with committed(refused=(Exception,), flashed=None) as deleted:
+            kept = type(self).delete_with(model, actor=current_user)
+        if not deleted:
+            self.handle_view_exception(deleted.error)
             return False
-        if outcome:  # the service kept the record (e.g. archived it) and says so
-            flash(str(outcome), "warning")
+        if kept:  # the service kept the record (e.g. archived it) and says so
+            flash(str(kept), "warning")
             return False
         return True
 
@@ -784,13 +782,12 @@ class SecureModelView(ModelView):
         def run(ids):
             done, refused = 0, []
             for obj in get_query_for_ids(self.get_query(), self.model, ids).all():
-                try:
+                with committed(refused=(DomainError, StaleDataError), flashed=None) as outcome:
                     self.workflow.take(obj, transition.name, actor=current_user)
-                    db.session.commit()
+                if outcome:
                     done += 1
-                except (DomainError, StaleDataError) as exc:
-                    db.session.rollback()
-                    refused.append(f"{obj}: {exc}")
+                else:
+                    refused.append(f"{obj}: {outcome.error}")
             if done:
                 flash(_("%(step)s: %(count)d records done.", step=transition.label, count=done), "success")
             for message in refused:
@@ -856,23 +853,20 @@ class SecureModelView(ModelView):
             form.expected_version.data = getattr(obj, "version", "")
         elif form.validate_on_submit():
             inputs = {k: v for k, v in form.data.items() if k in step_form.inputs}
-            try:
+            with committed(refused=(DomainError, StaleDataError, IntegrityError), flashed=None) as outcome:
                 self.workflow.take(
                     obj, step, actor=current_user, expected_state=form.expected_state.data or None,
                     expected_version=form.expected_version.data or None, **inputs,
                 )
-                db.session.commit()
-            except (DomainError, StaleDataError, IntegrityError) as exc:
-                db.session.rollback()
-                if isinstance(exc, (StaleDataError, workflow.StaleRecord)):
-                    # the loser of a race: someone else took a step first; show the record as it is now
-                    flash(str(workflow.StaleRecord()), "error")
-                    return redirect(return_url)
-                self.handle_view_exception(exc)
-                if not step_form.needs_input:
-                    return redirect(return_url)
-            else:
+            if outcome:
                 flash(_("%(step)s: done.", step=transition.label), "success")
+                return redirect(return_url)
+            if isinstance(outcome.error, (StaleDataError, workflow.StaleRecord)):
+                # the loser of a race: someone else took a step first; show the record as it is now
+                flash(str(workflow.StaleRecord()), "error")
+                return redirect(return_url)
+            self.handle_view_exception(outcome.error)
+            if not step_form.needs_input:
                 return redirect(return_url)
         elif not step_form.needs_input:
             flash(_("The form has expired. Reload the page and try again."), "error")
