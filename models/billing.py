@@ -17,8 +17,6 @@ from sqlalchemy import (Boolean, CheckConstraint, Column, Date, Enum, ForeignKey
                         Text, UniqueConstraint, and_, case, cast, event, exists, false, func, inspect, literal, select)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
-from wtforms import TextAreaField
-from wtforms.validators import DataRequired, Length
 
 from pm_admin import audit
 from pm_admin.enums import LabeledEnum
@@ -28,7 +26,7 @@ from pm_admin.extensions import db
 from pm_admin.money import Money, Percent, Quantity, UnitPrice, parse_amount, quantize
 from pm_admin.auth import require
 from pm_admin.scope import scoped
-from pm_admin.workflow import Transition, Versioned, Workflow
+from pm_admin.workflow import Versioned, Workflow
 
 from .community import Building
 from .household import Household, HouseholdState
@@ -542,36 +540,31 @@ def raise_one_off_bill(household: Household, fee_item, amount, source: str, *, a
 
 # -- voiding and waiving ---------------------------------------------------------
 
+BILL_WORKFLOW = Workflow(Bill.status)
+
+
+@BILL_WORKFLOW.transition("void", _l("Void"), [BillStatus.unpaid], BillStatus.voided, "bill.void")
 def void_bill(bill: Bill, *, actor, reason: str) -> None:
     """Void an unpaid bill with a reason; a bill with money on it is refunded first."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_l("Give the reason for voiding."))
-    with BILL_WORKFLOW.step(bill, "void", actor=actor, inputs={"reason": reason}):
-        if bill.paid != 0:
-            raise DomainError(_l("This bill has payments on it; refund them before voiding."))
-        bill.voided_at = clock.now()
-        bill.voided_by_id = actor.id
-        bill.void_reason = reason
+    BILL_WORKFLOW.note(reason=reason)
+    if bill.paid != 0:
+        raise DomainError(_l("This bill has payments on it; refund them before voiding."))
+    bill.voided_at = clock.now()
+    bill.voided_by_id = actor.id
+    bill.void_reason = reason
 
 
+@BILL_WORKFLOW.transition("waive_late_fee", _l("Waive late fee"), OPEN_STATUSES, None, "bill.waive")
 def waive_late_fee(bill: Bill, *, actor, reason: str) -> None:
     """Waive the late fee of an open bill (a supervisor, with a reason)."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_l("Give the reason for waiving."))
-    with BILL_WORKFLOW.step(bill, "waive_late_fee", actor=actor, inputs={"reason": reason}):
-        if bill.late_fee_waived_by_id or bill.late_fee_bill_id:
-            raise DomainError(_l("The late fee of this bill was already waived or charged."))
-        bill.late_fee_waived_by_id = actor.id
-        bill.late_fee_waive_reason = reason
-
-
-_REASON = {"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])}
-
-BILL_WORKFLOW = Workflow(Bill.status, [
-    Transition("void", _l("Void"), [BillStatus.unpaid], BillStatus.voided, "bill.void", void_bill,
-               inputs=_REASON, style="danger"),
-    Transition("waive_late_fee", _l("Waive late fee"), OPEN_STATUSES, None, "bill.waive", waive_late_fee,
-               inputs=_REASON, style="secondary"),
-])
+    BILL_WORKFLOW.note(reason=reason)
+    if bill.late_fee_waived_by_id or bill.late_fee_bill_id:
+        raise DomainError(_l("The late fee of this bill was already waived or charged."))
+    bill.late_fee_waived_by_id = actor.id
+    bill.late_fee_waive_reason = reason

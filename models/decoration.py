@@ -13,8 +13,6 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Numeric, String, Text, inspect, select
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
-from wtforms import DateField, DecimalField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError
@@ -22,7 +20,7 @@ from pm_admin.extensions import db
 from pm_admin.plausible import Range
 from pm_admin.masking import personal
 from pm_admin.money import parse_amount
-from pm_admin.workflow import Transition, Versioned, Workflow
+from pm_admin.workflow import Versioned, Workflow
 
 from .billing import Bill, BillStatus, raise_one_off_bill
 from .household import HouseholdState
@@ -168,70 +166,78 @@ def deposit_bill(application: DecorationApplication) -> Bill | None:
                                                 Bill.source_key == f"decoration:{application.id}"))
 
 
+D = DecorationStatus
+WORKS = [D.under_way, D.inspection_requested, D.failed]
+DECORATION_WORKFLOW = Workflow(DecorationApplication.status)
+
+
+@DECORATION_WORKFLOW.transition("approve", _l("Approve"), [D.submitted], D.approved, "decoration.approve")
 def approve_decoration(application, *, actor) -> None:
     """Approved: the deposit becomes a bill of the household, to be paid before the works start."""
-    with DECORATION_WORKFLOW.step(application, "approve", actor=actor):
-        if application.deposit and application.deposit > 0:
-            raise_one_off_bill(application.household, "decoration_deposit", application.deposit,
-                               f"{application.contractor} {application.planned_start:%Y-%m-%d}",
-                               actor=actor, source_key=f"decoration:{application.id}")
+    if application.deposit and application.deposit > 0:
+        raise_one_off_bill(application.household, "decoration_deposit", application.deposit,
+                           f"{application.contractor} {application.planned_start:%Y-%m-%d}",
+                           actor=actor, source_key=f"decoration:{application.id}")
 
 
+@DECORATION_WORKFLOW.transition("reject", _l("Reject"), [D.submitted], D.rejected, "decoration.reject")
 def reject_decoration(application, *, actor, reason: str) -> None:
     if not (reason or "").strip():
         raise DomainError(_l("Give the reason for rejecting."))
-    with DECORATION_WORKFLOW.step(application, "reject", actor=actor, inputs={"reason": reason}):
-        application.reject_reason = reason.strip()
+    application.reject_reason = reason.strip()
 
 
+@DECORATION_WORKFLOW.transition("start", _l("Works start"), [D.approved], D.under_way, "decoration.start")
 def start_decoration(application, *, actor) -> None:
     """Works begin once the deposit is paid (or its bill voided): the household is marked as decorating."""
     bill = deposit_bill(application)
     if bill is not None and bill.status not in (BillStatus.paid, BillStatus.voided):
         raise DomainError(_l("The decoration deposit (¥%(amount)s) is not paid yet: the works cannot start "
                              "before it is."), amount=bill.open_amount)
-    with DECORATION_WORKFLOW.step(application, "start", actor=actor):
-        application.household.state = HouseholdState.decorating
+    application.household.state = HouseholdState.decorating
 
 
-def request_inspection(application, *, actor) -> None:
-    with DECORATION_WORKFLOW.step(application, "request_inspection", actor=actor):
-        pass
+DECORATION_WORKFLOW.state_change("request_inspection", _l("Request inspection"), [D.under_way, D.failed],
+                                 D.inspection_requested, "decoration.request_inspection")
 
 
+@DECORATION_WORKFLOW.transition("pass_inspection", _l("Inspection passed"), [D.inspection_requested], D.passed,
+                                "decoration.pass_inspection")
 def pass_inspection(application, *, actor, note: str | None = None) -> None:
-    with DECORATION_WORKFLOW.step(application, "pass_inspection", actor=actor, inputs={"note": note}):
-        application.inspection_note = note
+    application.inspection_note = note
 
 
+@DECORATION_WORKFLOW.transition("fail_inspection", _l("Inspection failed"), [D.inspection_requested], D.failed,
+                                "decoration.fail_inspection")
 def fail_inspection(application, *, actor, note: str) -> None:
     if not (note or "").strip():
         raise DomainError(_l("Say what failed the inspection."))
-    with DECORATION_WORKFLOW.step(application, "fail_inspection", actor=actor, inputs={"note": note}):
-        application.inspection_note = note.strip()
+    application.inspection_note = note.strip()
 
 
+@DECORATION_WORKFLOW.transition("record_violation", _l("Record violation"), WORKS, None, "decoration.record_violation")
 def record_violation(application, *, actor, occurred_on: dt.date, description: str, deduction) -> DecorationViolation:
     """A violation found on patrol; its deduction comes off the deposit refund. The state does not change."""
     amount = parse_amount(deduction if deduction is not None else "0", allow_zero=True, allow_negative=True,
                           what=_l("The deduction"))
     if amount < 0:
         raise DomainError(_l("A deduction cannot be negative."))
-    inputs = {"occurred_on": occurred_on, "description": description, "deduction": amount}
-    with DECORATION_WORKFLOW.step(application, "record_violation", actor=actor, inputs=inputs):
-        violation = DecorationViolation(application=application, occurred_on=occurred_on,
-                                        description=description.strip(), deduction=amount, recorded_by_id=actor.id)
-        db.session.add(violation)
+    DECORATION_WORKFLOW.note(deduction=amount)
+    violation = DecorationViolation(application=application, occurred_on=occurred_on,
+                                    description=description.strip(), deduction=amount, recorded_by_id=actor.id)
+    db.session.add(violation)
     return violation
 
 
+@DECORATION_WORKFLOW.transition("close", _l("Close"), [D.passed], D.closed, "decoration.close")
 def close_decoration(application, *, actor) -> None:
     """Done: the household is no longer decorating (it is taken to be lived in)."""
-    with DECORATION_WORKFLOW.step(application, "close", actor=actor):
-        if application.household.state is HouseholdState.decorating:
-            application.household.state = HouseholdState.occupied
+    if application.household.state is HouseholdState.decorating:
+        application.household.state = HouseholdState.occupied
 
 
+@DECORATION_WORKFLOW.transition("refund_deposit", _l("Request deposit refund"), [D.passed, D.closed], None,
+                                "refund.request")
 def refund_deposit(application, *, actor, reason: str) -> RefundRequest:
     """After the inspection: ask for the deposit back, less the violations' deductions."""
     bill = deposit_bill(application)
@@ -241,34 +247,4 @@ def refund_deposit(application, *, actor, reason: str) -> RefundRequest:
     if due <= 0:
         raise DomainError(_l("The deductions (¥%(deducted)s) take the whole deposit: there is nothing to refund."),
                           deducted=deducted_from_deposit(application))
-    with DECORATION_WORKFLOW.step(application, "refund_deposit", actor=actor, inputs={"reason": reason}):
-        return request_deposit_refund(bill, amount=due, reason=reason, actor=actor)
-
-
-D = DecorationStatus
-WORKS = [D.under_way, D.inspection_requested, D.failed]
-DECORATION_WORKFLOW = Workflow(DecorationApplication.status, [
-    Transition("approve", _l("Approve"), [D.submitted], D.approved, "decoration.approve", approve_decoration,
-               style="success", confirm=_l("Approve this decoration application?")),
-    Transition("reject", _l("Reject"), [D.submitted], D.rejected, "decoration.reject", reject_decoration,
-               inputs={"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=1000)])}, style="danger"),
-    Transition("start", _l("Works start"), [D.approved], D.under_way, "decoration.start", start_decoration),
-    Transition("request_inspection", _l("Request inspection"), [D.under_way, D.failed], D.inspection_requested,
-               "decoration.request_inspection", request_inspection),
-    Transition("pass_inspection", _l("Inspection passed"), [D.inspection_requested], D.passed,
-               "decoration.pass_inspection", pass_inspection, style="success",
-               inputs={"note": TextAreaField(_l("Inspection note"), [Optional(), Length(max=1000)])}),
-    Transition("fail_inspection", _l("Inspection failed"), [D.inspection_requested], D.failed,
-               "decoration.fail_inspection", fail_inspection, style="danger",
-               inputs={"note": TextAreaField(_l("What failed"), [DataRequired(), Length(max=1000)])}),
-    Transition("record_violation", _l("Record violation"), WORKS, None, "decoration.record_violation",
-               record_violation, style="warning", inputs={
-                   "occurred_on": DateField(_l("Date"), [DataRequired()]),
-                   "description": TextAreaField(_l("What happened"), [DataRequired(), Length(max=1000)]),
-                   "deduction": DecimalField(_l("Deduction from the deposit (¥)"), [InputRequired(), NumberRange(
-                       min=0, message=_l("A deduction cannot be negative."))], places=2),
-               }),
-    Transition("close", _l("Close"), [D.passed], D.closed, "decoration.close", close_decoration, style="secondary"),
-    Transition("refund_deposit", _l("Request deposit refund"), [D.passed, D.closed], None, "refund.request",
-               refund_deposit, inputs={"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])}),
-])
+    return request_deposit_refund(bill, amount=due, reason=reason, actor=actor)

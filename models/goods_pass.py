@@ -7,13 +7,11 @@ import datetime as dt
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Date, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
-from wtforms import TextAreaField
-from wtforms.validators import DataRequired, Length
 
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError
 from pm_admin.extensions import db
-from pm_admin.workflow import Transition, Versioned, Workflow
+from pm_admin.workflow import Versioned, Workflow
 
 from .resident import ResidentKind
 from .vehicle import normalise_plate
@@ -66,30 +64,22 @@ def check_goods_pass(goods_pass: GoodsPass, *, actor, is_created: bool) -> None:
         raise DomainError(_l("Only a requested pass can be changed."))
 
 
+G = GoodsPassStatus
+GOODS_PASS_WORKFLOW = Workflow(GoodsPass.status)
+
+
+@GOODS_PASS_WORKFLOW.transition("issue", _l("Issue"), [G.requested], G.issued, "goods_pass.issue")
 def issue_pass(goods_pass: GoodsPass, *, actor) -> None:
     """Issue the pass; a tenant's needs the owner's consent on record."""
     if goods_pass.applicant.kind is ResidentKind.tenant and not goods_pass.owner_consent:
         raise DomainError(_l("A tenant's pass needs the owner's consent recorded first."))
-    with GOODS_PASS_WORKFLOW.step(goods_pass, "issue", actor=actor):
-        pass
 
 
-def confirm_pass_used(goods_pass: GoodsPass, *, actor) -> None:
-    with GOODS_PASS_WORKFLOW.step(goods_pass, "confirm_used", actor=actor):
-        pass
+GOODS_PASS_WORKFLOW.state_change("confirm_used", _l("Guard confirms"), [G.issued], G.used, "goods_pass.confirm_used")
 
 
+@GOODS_PASS_WORKFLOW.transition("cancel", _l("Cancel"), [G.requested, G.issued], G.cancelled, "goods_pass.cancel")
 def cancel_pass(goods_pass: GoodsPass, *, actor, reason: str) -> None:
     if not (reason or "").strip():
         raise DomainError(_l("Give the reason for cancelling."))
-    with GOODS_PASS_WORKFLOW.step(goods_pass, "cancel", actor=actor, inputs={"reason": reason}):
-        goods_pass.cancel_reason = reason.strip()
-
-
-G = GoodsPassStatus
-GOODS_PASS_WORKFLOW = Workflow(GoodsPass.status, [
-    Transition("issue", _l("Issue"), [G.requested], G.issued, "goods_pass.issue", issue_pass, style="success"),
-    Transition("confirm_used", _l("Guard confirms"), [G.issued], G.used, "goods_pass.confirm_used", confirm_pass_used),
-    Transition("cancel", _l("Cancel"), [G.requested, G.issued], G.cancelled, "goods_pass.cancel", cancel_pass,
-               inputs={"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])}, style="danger"),
-])
+    goods_pass.cancel_reason = reason.strip()

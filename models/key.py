@@ -5,15 +5,12 @@ import datetime as dt
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
 
 from pm_admin.enums import LabeledEnum
 from pm_admin.extensions import db
-from pm_admin.workflow import Transition, Versioned, Workflow
+from pm_admin.workflow import Versioned, Workflow
 from pm_admin import clock
-from pm_admin.forms import MomentField
-from pm_admin.plausible import Range, field_validator
+from pm_admin.plausible import Range
 from pm_admin.clock import Moment
 
 
@@ -81,63 +78,46 @@ def key_of(household, status: KeyStatus) -> Key | None:
     return next((key for key in sorted(household.keys, key=lambda k: k.id) if key.status is status), None)
 
 
+KEY_WORKFLOW = Workflow(Key.status)
+
+
+@KEY_WORKFLOW.transition("lend", _l("Lend"), [KeyStatus.in_cabinet], KeyStatus.lent, "key.lend")
 def lend_key(key: Key, *, actor, borrower: str, purpose: str, due_back: dt.datetime | None = None) -> KeyLoan:
     """Lend a key that is in the cabinet; a key that is out cannot be lent again."""
-    inputs = {"borrower": borrower, "purpose": purpose, "due_back": due_back}
-    with KEY_WORKFLOW.step(key, "lend", actor=actor, inputs=inputs):
-        loan = KeyLoan(key=key, borrower=borrower.strip(), purpose=purpose.strip(),
-                       due_back=due_back, lent_at=clock.now(), lent_by_id=actor.id)
-        db.session.add(loan)
+    loan = KeyLoan(key=key, borrower=borrower.strip(), purpose=purpose.strip(),
+                   due_back=due_back, lent_at=clock.now(), lent_by_id=actor.id)
+    db.session.add(loan)
     return loan
 
 
+@KEY_WORKFLOW.transition("return", _l("Return"), [KeyStatus.lent], KeyStatus.in_cabinet, "key.return")
 def return_key(key: Key, *, actor) -> KeyLoan:
     """Close the open loan and put the key back in the cabinet."""
-    with KEY_WORKFLOW.step(key, "return", actor=actor):
-        loan = key.open_loan
-        loan.returned_at = clock.now()
-        loan.returned_to_id = actor.id
+    loan = key.open_loan
+    loan.returned_at = clock.now()
+    loan.returned_to_id = actor.id
     return loan
 
 
+@KEY_WORKFLOW.transition("hand_back", _l("Hand back to owner"), [KeyStatus.in_cabinet], KeyStatus.returned_to_owner,
+                         "key.hand_back")
 def hand_back_key(key: Key, *, actor, note: str) -> None:
     """The owner took the key back; it leaves custody for good."""
-    with KEY_WORKFLOW.step(key, "hand_back", actor=actor, inputs={"note": note}):
-        key.notes = _append(key.notes, note)
+    key.notes = _append(key.notes, note)
 
 
+@KEY_WORKFLOW.transition("report_lost", _l("Report lost"), [KeyStatus.in_cabinet, KeyStatus.lent], KeyStatus.lost,
+                         "key.report_lost")
 def report_key_lost(key: Key, *, actor, note: str) -> None:
-    with KEY_WORKFLOW.step(key, "report_lost", actor=actor, inputs={"note": note}):
-        key.notes = _append(key.notes, note)
-        loan = key.open_loan
-        if loan is not None:
-            loan.returned_at = clock.now()
-            loan.returned_to_id = actor.id
+    key.notes = _append(key.notes, note)
+    loan = key.open_loan
+    if loan is not None:
+        loan.returned_at = clock.now()
+        loan.returned_to_id = actor.id
 
 
-def found_key(key: Key, *, actor) -> None:
-    with KEY_WORKFLOW.step(key, "found", actor=actor):
-        pass
+KEY_WORKFLOW.state_change("found", _l("Found"), [KeyStatus.lost], KeyStatus.in_cabinet, "key.found")
 
 
 def _append(notes: str | None, line: str) -> str:
     return f"{notes}\n{line}" if notes else line
-
-
-_NOTE = {"note": TextAreaField(_l("Note"), [DataRequired(), Length(max=500)])}
-
-KEY_WORKFLOW = Workflow(Key.status, [
-    Transition("lend", _l("Lend"), [KeyStatus.in_cabinet], KeyStatus.lent, "key.lend", lend_key, inputs={
-        "borrower": StringField(_l("Borrower"), [DataRequired(), Length(max=60)]),
-        "purpose": StringField(_l("Purpose"), [DataRequired(), Length(max=200)]),
-        "due_back": MomentField(_l("Due back"), [Optional(), field_validator(KeyLoan.__table__.c.due_back)],
-                                format="%Y-%m-%dT%H:%M"),
-    }),
-    Transition("return", _l("Return"), [KeyStatus.lent], KeyStatus.in_cabinet, "key.return", return_key),
-    Transition("hand_back", _l("Hand back to owner"), [KeyStatus.in_cabinet], KeyStatus.returned_to_owner,
-               "key.hand_back", hand_back_key, inputs=_NOTE, style="secondary"),
-    Transition("report_lost", _l("Report lost"), [KeyStatus.in_cabinet, KeyStatus.lent], KeyStatus.lost,
-               "key.report_lost", report_key_lost, inputs=_NOTE, style="danger"),
-    Transition("found", _l("Found"), [KeyStatus.lost], KeyStatus.in_cabinet, "key.found", found_key,
-               confirm=_l("Put this key back in the cabinet?")),
-])

@@ -15,8 +15,6 @@ from sqlalchemy import (CheckConstraint, Enum, ForeignKey, Integer, String, Text
                         inspect, literal, select, union_all, update)
 from sqlalchemy.orm import Mapped, aliased, backref, mapped_column, relationship
 from sqlalchemy.orm.util import identity_key
-from wtforms import TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
 
 from pm_admin import audit
 from pm_admin.enums import LabeledEnum
@@ -25,7 +23,7 @@ from pm_admin.extensions import db
 from pm_admin.money import Money, parse_amount, quantize
 from pm_admin.numbering import next_number
 from pm_admin.auth import require
-from pm_admin.workflow import Transition, Versioned, Workflow
+from pm_admin.workflow import Versioned, Workflow
 
 from .billing import (DEPOSIT_CODES, LATE_FEE_SOURCE, OPEN_STATUSES, Bill, BillStatus, FeeItem, accrued_late_fee,
                       late_fee, previous_period, raise_one_off_bill, void_bill)
@@ -721,6 +719,11 @@ def request_refund(payment: Payment, *, lines: dict, reason: str, actor, from_ad
     return refund
 
 
+REFUND_WORKFLOW = Workflow(RefundRequest.status)
+
+
+@REFUND_WORKFLOW.transition("approve", _l("Approve refund"), [RefundStatus.requested], RefundStatus.approved,
+                            "refund.approve")
 def approve_refund(refund: RefundRequest, *, actor, note: str | None = None) -> None:
     """Approve the request as it stands (household, lines, reason, amounts); nothing
     moves until a collector pays it out. The requester cannot approve their own, nor
@@ -728,35 +731,42 @@ def approve_refund(refund: RefundRequest, *, actor, note: str | None = None) -> 
     if refund.requested_by_id == actor.id:
         raise NotPermitted(_l("You cannot approve your own refund request; another supervisor must."))
     bills = [line.bill for line in refund.lines] + ([refund.deposit_bill] if refund.deposit_bill else [])
-    require(actor, REFUND_WORKFLOW.transition("approve").permission, bills)
-    with REFUND_WORKFLOW.step(refund, "approve", actor=actor, inputs={"note": note}):
-        refund.decided_by_id = actor.id
-        refund.decided_at = clock.now()
-        refund.decision_note = (note or "").strip() or None
+    require(actor, None, bills)  # the step checked the permission; the bills given back must be the actor's too
+    refund.decided_by_id = actor.id
+    refund.decided_at = clock.now()
+    refund.decision_note = (note or "").strip() or None
 
 
+@REFUND_WORKFLOW.transition("reject", _l("Reject"), [RefundStatus.requested], RefundStatus.rejected, "refund.approve")
+def reject_refund(refund: RefundRequest, *, actor, note: str) -> None:
+    refund.decided_by_id = actor.id
+    refund.decided_at = clock.now()
+    refund.decision_note = (note or "").strip() or None
+
+
+@REFUND_WORKFLOW.transition("pay_out", _l("Pay out refund"), [RefundStatus.approved], RefundStatus.paid_out,
+                            "refund.pay_out")
 def pay_out_refund(refund: RefundRequest, *, actor) -> Payment:
     """Pay out an approved refund: a negative payment with its own receipt number,
     posted by whoever hands the money over (their cash, that day), gives back exactly
     the request's lines from their bills, which reopen by that much, and its advance
     part; a deposit refund settles the deposit instead (``_give_back_deposit``)."""
-    with REFUND_WORKFLOW.step(refund, "pay_out", actor=actor):
-        original = refund.payment
-        _lock_household(original.household)
-        reversal = Payment(community_id=original.community_id, household=original.household,
-                           receipt_no=next_receipt_no(clock.year()),
-                           kind=PaymentKind.refund, amount=-refund.amount, method=original.method,
-                           paid_at=clock.now(), posted_at=clock.now(), collector_id=actor.id,
-                           refund_of_id=original.id, advance_used=ZERO, notes=refund.reason)
-        if refund.deposit_bill_id is not None:
-            _give_back_deposit(refund, reversal)
-        else:
-            _give_back_lines(refund, reversal)
-        db.session.add(reversal)
-        db.session.flush()
-        refund.refund_payment_id = reversal.id
-        refund.paid_out_by_id = actor.id
-        refund.paid_out_at = clock.now()
+    original = refund.payment
+    _lock_household(original.household)
+    reversal = Payment(community_id=original.community_id, household=original.household,
+                       receipt_no=next_receipt_no(clock.year()),
+                       kind=PaymentKind.refund, amount=-refund.amount, method=original.method,
+                       paid_at=clock.now(), posted_at=clock.now(), collector_id=actor.id,
+                       refund_of_id=original.id, advance_used=ZERO, notes=refund.reason)
+    if refund.deposit_bill_id is not None:
+        _give_back_deposit(refund, reversal)
+    else:
+        _give_back_lines(refund, reversal)
+    db.session.add(reversal)
+    db.session.flush()
+    refund.refund_payment_id = reversal.id
+    refund.paid_out_by_id = actor.id
+    refund.paid_out_at = clock.now()
     return reversal
 
 
@@ -843,21 +853,3 @@ def request_deposit_refund(bill: Bill, *, amount, reason: str, actor) -> RefundR
     db.session.add(refund)
     db.session.flush()
     return refund
-
-
-def reject_refund(refund: RefundRequest, *, actor, note: str) -> None:
-    with REFUND_WORKFLOW.step(refund, "reject", actor=actor, inputs={"note": note}):
-        refund.decided_by_id = actor.id
-        refund.decided_at = clock.now()
-        refund.decision_note = (note or "").strip() or None
-
-
-REFUND_WORKFLOW = Workflow(RefundRequest.status, [
-    Transition("approve", _l("Approve refund"), [RefundStatus.requested], RefundStatus.approved, "refund.approve",
-               approve_refund, inputs={"note": TextAreaField(_l("Note"), [Optional(), Length(max=500)])}),
-    Transition("reject", _l("Reject"), [RefundStatus.requested], RefundStatus.rejected, "refund.approve",
-               reject_refund, inputs={"note": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])},
-               style="secondary"),
-    Transition("pay_out", _l("Pay out refund"), [RefundStatus.approved], RefundStatus.paid_out, "refund.pay_out",
-               pay_out_refund, confirm=_l("Hand the money to the household now?")),
-])

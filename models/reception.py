@@ -7,15 +7,13 @@ from collections import defaultdict
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, Enum, ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
-from wtforms import TextAreaField
-from wtforms.validators import DataRequired, Length
 
 from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError
 from pm_admin.extensions import db
 from pm_admin.masking import personal
 from pm_admin.scope import scoped
-from pm_admin.workflow import Transition, Versioned, Workflow
+from pm_admin.workflow import Versioned, Workflow
 
 from .permissions import PERSONAL_PHONE
 from .resident import normalise_phone
@@ -111,33 +109,20 @@ def unfinished_by_handler(now: dt.datetime | None = None, days: int = UNFINISHED
     return sorted(groups.items(), key=lambda item: (-len(item[1]), item[0].display_name))
 
 
-def start_handling(record: ReceptionRecord, *, actor) -> None:
-    with RECEPTION_WORKFLOW.step(record, "start", actor=actor):
-        pass
-
-
-def reply_to_record(record: ReceptionRecord, *, actor, reply: str) -> None:
-    with RECEPTION_WORKFLOW.step(record, "reply", actor=actor, inputs={"reply": reply}):
-        record.reply = reply.strip()
-
-
-def return_visit_record(record: ReceptionRecord, *, actor, comment: str) -> None:
-    with RECEPTION_WORKFLOW.step(record, "return_visit", actor=actor, inputs={"comment": comment}):
-        record.visit_comment = comment.strip()
-
-
-def close_record(record: ReceptionRecord, *, actor) -> None:
-    with RECEPTION_WORKFLOW.step(record, "close", actor=actor):
-        pass
-
-
 R = ReceptionStatus
-RECEPTION_WORKFLOW = Workflow(ReceptionRecord.status, [
-    Transition("start", _l("Start handling"), [R.open], R.in_progress, "reception.start", start_handling),
-    Transition("reply", _l("Reply"), [R.in_progress], R.replied, "reception.reply", reply_to_record,
-               inputs={"reply": TextAreaField(_l("Reply"), [DataRequired(), Length(max=2000)])}),
-    Transition("return_visit", _l("Return visit"), [R.replied], R.return_visited, "reception.return_visit",
-               return_visit_record,
-               inputs={"comment": TextAreaField(_l("What the resident said"), [DataRequired(), Length(max=2000)])}),
-    Transition("close", _l("Close"), [R.return_visited], R.closed, "reception.close", close_record, style="secondary"),
-])
+RECEPTION_WORKFLOW = Workflow(ReceptionRecord.status)
+RECEPTION_WORKFLOW.state_change("start", _l("Start handling"), [R.open], R.in_progress, "reception.start")
+
+
+@RECEPTION_WORKFLOW.transition("reply", _l("Reply"), [R.in_progress], R.replied, "reception.reply")
+def reply_to_record(record: ReceptionRecord, *, actor, reply: str) -> None:
+    record.reply = reply.strip()
+
+
+@RECEPTION_WORKFLOW.transition("return_visit", _l("Return visit"), [R.replied], R.return_visited,
+                               "reception.return_visit")
+def return_visit_record(record: ReceptionRecord, *, actor, comment: str) -> None:
+    record.visit_comment = comment.strip()
+
+
+RECEPTION_WORKFLOW.state_change("close", _l("Close"), [R.return_visited], R.closed, "reception.close")

@@ -10,12 +10,9 @@ and shows its reason.
 import datetime as dt
 from decimal import Decimal
 
-from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Integer, Numeric, String, Text, and_, or_, select
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
-from wtforms import BooleanField, DecimalField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from pm_admin.auth import require
 from pm_admin.enums import LabeledEnum
@@ -24,7 +21,7 @@ from pm_admin.extensions import db
 from pm_admin.masking import personal
 from pm_admin.money import parse_amount
 from pm_admin.numbering import numbered
-from pm_admin.workflow import Transition, Versioned, Workflow
+from pm_admin.workflow import Versioned, Workflow
 
 from .billing import raise_one_off_bill
 from .permissions import PERSONAL_PHONE
@@ -208,6 +205,11 @@ def _money(value, what) -> Decimal:
     return amount
 
 
+S = RepairStatus
+REPAIR_WORKFLOW = Workflow(RepairOrder.status)
+
+
+@REPAIR_WORKFLOW.transition("dispatch", _l("Dispatch"), [S.registered, S.dispatched], S.dispatched, "repair.dispatch")
 def dispatch_repair(order: RepairOrder, *, actor, engineer: Staff, note: str | None = None) -> None:
     """Hand the order to an active engineer who works in its community."""
     if engineer is None or engineer.role is not Role.engineer:
@@ -216,16 +218,15 @@ def dispatch_repair(order: RepairOrder, *, actor, engineer: Staff, note: str | N
         raise DomainError(_l("%(name)s's account is inactive."), name=engineer.display_name)
     if engineers_for(order).filter(Staff.id == engineer.id).first() is None:
         raise DomainError(_l("%(name)s does not work in this community."), name=engineer.display_name)
-    with REPAIR_WORKFLOW.step(order, "dispatch", actor=actor, inputs={"engineer": engineer, "note": note}):
-        order.engineer = engineer
+    order.engineer = engineer
 
 
+@REPAIR_WORKFLOW.transition("accept", _l("Accept"), [S.dispatched], S.in_progress, "repair.accept")
 def accept_repair(order: RepairOrder, *, actor) -> None:
     _require_assignee(order, actor)
-    with REPAIR_WORKFLOW.step(order, "accept", actor=actor):
-        pass
 
 
+@REPAIR_WORKFLOW.transition("complete", _l("Complete"), [S.in_progress], S.completed, "repair.complete")
 def complete_repair(order: RepairOrder, *, actor, labour_cost, material_cost, chargeable: bool = False,
                     note: str | None = None) -> None:
     """Record the work done and its cost. A chargeable order of a household becomes a
@@ -234,17 +235,17 @@ def complete_repair(order: RepairOrder, *, actor, labour_cost, material_cost, ch
     labour, material = _money(labour_cost, _l("The labour cost")), _money(material_cost, _l("The material cost"))
     if chargeable and order.household is None:
         raise DomainError(_l("Only an order of a household can be charged; this one is for a public area."))
-    inputs = {"labour_cost": labour, "material_cost": material, "chargeable": bool(chargeable), "note": note}
-    with REPAIR_WORKFLOW.step(order, "complete", actor=actor, inputs=inputs):
-        order.labour_cost, order.material_cost = labour, material
-        order.chargeable = bool(chargeable)
-        order.completion_note = note
-        order.completed_at = clock.now()
+    REPAIR_WORKFLOW.note(labour_cost=labour, material_cost=material, chargeable=bool(chargeable))
+    order.labour_cost, order.material_cost = labour, material
+    order.chargeable = bool(chargeable)
+    order.completion_note = note
+    order.completed_at = clock.now()
     if order.chargeable and order.total_cost > 0:
         raise_one_off_bill(order.household, "repair", order.total_cost, f"{order.serial} {order.category.label}",
                            actor=actor, source_key=f"repair:{order.id}")
 
 
+@REPAIR_WORKFLOW.transition("return_visit", _l("Return visit"), [S.completed], S.return_visited, "repair.return_visit")
 def return_visit_repair(order: RepairOrder, *, actor, satisfaction, comment: str | None = None) -> None:
     try:
         score = int(satisfaction)
@@ -252,33 +253,33 @@ def return_visit_repair(order: RepairOrder, *, actor, satisfaction, comment: str
         score = 0
     if not 1 <= score <= 5:
         raise DomainError(_l("Satisfaction is a score from 1 to 5."))
-    with REPAIR_WORKFLOW.step(order, "return_visit", actor=actor, inputs={"satisfaction": score, "comment": comment}):
-        order.satisfaction, order.visit_comment = score, comment
+    REPAIR_WORKFLOW.note(satisfaction=score)
+    order.satisfaction, order.visit_comment = score, comment
 
 
-def close_repair(order: RepairOrder, *, actor) -> None:
-    with REPAIR_WORKFLOW.step(order, "close", actor=actor):
-        pass
+REPAIR_WORKFLOW.state_change("close", _l("Close"), [S.return_visited], S.closed, "repair.close")
 
 
-def void_repair(order: RepairOrder, *, actor, reason: str) -> None:
-    """Void an order not yet completed; it keeps its number and shows the reason."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError(_l("Give the reason for voiding."))
-    with REPAIR_WORKFLOW.step(order, "void", actor=actor, inputs={"reason": reason}):
-        order.void_reason = reason
-
-
+@REPAIR_WORKFLOW.transition("reopen", _l("Reopen"), DONE_STATES, S.dispatched, "repair.reopen")
 def reopen_repair(order: RepairOrder, *, actor, reason: str) -> None:
     """The problem is not solved: back to the engineer, with a new deadline; counted."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_l("Say why the order is reopened."))
-    with REPAIR_WORKFLOW.step(order, "reopen", actor=actor, inputs={"reason": reason}):
-        order.reopen_count = (order.reopen_count or 0) + 1
-        order.deadline = clock.now() + dt.timedelta(hours=DEADLINE_HOURS[order.category])
-        order.satisfaction = None
+    REPAIR_WORKFLOW.note(reason=reason)
+    order.reopen_count = (order.reopen_count or 0) + 1
+    order.deadline = clock.now() + dt.timedelta(hours=DEADLINE_HOURS[order.category])
+    order.satisfaction = None
+
+
+@REPAIR_WORKFLOW.transition("void", _l("Void"), OPEN_STATES, S.voided, "repair.void")
+def void_repair(order: RepairOrder, *, actor, reason: str) -> None:
+    """Void an order not yet completed; it keeps its number and shows the reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_l("Give the reason for voiding."))
+    REPAIR_WORKFLOW.note(reason=reason)
+    order.void_reason = reason
 
 
 def chargeable_repairs(community_ids=None):
@@ -291,32 +292,3 @@ def chargeable_repairs(community_ids=None):
     if community_ids is not None:
         query = query.where(RepairOrder.community_id.in_(sorted(community_ids)))
     return query
-
-
-_REASON = {"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])}
-_COST = dict(places=2, validators=[InputRequired(), NumberRange(min=0, message=_l("A cost cannot be negative."))])
-S = RepairStatus
-
-REPAIR_WORKFLOW = Workflow(RepairOrder.status, [
-    Transition("dispatch", _l("Dispatch"), [S.registered, S.dispatched], S.dispatched, "repair.dispatch", dispatch_repair,
-               inputs={"engineer": QuerySelectField(_l("Engineer"), [DataRequired(_l("Choose an active engineer."))]),
-                       "note": TextAreaField(_l("Note"), [Optional(), Length(max=500)])},
-               choices={"engineer": engineers_for}),
-    Transition("accept", _l("Accept"), [S.dispatched], S.in_progress, "repair.accept", accept_repair),
-    Transition("complete", _l("Complete"), [S.in_progress], S.completed, "repair.complete", complete_repair, inputs={
-        "labour_cost": DecimalField(_l("Labour cost (¥)"), **_COST),
-        "material_cost": DecimalField(_l("Material cost (¥)"), **_COST),
-        "chargeable": BooleanField(_l("Chargeable to the household")),
-        "note": TextAreaField(_l("Completion note"), [Optional(), Length(max=1000)]),
-    }, style="success"),
-    Transition("return_visit", _l("Return visit"), [S.completed], S.return_visited, "repair.return_visit",
-               return_visit_repair, inputs={
-                   "satisfaction": SelectField(_l("Satisfaction"), [InputRequired()], coerce=int,
-                                               choices=[(n, "★" * n) for n in range(5, 0, -1)]),
-                   "comment": TextAreaField(_l("Comment"), [Optional(), Length(max=1000)])}),
-    Transition("close", _l("Close"), [S.return_visited], S.closed, "repair.close", close_repair, style="secondary"),
-    Transition("reopen", _l("Reopen"), list(DONE_STATES), S.dispatched, "repair.reopen", reopen_repair,
-               inputs=_REASON, style="warning"),
-    Transition("void", _l("Void"), list(OPEN_STATES), S.voided, "repair.void", void_repair, inputs=_REASON,
-               style="danger"),
-])

@@ -39,10 +39,10 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from .money import format_amount
-from . import audit, auth, dashboard, exports, history, masking, plausible, security, workflow
+from . import audit, auth, dashboard, exports, history, masking, plausible, security, steps, workflow
 from . import export as exporting
 from .search import SearchView, like_pattern
-from .errors import DomainError
+from .errors import DomainError, committed
 from .forms import AdminForm, AdminMomentField, AmountField
 from .extensions import db
 from .i18n import _l
@@ -243,6 +243,7 @@ class SecureModelView(ModelView):
     extra_endpoints: dict[str, str] = {}  # a view's own @expose pages -> the operation each needs
     page_links: dict[str, str] = {}  # those pages linked from the list's menu bar -> their titles
     step_details_template = None  # shown above a workflow step's form: what the step acts on
+    step_forms: dict[str, "steps.StepForm"] = {}  # transition -> its form inputs, button style, confirmation
 
     def __init__(self, model, *args, **kwargs):
         if not self.permission:
@@ -250,6 +251,7 @@ class SecureModelView(ModelView):
         scope_path(model)  # raises when the model does not declare its scope
         self.workflow = getattr(model, "__workflow__", None)
         if self.workflow is not None:
+            self.offered_steps = steps.offered(type(self).__name__, self.workflow, self.step_forms)
             self._hide_workflow_columns(model)
         super().__init__(model, db, *args, **kwargs)
         self._check_personal_columns()
@@ -639,7 +641,7 @@ class SecureModelView(ModelView):
         if isinstance(exc, IntegrityError):
             flash(self._integrity_message(exc), "error")
             return True
-        log.exception("unexpected error in %s", type(self).__name__)
+        log.error("unexpected error in %s", type(self).__name__, exc_info=exc)  # also outside the except
         flash(_("The change could not be saved because of an unexpected error. Nothing was changed."), "error")
         return True
 
@@ -663,15 +665,13 @@ class SecureModelView(ModelView):
     def delete_model(self, model):
         if self.delete_with is None:
             return super().delete_model(model)
-        try:
-            outcome = type(self).delete_with(model, actor=current_user)
-            db.session.commit()
-        except Exception as exc:
-            db.session.rollback()
-            self.handle_view_exception(exc)
+        with committed(refused=(Exception,), flashed=None) as deleted:
+            kept = type(self).delete_with(model, actor=current_user)
+        if not deleted:
+            self.handle_view_exception(deleted.error)
             return False
-        if outcome:  # the service kept the record (e.g. archived it) and says so
-            flash(str(outcome), "warning")
+        if kept:  # the service kept the record (e.g. archived it) and says so
+            flash(str(kept), "warning")
             return False
         return True
 
@@ -687,6 +687,7 @@ class SecureModelView(ModelView):
             if self.workflow is not None:
                 kwargs["steps"] = workflow.steps_of(model)
                 kwargs["workflow"] = self.workflow
+                kwargs["shown_inputs"] = self.shown_step_inputs
         if self.workflow is not None:
             kwargs["transition_buttons"] = self.transition_buttons
         return super().render(template, **kwargs)
@@ -717,23 +718,32 @@ class SecureModelView(ModelView):
         if self.workflow is None:
             return
         for transition in self.workflow:
-            if transition.needs_input:
+            step_form = self.offered_steps[transition.name]
+            if step_form.needs_input:
                 continue
             name = f"step:{transition.name}"
             self._actions.append((name, transition.label))
-            self._actions_data[name] = (self._bulk_step(transition), transition.label, transition.confirm)
+            self._actions_data[name] = (self._bulk_step(transition), transition.label, step_form.confirm)
+
+    def shown_step_inputs(self, step: "workflow.WorkflowStep") -> list[tuple[str, Any]]:
+        """A timeline step's inputs, named as this view's step form names them."""
+        step_form = self.offered_steps.get(step.transition)
+        return self.workflow.shown_inputs(step, step_form.labels if step_form is not None else {})
+
+    def step_form(self, transition, obj, **form_args):
+        """The form of ``transition`` on ``obj``, as this view declares it."""
+        return self.offered_steps[transition.name].form_for(transition, obj, **form_args)
 
     def _bulk_step(self, transition):
         def run(ids):
             done, refused = 0, []
             for obj in get_query_for_ids(self.get_query(), self.model, ids).all():
-                try:
+                with committed(refused=(DomainError, StaleDataError), flashed=None) as outcome:
                     self.workflow.take(obj, transition.name, actor=current_user)
-                    db.session.commit()
+                if outcome:
                     done += 1
-                except (DomainError, StaleDataError) as exc:
-                    db.session.rollback()
-                    refused.append(f"{obj}: {exc}")
+                else:
+                    refused.append(f"{obj}: {outcome.error}")
             if done:
                 flash(_("%(step)s: %(count)d records done.", step=transition.label, count=done), "success")
             for message in refused:
@@ -748,12 +758,13 @@ class SecureModelView(ModelView):
         pk = self.get_pk_value(model)
         parts = []
         for transition in self.workflow.available(model, current_user):
+            step_form = self.offered_steps[transition.name]
             url = self.get_url(f"{self.endpoint}.transition_view", step=transition.name, id=pk, url=request.full_path)
             size = " btn-sm" if compact else ""
-            if transition.needs_input:
+            if step_form.needs_input:
                 parts.append(
                     Markup('<a class="btn btn-outline-{}{} mr-1 mb-1" href="{}">{}</a>').format(
-                        transition.style, size, url, transition.label
+                        step_form.style, size, url, transition.label
                     )
                 )
             else:
@@ -769,10 +780,10 @@ class SecureModelView(ModelView):
                         _csrf_token(),
                         self.workflow.state_of(model).name,
                         getattr(model, "version", ""),
-                        transition.style,
+                        step_form.style,
                         size,
-                        Markup(' data-confirm="{}"').format(transition.confirm)
-                        if transition.confirm
+                        Markup(' data-confirm="{}"').format(step_form.confirm)
+                        if step_form.confirm
                         else "",
                         transition.label,
                     )
@@ -791,35 +802,34 @@ class SecureModelView(ModelView):
             abort(404)
         if not auth.can(transition.permission):
             abort(403)
-        form = self.workflow.form_for(transition, obj)
+        step_form = self.offered_steps[transition.name]
+        form = step_form.form_for(transition, obj)
         if request.method == "GET":
             form.expected_state.data = self.workflow.state_of(obj).name
             form.expected_version.data = getattr(obj, "version", "")
         elif form.validate_on_submit():
-            inputs = {k: v for k, v in form.data.items() if k in transition.inputs}
-            try:
+            inputs = {k: v for k, v in form.data.items() if k in step_form.inputs}
+            with committed(refused=(DomainError, StaleDataError, IntegrityError), flashed=None) as outcome:
                 self.workflow.take(
                     obj, step, actor=current_user, expected_state=form.expected_state.data or None,
                     expected_version=form.expected_version.data or None, **inputs,
                 )
-                db.session.commit()
-            except (DomainError, StaleDataError, IntegrityError) as exc:
-                db.session.rollback()
-                if isinstance(exc, (StaleDataError, workflow.StaleRecord)):
-                    # the loser of a race: someone else took a step first; show the record as it is now
-                    flash(str(workflow.StaleRecord()), "error")
-                    return redirect(return_url)
-                self.handle_view_exception(exc)
-                if not transition.needs_input:
-                    return redirect(return_url)
-            else:
+            if outcome:
                 flash(_("%(step)s: done.", step=transition.label), "success")
                 return redirect(return_url)
-        elif not transition.needs_input:
+            if isinstance(outcome.error, (StaleDataError, workflow.StaleRecord)):
+                # the loser of a race: someone else took a step first; show the record as it is now
+                flash(str(workflow.StaleRecord()), "error")
+                return redirect(return_url)
+            self.handle_view_exception(outcome.error)
+            if not step_form.needs_input:
+                return redirect(return_url)
+        elif not step_form.needs_input:
             flash(_("The form has expired. Reload the page and try again."), "error")
             return redirect(return_url)
         return self.render(
-            "pm_admin/transition.html", form=form, model=obj, transition=transition, return_url=return_url
+            "pm_admin/transition.html", form=form, model=obj, transition=transition, step_form=step_form,
+            return_url=return_url
         )
 
 

@@ -36,7 +36,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from . import audit, security
-from .errors import DomainError, NotPermitted
+from .errors import DomainError, NotPermitted, committed
 from .extensions import db, login_manager
 from .i18n import _l
 from . import clock
@@ -448,13 +448,9 @@ def change_password():
         return to_login()
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
+        with committed(flashed="danger") as outcome:
             change_own_password(current_user, form.current.data, form.new.data)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-        else:
+        if outcome:
             session[SESSION_STAMP] = current_user.session_stamp()  # this session goes on; others end
             flash(_("Your password was changed."), "success")
             return redirect(url_for("admin.index"))

@@ -4,7 +4,7 @@ import contextlib
 import errno
 from pathlib import Path
 
-from flask import current_app, render_template, request
+from flask import current_app, flash, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
@@ -74,6 +74,38 @@ def _refuse_unstorable_characters():
         sent += request.form.items(multi=True)
     if any("\x00" in key or "\x00" in value for key, value in sent):
         raise UnstorableCharacter()
+
+
+class Outcome:
+    """How a unit of work ended: true when it was committed; ``error`` holds its refusal."""
+
+    error: Exception | None = None
+
+    def __bool__(self) -> bool:
+        return self.error is None
+
+
+@contextlib.contextmanager
+def committed(*, refused: tuple[type[Exception], ...] = (DomainError,), flashed: str | None = "error"):
+    """The edge of a page or an action (indico's ``RH.process``): run its services as one
+    unit, commit when they succeed; when they refuse (a ``DomainError``, or what
+    ``refused`` names), roll everything back and show the refusal in the user's words as
+    a ``flashed`` message (None: the caller words it, from ``outcome.error``)::
+
+        with committed() as outcome:
+            payment = post_payment(...)
+        if outcome:
+            return redirect(...)
+    """
+    outcome = Outcome()
+    try:
+        yield outcome
+        db.session.commit()
+    except refused as error:
+        db.session.rollback()
+        outcome.error = error
+        if flashed is not None:
+            flash(str(error), flashed)
 
 
 def discard_session() -> None:

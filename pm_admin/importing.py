@@ -51,7 +51,7 @@ from xlsxwriter import Workbook
 from xlsxwriter.utility import xl_col_to_name
 
 from . import audit, auth
-from .errors import DomainError
+from .errors import DomainError, committed
 from .extensions import db
 from .i18n import _l
 from .scope import user_scope_ids
@@ -542,12 +542,10 @@ class ImportView(auth.SignedInOnly, BaseView):
         )
 
     def _apply(self, kind, filename, plan, token):
-        try:
+        with committed(refused=(DomainError, IntegrityError), flashed=None) as outcome:
             counts = commit_import(kind, filename, plan)
-            db.session.commit()
-        except (DomainError, IntegrityError) as error:
-            db.session.rollback()
-            flash(_("%(file)s was not imported: %(reason)s", file=filename, reason=str(error)), "error")
+        if not outcome:
+            flash(_("%(file)s was not imported: %(reason)s", file=filename, reason=str(outcome.error)), "error")
             return redirect(url_for(".index"))
         forget_upload(token)
         summary = ", ".join(f"{kind.count_labels.get(key, key)}: {n}" for key, n in counts.items())

@@ -1,24 +1,30 @@
 """Declarative workflows: states, the legal transitions between them, who may take each.
 
-A domain module declares::
+A domain module declares the workflow, then each transition with its service::
 
-    KEY_WORKFLOW = Workflow(Key.status, [
-        Transition("lend", _l("Lend"), [KeyStatus.in_cabinet], KeyStatus.lent,
-                   permission="key.lend", perform=lend_key,
-                   inputs={"borrower": StringField(_l("Borrower"), [DataRequired()])}),
-        ...
-    ])
+    KEY_WORKFLOW = Workflow(Key.status)
 
-and each ``perform`` service wraps its change in ``KEY_WORKFLOW.step(...)``,
-which refuses an illegal move (wrong state, no permission, out of scope) with a
-named exception, sets the new state and writes a ``WorkflowStep``. The base view
-turns the declaration into buttons, forms and bulk actions.
+    @KEY_WORKFLOW.transition("lend", _l("Lend"), [KeyStatus.in_cabinet], KeyStatus.lent, "key.lend")
+    def lend_key(key, *, actor, borrower, purpose, due_back=None) -> KeyLoan:
+        ...  # the service's own changes
+
+    KEY_WORKFLOW.state_change("found", _l("Found"), [KeyStatus.lost], KeyStatus.in_cabinet, "key.found")
+
+Calling ``lend_key`` takes the step: the workflow refuses an illegal move (wrong
+state, no permission, out of scope) with a named exception, locks the record, runs
+the service's changes, sets the new state and writes a ``WorkflowStep``, as one
+unit. A service cannot forget the step, and a transition cannot leave the record
+where it was. How a view offers the step (its form, button style, confirmation)
+is declared with the view (``pm_admin.steps``).
 """
 
 import contextlib
+import contextvars
 import datetime as dt
+import functools
+import inspect
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -26,12 +32,10 @@ from flask_babel import LazyString
 from sqlalchemy import JSON, Integer, String, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
-from wtforms import HiddenField
 
 from . import audit
 from .errors import DomainError
 from .extensions import db
-from .forms import Form
 from .history import shown_datetime
 from .i18n import _l
 from .auth import require
@@ -85,32 +89,70 @@ class Versioned:
         return {"version_id_col": cls.__table__.c.version}
 
 
+_NOTED: contextvars.ContextVar[dict | None] = contextvars.ContextVar("noted_inputs", default=None)
+
+
 @dataclass(frozen=True)
 class Transition:
     name: str
     label: LazyString
-    sources: Iterable[Enum]
-    target: Enum | None
+    sources: tuple[Enum, ...]
+    target: Enum | None  # None: the state stays (a step on the timeline, e.g. a violation recorded)
     permission: str
-    perform: Callable[..., Any]
-    inputs: dict[str, Any] = field(default_factory=dict)
-    confirm: LazyString | None = None
-    style: str = "primary"
-    # a select input -> (the record) -> the query of what may be chosen for that record
-    choices: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    changes: Callable[..., Any] | None  # the service's own changes, run by the workflow inside the step
 
     @property
-    def needs_input(self) -> bool:
-        return bool(self.inputs)
+    def parameters(self) -> dict[str, inspect.Parameter]:
+        """The inputs the service takes (besides the record and the actor)."""
+        if self.changes is None:
+            return {}
+        return {name: p for name, p in inspect.signature(self.changes).parameters.items()
+                if p.kind is inspect.Parameter.KEYWORD_ONLY and name != "actor"}
+
+    @property
+    def required(self) -> set[str]:
+        return {name for name, p in self.parameters.items() if p.default is inspect.Parameter.empty}
 
 
 class Workflow:
-    def __init__(self, state: Any, transitions: list[Transition]):
+    def __init__(self, state: Any):
         self.model = state.class_
         self.state_key = state.key
         self.states: type[Enum] = state.type.enum_class
-        self.transitions = {t.name: t for t in transitions}
+        self.transitions: dict[str, Transition] = {}
         self.model.__workflow__ = self
+
+    def transition(self, name: str, label: LazyString, sources: Iterable[Enum], target: Enum | None,
+                   permission: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Declare a transition and its service: the decorated function holds the service's
+        own changes; what it becomes takes the whole step (check, lock, changes, new state,
+        timeline) whoever calls it, so no caller can change the record without the step."""
+
+        def declare(changes: Callable[..., Any]) -> Callable[..., Any]:
+            transition = self._declare(name, label, sources, target, permission, changes)
+
+            @functools.wraps(changes)
+            def service(obj: Any, *, actor: Any, **inputs) -> Any:
+                return self._run(transition, obj, actor, inputs)
+
+            service.transition = transition
+            return service
+
+        return declare
+
+    def state_change(self, name: str, label: LazyString, sources: Iterable[Enum], target: Enum,
+                     permission: str) -> None:
+        """Declare a transition that changes the state and nothing else."""
+        if target is None:
+            raise TypeError(f"{self.model.__name__}: the transition {name!r} changes nothing")
+        self._declare(name, label, sources, target, permission, None)
+
+    def _declare(self, name, label, sources, target, permission, changes) -> Transition:
+        if name in self.transitions:
+            raise TypeError(f"{self.model.__name__}: the transition {name!r} is declared twice")
+        transition = Transition(name, label, tuple(sources), target, permission, changes)
+        self.transitions[name] = transition
+        return transition
 
     def __iter__(self) -> Iterator[Transition]:
         return iter(self.transitions.values())
@@ -118,7 +160,7 @@ class Workflow:
     def state_of(self, obj: Any) -> Enum:
         return getattr(obj, self.state_key)
 
-    def transition(self, name: str) -> Transition:
+    def transition_named(self, name: str) -> Transition:
         try:
             return self.transitions[name]
         except KeyError:
@@ -133,7 +175,7 @@ class Workflow:
 
     def check(self, obj: Any, name: str, actor: Any, *, expected_state: str | None = None,
               expected_version: str | int | None = None) -> Transition:
-        transition = self.transition(name)
+        transition = self.transition_named(name)
         require(actor, transition.permission, obj,
                 refusal=_l("Your role may not take the step “%(step)s”.", step=transition.label))
         state = self.state_of(obj)
@@ -160,12 +202,38 @@ class Workflow:
         query = select(mapper.class_).where(*[column == value for column, value in zip(mapper.primary_key, state.identity)])
         db.session.scalars(query.with_for_update(of=mapper.class_).execution_options(populate_existing=True)).unique().first()
 
+    def _run(self, transition: Transition, obj: Any, actor: Any, inputs: dict) -> Any:
+        """Take ``transition`` on ``obj``: its service's changes inside the step."""
+        if transition.changes is None:
+            if inputs:
+                raise TypeError(f"{transition.name!r} takes no inputs")
+            with self._step(obj, transition.name, actor=actor, inputs={}):
+                return None
+        arguments = inspect.signature(transition.changes).bind(obj, actor=actor, **inputs)
+        arguments.apply_defaults()
+        recorded = {name: arguments.arguments[name] for name in transition.parameters}
+        with self._step(obj, transition.name, actor=actor, inputs=recorded):
+            noted = _NOTED.set(recorded)
+            try:
+                return transition.changes(*arguments.args, **arguments.kwargs)
+            finally:
+                _NOTED.reset(noted)
+
+    @staticmethod
+    def note(**inputs) -> None:
+        """Record on the timeline the inputs as the service understood them (a parsed
+        amount, a trimmed reason) instead of as they were given."""
+        recorded = _NOTED.get()
+        if recorded is None:
+            raise RuntimeError("Workflow.note() is for a service taking a step")
+        recorded.update(inputs)
+
     @contextlib.contextmanager
-    def step(self, obj: Any, name: str, *, actor: Any, inputs: dict | None = None) -> Iterator[Transition]:
-        """Check the move, let the caller change ``obj``, then enter the target state
+    def _step(self, obj: Any, name: str, *, actor: Any, inputs: dict) -> Iterator[Transition]:
+        """Check the move, let the service change ``obj``, then enter the target state
         and record the step. Flushes; the caller commits."""
         transition = self.check(obj, name, actor)
-        db.session.flush()  # the caller's own changes first (a concurrent one makes this fail: StaleDataError)
+        db.session.flush()  # pending changes first (a concurrent one makes this fail: StaleDataError)
         source, version = self.state_of(obj), getattr(obj, "version", None)
         self._lock(obj)
         if self.state_of(obj) != source or getattr(obj, "version", None) != version:
@@ -181,7 +249,7 @@ class Workflow:
                 transition=name,
                 from_state=source.name,
                 to_state=target.name,
-                inputs={k: audit.plain(v) for k, v in (inputs or {}).items()} or None,
+                inputs={k: audit.plain(v) for k, v in inputs.items()} or None,
                 actor_id=actor.id,
                 actor_name=actor.username,
                 at=clock.now(),
@@ -206,19 +274,16 @@ class Workflow:
         transition = self.transitions.get(name)
         return str(transition.label) if transition is not None else name
 
-    def shown_inputs(self, step: "WorkflowStep") -> list[tuple[str, Any]]:
-        """A step's filled-in inputs as (field label, value), for the timeline."""
-        transition = self.transitions.get(step.transition)
-        fields = transition.inputs if transition is not None else {}
+    def shown_inputs(self, step: "WorkflowStep", labels: dict[str, Any]) -> list[tuple[str, Any]]:
+        """A step's filled-in inputs as (field label, value), for the timeline; ``labels``
+        names the inputs as the view's step form does."""
         shown = []
         for key, value in (step.inputs or {}).items():
             if value is None or value == "":
                 continue
-            field = fields.get(key)
-            label = field.args[0] if field is not None and getattr(field, "args", None) else key
             if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
                 value = shown_datetime(value)  # an ISO timestamp, as local time
-            shown.append((str(label), value))
+            shown.append((str(labels.get(key, key)), value))
         return shown
 
     def state_label(self, name: str | None) -> str:
@@ -229,21 +294,9 @@ class Workflow:
 
     def take(self, obj: Any, name: str, *, actor: Any, expected_state: str | None = None,
              expected_version: str | int | None = None, **inputs) -> Any:
-        """Run the transition's service, refusing a stale page first."""
+        """Take the step named ``name``, refusing a stale page first."""
         transition = self.check(obj, name, actor, expected_state=expected_state, expected_version=expected_version)
-        return transition.perform(obj, actor=actor, **inputs)
-
-    def form_for(self, transition: Transition, obj: Any, **form_args) -> Form:
-        """The step's form for ``obj``: its selects offer (and accept) only what its
-        ``choices`` allow for this record."""
-        attrs = dict(transition.inputs)
-        attrs["expected_state"] = HiddenField()
-        attrs["expected_version"] = HiddenField()
-        form = type(f"{transition.name.title()}Form", (Form,), attrs)(**form_args)
-        for name, choices in transition.choices.items():
-            form[name].query = choices(obj)
-            form[name]._object_list = None
-        return form
+        return self._run(transition, obj, actor, inputs)
 
 
 def steps_of(obj: Any) -> list[WorkflowStep]:

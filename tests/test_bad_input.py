@@ -334,7 +334,7 @@ def test_every_workflow_step_input(world, make, app):
         with app.test_request_context():
             base = url_for(f"{view.endpoint}.index_view")
         for transition in view.workflow:
-            if not transition.inputs:
+            if not view.offered_steps[transition.name].needs_input:
                 continue
             browser = actors.for_permission(transition.permission)
             if browser is None:
@@ -344,7 +344,7 @@ def test_every_workflow_step_input(world, make, app):
                 continue
             url = f"{base}step/{transition.name}/?id={row.id}"
             with app.test_request_context(url):
-                form_obj = view.workflow.form_for(transition, row, meta={"csrf": False})
+                form_obj = view.step_form(transition, row, meta={"csrf": False})
             _fuzz_form(tally, browser, view, url, form_obj, row, f"step {transition.name}", row=row)
     settle(tally, "workflow steps", app)
 

@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from pm_admin import auth, masking
 from pm_admin.admin import ReadOnlyView, SecureModelView
-from pm_admin.errors import DomainError
+from pm_admin.errors import DomainError, committed
 from pm_admin.extensions import db
 from pm_admin.forms import Form, checked_by, confirmation_of
 from pm_admin.i18n import _l
@@ -30,6 +30,7 @@ from pm_admin.money import format_amount, in_chinese_capitals, parse_amount
 from pm_admin.pages import SecurePage
 from pm_admin.scope import get_scoped_or_404, scoped
 from pm_admin.search import MAX_TERM_LENGTH
+from pm_admin.steps import StepForm
 
 from models import Building, Community, Household, Resident
 from models.arrears import (AGING_BUCKETS, arrears_ledger, arrears_overview, cash_summary, check_dunning, collection_rate,
@@ -97,6 +98,8 @@ def community_filter(column):
     with 3.6 million bills the database can then use the community's index."""
     return IntEqualFilter(column, _l("Community"), options=_MyCommunities())
 
+_REASON = {"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])}
+
 
 class FeeItemView(SecureModelView):
     permission = "fee_item"
@@ -142,6 +145,8 @@ class BillView(ReadOnlyView):
     column_formatters = MONEY_FORMATTERS
     column_labels = LABELS
     simple_list_pager = True  # millions of rows: no COUNT(*)
+    step_forms = {"void": StepForm(inputs=_REASON, style="danger"),
+                  "waive_late_fee": StepForm(inputs=_REASON, style="secondary")}
 
 
 class PaymentView(ReadOnlyView):
@@ -184,6 +189,12 @@ class RefundRequestView(ReadOnlyView):
                          "refund_payment": _refund_receipt_link, "lines": _refund_lines}
     column_labels = LABELS
     step_details_template = "billing/refund_step.html"  # the approver sees what they approve
+    step_forms = {
+        "approve": StepForm(inputs={"note": TextAreaField(_l("Note"), [Optional(), Length(max=500)])}),
+        "reject": StepForm(inputs={"note": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])},
+                           style="secondary"),
+        "pay_out": StepForm(confirm=_l("Hand the money to the household now?")),
+    }
 
 
 class MeterReadingView(ReadOnlyView):
@@ -260,13 +271,9 @@ class BillRunPage(SecurePage):
             community = None
             if form.community.data:
                 community = get_scoped_or_404(Community, record_id(form.community.data))
-            try:
+            with committed() as outcome:
                 summary = run_bills(form.period.data, community=community, actor=current_user)
-                db.session.commit()
-            except DomainError as error:
-                db.session.rollback()
-                flash(str(error), "error")
-            else:
+            if outcome:
                 flash(_("Bill run %(period)s: %(count)d bills issued, ¥%(amount)s.", period=summary["period"],
                         count=summary["bills_created"], amount=format_amount(summary["amount"])), "success")
                 return redirect(url_for(".index"))
@@ -321,7 +328,7 @@ class CashierPage(SecurePage):
             paid_on = form.paid_at.data or clock.today()
             paid_at = None if paid_on == clock.today() else clock.at(paid_on, dt.time(12))
             method = PaymentMethod[form.method.data]
-            try:
+            with committed() as outcome:  # a confirmation page shown from inside commits nothing: nothing changed yet
                 preview = preview_payment(household, amount=form.amount.data, bill_ids=chosen, on=paid_on,
                                           method=method, give_change=form.rest.data == "change")
                 shown = confirmation_of(household.id, form.token.data, preview.received, sorted(chosen),
@@ -338,11 +345,7 @@ class CashierPage(SecurePage):
                 payment = post_payment(household, amount=preview.posted, method=method, bill_ids=chosen,
                                        actor=current_user, token=form.token.data, paid_at=paid_at,
                                        notes=form.notes.data)
-                db.session.commit()
-            except DomainError as error:
-                db.session.rollback()
-                flash(str(error), "error")
-            else:
+            if outcome:
                 flash(_("Payment posted: receipt %(no)s.", no=payment.receipt_no), "success")
                 return redirect(url_for("receipt.show", payment_id=payment.id))
         if request.method == "GET":
@@ -364,14 +367,10 @@ class CashierPage(SecurePage):
         form = RefundForm()
         lines = {key.removeprefix("line-"): value for key, value in request.form.items() if key.startswith("line-")}
         if form.validate_on_submit():
-            try:
+            with committed() as outcome:
                 refund = request_refund(payment, lines=lines, from_advance=form.from_advance.data,
                                         reason=form.reason.data, actor=current_user)
-                db.session.commit()
-            except DomainError as error:
-                db.session.rollback()
-                flash(str(error), "error")
-            else:
+            if outcome:
                 flash(_("Refund requested; a supervisor will approve it."), "success")
                 return redirect(url_for("refund.details_view", id=refund.id))
         return self.render("billing/refund.html", payment=payment, form=form, entered=lines,
@@ -400,13 +399,9 @@ class AdvanceHoldPage(SecurePage):
         household = get_scoped_or_404(Household, household_id)
         form = AdvanceHoldForm()
         if form.validate_on_submit():
-            try:
+            with committed() as outcome:
                 hold_advance(household, not household.advance_held, actor=current_user, reason=form.reason.data)
-                db.session.commit()
-            except DomainError as error:
-                db.session.rollback()
-                flash(str(error), "error")
-            else:
+            if outcome:
                 flash(_("The advance balance is held: bills stay open until paid at the desk.")
                       if household.advance_held else _("The advance balance settles the bills again."), "success")
                 return redirect(url_for("household.details_view", id=household.id))
@@ -585,17 +580,11 @@ class ReadingBatchPage(SecurePage):
                             "multiplier": request.form.get(f"multiplier-{h.id}", "").strip(),
                             "old_final": request.form.get(f"old_final-{h.id}", "").strip(),
                             "new_start": request.form.get(f"new_start-{h.id}", "").strip()} for h in households]
-                try:
+                with committed() as outcome:
                     saved = record_readings(entries, meter_kind, period, actor=current_user)
-                    db.session.commit()
-                except BatchRefused as refused:
-                    db.session.rollback()
-                    errors = refused.errors
-                    flash(str(refused), "error")
-                except DomainError as error:
-                    db.session.rollback()
-                    flash(str(error), "error")
-                else:
+                if isinstance(outcome.error, BatchRefused):
+                    errors = outcome.error.errors
+                if outcome:
                     flash(_("%(count)d readings saved.", count=len(saved)), "success")
                     return redirect(url_for(".index", building=building.id, meter_kind=meter_kind.name, period=period))
             done = {r.household_id: r for r in db.session.scalars(select(MeterReading).where(

@@ -1,7 +1,14 @@
 """The key cabinet: keys in custody and their loans."""
 
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from models.key import KeyLoan
 from pm_admin.admin import ReadOnlyView, Section, SecureModelView
+from pm_admin.forms import MomentField
 from pm_admin.i18n import _l
+from pm_admin.plausible import field_validator
+from pm_admin.steps import StepForm
 
 LABELS = {
     "household": _l("Household"), "kind": _l("Kind"), "cabinet_slot": _l("Cabinet slot"), "label": _l("Label"),
@@ -10,6 +17,8 @@ LABELS = {
     "returned_at": _l("Returned at"), "lent_by": _l("Lent by"), "returned_to": _l("Received by"),
     "household.building.community.name": _l("Community"), "key.cabinet_slot": _l("Cabinet slot"),
 }
+
+_NOTE = {"note": TextAreaField(_l("Note"), [DataRequired(), Length(max=500)])}
 
 
 class KeyView(SecureModelView):
@@ -26,6 +35,17 @@ class KeyView(SecureModelView):
     details_sections = [
         Section(_l("Loans"), "loans", ["borrower", "purpose", "lent_at", "due_back", "returned_at", "lent_by"], "key_loan"),
     ]
+    step_forms = {
+        "lend": StepForm(inputs={
+            "borrower": StringField(_l("Borrower"), [DataRequired(), Length(max=60)]),
+            "purpose": StringField(_l("Purpose"), [DataRequired(), Length(max=200)]),
+            "due_back": MomentField(_l("Due back"), [Optional(), field_validator(KeyLoan.__table__.c.due_back)],
+                                    format="%Y-%m-%dT%H:%M"),
+        }),
+        "hand_back": StepForm(inputs=_NOTE, style="secondary"),
+        "report_lost": StepForm(inputs=_NOTE, style="danger"),
+        "found": StepForm(confirm=_l("Put this key back in the cabinet?")),
+    }
 
 
 class KeyLoanView(ReadOnlyView):

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from pm_admin import auth, masking
 from pm_admin.admin import SecureModelView
-from pm_admin.errors import DomainError
+from pm_admin.errors import committed
 from pm_admin.extensions import db
 from pm_admin.forms import Form
 from pm_admin.i18n import _l
@@ -107,12 +107,9 @@ def _posted_or_again(form, post):
     if already is not None:
         flash(_("This payment was already posted (receipt %(no)s).", no=already.receipt_no), "info")
         return redirect(url_for("receipt.show", payment_id=already.id))
-    try:
+    with committed() as outcome:
         payment = post()
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if not outcome:
         return None
     flash(_("Payment posted: receipt %(no)s.", no=payment.receipt_no), "success")
     return redirect(url_for("receipt.show", payment_id=payment.id))

@@ -1,12 +1,19 @@
 """Repair orders (报修单): the list, the form and the workflow buttons, declared."""
 
+from flask_admin.contrib.sqla.fields import QuerySelectField
 from markupsafe import Markup
+from wtforms import BooleanField, DecimalField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from pm_admin.admin import SecureModelView
 from pm_admin.filters import ConditionFilter
 from pm_admin.i18n import _l
+from pm_admin.steps import StepForm
 
-from models.repair import RepairOrder, check_repair_order, repairs_visible_to
+from models.repair import RepairOrder, check_repair_order, engineers_for, repairs_visible_to
+
+_REASON = {"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])}
+_COST = dict(places=2, validators=[InputRequired(), NumberRange(min=0, message=_l("A cost cannot be negative."))])
 
 
 def overdue_badge(view, context, model, name):
@@ -47,4 +54,23 @@ class RepairOrderView(SecureModelView):
         "completed_at": _l("Completed at"), "satisfaction": _l("Satisfaction"), "visit_comment": _l("Return visit comment"),
         "reopen_count": _l("Times reopened"), "void_reason": _l("Reason for voiding"),
         "community.name": _l("Community"), "engineer.display_name": _l("Engineer"),
+    }
+    step_forms = {
+        "dispatch": StepForm(
+            inputs={"engineer": QuerySelectField(_l("Engineer"), [DataRequired(_l("Choose an active engineer."))]),
+                    "note": TextAreaField(_l("Note"), [Optional(), Length(max=500)])},
+            choices={"engineer": engineers_for}),
+        "complete": StepForm(style="success", inputs={
+            "labour_cost": DecimalField(_l("Labour cost (¥)"), **_COST),
+            "material_cost": DecimalField(_l("Material cost (¥)"), **_COST),
+            "chargeable": BooleanField(_l("Chargeable to the household")),
+            "note": TextAreaField(_l("Completion note"), [Optional(), Length(max=1000)]),
+        }),
+        "return_visit": StepForm(inputs={
+            "satisfaction": SelectField(_l("Satisfaction"), [InputRequired()], coerce=int,
+                                        choices=[(n, "★" * n) for n in range(5, 0, -1)]),
+            "comment": TextAreaField(_l("Comment"), [Optional(), Length(max=1000)])}),
+        "close": StepForm(style="secondary"),
+        "reopen": StepForm(inputs=_REASON, style="warning"),
+        "void": StepForm(inputs=_REASON, style="danger"),
     }

@@ -5,9 +5,12 @@ from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
+from wtforms import DateField, DecimalField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from pm_admin.admin import ReadOnlyView, Section, SecureModelView
 from pm_admin.i18n import _l
+from pm_admin.steps import StepForm
 from pm_admin.money import format_amount
 
 from models.decoration import check_decoration_application, deducted_from_deposit, deposit_bill, deposit_refund_due
@@ -70,6 +73,12 @@ class ReceptionView(SecureModelView):
     form_columns = ["community", "household", "kind", "channel", "contact", "phone", "content", "handler", "due_on"]
     form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10}}
     column_labels = LABELS
+    step_forms = {
+        "reply": StepForm(inputs={"reply": TextAreaField(_l("Reply"), [DataRequired(), Length(max=2000)])}),
+        "return_visit": StepForm(inputs={
+            "comment": TextAreaField(_l("What the resident said"), [DataRequired(), Length(max=2000)])}),
+        "close": StepForm(style="secondary"),
+    }
 
     @expose("/unfinished/")
     def unfinished(self):
@@ -105,6 +114,23 @@ class DecorationView(SecureModelView):
         Section(_l("Violations"), "violations", ["occurred_on", "description", "deduction", "recorded_by"],
                 "decoration_violation"),
     ]
+    step_forms = {
+        "approve": StepForm(style="success", confirm=_l("Approve this decoration application?")),
+        "reject": StepForm(inputs={"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=1000)])},
+                           style="danger"),
+        "pass_inspection": StepForm(style="success", inputs={
+            "note": TextAreaField(_l("Inspection note"), [Optional(), Length(max=1000)])}),
+        "fail_inspection": StepForm(style="danger", inputs={
+            "note": TextAreaField(_l("What failed"), [DataRequired(), Length(max=1000)])}),
+        "record_violation": StepForm(style="warning", inputs={
+            "occurred_on": DateField(_l("Date"), [DataRequired()]),
+            "description": TextAreaField(_l("What happened"), [DataRequired(), Length(max=1000)]),
+            "deduction": DecimalField(_l("Deduction from the deposit (¥)"), [InputRequired(), NumberRange(
+                min=0, message=_l("A deduction cannot be negative."))], places=2),
+        }),
+        "close": StepForm(style="secondary"),
+        "refund_deposit": StepForm(inputs={"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])}),
+    }
 
 
 class DecorationWorkerView(SecureModelView):
@@ -139,3 +165,8 @@ class GoodsPassView(SecureModelView):
     form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10},
                       "applicant": {"fields": ["name"], "page_size": 10}}
     column_labels = LABELS
+    step_forms = {
+        "issue": StepForm(style="success"),
+        "cancel": StepForm(inputs={"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])},
+                           style="danger"),
+    }
