@@ -176,7 +176,8 @@ def test_opening_a_receipt_changes_nothing_only_the_print_button_counts(desk, lo
     assert db.session.get(Payment, payment.id).print_count == 2
     prints = db.session.scalars(select(AuditEntry).where(AuditEntry.table_name == "payment",
                                                          AuditEntry.record_id == str(payment.id),
-                                                         AuditEntry.action == "update")).all()
+                                                         AuditEntry.action == "update")
+                                .order_by(AuditEntry.id)).all()
     assert [e.changes["print_count"] for e in prints] == [[0, 1], [1, 2]]
 
 
