@@ -16,6 +16,7 @@ import datetime as dt
 import os
 import re
 import sqlite3
+import threading
 import uuid
 from decimal import Decimal
 
@@ -453,3 +454,34 @@ def confirm_at_the_desk(browser, household_id: int, form: dict, *, counted: bool
     if counted:
         confirmed["far_above_counted"] = "y"
     return browser.post(url, confirmed)
+
+
+def at_once(app, steps, *, refused=(Exception,)):
+    """Run ``steps`` as rival requests, each in its own thread and session: ``step(ready)``
+    loads what it needs, calls ``ready()``, then acts. On PostgreSQL they are released
+    together; SQLite serialises writers on the whole database, so there they take turns.
+    Returns, in the order they finished, what each committed step returned or the error
+    of each refused one (rolled back)."""
+    concurrent = db.engine.dialect.name == "postgresql"
+    barrier, outcomes = threading.Barrier(len(steps) if concurrent else 1), []
+
+    def run(step):
+        with app.test_request_context(headers={"Cookie": "pm_lang=en"}):
+            try:
+                outcome = step(lambda: barrier.wait(timeout=10))
+                db.session.commit()
+                outcomes.append(outcome)
+            except refused as error:
+                db.session.rollback()
+                outcomes.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(step,)) for step in steps]
+    for thread in threads:
+        thread.start()
+        if not concurrent:
+            thread.join(timeout=30)
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes

@@ -4,6 +4,7 @@ gaps, idempotent posting, row locks under concurrency, receipts, refunds."""
 import datetime as dt
 import re
 import threading
+from functools import partial
 from decimal import Decimal
 
 import pytest
@@ -15,7 +16,7 @@ from pm_admin.auth import SYSTEM
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
 
-from conftest import confirm_at_the_desk, flashed, reload
+from conftest import at_once, confirm_at_the_desk, flashed, reload
 from models import Bill, BillStatus, FeeItem, FeeKind, Household, Payment, PaymentAllocation, PaymentMethod, RefundRequest
 from models.billing import late_fee, raise_one_off_bill
 from models.payment import (REFUND_WORKFLOW, PaymentKind, RefundStatus, advance_balance, approve_refund, post_payment,
@@ -519,30 +520,14 @@ def test_the_loser_of_two_pay_outs_at_once_hears_someone_else_did_it(app, desk, 
     refund_id = refund.id
     cashier_ids = [make.staff("collector", username=f"payer{n}", communities=[desk["world"]["A"]["community"]]).id
                    for n in (1, 2)]
-    concurrent = db.engine.dialect.name == "postgresql"
-    barrier, outcomes = threading.Barrier(2 if concurrent else 1), []
 
-    def pay_out(cashier_id):
-        with app.test_request_context(headers={"Cookie": "pm_lang=en"}):
-            try:
-                refund = db.session.get(RefundRequest, refund_id)
-                barrier.wait(timeout=10)
-                REFUND_WORKFLOW.take(refund, "pay_out", actor=db.session.get(Staff, cashier_id),
-                                     expected_state="approved", expected_version=str(refund.version))
-                db.session.commit()
-                outcomes.append("paid out")
-            except DomainError as error:
-                db.session.rollback()
-                outcomes.append(str(error))
-            finally:
-                db.session.remove()
+    def pay_out(cashier_id, ready):
+        refund = db.session.get(RefundRequest, refund_id)
+        ready()
+        REFUND_WORKFLOW.take(refund, "pay_out", actor=db.session.get(Staff, cashier_id), expected_state="approved",
+                             expected_version=str(refund.version))
+        return "paid out"
 
-    threads = [threading.Thread(target=pay_out, args=(cashier_id,)) for cashier_id in cashier_ids]
-    for thread in threads:
-        thread.start()
-        if not concurrent:
-            thread.join(timeout=30)
-    for thread in threads:
-        thread.join(timeout=30)
+    outcomes = [str(o) for o in at_once(app, [partial(pay_out, c) for c in cashier_ids], refused=DomainError)]
     assert sorted(outcomes) == ["Someone else just did this; the page has been refreshed.", "paid out"], outcomes
     assert db.session.scalar(select(func.count()).select_from(Payment).where(Payment.refund_of_id == payment.id)) == 1

@@ -3,7 +3,7 @@ and the household file showing all of them."""
 
 import pytest
 import datetime as dt
-import threading
+from functools import partial
 from decimal import Decimal
 
 
@@ -11,7 +11,7 @@ from pm_admin.extensions import db
 from pm_admin.workflow import IllegalTransition, StaleRecord, WorkflowStep
 from sqlalchemy.orm.exc import StaleDataError
 
-from conftest import flashed, reload
+from conftest import at_once, flashed, reload
 from models import (
     DecorationApplication, DecorationStatus, DecorationViolation, GoodsPass, GoodsPassStatus, HouseholdState,
     ReceptionStatus, Staff,
@@ -111,31 +111,17 @@ def test_two_supervisors_approving_at_once_approve_once(app, world, make):
     """Both load the application, then both approve: one wins, the other is refused."""
     application_id = make.decoration(world["A"]["household"], world["A"]["resident"]).id
     boss_ids = [make.staff("supervisor", username=f"boss{n}").id for n in (1, 2)]
-    concurrent = db.engine.dialect.name == "postgresql"
-    barrier, outcomes = threading.Barrier(2 if concurrent else 1), []
 
-    def approve(boss_id):
-        with app.app_context():
-            try:
-                application = db.session.get(DecorationApplication, application_id)
-                barrier.wait(timeout=10)
-                DECORATION_WORKFLOW.take(application, "approve", actor=db.session.get(Staff, boss_id),
-                                         expected_state="submitted")
-                db.session.commit()
-                outcomes.append("approved")
-            except (StaleDataError, StaleRecord, IllegalTransition) as error:
-                db.session.rollback()
-                outcomes.append(type(error).__name__)
-            finally:
-                db.session.remove()
+    def approve(boss_id, ready):
+        application = db.session.get(DecorationApplication, application_id)
+        ready()
+        DECORATION_WORKFLOW.take(application, "approve", actor=db.session.get(Staff, boss_id),
+                                 expected_state="submitted")
+        return "approved"
 
-    threads = [threading.Thread(target=approve, args=(boss_id,)) for boss_id in boss_ids]
-    for thread in threads:
-        thread.start()
-        if not concurrent:
-            thread.join(timeout=30)
-    for thread in threads:
-        thread.join(timeout=30)
+    outcomes = [o if isinstance(o, str) else type(o).__name__
+                for o in at_once(app, [partial(approve, b) for b in boss_ids],
+                                 refused=(StaleDataError, StaleRecord, IllegalTransition))]
     assert len(outcomes) == 2 and outcomes.count("approved") == 1, outcomes
     assert db.session.query(WorkflowStep).filter_by(table_name="decoration_application", record_id=str(application_id),
                                                     transition="approve").count() == 1

@@ -2,7 +2,7 @@
 
 import datetime as dt
 import re
-import threading
+from functools import partial
 from decimal import Decimal
 
 import pytest
@@ -11,7 +11,7 @@ from sqlalchemy import select
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
 
-from conftest import flashed, reload
+from conftest import at_once, flashed, reload
 from models import RepairCategory, RepairOrder, RepairStatus, Staff
 from models.repair import (
     REPAIR_WORKFLOW, chargeable_repairs, complete_repair, dispatch_repair, register_repair_order,
@@ -53,37 +53,21 @@ def test_serials_are_consecutive_and_a_rolled_back_order_leaves_no_gap(world, ma
 def test_concurrent_registration_gives_no_gaps_and_no_duplicates(app, world, make):
     """On PostgreSQL, eight clerks save at the same moment; one of them cancels. SQLite
     serialises writers on the whole database, so there they take turns."""
-    concurrent = db.engine.dialect.name == "postgresql"
     boss_id, community_id = make.staff("supervisor", username="racer").id, world["A"]["community"].id
     db.session.commit()
-    barrier, errors = threading.Barrier(8 if concurrent else 1), []
 
-    def clerk(n):
-        with app.app_context():
-            try:
-                boss = db.session.get(Staff, boss_id)
-                from models import Community
+    def clerk(n, ready):
+        from models import Community
 
-                barrier.wait(timeout=10)
-                register_repair_order(actor=boss, community=db.session.get(Community, community_id),
-                                      location="地下车库", category=RepairCategory.public_facilities,
-                                      description=f"灯坏了 {n}", reporter="巡逻")
-                if n == 3:
-                    db.session.rollback()
-                else:
-                    db.session.commit()
-            except Exception as error:  # noqa: BLE001  (reported below)
-                errors.append(repr(error))
-            finally:
-                db.session.remove()
+        boss = db.session.get(Staff, boss_id)
+        ready()
+        register_repair_order(actor=boss, community=db.session.get(Community, community_id),
+                              location="地下车库", category=RepairCategory.public_facilities,
+                              description=f"灯坏了 {n}", reporter="巡逻")
+        if n == 3:
+            db.session.rollback()
 
-    threads = [threading.Thread(target=clerk, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-        if not concurrent:
-            thread.join(timeout=30)
-    for thread in threads:
-        thread.join(timeout=30)
+    errors = [repr(o) for o in at_once(app, [partial(clerk, n) for n in range(8)]) if o is not None]
     assert errors == []
     db.session.expire_all()
     numbers = sorted(db.session.scalars(select(RepairOrder.serial)))
