@@ -3,6 +3,7 @@ and the form bases that trim what people type and refuse a blank where a value i
 
 import hashlib
 import hmac
+import re
 
 from flask import current_app
 from flask_admin.form import BaseForm, DateTimeField
@@ -62,8 +63,13 @@ class LiftLoginLockField(BooleanField):
             obj.lift_login_lock()
 
 
+# Spaces, and the invisible characters a copy from a web page or chat brings along
+# (zero-width space and joiners, word joiner, byte-order mark): none of them is a value.
+_BLANK_ENDS = re.compile(r"^[\s\u200b-\u200d\u2060\ufeff]+|[\s\u200b-\u200d\u2060\ufeff]+$")
+
+
 def _trimmed(value):
-    return value.strip() if isinstance(value, str) else value
+    return _BLANK_ENDS.sub("", value) if isinstance(value, str) else value
 
 
 class Trimmed:
