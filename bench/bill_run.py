@@ -28,7 +28,8 @@ def main() -> None:
     args = parser.parse_args()
     from sqlalchemy import text
 
-    from models.billing import previous_period, run_bills
+    from models.period import previous_period
+    from models.billing import run_bills
     from pm_admin.auth import as_system
     from pm_admin import clock
     from pm_admin.extensions import db

@@ -7,9 +7,7 @@ edited: payments change only what has been paid, a supervisor voids an unpaid bi
 with a reason.
 """
 
-import calendar
 import datetime as dt
-import re
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -30,49 +28,16 @@ from pm_admin.workflow import Versioned, Workflow
 
 from .community import Building
 from .household import Household, HouseholdState
+from .meter import MeterKind, MeterReading
+from .period import parse_period, period_bounds, period_of
 from pm_admin import clock
 from pm_admin.clock import Moment
-
-PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-def parse_period(text) -> str:
-    """``2026-11`` (also ``2026-1``, ``2026/11``) → ``"2026-11"``; a DomainError otherwise."""
-    cleaned = str(text or "").strip().replace("/", "-").replace(".", "-")
-    match = re.match(r"^(\d{4})-(\d{1,2})$", cleaned)
-    if not match or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 2100:
-        raise DomainError(_l("“%(value)s” is not a billing period: write year and month, e.g. 2026-11."),
-                          value=str(text or ""))
-    return f"{int(match.group(1)):04d}-{int(match.group(2)):02d}"
-
-
-def period_bounds(period: str) -> tuple[dt.date, dt.date]:
-    """First and last day of the period's month."""
-    year, month = (int(x) for x in PERIOD.match(period).groups())
-    return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
-
-
-def period_of(day: dt.date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def previous_period(period: str, months: int = 1) -> str:
-    year, month = (int(x) for x in PERIOD.match(period).groups())
-    index = year * 12 + month - 1 - months
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
 
 class FeeKind(LabeledEnum):
     per_area = "per_area", _l("Per m² of floor area per month")
     fixed = "fixed", _l("Fixed per month")
     metered = "metered", _l("By meter reading")
     one_off = "one_off", _l("One-off")
-
-
-class MeterKind(LabeledEnum):
-    water = "water", _l("Water")
-    electricity = "electricity", _l("Electricity")
-    gas = "gas", _l("Gas")
 
 
 class BillStatus(LabeledEnum):
@@ -331,8 +296,6 @@ def bill_amount(quantity: Decimal, unit_price: Decimal, discount_percent: Decima
 def _candidates(item: FeeItem, period: str):
     """Households lacking this item's bill for ``period`` (selected: id, state, quantity),
     and the quantity's expression."""
-    from .meter import MeterReading
-
     if db.session.get_bind().dialect.name == "postgresql":
         # NOT IN (a hashed subplan): the bills already issued are read once per item. A month's
         # first run finds statistics without the period, and NOT EXISTS became a nested loop
@@ -384,8 +347,6 @@ def _scaled(value: Decimal, places: int) -> int:
 def _largest_quantity(item: FeeItem, period: str, known: dict) -> Decimal | None:
     """The largest quantity any household could be billed for items of this kind in
     ``period``, all communities (an upper bound is enough); ``known`` keeps it for the run."""
-    from .meter import MeterReading
-
     key = (item.kind, item.meter_kind)
     if key not in known:
         if item.kind is FeeKind.per_area:

@@ -7,15 +7,22 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from pm_admin.enums import LabeledEnum
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
 from pm_admin.money import Quantity, parse_amount, quantize
 from pm_admin.auth import require
 
-from .billing import MeterKind, parse_period
 from .household import Household
+from .period import parse_period
 from pm_admin import clock
 from pm_admin.clock import Moment
+
+
+class MeterKind(LabeledEnum):
+    water = "water", _l("Water")
+    electricity = "electricity", _l("Electricity")
+    gas = "gas", _l("Gas")
 
 
 class MeterReading(db.Model):

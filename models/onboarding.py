@@ -26,7 +26,8 @@ from pm_admin.importing import Plan, RowPlan, SheetRow
 from pm_admin.money import parse_amount, quantize
 from pm_admin.scope import scoped
 
-from .billing import Bill, FeeItem, parse_period, period_bounds, period_of
+from .billing import Bill, FeeItem
+from .period import parse_period, period_bounds, period_of
 from .community import Building, Community
 from .household import Household, HouseholdState
 from .lookup import BUILDING_SUFFIXES, ROOM_SUFFIXES, UNIT_SUFFIX, strip_suffix

@@ -26,7 +26,8 @@ from pm_admin.auth import require
 from pm_admin.workflow import Versioned, Workflow
 
 from .billing import (DEPOSIT_CODES, LATE_FEE_SOURCE, OPEN_STATUSES, Bill, BillStatus, FeeItem, accrued_late_fee,
-                      late_fee, previous_period, raise_one_off_bill, void_bill)
+                      late_fee, raise_one_off_bill, void_bill)
+from .period import previous_period
 from .community import Building
 from .household import Household
 from pm_admin import clock

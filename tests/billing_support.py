@@ -14,7 +14,9 @@ from pm_admin.extensions import db
 from pm_admin.numbering import SerialCounter
 
 from models.arrears import DunningMethod, DunningRecord
-from models.billing import Bill, BillStatus, FeeItem, FeeKind, MeterKind, period_of, previous_period
+from models.billing import Bill, BillStatus, FeeItem, FeeKind
+from models.meter import MeterKind
+from models.period import period_of, previous_period
 from models.meter import MeterReading
 from models.payment import Payment, PaymentAllocation, PaymentMethod, RefundLine, RefundRequest
 from pm_admin import clock

@@ -19,7 +19,8 @@ from pm_admin import clock
 
 from conftest import flashed
 from models import Bill, BillStatus, FeeItem, FeeKind, HouseholdState, MeterKind
-from models.billing import period_of, raise_one_off_bill, run_bills, void_bill
+from models.period import period_of
+from models.billing import raise_one_off_bill, run_bills, void_bill
 from models.meter import record_reading
 
 pytestmark = pytest.mark.dated  # on fixed days too: see conftest

@@ -15,9 +15,11 @@ from pm_admin.extensions import db
 
 from conftest import reload
 from models import Bill, BillStatus, FeeItem, FeeKind
-from models.arrears import arrears_ledger, collection_rate, collection_totals, households_to_chase, ledger_discrepancies
-from models.billing import late_fee, period_bounds, period_of, previous_period, raise_one_off_bill, run_bills
-from models.ledgers import ledger_range, write_ledger
+from reports.arrears import (arrears_ledger, collection_rate, collection_totals, households_to_chase,
+                             ledger_discrepancies)
+from models.billing import late_fee, raise_one_off_bill, run_bills
+from models.period import period_bounds, period_of, previous_period
+from reports.ledgers import ledger_range, write_ledger
 from models.payment import (AdvanceAllocation, PaymentMethod, advance_balance, hold_advance, open_bills,
                             post_payment)
 from pm_admin import clock

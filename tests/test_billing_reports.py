@@ -15,7 +15,7 @@ from pm_admin.money import format_amount
 
 from conftest import flashed
 from models import Bill, BillStatus, FeeItem, FeeKind, HouseholdState, Payment, PaymentAllocation, PaymentMethod
-from models.arrears import arrears_ledger, cash_summary, collection_rate, ledger_discrepancies
+from reports.arrears import arrears_ledger, cash_summary, collection_rate, ledger_discrepancies
 from models.billing import run_bills, void_bill, waive_late_fee
 from models.payment import (advance_balance, approve_refund, pay_out_refund, post_payment, refundable_from_advance,
                             refundable_lines, request_refund)
@@ -279,6 +279,6 @@ def test_dunning_is_recorded_by_collectors_and_counted_per_day_and_week(estate, 
     assert len(records) == 3 and {r.community_id for r in records} == {estate["community"].id}
     page = browser.get(f"/admin/cash-summary/?day={today.isoformat()}").get_data(as_text=True)
     assert "小周" in page and 'id="dunning-activity"' in page
-    from models.arrears import dunning_activity
+    from reports.arrears import dunning_activity
     (row,) = dunning_activity(today, scope_ids=frozenset({estate["community"].id}))
     assert (row.today, row.week, row.households_week, row.visits_week) == (3, 3, 2, 1)

@@ -12,7 +12,8 @@ import pytest
 from playwright.sync_api import expect
 
 from models import Bill, BillStatus, FeeItem, FeeKind, Payment, RefundRequest
-from models.billing import period_of, previous_period, run_bills
+from models.period import period_of, previous_period
+from models.billing import run_bills
 from pm_admin.extensions import db
 from test_browser import JsErrors, chromium, live_server, signed_in_page  # noqa: F401  (fixtures)
 from pm_admin import clock

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from conftest import confirm_at_the_desk, flashed
 from models import FeeItem, FeeKind, Payment
-from models.arrears import arrears_ledger
+from reports.arrears import arrears_ledger
 from models.billing import run_bills
 from models.payment import PaymentMethod, advance_balance, owed_as_of, post_payment
 from pm_admin.extensions import db

@@ -67,7 +67,7 @@ def test_init_demo_and_create_user(empty_app):
     with empty_app.app_context():
         assert db.session.query(Household).count() == 600
         assert db.session.query(Household).filter(Household.state.is_(None)).count() == 0
-        from models.arrears import ledger_discrepancies
+        from reports.arrears import ledger_discrepancies
         assert ledger_discrepancies() == []  # the demo's bills and payments reconcile to the cent
     result = runner.invoke(args=["pm", "demo"])
     assert result.exit_code != 0 and "--force" in result.output

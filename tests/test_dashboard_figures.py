@@ -19,8 +19,8 @@ from conftest import Browser, unique_name
 from test_dashboard import cells, panel
 
 from models import Bill, Payment, PaymentMethod
-from models.arrears import AGING_BUCKETS, arrears_ledger, cash_summary, collection_rate
-from models.billing import period_bounds, period_of, previous_period
+from reports.arrears import AGING_BUCKETS, arrears_ledger, cash_summary, collection_rate
+from models.period import period_bounds, period_of, previous_period
 from models.payment import post_payment
 from models.reception import ReceptionStatus
 from models.repair import RepairCategory, RepairStatus

@@ -11,8 +11,8 @@ from pm_admin.extensions import db
 
 from conftest import flashed, reload
 from models import Bill, BillStatus, Payment
-from models.arrears import cash_summary
-from models.ledgers import ledger_range, payments_rows
+from reports.arrears import cash_summary
+from reports.ledgers import ledger_range, payments_rows
 from models.parking import ParkingRental, month_terms
 from models.paid_service import ServicePrice
 

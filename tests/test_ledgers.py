@@ -12,9 +12,10 @@ from pm_admin.auth import SYSTEM
 from pm_admin.extensions import db
 
 from conftest import flashed
-from models.arrears import collection_rate
+from reports.arrears import collection_rate
 from billing_support import WORLD_PERIOD as PERIOD
-from models.billing import period_bounds, run_bills
+from models.period import period_bounds
+from models.billing import run_bills
 from models.payment import PaymentMethod, approve_refund, pay_out_refund, post_payment
 from pm_admin import clock
 

@@ -197,7 +197,8 @@ def test_a_collector_dates_a_payment_back_only_a_few_days_and_never_skips_a_late
     (supervisors). Either way the late fee accrues up to the day of entry, and the audit
     log says the payment was backdated."""
     from conftest import Browser
-    from models.billing import period_of, previous_period, run_bills
+    from models.period import period_of, previous_period
+    from models.billing import run_bills
     from pm_admin.audit import AuditEntry
     a = world["A"]
     household = make.household(a["building"], room="1909", floor_area=Decimal("100"))

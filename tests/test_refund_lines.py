@@ -17,7 +17,7 @@ from pm_admin.extensions import db
 
 from conftest import PASSWORD, flashed, reload
 from models import BillStatus, FeeItem, FeeKind, PaymentMethod, RefundRequest
-from models.arrears import cash_summary
+from reports.arrears import cash_summary
 from models.billing import raise_one_off_bill
 from models.payment import (PaymentKind, RefundStatus, approve_refund, pay_out_refund, post_payment,
                             refundable_lines, request_refund)

@@ -14,7 +14,7 @@ from werkzeug.exceptions import NotFound
 
 from billing_support import WORLD_PERIOD as PERIOD
 from models import Household
-from models.arrears import arrears_ledger
+from reports.arrears import arrears_ledger
 from models.billing import run_bills
 from models.repair import RepairCategory, register_repair_order
 

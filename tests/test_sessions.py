@@ -10,7 +10,7 @@ from pm_admin.extensions import db
 
 from conftest import Browser, PASSWORD
 from models import Staff
-from models.demo import DEMO_PASSWORD
+from demo import DEMO_PASSWORD
 from models.staff import Role
 
 

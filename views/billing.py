@@ -33,17 +33,18 @@ from pm_admin.search import MAX_TERM_LENGTH
 from pm_admin.steps import StepForm
 
 from models import Building, Community, Household, Resident
-from models.arrears import (AGING_BUCKETS, arrears_ledger, arrears_overview, cash_summary, check_dunning, collection_rate,
-                            dunning_activity)
-from models.billing import (OPEN_STATUSES, Bill, MeterKind, check_fee_item, parse_period,
-                            period_of, run_bills)
+from models.arrears import check_dunning
+from models.billing import OPEN_STATUSES, Bill, check_fee_item, run_bills
+from models.period import parse_period, period_of
 from models.lookup import household_by_address_or_person
-from models.meter import BatchRefused, MeterReading, last_reading, record_readings
+from models.meter import BatchRefused, MeterKind, MeterReading, last_reading, record_readings
 from models.resident import owner_of, owners_of
 from models.payment import (Payment, PaymentKind, PaymentMethod, advance_balance, find_posted, hold_advance,
                             mark_printed, owed_as_of, post_payment, preview_payment, receipt_lines,
                             refund_request_of, refundable_from_advance, refundable_lines, refunds_of,
                             request_refund)
+from reports.arrears import (AGING_BUCKETS, arrears_ledger, arrears_overview, cash_summary, collection_rate,
+                             dunning_activity)
 from pm_admin import clock
 from pm_admin.plausible import parse_day, record_id
 

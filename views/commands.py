@@ -12,8 +12,8 @@ from pm_admin.errors import DomainError
 from pm_admin.extensions import db
 from pm_admin.importing import ImportRejected, commit_import, dry_run
 
+from demo import DEMO_PASSWORD, DEMO_STAFF, is_empty, load_demo
 from models.community import Community
-from models.demo import DEMO_PASSWORD, DEMO_STAFF, is_empty, load_demo
 from models.staff import Role, create_staff
 
 from .imports import IMPORT_KINDS
@@ -136,7 +136,7 @@ def export_command(ledger, period, date_from, date_to, community_name, output):
     import os
     import tempfile
 
-    from models.ledgers import LEDGERS, find_community, ledger_range, write_ledger
+    from reports.ledgers import LEDGERS, find_community, ledger_range, write_ledger
 
     if ledger not in LEDGERS:
         raise click.ClickException(f"There is no ledger called {ledger!r}; choose one of: {', '.join(LEDGERS)}.")

@@ -1,6 +1,6 @@
 """The landing page's panels, one declaration each, shown to the roles holding their permission.
 
-Money figures come from the report functions themselves (``models.arrears``), so the
+Money figures come from the report functions themselves (``reports/``), so the
 dashboard and the reports cannot disagree; every figure is in the user's communities.
 """
 
@@ -16,11 +16,11 @@ from pm_admin.i18n import _l
 from pm_admin.money import format_amount
 
 from models import HouseholdState
-from models.arrears import arrears_by_age, cash_summary, collection_totals, households_to_chase
-from models.billing import period_of, previous_period
-from models.figures import (households_by_state, keys_out, open_repairs_by_category, overdue_loans,
-                            reception_unfinished, recent_activity, rentals_expiring, repairs_assigned_to,
-                            todays_open_repairs, todays_unfinished_visits)
+from models.period import period_of, previous_period
+from reports.arrears import arrears_by_age, cash_summary, collection_totals, households_to_chase
+from reports.figures import (households_by_state, keys_out, open_repairs_by_category, overdue_loans,
+                             reception_unfinished, recent_activity, rentals_expiring, repairs_assigned_to,
+                             todays_open_repairs, todays_unfinished_visits)
 from pm_admin import clock
 
 

@@ -18,8 +18,8 @@ from pm_admin.pages import SecurePage
 from pm_admin.scope import scoped
 
 from models import Community
-from models.billing import period_of
-from models.ledgers import LEDGERS, ledger_range, ledger_row_count, write_ledger
+from models.period import period_of
+from reports.ledgers import LEDGERS, ledger_range, ledger_row_count, write_ledger
 from pm_admin import clock
 from pm_admin.plausible import record_id
 

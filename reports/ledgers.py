@@ -22,14 +22,15 @@ from pm_admin.exports import counted
 from pm_admin.extensions import db
 from pm_admin.scope import UNSET, scoped
 
+from models.billing import OPEN_STATUSES, Bill, BillStatus, FeeItem
+from models.community import Building, Community
+from models.household import Household
+from models.payment import Payment
+from models.period import parse_period, period_bounds, period_of, previous_period
+from models.resident import Resident, household_owners
+from models.staff import Staff
+
 from .arrears import AGING_BUCKETS, OpenBills, collection_rate, open_bill_columns
-from .billing import (OPEN_STATUSES, Bill, BillStatus, FeeItem, parse_period, period_bounds,
-                      period_of, previous_period)
-from .community import Building, Community
-from .household import Household
-from .payment import Payment
-from .resident import Resident, household_owners
-from .staff import Staff
 from pm_admin import clock
 
 ZERO = Decimal("0")
@@ -266,7 +267,7 @@ def arrears_sheet(on: dt.date, **where) -> Sheet:
 @dataclass
 class RateLine:
     period: str
-    rate: object  # models.arrears.Rate
+    rate: object  # reports.arrears.Rate
 
 
 def collection_rows(span: LedgerRange, *, scope_ids=UNSET, community_id=None):

@@ -8,17 +8,18 @@ from sqlalchemy import select
 
 from pm_admin.extensions import db
 
-from .community import Building, Community
-from .demo_services import load_service_demo
-from .household import Household, HouseholdState
-from .billing_demo import load_billing_demo
-from .paid_service import ServicePrice
-from .parking import ParkingRental
-from .key import Key, KeyKind, lend_key, return_key
-from .resident import Resident, ResidentKind, id_check_char
-from .staff import Role, Staff, create_staff
-from .vehicle import ParkingSpace, SpaceKind, Vehicle
+from models.community import Building, Community
+from models.household import Household, HouseholdState
+from models.paid_service import ServicePrice
+from models.parking import ParkingRental
+from models.key import Key, KeyKind, lend_key, return_key
+from models.resident import Resident, ResidentKind, id_check_char
+from models.staff import Role, Staff, create_staff
+from models.vehicle import ParkingSpace, SpaceKind, Vehicle
 from pm_admin import clock
+
+from .billing import load_billing_demo
+from .services import load_service_demo
 
 DEMO_PASSWORD = "pm-demo-2026"
 COMMUNITIES = [("阳光花园", "深圳市南山区阳光路88号"), ("翠湖苑", "深圳市福田区翠湖街12号")]

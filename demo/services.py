@@ -9,13 +9,14 @@ from decimal import Decimal
 from pm_admin.extensions import db
 from pm_admin.workflow import WorkflowStep
 
-from .decoration import DECORATION_WORKFLOW, DecorationApplication, DecorationWorker, deposit_bill, record_violation
-from .goods_pass import GOODS_PASS_WORKFLOW, GoodsPass
-from .household import Household
-from .payment import PaymentMethod, approve_refund, pay_out_refund, post_payment
-from .reception import RECEPTION_WORKFLOW, ReceptionChannel, ReceptionKind, ReceptionRecord
-from .repair import REPAIR_WORKFLOW, RepairCategory, RepairChannel, register_repair_order
-from .resident import ResidentKind
+from models.decoration import (DECORATION_WORKFLOW, DecorationApplication, DecorationWorker, deposit_bill,
+                               record_violation)
+from models.goods_pass import GOODS_PASS_WORKFLOW, GoodsPass
+from models.household import Household
+from models.payment import PaymentMethod, approve_refund, pay_out_refund, post_payment
+from models.reception import RECEPTION_WORKFLOW, ReceptionChannel, ReceptionKind, ReceptionRecord
+from models.repair import REPAIR_WORKFLOW, RepairCategory, RepairChannel, register_repair_order
+from models.resident import ResidentKind
 
 DAYS = 90
 PROBLEMS = {

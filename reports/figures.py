@@ -11,12 +11,12 @@ from pm_admin.audit import AuditEntry, visible_to
 from pm_admin.extensions import db
 from pm_admin.scope import scoped, user_scope_ids
 
-from .community import Building, Community
-from .household import Household, HouseholdState
-from .key import Key, KeyLoan, KeyStatus
-from .reception import UNFINISHED, UNFINISHED_AFTER_DAYS, ReceptionRecord
-from .repair import OPEN_STATES, RepairCategory, RepairOrder, RepairStatus
-from .vehicle import Vehicle
+from models.community import Building, Community
+from models.household import Household, HouseholdState
+from models.key import Key, KeyLoan, KeyStatus
+from models.reception import UNFINISHED, UNFINISHED_AFTER_DAYS, ReceptionRecord
+from models.repair import OPEN_STATES, RepairCategory, RepairOrder, RepairStatus
+from models.vehicle import Vehicle
 from pm_admin import clock
 
 

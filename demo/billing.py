@@ -17,13 +17,13 @@ from pm_admin.extensions import db
 from pm_admin.money import quantize
 from pm_admin.numbering import SerialCounter
 
-from .arrears import DunningMethod, DunningRecord
-from .billing import (OPEN_STATUSES, Bill, BillStatus, FeeItem, FeeKind, MeterKind, late_fee, period_bounds,
-                      period_of, previous_period, run_bills)
-from .household import Household, HouseholdState
-from .meter import MeterReading
-from .payment import (Payment, PaymentAllocation, PaymentMethod, approve_refund,
-                      pay_out_refund, post_payment, request_refund)
+from models.arrears import DunningMethod, DunningRecord
+from models.billing import OPEN_STATUSES, Bill, BillStatus, FeeItem, FeeKind, late_fee, run_bills
+from models.household import Household, HouseholdState
+from models.meter import MeterKind, MeterReading
+from models.period import period_bounds, period_of, previous_period
+from models.payment import (Payment, PaymentAllocation, PaymentMethod, approve_refund, pay_out_refund, post_payment,
+                            request_refund)
 from pm_admin import clock
 
 PRICES = {"阳光花园": Decimal("2.80"), "翠湖苑": Decimal("3.20")}

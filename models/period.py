@@ -1,0 +1,38 @@
+"""Billing periods (账期): a month, written ``2026-11``. Bills and meter readings are
+each of one period."""
+
+import calendar
+import datetime as dt
+import re
+
+from flask_babel import lazy_gettext as _l
+
+from pm_admin.errors import DomainError
+
+PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def parse_period(text) -> str:
+    """``2026-11`` (also ``2026-1``, ``2026/11``) → ``"2026-11"``; a DomainError otherwise."""
+    cleaned = str(text or "").strip().replace("/", "-").replace(".", "-")
+    match = re.match(r"^(\d{4})-(\d{1,2})$", cleaned)
+    if not match or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 2100:
+        raise DomainError(_l("“%(value)s” is not a billing period: write year and month, e.g. 2026-11."),
+                          value=str(text or ""))
+    return f"{int(match.group(1)):04d}-{int(match.group(2)):02d}"
+
+
+def period_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """First and last day of the period's month."""
+    year, month = (int(x) for x in PERIOD.match(period).groups())
+    return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def period_of(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def previous_period(period: str, months: int = 1) -> str:
+    year, month = (int(x) for x in PERIOD.match(period).groups())
+    index = year * 12 + month - 1 - months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"

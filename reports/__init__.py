@@ -1,0 +1,1 @@
+"""Reports: figures and ledgers read from the domain, never changing it."""
