@@ -128,7 +128,8 @@ def my_collections_figures() -> Figures:
 
 
 def dunning_table() -> Table:
-    return Table([_l("Household"), _l("Owed"), _l("Oldest bill due"), lazy_pgettext("arrears", "Months"), _l("Last reminder")],
+    return Table([_l("Household"), _l("Owed"), _l("Oldest bill due"), lazy_pgettext("arrears", "Months"),
+                  _l("Last reminder")],
                  [[(str(t.household), _details("household", t.household)), format_amount(t.owed),
                    format_date(t.oldest_due, "yyyy-MM-dd"), t.months,
                    format_date(t.last_reminded, "yyyy-MM-dd") if t.last_reminded else "—"]

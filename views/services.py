@@ -2,7 +2,7 @@
 
 from flask import url_for
 from flask_admin import expose
-from flask_babel import gettext as _, pgettext
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from wtforms import DateField, DecimalField, TextAreaField
@@ -10,13 +10,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from pm_admin.admin import ReadOnlyView, Section, SecureModelView
 from pm_admin.i18n import _l
+from pm_admin.labels import label_of
 from pm_admin.steps import StepForm
 from pm_admin.money import format_amount
 
 from models.decoration import check_decoration_application, deducted_from_deposit, deposit_bill, deposit_refund_due
 from models.goods_pass import check_goods_pass
 from models.payment import latest_deposit_refund
-from models.reception import UNFINISHED_AFTER_DAYS, check_reception_record, unfinished_by_handler
+from models.reception import UNFINISHED_AFTER_DAYS, ReceptionRecord, check_reception_record, unfinished_by_handler
 
 
 
@@ -64,9 +65,11 @@ class ReceptionView(SecureModelView):
     @expose("/unfinished/")
     def unfinished(self):
         groups = [(f"{handler.display_name} ({handler.username})", rows) for handler, rows in unfinished_by_handler()]
-        columns = [(_("Days open"), lambda r: r.age_days()), (_("Received at"), lambda r: r.received_at),
-                   (_("Kind"), lambda r: r.kind.label), (pgettext("person", "Contact"), lambda r: r.contact),
-                   (_("Content"), lambda r: r.content[:60]), (_("Status"), lambda r: r.status.label)]
+        label = {name: label_of(getattr(ReceptionRecord, name))
+                 for name in ("received_at", "kind", "contact", "content", "status")}
+        columns = [(_("Days open"), lambda r: r.age_days()), (label["received_at"], lambda r: r.received_at),
+                   (label["kind"], lambda r: r.kind.label), (label["contact"], lambda r: r.contact),
+                   (label["content"], lambda r: r.content[:60]), (label["status"], lambda r: r.status.label)]
         return self.render("pm_admin/grouped.html", title=_("Unfinished this week"), groups=groups, columns=columns,
                            intro=_("Items still unfinished %(days)d days after they came in, by handler.",
                                    days=UNFINISHED_AFTER_DAYS))
