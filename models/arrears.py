@@ -3,7 +3,7 @@ The figures over arrears are reports (``reports/arrears.py``)."""
 
 import datetime as dt
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import Date, Enum, ForeignKey, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -30,12 +30,13 @@ class DunningRecord(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
-    on_date: Mapped[dt.date] = mapped_column(Date, index=True)
-    method: Mapped[DunningMethod] = mapped_column(Enum(DunningMethod, name="dunning_method"))
-    collector_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    outcome: Mapped[str | None] = mapped_column(Text)
-    promised_on: Mapped[dt.date | None] = mapped_column(Date)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True, info={"label": _l("Household")})
+    on_date: Mapped[dt.date] = mapped_column(Date, index=True, info={"label": _l("Date")})
+    method: Mapped[DunningMethod] = mapped_column(Enum(DunningMethod, name="dunning_method"),
+                                                  info={"label": lazy_pgettext("dunning", "Method")})
+    collector_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), info={"label": _l("Collector")})
+    outcome: Mapped[str | None] = mapped_column(Text, info={"label": _l("Outcome")})
+    promised_on: Mapped[dt.date | None] = mapped_column(Date, info={"label": _l("Promised payment date")})
     created_at: Mapped[dt.datetime | None] = mapped_column(Moment())
 
     household = relationship(Household, backref="dunning_records", lazy="joined", innerjoin=True)

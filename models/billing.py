@@ -10,7 +10,7 @@ with a reason.
 import datetime as dt
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import (Boolean, CheckConstraint, Column, Date, Enum, ForeignKey, Integer, String, Table,
                         Text, UniqueConstraint, and_, case, cast, event, exists, false, func, inspect, literal, select)
 from sqlalchemy.exc import IntegrityError
@@ -79,19 +79,24 @@ class FeeItem(db.Model):
     __scope__ = "community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
-    name: Mapped[str] = mapped_column(String(60))
-    code: Mapped[str | None] = mapped_column(String(30))  # for one-off items raised by other workflows
-    kind: Mapped[FeeKind] = mapped_column(Enum(FeeKind, name="fee_kind"), default=FeeKind.per_area)
-    meter_kind: Mapped[MeterKind | None] = mapped_column(Enum(MeterKind, name="meter_kind"))
-    unit_price: Mapped[Decimal] = mapped_column(UnitPrice(), default=Decimal("0"))
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True, info={"label": _l("Community")})
+    name: Mapped[str] = mapped_column(String(60), info={"label": lazy_pgettext("thing", "Name"), "names_record": True})
+    code: Mapped[str | None] = mapped_column(String(30),
+                                             info={"label": _l("Code")})  # for one-off items raised by other workflows
+    kind: Mapped[FeeKind] = mapped_column(Enum(FeeKind, name="fee_kind"), default=FeeKind.per_area,
+                                          info={"label": _l("Kind")})
+    meter_kind: Mapped[MeterKind | None] = mapped_column(Enum(MeterKind, name="meter_kind"),
+                                                         info={"label": _l("Meter")})
+    unit_price: Mapped[Decimal] = mapped_column(UnitPrice(), default=Decimal("0"), info={"label": _l("Unit price")})
     # Households in this state pay (100 − discount) %; 100 % means they are not billed.
-    discount_state: Mapped[HouseholdState | None] = mapped_column(Enum(HouseholdState, name="household_state"))
-    discount_percent: Mapped[Decimal] = mapped_column(Percent(), default=Decimal("0"))
-    late_fee_percent_per_day: Mapped[Decimal] = mapped_column(Percent(), default=Decimal("0"))
-    grace_days: Mapped[int] = mapped_column(Integer, default=0)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    notes: Mapped[str | None] = mapped_column(Text)
+    discount_state: Mapped[HouseholdState | None] = mapped_column(Enum(HouseholdState, name="household_state"),
+                                                                  info={"label": _l("Discount for state")})
+    discount_percent: Mapped[Decimal] = mapped_column(Percent(), default=Decimal("0"), info={"label": _l("Discount %")})
+    late_fee_percent_per_day: Mapped[Decimal] = mapped_column(Percent(), default=Decimal("0"),
+                                                              info={"label": _l("Late fee % per day")})
+    grace_days: Mapped[int] = mapped_column(Integer, default=0, info={"label": _l("Grace days")})
+    active: Mapped[bool] = mapped_column(Boolean, default=True, info={"label": _l("Active")})
+    notes: Mapped[str | None] = mapped_column(Text, info={"label": _l("Notes")})
 
     community = relationship("Community", lazy="joined", innerjoin=True)
     buildings = relationship(Building, secondary=fee_item_building, order_by=Building.name)
@@ -143,26 +148,28 @@ class Bill(Versioned, db.Model):
     __scope__ = "community_id"  # denormalised: scoping is a plain filter on a big table
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
-    fee_item_id: Mapped[int] = mapped_column(ForeignKey("fee_item.id"), index=True)
-    period: Mapped[str] = mapped_column(String(7))
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), info={"label": _l("Community")})
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), info={"label": _l("Household")})
+    fee_item_id: Mapped[int] = mapped_column(ForeignKey("fee_item.id"), index=True, info={"label": _l("Fee item")})
+    period: Mapped[str] = mapped_column(String(7), info={"label": _l("Period")})
     source_key: Mapped[str] = mapped_column(String(60), default="")  # "" for bill runs; "repair:17" etc.
-    description: Mapped[str | None] = mapped_column(String(200))
-    quantity: Mapped[Decimal] = mapped_column(Quantity())
-    unit_price: Mapped[Decimal] = mapped_column(UnitPrice())
-    discount_percent: Mapped[Decimal] = mapped_column(Percent(), default=Decimal("0"))
-    amount: Mapped[Decimal] = mapped_column(Money())
-    paid: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
-    status: Mapped[BillStatus] = mapped_column(Enum(BillStatus, name="bill_status"), default=BillStatus.unpaid)
-    due_on: Mapped[dt.date] = mapped_column(Date)
-    issued_at: Mapped[dt.datetime] = mapped_column(Moment())
+    description: Mapped[str | None] = mapped_column(String(200), info={"label": lazy_pgettext("bill", "Description")})
+    quantity: Mapped[Decimal] = mapped_column(Quantity(), info={"label": _l("Quantity")})
+    unit_price: Mapped[Decimal] = mapped_column(UnitPrice(), info={"label": _l("Unit price")})
+    discount_percent: Mapped[Decimal] = mapped_column(Percent(), default=Decimal("0"), info={"label": _l("Discount %")})
+    amount: Mapped[Decimal] = mapped_column(Money(), info={"label": _l("Amount")})
+    paid: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"), info={"label": _l("Paid")})
+    status: Mapped[BillStatus] = mapped_column(Enum(BillStatus, name="bill_status"), default=BillStatus.unpaid,
+                                               info={"label": _l("Status")})
+    due_on: Mapped[dt.date] = mapped_column(Date, info={"label": lazy_pgettext("bill", "Due")})
+    issued_at: Mapped[dt.datetime] = mapped_column(Moment(), info={"label": lazy_pgettext("bill", "Issued")})
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     voided_at: Mapped[dt.datetime | None] = mapped_column(Moment())
     voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    void_reason: Mapped[str | None] = mapped_column(String(500))
+    void_reason: Mapped[str | None] = mapped_column(String(500), info={"label": _l("Void reason")})
     late_fee_waived_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    late_fee_waive_reason: Mapped[str | None] = mapped_column(String(500))
+    late_fee_waive_reason: Mapped[str | None] = mapped_column(String(500),
+                                                              info={"label": _l("Late fee waived because")})
     late_fee_bill_id: Mapped[int | None] = mapped_column(ForeignKey("bill.id"))
 
     household = relationship(Household, lazy="joined", innerjoin=True, backref=backref(

@@ -1,6 +1,6 @@
 """Communities (小区/项目) and their buildings (楼栋)."""
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -12,9 +12,10 @@ class Community(db.Model):
     __scope__ = "id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(80), unique=True)
-    address: Mapped[str | None] = mapped_column(String(200))
-    notes: Mapped[str | None] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(String(80), unique=True,
+                                      info={"label": lazy_pgettext("thing", "Name"), "names_record": True})
+    address: Mapped[str | None] = mapped_column(String(200), info={"label": _l("Address")})
+    notes: Mapped[str | None] = mapped_column(Text, info={"label": _l("Notes")})
 
     buildings = relationship("Building", back_populates="community", order_by="Building.name")
 
@@ -27,10 +28,10 @@ class Building(db.Model):
     __scope__ = "community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
-    name: Mapped[str] = mapped_column(String(40))
-    floors: Mapped[int | None]
-    notes: Mapped[str | None] = mapped_column(Text)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True, info={"label": _l("Community")})
+    name: Mapped[str] = mapped_column(String(40), info={"label": lazy_pgettext("thing", "Name"), "names_record": True})
+    floors: Mapped[int | None] = mapped_column(info={"label": _l("Floors")})
+    notes: Mapped[str | None] = mapped_column(Text, info={"label": _l("Notes")})
 
     community = relationship(Community, back_populates="buildings", lazy="joined")
     households = relationship("Household", back_populates="building")

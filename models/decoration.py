@@ -10,7 +10,7 @@ any refund (``models.payment.request_deposit_refund``)."""
 import datetime as dt
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Numeric, String, Text, inspect, select
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
 
@@ -47,21 +47,26 @@ class DecorationApplication(Versioned, db.Model):
     __scope__ = "household.building.community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
-    applicant_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
-    contractor: Mapped[str] = mapped_column(String(100))
-    person_in_charge: Mapped[str] = mapped_column(String(40))
-    contractor_phone: Mapped[str] = mapped_column(String(20), info=personal(PERSONAL_PHONE, "phone"))
-    planned_start: Mapped[dt.date] = mapped_column(Date)
-    planned_end: Mapped[dt.date] = mapped_column(Date)
-    scope_of_works: Mapped[str] = mapped_column(Text)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True, info={"label": _l("Household")})
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True, info={"label": _l("Applicant")})
+    contractor: Mapped[str] = mapped_column(String(100), info={"label": _l("Contractor")})
+    person_in_charge: Mapped[str] = mapped_column(String(40), info={"label": _l("Person in charge")})
+    contractor_phone: Mapped[str] = mapped_column(String(20),
+                                                  info={"label": _l("Phone of person in charge"),
+                                                        **personal(PERSONAL_PHONE, "phone")})
+    planned_start: Mapped[dt.date] = mapped_column(Date, info={"label": _l("Planned start")})
+    planned_end: Mapped[dt.date] = mapped_column(Date, info={"label": _l("Planned end")})
+    scope_of_works: Mapped[str] = mapped_column(Text, info={"label": _l("Scope of works")})
     deposit: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0.00"),
-                                             info={"range": Range(Decimal("0"), Decimal("1000000"))})
-    submitted_at: Mapped[dt.datetime] = mapped_column(Moment(), default=clock.now, index=True)
+                                             info={"label": _l("Deposit (¥)"),
+                                                   "range": Range(Decimal("0"), Decimal("1000000"))})
+    submitted_at: Mapped[dt.datetime] = mapped_column(Moment(), default=clock.now, index=True,
+                                                      info={"label": _l("Submitted at")})
     status: Mapped[DecorationStatus] = mapped_column(Enum(DecorationStatus, name="decoration_status"),
-                                                     default=DecorationStatus.submitted, index=True)
-    reject_reason: Mapped[str | None] = mapped_column(Text)
-    inspection_note: Mapped[str | None] = mapped_column(Text)
+                                                     default=DecorationStatus.submitted, index=True,
+                                                     info={"label": _l("Status")})
+    reject_reason: Mapped[str | None] = mapped_column(Text, info={"label": _l("Reason for rejecting")})
+    inspection_note: Mapped[str | None] = mapped_column(Text, info={"label": _l("Inspection note")})
 
     household = relationship("Household", lazy="joined", innerjoin=True,
                              backref=backref("decoration_applications", order_by="DecorationApplication.id.desc()"))
@@ -97,11 +102,14 @@ class DecorationWorker(db.Model):
     __scope__ = "application.household.building.community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("decoration_application.id"), index=True)
-    name: Mapped[str] = mapped_column(String(40))
-    id_number: Mapped[str | None] = mapped_column(String(18), info=personal(PERSONAL_ID_NUMBER, "id_number"))
-    pass_number: Mapped[str] = mapped_column(String(20))
-    valid_until: Mapped[dt.date] = mapped_column(Date)
+    application_id: Mapped[int] = mapped_column(ForeignKey("decoration_application.id"), index=True,
+                                                info={"label": _l("Decoration application")})
+    name: Mapped[str] = mapped_column(String(40), info={"label": lazy_pgettext("person", "Name")})
+    id_number: Mapped[str | None] = mapped_column(String(18),
+                                                  info={"label": _l("ID number"),
+                                                        **personal(PERSONAL_ID_NUMBER, "id_number")})
+    pass_number: Mapped[str] = mapped_column(String(20), info={"label": _l("Pass number")})
+    valid_until: Mapped[dt.date] = mapped_column(Date, info={"label": _l("Valid until")})
 
     application = relationship(DecorationApplication, back_populates="workers", lazy="joined", innerjoin=True)
 
@@ -120,11 +128,13 @@ class DecorationViolation(db.Model):
     __scope__ = "application.household.building.community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("decoration_application.id"), index=True)
-    occurred_on: Mapped[dt.date] = mapped_column(Date)
-    description: Mapped[str] = mapped_column(Text)
-    deduction: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0.00"))
-    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("decoration_application.id"), index=True,
+                                                info={"label": _l("Decoration application")})
+    occurred_on: Mapped[dt.date] = mapped_column(Date, info={"label": _l("Date")})
+    description: Mapped[str] = mapped_column(Text, info={"label": lazy_pgettext("violation", "Description")})
+    deduction: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0.00"),
+                                               info={"label": _l("Deduction (¥)")})
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), info={"label": _l("Recorded by")})
 
     application = relationship(DecorationApplication, back_populates="violations", lazy="joined", innerjoin=True)
     recorded_by = relationship("Staff")

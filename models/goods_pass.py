@@ -4,7 +4,7 @@ A tenant's request needs the owner's consent recorded before the pass is issued.
 
 import datetime as dt
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import Boolean, Date, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
 
@@ -21,7 +21,7 @@ from pm_admin.clock import Moment
 
 class GoodsPassStatus(LabeledEnum):
     requested = "requested", _l("Requested")
-    issued = "issued", _l("Issued")
+    issued = "issued", lazy_pgettext("state", "Issued")
     used = "used", _l("Used")
     cancelled = "cancelled", _l("Cancelled")
 
@@ -31,18 +31,22 @@ class GoodsPass(Versioned, db.Model):
     __scope__ = "household.building.community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
-    applicant_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
-    items: Mapped[str] = mapped_column(Text)
-    carrier: Mapped[str | None] = mapped_column(String(60))
-    vehicle_plate: Mapped[str | None] = mapped_column(String(12))
-    pass_date: Mapped[dt.date] = mapped_column(Date)
-    owner_consent: Mapped[bool] = mapped_column(Boolean, default=False)
-    consent_note: Mapped[str | None] = mapped_column(String(200))  # how the owner consented: call, signature…
-    requested_at: Mapped[dt.datetime] = mapped_column(Moment(), default=clock.now, index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True, info={"label": _l("Household")})
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True, info={"label": _l("Applicant")})
+    items: Mapped[str] = mapped_column(Text, info={"label": _l("Items")})
+    carrier: Mapped[str | None] = mapped_column(String(60), info={"label": _l("Carrier")})
+    vehicle_plate: Mapped[str | None] = mapped_column(String(12), info={"label": _l("Vehicle plate")})
+    pass_date: Mapped[dt.date] = mapped_column(Date, info={"label": _l("Date")})
+    owner_consent: Mapped[bool] = mapped_column(Boolean, default=False, info={"label": _l("Owner consents")})
+    # how the owner consented: call, signature…
+    consent_note: Mapped[str | None] = mapped_column(String(200),
+                                                     info={"label": _l("How the owner consented")})
+    requested_at: Mapped[dt.datetime] = mapped_column(Moment(), default=clock.now, index=True,
+                                                      info={"label": _l("Requested at")})
     status: Mapped[GoodsPassStatus] = mapped_column(Enum(GoodsPassStatus, name="goods_pass_status"),
-                                                    default=GoodsPassStatus.requested, index=True)
-    cancel_reason: Mapped[str | None] = mapped_column(Text)
+                                                    default=GoodsPassStatus.requested, index=True,
+                                                    info={"label": _l("Status")})
+    cancel_reason: Mapped[str | None] = mapped_column(Text, info={"label": _l("Reason for cancelling")})
 
     household = relationship("Household", lazy="joined", innerjoin=True,
                              backref=backref("goods_passes", order_by="GoodsPass.id.desc()"))

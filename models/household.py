@@ -29,15 +29,16 @@ class Household(db.Model):
     __scope__ = "building.community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), index=True)
-    unit: Mapped[str] = mapped_column(String(10), default="")
-    room: Mapped[str] = mapped_column(String(10))
-    floor_area: Mapped[Decimal] = mapped_column(Numeric(10, 2), info={"range": Range(Decimal("0.01"), Decimal("10000"))})
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), index=True, info={"label": _l("Building")})
+    unit: Mapped[str] = mapped_column(String(10), default="", info={"label": _l("Unit")})
+    room: Mapped[str] = mapped_column(String(10), info={"label": _l("Room")})
+    floor_area: Mapped[Decimal] = mapped_column(Numeric(10, 2),
+                                                info={"label": _l("Floor area (m²)"),
+                                                      "range": Range(Decimal("0.01"), Decimal("10000"))})
     state: Mapped[HouseholdState] = mapped_column(
-        Enum(HouseholdState, name="household_state"), default=HouseholdState.vacant
-    )
-    notes: Mapped[str | None] = mapped_column(Text)
-    archived_at: Mapped[dt.datetime | None] = mapped_column(Moment())
+        Enum(HouseholdState, name="household_state"), default=HouseholdState.vacant, info={"label": _l("State")})
+    notes: Mapped[str | None] = mapped_column(Text, info={"label": _l("Notes")})
+    archived_at: Mapped[dt.datetime | None] = mapped_column(Moment(), info={"label": _l("Archived at")})
     # 预存 stays put until the owner settles bills at the desk (set by a supervisor, on the owner's request)
     advance_held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 

@@ -31,12 +31,14 @@ class Key(Versioned, db.Model):
     __scope__ = "household.building.community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
-    kind: Mapped[KeyKind] = mapped_column(Enum(KeyKind, name="key_kind"), default=KeyKind.owner_entrusted)
-    cabinet_slot: Mapped[str] = mapped_column(String(20))
-    label: Mapped[str | None] = mapped_column(String(60))
-    status: Mapped[KeyStatus] = mapped_column(Enum(KeyStatus, name="key_status"), default=KeyStatus.in_cabinet)
-    notes: Mapped[str | None] = mapped_column(Text)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True, info={"label": _l("Household")})
+    kind: Mapped[KeyKind] = mapped_column(Enum(KeyKind, name="key_kind"), default=KeyKind.owner_entrusted,
+                                          info={"label": _l("Kind")})
+    cabinet_slot: Mapped[str] = mapped_column(String(20), info={"label": _l("Cabinet slot")})
+    label: Mapped[str | None] = mapped_column(String(60), info={"label": _l("Label")})
+    status: Mapped[KeyStatus] = mapped_column(Enum(KeyStatus, name="key_status"), default=KeyStatus.in_cabinet,
+                                              info={"label": _l("Status")})
+    notes: Mapped[str | None] = mapped_column(Text, info={"label": _l("Notes")})
 
     household = relationship("Household", backref="keys", lazy="joined", innerjoin=True)
     loans = relationship("KeyLoan", back_populates="key", order_by="KeyLoan.lent_at.desc()")
@@ -54,16 +56,16 @@ class KeyLoan(db.Model):
     __scope__ = "key.household.building.community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key_id: Mapped[int] = mapped_column(ForeignKey("key.id"), index=True)
-    borrower: Mapped[str] = mapped_column(String(60))
-    purpose: Mapped[str] = mapped_column(String(200))
-    lent_at: Mapped[dt.datetime] = mapped_column(Moment())
+    key_id: Mapped[int] = mapped_column(ForeignKey("key.id"), index=True, info={"label": _l("Key")})
+    borrower: Mapped[str] = mapped_column(String(60), info={"label": _l("Borrower")})
+    purpose: Mapped[str] = mapped_column(String(200), info={"label": _l("Purpose")})
+    lent_at: Mapped[dt.datetime] = mapped_column(Moment(), info={"label": _l("Lent at")})
     # a loan is due back within the year; a little in the past allows entering one late
-    due_back: Mapped[dt.datetime | None] = mapped_column(Moment(), info={"range": Range(
+    due_back: Mapped[dt.datetime | None] = mapped_column(Moment(), info={"label": _l("Due back"), "range": Range(
         lambda: clock.now() - dt.timedelta(days=1), lambda: clock.now() + dt.timedelta(days=366))})
-    returned_at: Mapped[dt.datetime | None] = mapped_column(Moment())
-    lent_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
-    returned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    returned_at: Mapped[dt.datetime | None] = mapped_column(Moment(), info={"label": _l("Returned at")})
+    lent_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), info={"label": _l("Lent by")})
+    returned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), info={"label": _l("Received by")})
 
     key = relationship(Key, back_populates="loans", lazy="joined", innerjoin=True)
     lent_by = relationship("Staff", foreign_keys=[lent_by_id], lazy="joined")

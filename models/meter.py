@@ -31,18 +31,19 @@ class MeterReading(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
-    meter_kind: Mapped[MeterKind] = mapped_column(Enum(MeterKind, name="meter_kind"))
-    period: Mapped[str] = mapped_column(String(7), index=True)
-    previous_reading: Mapped[Decimal] = mapped_column(Quantity())
-    current_reading: Mapped[Decimal] = mapped_column(Quantity())
-    multiplier: Mapped[Decimal] = mapped_column(Quantity(), default=Decimal("1"))
-    replaced: Mapped[bool] = mapped_column(Boolean, default=False)  # the meter was replaced this period
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), info={"label": _l("Household")})
+    meter_kind: Mapped[MeterKind] = mapped_column(Enum(MeterKind, name="meter_kind"), info={"label": _l("Meter")})
+    period: Mapped[str] = mapped_column(String(7), index=True, info={"label": _l("Period")})
+    previous_reading: Mapped[Decimal] = mapped_column(Quantity(), info={"label": _l("Previous")})
+    current_reading: Mapped[Decimal] = mapped_column(Quantity(), info={"label": _l("Current")})
+    multiplier: Mapped[Decimal] = mapped_column(Quantity(), default=Decimal("1"), info={"label": _l("Multiplier")})
+    replaced: Mapped[bool] = mapped_column(Boolean, default=False,
+                                           info={"label": _l("Meter replaced")})  # the meter was replaced this period
     old_final_reading: Mapped[Decimal | None] = mapped_column(Quantity())
     new_start_reading: Mapped[Decimal | None] = mapped_column(Quantity())
-    usage: Mapped[Decimal] = mapped_column(Quantity())
-    read_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    read_at: Mapped[dt.datetime] = mapped_column(Moment())
+    usage: Mapped[Decimal] = mapped_column(Quantity(), info={"label": _l("Usage")})
+    read_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), info={"label": _l("Read by")})
+    read_at: Mapped[dt.datetime] = mapped_column(Moment(), info={"label": _l("Read at")})
 
     household = relationship(Household, backref="meter_readings", lazy="joined", innerjoin=True)
     read_by = relationship("Staff")

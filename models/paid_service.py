@@ -7,7 +7,7 @@ one go, so it has a receipt and appears in the ledgers like any other bill.
 
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -32,11 +32,13 @@ class ServicePrice(db.Model):
     __scope__ = "community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
-    name: Mapped[str] = mapped_column(String(60))
-    unit: Mapped[str] = mapped_column(String(20))  # 次, 桶, 小时, 把
-    price: Mapped[Decimal] = mapped_column(Money(), info={"range": Range(Decimal("0.01"), Decimal("50000"))})
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True, info={"label": _l("Community")})
+    name: Mapped[str] = mapped_column(String(60), info={"label": lazy_pgettext("thing", "Name")})
+    unit: Mapped[str] = mapped_column(String(20), info={"label": _l("Unit")})  # 次, 桶, 小时, 把
+    price: Mapped[Decimal] = mapped_column(Money(),
+                                           info={"label": _l("Price"),
+                                                 "range": Range(Decimal("0.01"), Decimal("50000"))})
+    active: Mapped[bool] = mapped_column(Boolean, default=True, info={"label": _l("Active")})
 
     community = relationship(Community, lazy="joined", innerjoin=True)
 

@@ -38,15 +38,20 @@ class ParkingRental(db.Model):
     __scope__ = "community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
-    parking_space_id: Mapped[int | None] = mapped_column(ForeignKey("parking_space.id"), index=True)
-    vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicle.id"), index=True)
-    monthly_fee: Mapped[Decimal] = mapped_column(Money(), info={"range": Range(Decimal("1"), Decimal("5000"))})
-    starts_on: Mapped[dt.date] = mapped_column(Date)
-    paid_through: Mapped[dt.date] = mapped_column(Date, index=True)  # the last day paid for
-    ended_on: Mapped[dt.date | None] = mapped_column(Date)  # the renter gave the space back
-    notes: Mapped[str | None] = mapped_column(Text)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True, info={"label": _l("Community")})
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True, info={"label": _l("Household")})
+    parking_space_id: Mapped[int | None] = mapped_column(ForeignKey("parking_space.id"), index=True,
+                                                         info={"label": _l("Parking space")})
+    vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicle.id"), index=True, info={"label": _l("Vehicle")})
+    monthly_fee: Mapped[Decimal] = mapped_column(Money(),
+                                                 info={"label": _l("Monthly fee"),
+                                                       "range": Range(Decimal("1"), Decimal("5000"))})
+    starts_on: Mapped[dt.date] = mapped_column(Date, info={"label": _l("Starts")})
+    paid_through: Mapped[dt.date] = mapped_column(Date, index=True,
+                                                  info={"label": _l("Paid through")})  # the last day paid for
+    ended_on: Mapped[dt.date | None] = mapped_column(Date,
+                                                     info={"label": _l("Ended")})  # the renter gave the space back
+    notes: Mapped[str | None] = mapped_column(Text, info={"label": _l("Notes")})
 
     community = relationship(Community, lazy="joined", innerjoin=True)
     household = relationship(Household, lazy="joined", innerjoin=True)

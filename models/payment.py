@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import (CheckConstraint, Enum, ForeignKey, Integer, String, Text, bindparam, event, func, insert,
                         inspect, literal, select, union_all, update)
 from sqlalchemy.orm import Mapped, aliased, backref, mapped_column, relationship
@@ -55,21 +55,28 @@ class Payment(db.Model):
     __scope__ = "community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
-    receipt_no: Mapped[str] = mapped_column(String(14), unique=True)
-    kind: Mapped[PaymentKind] = mapped_column(Enum(PaymentKind, name="payment_kind"), default=PaymentKind.payment)
-    amount: Mapped[Decimal] = mapped_column(Money())  # received; negative for a refund
-    method: Mapped[PaymentMethod] = mapped_column(Enum(PaymentMethod, name="payment_method"))
-    paid_at: Mapped[dt.datetime] = mapped_column(Moment(), index=True, info={"range": Range(
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True, info={"label": _l("Community")})
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True, info={"label": _l("Household")})
+    receipt_no: Mapped[str] = mapped_column(String(14), unique=True, info={"label": _l("Receipt")})
+    kind: Mapped[PaymentKind] = mapped_column(Enum(PaymentKind, name="payment_kind"), default=PaymentKind.payment,
+                                              info={"label": _l("Kind")})
+    amount: Mapped[Decimal] = mapped_column(Money(), info={"label": _l("Amount")})  # received; negative for a refund
+    method: Mapped[PaymentMethod] = mapped_column(Enum(PaymentMethod, name="payment_method"),
+                                                  info={"label": lazy_pgettext("payment", "Method")})
+    paid_at: Mapped[dt.datetime] = mapped_column(Moment(), index=True, info={"label": _l("Paid at"), "range": Range(
         high=lambda: clock.now() + dt.timedelta(minutes=5))})  # never in the future
     posted_at: Mapped[dt.datetime] = mapped_column(Moment())
-    collector_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    collector_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True,
+                                                     info={"label": _l("Collector")})
     token: Mapped[str | None] = mapped_column(String(64), unique=True)  # one per form: posting is idempotent
-    refund_of_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)
-    advance_used: Mapped[Decimal] = mapped_column(Money(), default=ZERO)  # drawn from (refund: paid out of) 预存
-    advance_added: Mapped[Decimal] = mapped_column(Money(), default=ZERO)  # overpayment kept as 预存
-    notes: Mapped[str | None] = mapped_column(Text)
+    refund_of_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True,
+                                                     info={"label": _l("Refund of")})
+    # drawn from (refund: paid out of) 预存
+    advance_used: Mapped[Decimal] = mapped_column(Money(), default=ZERO,
+                                                  info={"label": _l("From advance")})
+    advance_added: Mapped[Decimal] = mapped_column(Money(), default=ZERO,
+                                                   info={"label": _l("To advance")})  # overpayment kept as 预存
+    notes: Mapped[str | None] = mapped_column(Text, info={"label": _l("Notes")})
     print_count: Mapped[int] = mapped_column(Integer, default=0)
 
     household = relationship(Household, lazy="joined", innerjoin=True, backref=backref(
@@ -550,22 +557,26 @@ class RefundRequest(Versioned, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
-    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id"), index=True)
-    amount: Mapped[Decimal] = mapped_column(Money())  # the lines plus ``from_advance``
-    from_advance: Mapped[Decimal] = mapped_column(Money(), default=ZERO)  # of what the payment left in 预存
-    reason: Mapped[str] = mapped_column(String(500))
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id"), index=True, info={"label": _l("Payment")})
+    amount: Mapped[Decimal] = mapped_column(Money(), info={"label": _l("Amount")})  # the lines plus ``from_advance``
+    from_advance: Mapped[Decimal] = mapped_column(Money(), default=ZERO,
+                                                  info={"label": _l("From advance")})  # of what the payment left in 预存
+    reason: Mapped[str] = mapped_column(String(500), info={"label": _l("Reason")})
     status: Mapped[RefundStatus] = mapped_column(Enum(RefundStatus, name="refund_status"),
-                                                 default=RefundStatus.requested)
-    requested_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
-    requested_at: Mapped[dt.datetime] = mapped_column(Moment())
-    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+                                                 default=RefundStatus.requested, info={"label": _l("Status")})
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), info={"label": _l("Requested by")})
+    requested_at: Mapped[dt.datetime] = mapped_column(Moment(), info={"label": _l("Requested at")})
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), info={"label": _l("Decided by")})
     decided_at: Mapped[dt.datetime | None] = mapped_column(Moment())
-    decision_note: Mapped[str | None] = mapped_column(String(500))
-    paid_out_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
-    paid_out_at: Mapped[dt.datetime | None] = mapped_column(Moment())
-    refund_payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"))
+    decision_note: Mapped[str | None] = mapped_column(String(500), info={"label": _l("Decision note")})
+    paid_out_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True,
+                                                       info={"label": _l("Paid out by")})
+    paid_out_at: Mapped[dt.datetime | None] = mapped_column(Moment(), info={"label": _l("Paid out at")})
+    refund_payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"),
+                                                          info={"label": _l("Refund receipt")})
     # A deposit refund (退押金) gives back a paid deposit bill less what is kept of it
-    deposit_bill_id: Mapped[int | None] = mapped_column(ForeignKey("bill.id"), index=True)
+    deposit_bill_id: Mapped[int | None] = mapped_column(ForeignKey("bill.id"), index=True,
+                                                        info={"label": _l("Deposit refunded")})
 
     payment = relationship(Payment, foreign_keys=[payment_id], lazy="joined", innerjoin=True)
     refund_payment = relationship(Payment, foreign_keys=[refund_payment_id])

@@ -4,7 +4,7 @@ each handled by a named person, replied to, return-visited and closed."""
 import datetime as dt
 from collections import defaultdict
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import Date, Enum, ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
 
@@ -40,7 +40,7 @@ class ReceptionChannel(LabeledEnum):
 
 
 class ReceptionStatus(LabeledEnum):
-    open = "open", _l("Open")
+    open = "open", lazy_pgettext("state", "Open")
     in_progress = "in_progress", _l("In progress")
     replied = "replied", _l("Replied")
     return_visited = "return_visited", _l("Return visited")
@@ -55,21 +55,25 @@ class ReceptionRecord(Versioned, db.Model):
     __scope__ = "community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
-    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
-    kind: Mapped[ReceptionKind] = mapped_column(Enum(ReceptionKind, name="reception_kind"))
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True, info={"label": _l("Community")})
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True,
+                                                     info={"label": _l("Household")})
+    kind: Mapped[ReceptionKind] = mapped_column(Enum(ReceptionKind, name="reception_kind"), info={"label": _l("Kind")})
     channel: Mapped[ReceptionChannel] = mapped_column(Enum(ReceptionChannel, name="reception_channel"),
-                                                      default=ReceptionChannel.phone)
-    contact: Mapped[str] = mapped_column(String(40))
-    phone: Mapped[str | None] = mapped_column(String(20), info=personal(PERSONAL_PHONE, "phone"))
-    content: Mapped[str] = mapped_column(Text)
-    handler_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
-    due_on: Mapped[dt.date | None] = mapped_column(Date)
-    received_at: Mapped[dt.datetime] = mapped_column(Moment(), default=clock.now, index=True)
+                                                      default=ReceptionChannel.phone, info={"label": _l("Channel")})
+    contact: Mapped[str] = mapped_column(String(40), info={"label": lazy_pgettext("person", "Contact")})
+    phone: Mapped[str | None] = mapped_column(String(20),
+                                              info={"label": _l("Phone"), **personal(PERSONAL_PHONE, "phone")})
+    content: Mapped[str] = mapped_column(Text, info={"label": _l("Content")})
+    handler_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True, info={"label": _l("Handler")})
+    due_on: Mapped[dt.date | None] = mapped_column(Date, info={"label": lazy_pgettext("reply", "Due")})
+    received_at: Mapped[dt.datetime] = mapped_column(Moment(), default=clock.now, index=True,
+                                                     info={"label": _l("Received at")})
     status: Mapped[ReceptionStatus] = mapped_column(Enum(ReceptionStatus, name="reception_status"),
-                                                    default=ReceptionStatus.open, index=True)
-    reply: Mapped[str | None] = mapped_column(Text)
-    visit_comment: Mapped[str | None] = mapped_column(Text)
+                                                    default=ReceptionStatus.open, index=True,
+                                                    info={"label": _l("Status")})
+    reply: Mapped[str | None] = mapped_column(Text, info={"label": _l("Reply")})
+    visit_comment: Mapped[str | None] = mapped_column(Text, info={"label": _l("Return visit comment")})
 
     community = relationship("Community", lazy="joined", innerjoin=True)
     household = relationship("Household", lazy="joined",

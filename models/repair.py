@@ -10,7 +10,7 @@ and shows its reason.
 import datetime as dt
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Integer, Numeric, String, Text, and_, or_, select
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
 
@@ -77,30 +77,39 @@ class RepairOrder(Versioned, db.Model):
     __scope__ = "community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    serial: Mapped[str] = mapped_column(String(12), unique=True, info={"internal": True})
-    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
-    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
-    location: Mapped[str | None] = mapped_column(String(100))  # a public area, when no household
-    reporter: Mapped[str] = mapped_column(String(40))
-    phone: Mapped[str | None] = mapped_column(String(20), info=personal(PERSONAL_PHONE, "phone"))
-    channel: Mapped[RepairChannel] = mapped_column(Enum(RepairChannel, name="repair_channel"), default=RepairChannel.phone)
-    category: Mapped[RepairCategory] = mapped_column(Enum(RepairCategory, name="repair_category"))
-    description: Mapped[str] = mapped_column(Text)
-    appointment_at: Mapped[dt.datetime | None] = mapped_column(Moment())
-    registered_at: Mapped[dt.datetime] = mapped_column(Moment(), default=clock.now, index=True)
-    deadline: Mapped[dt.datetime | None] = mapped_column(Moment(), index=True)
+    serial: Mapped[str] = mapped_column(String(12), unique=True, info={"label": _l("Serial number"), "internal": True})
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True, info={"label": _l("Community")})
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True,
+                                                     info={"label": _l("Household")})
+    location: Mapped[str | None] = mapped_column(String(100),
+                                                 info={"label": _l("Public area")})  # a public area, when no household
+    reporter: Mapped[str] = mapped_column(String(40), info={"label": _l("Reporter")})
+    phone: Mapped[str | None] = mapped_column(String(20),
+                                              info={"label": _l("Phone"), **personal(PERSONAL_PHONE, "phone")})
+    channel: Mapped[RepairChannel] = mapped_column(Enum(RepairChannel, name="repair_channel"),
+                                                   default=RepairChannel.phone, info={"label": _l("Channel")})
+    category: Mapped[RepairCategory] = mapped_column(Enum(RepairCategory, name="repair_category"),
+                                                     info={"label": _l("Category")})
+    description: Mapped[str] = mapped_column(Text, info={"label": lazy_pgettext("repair", "Description")})
+    appointment_at: Mapped[dt.datetime | None] = mapped_column(Moment(), info={"label": _l("Appointment")})
+    registered_at: Mapped[dt.datetime] = mapped_column(Moment(), default=clock.now, index=True,
+                                                       info={"label": _l("Registered at")})
+    deadline: Mapped[dt.datetime | None] = mapped_column(Moment(), index=True, info={"label": _l("Deadline")})
     status: Mapped[RepairStatus] = mapped_column(Enum(RepairStatus, name="repair_status"),
-                                                 default=RepairStatus.registered, index=True)
-    engineer_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
-    labour_cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
-    material_cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
-    chargeable: Mapped[bool] = mapped_column(Boolean, default=False)  # the household pays: billing raises a bill
-    completion_note: Mapped[str | None] = mapped_column(Text)
-    completed_at: Mapped[dt.datetime | None] = mapped_column(Moment())
-    satisfaction: Mapped[int | None] = mapped_column(Integer)
-    visit_comment: Mapped[str | None] = mapped_column(Text)
-    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
-    void_reason: Mapped[str | None] = mapped_column(Text)
+                                                 default=RepairStatus.registered, index=True,
+                                                 info={"label": _l("Status")})
+    engineer_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True, info={"label": _l("Engineer")})
+    labour_cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), info={"label": _l("Labour cost")})
+    material_cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), info={"label": _l("Material cost")})
+    # the household pays: billing raises a bill
+    chargeable: Mapped[bool] = mapped_column(Boolean, default=False,
+                                             info={"label": _l("Chargeable")})
+    completion_note: Mapped[str | None] = mapped_column(Text, info={"label": _l("Completion note")})
+    completed_at: Mapped[dt.datetime | None] = mapped_column(Moment(), info={"label": _l("Completed at")})
+    satisfaction: Mapped[int | None] = mapped_column(Integer, info={"label": _l("Satisfaction")})
+    visit_comment: Mapped[str | None] = mapped_column(Text, info={"label": _l("Return visit comment")})
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, info={"label": _l("Times reopened")})
+    void_reason: Mapped[str | None] = mapped_column(Text, info={"label": _l("Reason for voiding")})
 
     community = relationship("Community", lazy="joined", innerjoin=True)
     household = relationship("Household", lazy="joined",

@@ -3,7 +3,7 @@
 import datetime as dt
 import re
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, String, Text, case, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -68,14 +68,18 @@ class Resident(db.Model):
     __scope__ = "household.building.community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
-    kind: Mapped[ResidentKind] = mapped_column(Enum(ResidentKind, name="resident_kind"), default=ResidentKind.owner)
-    name: Mapped[str] = mapped_column(String(40), index=True)
-    phone: Mapped[str | None] = mapped_column(String(20), index=True, info=personal(PERSONAL_PHONE, "phone"))
-    id_number: Mapped[str | None] = mapped_column(String(18), info=personal(PERSONAL_ID_NUMBER, "id_number"))
-    moved_in_on: Mapped[dt.date | None] = mapped_column(Date)
-    moved_out_on: Mapped[dt.date | None] = mapped_column(Date)
-    notes: Mapped[str | None] = mapped_column(Text)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True, info={"label": _l("Household")})
+    kind: Mapped[ResidentKind] = mapped_column(Enum(ResidentKind, name="resident_kind"), default=ResidentKind.owner,
+                                               info={"label": _l("Kind")})
+    name: Mapped[str] = mapped_column(String(40), index=True, info={"label": lazy_pgettext("person", "Name")})
+    phone: Mapped[str | None] = mapped_column(String(20), index=True,
+                                              info={"label": _l("Phone"), **personal(PERSONAL_PHONE, "phone")})
+    id_number: Mapped[str | None] = mapped_column(String(18),
+                                                  info={"label": _l("ID number"),
+                                                        **personal(PERSONAL_ID_NUMBER, "id_number")})
+    moved_in_on: Mapped[dt.date | None] = mapped_column(Date, info={"label": _l("Moved in")})
+    moved_out_on: Mapped[dt.date | None] = mapped_column(Date, info={"label": _l("Moved out")})
+    notes: Mapped[str | None] = mapped_column(Text, info={"label": _l("Notes")})
 
     household = relationship("Household", backref="residents", lazy="joined", innerjoin=True)
 

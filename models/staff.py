@@ -32,8 +32,8 @@ class Staff(StaffAccountMixin, db.Model):
     __scope__ = "communities.id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    role: Mapped[Role] = mapped_column(Enum(Role, name="staff_role"))
-    all_communities: Mapped[bool] = mapped_column(Boolean, default=False)
+    role: Mapped[Role] = mapped_column(Enum(Role, name="staff_role"), info={"label": _l("Role")})
+    all_communities: Mapped[bool] = mapped_column(Boolean, default=False, info={"label": _l("All communities")})
     communities = relationship("Community", secondary=staff_community, order_by="Community.name")
 
     def __str__(self) -> str:

@@ -34,11 +34,13 @@ class ParkingSpace(db.Model):
     __scope__ = "community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
-    number: Mapped[str] = mapped_column(String(20))
-    kind: Mapped[SpaceKind] = mapped_column(Enum(SpaceKind, name="space_kind"), default=SpaceKind.underground)
-    owner_household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)  # 产权车位
-    notes: Mapped[str | None] = mapped_column(Text)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True, info={"label": _l("Community")})
+    number: Mapped[str] = mapped_column(String(20), info={"label": _l("Number")})
+    kind: Mapped[SpaceKind] = mapped_column(Enum(SpaceKind, name="space_kind"), default=SpaceKind.underground,
+                                            info={"label": _l("Kind")})
+    owner_household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True,
+                                                           info={"label": _l("Owned by (产权车位)")})  # 产权车位
+    notes: Mapped[str | None] = mapped_column(Text, info={"label": _l("Notes")})
 
     community = relationship("Community", lazy="joined", innerjoin=True)
     owner_household = relationship("Household")
@@ -64,12 +66,14 @@ class Vehicle(db.Model):
     __scope__ = "household.building.community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    plate: Mapped[str] = mapped_column(String(12), unique=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
-    parking_space_id: Mapped[int | None] = mapped_column(ForeignKey("parking_space.id"), index=True)
-    rental_expires_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
-    description: Mapped[str | None] = mapped_column(String(60))
-    notes: Mapped[str | None] = mapped_column(Text)
+    plate: Mapped[str] = mapped_column(String(12), unique=True, info={"label": _l("Plate")})
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True, info={"label": _l("Household")})
+    parking_space_id: Mapped[int | None] = mapped_column(ForeignKey("parking_space.id"), index=True,
+                                                         info={"label": _l("Parking space")})
+    rental_expires_on: Mapped[dt.date | None] = mapped_column(Date, index=True,
+                                                              info={"label": _l("Monthly rental expires")})
+    description: Mapped[str | None] = mapped_column(String(60), info={"label": _l("Make and colour")})
+    notes: Mapped[str | None] = mapped_column(Text, info={"label": _l("Notes")})
 
     household = relationship("Household", backref="vehicles", lazy="joined", innerjoin=True)
     parking_space = relationship(ParkingSpace, lazy="joined")

@@ -42,6 +42,7 @@ from .money import format_amount
 from . import audit, auth, dashboard, exports, history, masking, plausible, security, steps, workflow
 from . import export as exporting
 from .search import SearchView, like_pattern
+from .labels import ColumnLabels
 from .errors import DomainError, committed
 from .forms import AdminForm, AdminMomentField, AmountField
 from .extensions import db
@@ -253,6 +254,7 @@ class SecureModelView(ModelView):
         if self.workflow is not None:
             self.offered_steps = steps.offered(type(self).__name__, self.workflow, self.step_forms)
             self._hide_workflow_columns(model)
+        self.column_labels = ColumnLabels(model, self.column_labels)  # the view's, else the columns'
         super().__init__(model, db, *args, **kwargs)
         self._check_personal_columns()
 

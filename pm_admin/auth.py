@@ -24,7 +24,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_pgettext
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from pypinyin import lazy_pinyin
@@ -61,16 +61,19 @@ _DUMMY_HASH = generate_password_hash("not a password")
 class StaffAccountMixin:
     """Columns and behaviour every staff account has, whatever the domain adds."""
 
-    username: Mapped[str] = mapped_column(String(40), unique=True)
-    display_name: Mapped[str] = mapped_column(String(80))
+    username: Mapped[str] = mapped_column(String(40), unique=True, info={"label": _l("Username")})
+    display_name: Mapped[str] = mapped_column(String(80), info={"label": lazy_pgettext("person", "Name"),
+                                                                "names_record": True})
     password_hash: Mapped[str] = mapped_column(String(256), info={"redact": True})
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, info={"label": _l("Active")})
     # Set by a supervisor (a forced reset): the next login must choose a new password.
-    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
+                                                       info={"label": _l("Must choose a new password")})
     # Raised by logout, deactivation and a new password: sessions carrying an older one end.
     session_generation: Mapped[int] = mapped_column(Integer, server_default="0")
     # A supervisor's unlock: failed logins up to this moment no longer lock the account.
-    login_lock_lifted_at: Mapped[dt.datetime | None] = mapped_column(Moment())
+    login_lock_lifted_at: Mapped[dt.datetime | None] = mapped_column(Moment(),
+                                                                     info={"label": _l("Login lock last lifted")})
 
     # Flask-Login protocol
     is_anonymous = False

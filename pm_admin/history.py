@@ -38,12 +38,14 @@ def table_label(table_name: str) -> str:
     return str(view.name) if view is not None else table_name
 
 
-def _field_label(view, key: str) -> str:
-    labels = (view.column_labels or {}) if view is not None else {}
+def _field_label(view, key: str, column) -> str:
+    """The view's label of a field, else the one declared with the column."""
+    labels = view.column_labels if view is not None else {}
     for name in (key, key.removesuffix("_id")):  # building_id is labelled as building
         if name in labels:
             return str(labels[name])
-    return key
+    label = column.info.get("label") if column is not None else None
+    return key if label is None else str(label)
 
 
 def shown_datetime(value) -> str:
@@ -95,7 +97,7 @@ def changes_markup(entry) -> Markup:
     rows = []
     for key, pair in entry.changes.items():
         column = table.c.get(key) if table is not None else None
-        label = _field_label(view, key)
+        label = _field_label(view, key, column)
         if isinstance(pair, list) and len(pair) == 2 and not isinstance(pair[0], list) and not isinstance(pair[1], list):
             rows.append(Markup("<div><b>{}</b>: {} → {}</div>").format(label, _value(column, pair[0]), _value(column, pair[1])))
         else:

@@ -26,6 +26,7 @@ from sqlalchemy.sql import ColumnElement
 
 from . import auth, masking
 from .extensions import db
+from .labels import path_label
 from .scope import scoped
 
 MAX_TERM_LENGTH = 60
@@ -61,7 +62,7 @@ class SearchSource:
     order_by: Callable[[], Sequence] | None = None
     limit: int = ROWS_PER_KIND
     links: dict[str, str] = field(default_factory=dict)  # attribute -> endpoint of the record it names
-    labels: dict[str, Any] = field(default_factory=dict)  # attribute -> its label beside the value
+    labels: dict[str, Any] = field(default_factory=dict)  # attribute -> its label, where not the column's own
 
 
 @dataclass
@@ -111,7 +112,8 @@ def _hit(source: SearchSource, row) -> Hit:
         endpoint = source.links.get(name)
         if endpoint and auth.can(_view_permission(endpoint)):
             url = url_for(f"{endpoint}.details_view", id=inspect(value).identity[0])
-        details.append((str(source.labels.get(name, "")), str(text), url))
+        label = source.labels.get(name) or path_label(source.model, name) or ""
+        details.append((str(label), str(text), url))
     return Hit(str(row), url_for(f"{source.endpoint}.details_view", id=pk), details)
 
 

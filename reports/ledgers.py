@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext, lazy_gettext as _l, pgettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
@@ -152,10 +152,10 @@ def bills_sheet(span, **where) -> Sheet:
         ExportColumn(gettext("Discount %"), "decimal", lambda r: r.discount_percent),
         ExportColumn(gettext("Amount"), "money", lambda r: r.amount),
         ExportColumn(gettext("Paid"), "money", lambda r: r.paid),
-        ExportColumn(gettext("Open"), "money", lambda r: r.amount - r.paid),
+        ExportColumn(pgettext("amount", "Open"), "money", lambda r: r.amount - r.paid),
         ExportColumn(gettext("Status"), "text", lambda r: _label(r.status)),
-        ExportColumn(gettext("Due"), "date", lambda r: r.due_on),
-        ExportColumn(gettext("Issued"), "datetime", lambda r: r.issued_at),
+        ExportColumn(pgettext("bill", "Due"), "date", lambda r: r.due_on),
+        ExportColumn(pgettext("bill", "Issued"), "datetime", lambda r: r.issued_at),
     ]
     return Sheet(gettext("Bills"), [gettext("Voided bills are not listed.")], columns, bills_rows(span, **where),
                  gettext("Total"), [Summary(gettext("By fee item"), lambda r: r.fee_item)])
@@ -190,7 +190,7 @@ def payments_sheet(span, **where) -> Sheet:
         ExportColumn(gettext("Paid at"), "datetime", lambda r: r.paid_at),
         *address_columns(),
         ExportColumn(gettext("Kind"), "text", lambda r: _label(r.kind)),
-        ExportColumn(gettext("Method"), "text", lambda r: _label(r.method)),
+        ExportColumn(pgettext("payment", "Method"), "text", lambda r: _label(r.method)),
         ExportColumn(gettext("Collector"), "text", lambda r: r.collector),
         ExportColumn(gettext("Amount"), "money", lambda r: r.amount),
         ExportColumn(gettext("To advance"), "money", lambda r: r.advance_added),
@@ -249,7 +249,7 @@ def arrears_sheet(on: dt.date, **where) -> Sheet:
         ExportColumn(gettext("Owner"), "text", lambda r: r.owner),
         ExportColumn(gettext("Phone"), "text", lambda r: r.phone),
         ExportColumn(gettext("Oldest unpaid period"), "text", lambda r: r.oldest_period),
-        ExportColumn(gettext("Months"), "int", lambda r: len(r.periods), total=False),
+        ExportColumn(pgettext("arrears", "Months"), "int", lambda r: len(r.periods), total=False),
         ExportColumn(gettext("Days"), "int", lambda r: r.days, total=False),
         ExportColumn(gettext("Age"), "text", lambda r: labels[r.bucket]),
         *[ExportColumn(labels[key], "money", lambda r, key=key: r.by_bucket[key]) for key in labels],

@@ -12,7 +12,7 @@ from decimal import Decimal
 from flask import Blueprint, abort, current_app, flash, has_request_context, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import IntEqualFilter
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_pgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -26,6 +26,7 @@ from pm_admin.errors import DomainError, committed
 from pm_admin.extensions import db
 from pm_admin.forms import Form, checked_by, confirmation_of
 from pm_admin.i18n import _l
+from pm_admin.labels import label_of
 from pm_admin.money import format_amount, in_chinese_capitals, parse_amount
 from pm_admin.pages import SecurePage
 from pm_admin.scope import get_scoped_or_404, scoped
@@ -50,27 +51,6 @@ from pm_admin.plausible import parse_day, record_id
 
 templates = Blueprint("billing_templates", __name__, template_folder="templates")
 
-LABELS = {
-    "community": _l("Community"), "name": _l("Name"), "kind": _l("Kind"), "unit_price": _l("Unit price"),
-    "meter_kind": _l("Meter"), "buildings": _l("Buildings (none: all)"), "discount_state": _l("Discount for state"),
-    "discount_percent": _l("Discount %"), "late_fee_percent_per_day": _l("Late fee % per day"),
-    "grace_days": _l("Grace days"), "active": _l("Active"), "notes": _l("Notes"), "code": _l("Code"),
-    "household": _l("Household"), "fee_item": _l("Fee item"), "period": _l("Period"), "quantity": _l("Quantity"),
-    "amount": _l("Amount"), "paid": _l("Paid"), "status": _l("Status"), "due_on": _l("Due"),
-    "description": _l("Description"), "issued_at": _l("Issued"), "void_reason": _l("Void reason"),
-    "late_fee_waive_reason": _l("Late fee waived because"), "receipt_no": _l("Receipt"), "method": _l("Method"),
-    "paid_at": _l("Paid at"), "collector": _l("Collector"), "advance_added": _l("To advance"),
-    "advance_used": _l("From advance"), "refund_of": _l("Refund of"), "payment": _l("Payment"),
-    "reason": _l("Reason"), "requested_by": _l("Requested by"), "requested_at": _l("Requested at"),
-    "decided_by": _l("Decided by"), "decision_note": _l("Decision note"), "refund_payment": _l("Refund receipt"),
-    "deposit_bill": _l("Deposit refunded"), "lines": _l("Lines refunded"), "from_advance": _l("From advance"),
-    "paid_out_by": _l("Paid out by"), "paid_out_at": _l("Paid out at"),
-    "previous_reading": _l("Previous"), "current_reading": _l("Current"), "multiplier": _l("Multiplier"),
-    "usage": _l("Usage"), "replaced": _l("Meter replaced"), "read_by": _l("Read by"), "read_at": _l("Read at"),
-    "on_date": _l("Date"), "outcome": _l("Outcome"), "promised_on": _l("Promised payment date"),
-    "community.name": _l("Community"), "household.building.name": _l("Building"), "fee_item.name": _l("Fee item"),
-    "household.room": _l("Room"), "collector.display_name": _l("Collector"),
-}
 
 
 def money(view, context, model, name):
@@ -97,7 +77,7 @@ class _MyCommunities:
 def community_filter(column):
     """Community as a filter on the table's own community_id (not a join on the name):
     with 3.6 million bills the database can then use the community's index."""
-    return IntEqualFilter(column, _l("Community"), options=_MyCommunities())
+    return IntEqualFilter(column, label_of(column), options=_MyCommunities())
 
 _REASON = {"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])}
 
@@ -114,12 +94,12 @@ class FeeItemView(SecureModelView):
     form_overrides = {"unit_price": DecimalField, "discount_percent": DecimalField,
                       "late_fee_percent_per_day": DecimalField}
     form_args = {
-        "unit_price": {"label": LABELS["unit_price"], "places": None, "validators": [
+        "unit_price": {"places": None, "validators": [
             DataRequired(), checked_by(lambda v: parse_amount(v, places=4, allow_zero=True, what=_l("The unit price")))]},
-        "discount_percent": {"label": LABELS["discount_percent"], "places": None, "default": 0,
+        "discount_percent": {"places": None, "default": 0,
                              "validators": [Optional(), checked_by(lambda v: v is None or parse_amount(
                                  v, places=2, allow_zero=True, what=_l("The discount")))]},
-        "late_fee_percent_per_day": {"label": LABELS["late_fee_percent_per_day"], "places": None, "default": 0,
+        "late_fee_percent_per_day": {"places": None, "default": 0,
                                      "validators": [Optional(), checked_by(lambda v: v is None or parse_amount(
                                          v, places=4, allow_zero=True, what=_l("The late fee")))]},
     }
@@ -128,7 +108,7 @@ class FeeItemView(SecureModelView):
         "discount_percent": _l("Households in the chosen state pay this much less; 100 means they are not billed."),
         "late_fee_percent_per_day": _l("E.g. 0.05 for 0.05 % of the open amount per day after the grace days."),
     }
-    column_labels = LABELS
+    column_labels = {"buildings": _l("Buildings (none: all)")}
     check_save = check_fee_item
 
 
@@ -144,7 +124,6 @@ class BillView(ReadOnlyView):
                            "discount_percent", "amount", "paid", "status", "due_on", "issued_at", "void_reason",
                            "late_fee_waive_reason"]
     column_formatters = MONEY_FORMATTERS
-    column_labels = LABELS
     simple_list_pager = True  # millions of rows: no COUNT(*)
     step_forms = {"void": StepForm(inputs=_REASON, style="danger"),
                   "waive_late_fee": StepForm(inputs=_REASON, style="secondary")}
@@ -162,7 +141,6 @@ class PaymentView(ReadOnlyView):
     column_details_list = ["receipt_no", "community", "household", "kind", "amount", "method", "paid_at", "collector",
                            "advance_added", "advance_used", "refund_of", "notes"]
     column_formatters = {**MONEY_FORMATTERS, "receipt_no": _receipt_link}
-    column_labels = LABELS
     simple_list_pager = True
 
 
@@ -188,7 +166,7 @@ class RefundRequestView(ReadOnlyView):
                            "refund_payment"]
     column_formatters = {**MONEY_FORMATTERS, "from_advance": money, "payment": _refund_receipt_link,
                          "refund_payment": _refund_receipt_link, "lines": _refund_lines}
-    column_labels = LABELS
+    column_labels = {"lines": _l("Lines refunded")}
     step_details_template = "billing/refund_step.html"  # the approver sees what they approve
     step_forms = {
         "approve": StepForm(inputs={"note": TextAreaField(_l("Note"), [Optional(), Length(max=500)])}),
@@ -205,7 +183,6 @@ class MeterReadingView(ReadOnlyView):
     column_filters = ["period", "meter_kind", "household.building.name", "replaced"]
     column_searchable_list = ["period", "household.room"]
     column_default_sort = ("id", True)
-    column_labels = LABELS
     simple_list_pager = True
 
 
@@ -218,7 +195,6 @@ class DunningRecordView(SecureModelView):
     form_columns = ["household", "on_date", "method", "outcome", "promised_on"]
     form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10}}
     form_args = {"on_date": {"validators": [DataRequired()]}}
-    column_labels = LABELS
     check_save = check_dunning
 
 
@@ -283,7 +259,7 @@ class BillRunPage(SecurePage):
 
 class PaymentForm(FlaskForm):
     amount = StringField(_l("Amount received (¥)"), [DataRequired(), Length(max=20)])
-    method = SelectField(_l("Method"), choices=PaymentMethod.choices)
+    method = SelectField(lazy_pgettext("payment", "Method"), choices=PaymentMethod.choices)
     rest = SelectField(_l("Received more than owed"), choices=[("advance", _l("Keep the rest as advance balance")),
                                                                 ("change", _l("Give change (cash)"))],
                        default="advance")

@@ -5,7 +5,7 @@ dashboard and the reports cannot disagree; every figure is in the user's communi
 """
 
 from flask import url_for
-from flask_babel import format_date, gettext as _
+from flask_babel import format_date, gettext as _, lazy_pgettext
 from flask_login import current_user
 
 from pm_admin.admin import local_datetime
@@ -128,7 +128,8 @@ def my_collections_figures() -> Figures:
 
 
 def dunning_table() -> Table:
-    return Table([_l("Household"), _l("Owed"), _l("Oldest bill due"), _l("Months"), _l("Last reminder")],
+    return Table([_l("Household"), _l("Owed"), _l("Oldest bill due"), lazy_pgettext("arrears", "Months"),
+                  _l("Last reminder")],
                  [[(str(t.household), _details("household", t.household)), format_amount(t.owed),
                    format_date(t.oldest_due, "yyyy-MM-dd"), t.months,
                    format_date(t.last_reminded, "yyyy-MM-dd") if t.last_reminded else "—"]
@@ -148,7 +149,7 @@ def todays_repairs_table() -> Table:
 
 
 def todays_visits_table() -> Table:
-    return Table([_l("Received at"), _l("Kind"), _l("Contact"), _l("Handler"), _l("Status")],
+    return Table([_l("Received at"), _l("Kind"), lazy_pgettext("person", "Contact"), _l("Handler"), _l("Status")],
                  [[local_datetime(None, r.received_at), (r.kind.label, _details("reception", r)), r.contact,
                    r.handler.display_name, r.status.label] for r in todays_unfinished_visits()],
                  empty=_l("Every visit and call of today is finished."))

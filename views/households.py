@@ -10,24 +10,11 @@ from models.resident import normalise_id_number, normalise_phone
 
 from .billing import household_account
 
-LABELS = {
-    "community": _l("Community"), "building": _l("Building"), "name": _l("Name"), "address": _l("Address"),
-    "notes": _l("Notes"), "floors": _l("Floors"), "unit": _l("Unit"), "room": _l("Room"),
-    "floor_area": _l("Floor area (m²)"), "state": _l("State"), "archived_at": _l("Archived at"),
-    "household": _l("Household"), "kind": _l("Kind"), "phone": _l("Phone"), "id_number": _l("ID number"),
-    "moved_in_on": _l("Moved in"), "moved_out_on": _l("Moved out"),
-    "building.name": _l("Building"), "building.community.name": _l("Community"), "community.name": _l("Community"),
-    "building.community": _l("Community"), "people": _l("Residents"),
-    "account": _l("Account"),
-}
-
-
 class CommunityView(SecureModelView):
     permission = "community"
     column_list = ["name", "address"]
     column_searchable_list = ["name", "address"]
     form_columns = ["name", "address", "notes"]
-    column_labels = LABELS
 
 
 class BuildingView(SecureModelView):
@@ -37,7 +24,6 @@ class BuildingView(SecureModelView):
     column_searchable_list = ["name", "community.name"]
     column_default_sort = [("community_id", False), ("name", False)]
     form_columns = ["community", "name", "floors", "notes"]
-    column_labels = LABELS
 
 
 class HouseholdView(SecureModelView):
@@ -50,7 +36,7 @@ class HouseholdView(SecureModelView):
     column_details_list = ["building", "unit", "room", "floor_area", "state", "notes", "archived_at"]
     form_columns = ["building", "unit", "room", "floor_area", "state", "notes"]
     form_args = {"floor_area": {"places": 2}}
-    column_labels = LABELS
+    column_labels = {"address": _l("Address"), "people": _l("Residents"), "account": _l("Account")}
     delete_with = remove_household
     # The household file (一户一档): header, one-click actions, then a section per kind of record,
     # each shown to those holding the permission of what it shows (a section: its view's).
@@ -106,7 +92,6 @@ class ResidentView(SecureModelView):
     column_filters = ["household.building.community.name", "household.building.name", "kind", "moved_in_on"]
     column_searchable_list = ["name", "phone", "household.room"]
     search_hint = _l("Name, phone or room")
-    column_labels = LABELS
     form_columns = ["household", "kind", "name", "phone", "id_number", "moved_in_on", "moved_out_on", "notes"]
     form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10}}
     form_prefill = ["household"]
@@ -114,7 +99,3 @@ class ResidentView(SecureModelView):
         "phone": {"validators": [checked_by(normalise_phone)]},
         "id_number": {"validators": [checked_by(normalise_id_number)]},
     }
-LABELS.update({
-    "household.building.community.name": _l("Community"), "household.building.name": _l("Building"),
-    "household.room": _l("Room"),
-})

@@ -10,13 +10,6 @@ from pm_admin.i18n import _l
 from pm_admin.plausible import field_validator
 from pm_admin.steps import StepForm
 
-LABELS = {
-    "household": _l("Household"), "kind": _l("Kind"), "cabinet_slot": _l("Cabinet slot"), "label": _l("Label"),
-    "status": _l("Status"), "notes": _l("Notes"), "key": _l("Key"), "borrower": _l("Borrower"),
-    "purpose": _l("Purpose"), "lent_at": _l("Lent at"), "due_back": _l("Due back"),
-    "returned_at": _l("Returned at"), "lent_by": _l("Lent by"), "returned_to": _l("Received by"),
-    "household.building.community.name": _l("Community"), "key.cabinet_slot": _l("Cabinet slot"),
-}
 
 _NOTE = {"note": TextAreaField(_l("Note"), [DataRequired(), Length(max=500)])}
 
@@ -31,7 +24,6 @@ class KeyView(SecureModelView):
     form_columns = ["household", "kind", "cabinet_slot", "label", "notes"]
     form_prefill = ["household"]
     form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10}}
-    column_labels = LABELS
     details_sections = [
         Section(_l("Loans"), "loans", ["borrower", "purpose", "lent_at", "due_back", "returned_at", "lent_by"], "key_loan"),
     ]
@@ -54,4 +46,3 @@ class KeyLoanView(ReadOnlyView):
     column_filters = ["lent_at", "returned_at", "borrower"]
     column_searchable_list = ["borrower", "key.cabinet_slot"]
     column_default_sort = ("lent_at", True)
-    column_labels = LABELS

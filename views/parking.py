@@ -5,7 +5,7 @@ import uuid
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_pgettext
 from flask_login import current_user
 from markupsafe import Markup
 from wtforms import HiddenField, IntegerField, SelectField, StringField
@@ -32,13 +32,6 @@ from pm_admin import clock
 
 REMIND_WITHIN_DAYS = 15  # the reminder call goes out about two weeks before the rent runs out
 
-LABELS = {
-    "community": _l("Community"), "household": _l("Household"), "parking_space": _l("Parking space"),
-    "vehicle": _l("Vehicle"), "monthly_fee": _l("Monthly fee"), "starts_on": _l("Starts"),
-    "paid_through": _l("Paid through"), "ended_on": _l("Ended"), "notes": _l("Notes"),
-    "name": _l("Name"), "unit": _l("Unit"), "price": _l("Price"), "active": _l("Active"),
-    "community.name": _l("Community"),
-}
 
 
 def _take_rent_link(view, context, rental, name):
@@ -70,7 +63,7 @@ class ParkingRentalView(SecureModelView):
         "ended_on": _l("The day the renter gave the space back."),
     }
     column_formatters = {"take_rent": _take_rent_link}
-    column_labels = {**LABELS, "take_rent": ""}
+    column_labels = {"take_rent": ""}
     check_save = check_parking_rental
 
 
@@ -81,12 +74,11 @@ class ServicePriceView(SecureModelView):
     column_searchable_list = ["name"]
     column_default_sort = [("community_id", False), ("name", False)]
     form_columns = ["community", "name", "unit", "price", "active"]
-    column_labels = LABELS
 
 
 class RentForm(Form):
-    months = IntegerField(_l("Months"), [DataRequired(), NumberRange(*RENEWAL_MONTHS.bounds())], default=1)
-    method = SelectField(_l("Method"), choices=PaymentMethod.choices)
+    months = IntegerField(lazy_pgettext("rent", "Months"), [DataRequired(), NumberRange(*RENEWAL_MONTHS.bounds())], default=1)
+    method = SelectField(lazy_pgettext("payment", "Method"), choices=PaymentMethod.choices)
     notes = StringField(_l("Notes"), [Optional(), Length(max=200)])
     token = HiddenField()
 
@@ -96,7 +88,7 @@ class ChargeForm(Form):
     quantity = StringField(_l("Quantity"), [Optional(), Length(max=20)])
     amount = StringField(_l("Amount (¥), for a charge not on the price list"), [Optional(), Length(max=20)])
     reason = StringField(_l("What for"), [Optional(), Length(max=150)])
-    method = SelectField(_l("Method"), choices=PaymentMethod.choices)
+    method = SelectField(lazy_pgettext("payment", "Method"), choices=PaymentMethod.choices)
     token = HiddenField()
 
 

@@ -44,17 +44,7 @@ class RepairOrderView(SecureModelView):
     form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10}}
     column_formatters = {"overdue": overdue_badge}
     column_formatters_detail = {"overdue": overdue_badge}
-    column_labels = {
-        "serial": _l("Serial number"), "status": _l("Status"), "community": _l("Community"), "household": _l("Household"),
-        "location": _l("Public area"), "place": _l("Place"), "reporter": _l("Reporter"), "phone": _l("Phone"),
-        "channel": _l("Channel"), "category": _l("Category"), "description": _l("Description"),
-        "appointment_at": _l("Appointment"), "registered_at": _l("Registered at"), "deadline": _l("Deadline"),
-        "overdue": _l("Overdue"), "engineer": _l("Engineer"), "labour_cost": _l("Labour cost"),
-        "material_cost": _l("Material cost"), "chargeable": _l("Chargeable"), "completion_note": _l("Completion note"),
-        "completed_at": _l("Completed at"), "satisfaction": _l("Satisfaction"), "visit_comment": _l("Return visit comment"),
-        "reopen_count": _l("Times reopened"), "void_reason": _l("Reason for voiding"),
-        "community.name": _l("Community"), "engineer.display_name": _l("Engineer"),
-    }
+    column_labels = {"place": _l("Place"), "overdue": _l("Overdue")}
     step_forms = {
         "dispatch": StepForm(
             inputs={"engineer": QuerySelectField(_l("Engineer"), [DataRequired(_l("Choose an active engineer."))]),

@@ -24,22 +24,18 @@ def repair_by_serial(term: str):
 
 SEARCH_SOURCES = [
     SearchSource(_l("Households"), Household, household_by_address, "household", "household.view",
-                 shows=("state",), labels={"state": _l("State")},
+                 shows=("state",),
                  order_by=lambda: (Household.building_id, Household.unit, Household.room)),
     SearchSource(_l("Residents"), Resident, resident_by_name_or_phone, "resident", "resident.view",
                  shows=("phone", "household"), links={"household": "household"},
-                 labels={"phone": _l("Phone"), "household": _l("Household")},
                  order_by=lambda: (Resident.name, Resident.id)),
     SearchSource(_l("Vehicles"), Vehicle, vehicle_by_plate, "vehicle", "vehicle.view",
                  shows=("household", "parking_space"), links={"household": "household"},
-                 labels={"household": _l("Household"), "parking_space": _l("Parking space")},
                  order_by=lambda: (Vehicle.plate,)),
     SearchSource(_l("Repair orders"), RepairOrder, repair_by_serial, "repair", "repair.view",
                  shows=("status", "household"), links={"household": "household"},
-                 labels={"status": _l("Status"), "household": _l("Household")},
                  order_by=lambda: (RepairOrder.id,)),
     SearchSource(_l("Receipts"), Payment, equals(Payment.receipt_no, _document_number), "payment", "payment.view",
                  shows=("amount", "household"), links={"household": "household"},
-                 labels={"amount": _l("Amount"), "household": _l("Household")},
                  order_by=lambda: (Payment.id,)),
 ]

@@ -10,32 +10,15 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from pm_admin.admin import ReadOnlyView, Section, SecureModelView
 from pm_admin.i18n import _l
+from pm_admin.labels import label_of
 from pm_admin.steps import StepForm
 from pm_admin.money import format_amount
 
 from models.decoration import check_decoration_application, deducted_from_deposit, deposit_bill, deposit_refund_due
 from models.goods_pass import check_goods_pass
 from models.payment import latest_deposit_refund
-from models.reception import UNFINISHED_AFTER_DAYS, check_reception_record, unfinished_by_handler
+from models.reception import UNFINISHED_AFTER_DAYS, ReceptionRecord, check_reception_record, unfinished_by_handler
 
-LABELS = {
-    "community": _l("Community"), "household": _l("Household"), "kind": _l("Kind"), "channel": _l("Channel"),
-    "contact": _l("Contact"), "phone": _l("Phone"), "content": _l("Content"), "handler": _l("Handler"),
-    "due_on": _l("Due"), "received_at": _l("Received at"), "status": _l("Status"), "reply": _l("Reply"),
-    "visit_comment": _l("Return visit comment"), "applicant": _l("Applicant"), "contractor": _l("Contractor"),
-    "person_in_charge": _l("Person in charge"), "contractor_phone": _l("Phone of person in charge"),
-    "planned_start": _l("Planned start"), "planned_end": _l("Planned end"), "scope_of_works": _l("Scope of works"),
-    "deposit": _l("Deposit (¥)"), "submitted_at": _l("Submitted at"), "reject_reason": _l("Reason for rejecting"),
-    "inspection_note": _l("Inspection note"), "application": _l("Decoration application"), "name": _l("Name"),
-    "id_number": _l("ID number"), "pass_number": _l("Pass number"), "valid_until": _l("Valid until"),
-    "occurred_on": _l("Date"), "description": _l("Description"), "deduction": _l("Deduction (¥)"),
-    "recorded_by": _l("Recorded by"), "items": _l("Items"), "carrier": _l("Carrier"),
-    "vehicle_plate": _l("Vehicle plate"), "pass_date": _l("Date"), "owner_consent": _l("Owner consents"),
-    "consent_note": _l("How the owner consented"), "requested_at": _l("Requested at"),
-    "cancel_reason": _l("Reason for cancelling"), "community.name": _l("Community"),
-    "household.building.community.name": _l("Community"), "handler.display_name": _l("Handler"),
-    "deposit_account": _l("Deposit account"),
-}
 
 
 def deposit_account(view, context, application, name) -> Markup:
@@ -72,7 +55,6 @@ class ReceptionView(SecureModelView):
     column_default_sort = ("id", True)
     form_columns = ["community", "household", "kind", "channel", "contact", "phone", "content", "handler", "due_on"]
     form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10}}
-    column_labels = LABELS
     step_forms = {
         "reply": StepForm(inputs={"reply": TextAreaField(_l("Reply"), [DataRequired(), Length(max=2000)])}),
         "return_visit": StepForm(inputs={
@@ -83,9 +65,11 @@ class ReceptionView(SecureModelView):
     @expose("/unfinished/")
     def unfinished(self):
         groups = [(f"{handler.display_name} ({handler.username})", rows) for handler, rows in unfinished_by_handler()]
-        columns = [(_("Days open"), lambda r: r.age_days()), (_("Received at"), lambda r: r.received_at),
-                   (_("Kind"), lambda r: r.kind.label), (_("Contact"), lambda r: r.contact),
-                   (_("Content"), lambda r: r.content[:60]), (_("Status"), lambda r: r.status.label)]
+        label = {name: label_of(getattr(ReceptionRecord, name))
+                 for name in ("received_at", "kind", "contact", "content", "status")}
+        columns = [(_("Days open"), lambda r: r.age_days()), (label["received_at"], lambda r: r.received_at),
+                   (label["kind"], lambda r: r.kind.label), (label["contact"], lambda r: r.contact),
+                   (label["content"], lambda r: r.content[:60]), (label["status"], lambda r: r.status.label)]
         return self.render("pm_admin/grouped.html", title=_("Unfinished this week"), groups=groups, columns=columns,
                            intro=_("Items still unfinished %(days)d days after they came in, by handler.",
                                    days=UNFINISHED_AFTER_DAYS))
@@ -99,6 +83,7 @@ class DecorationView(SecureModelView):
                            "planned_start", "planned_end", "scope_of_works", "deposit", "submitted_at", "status",
                            "reject_reason", "inspection_note", "deposit_account"]
     column_formatters_detail = {"deposit_account": deposit_account}
+    column_labels = {"deposit_account": _l("Deposit account")}
     column_filters = ["status", "household.building.community.name", "planned_start", "planned_end"]
     column_searchable_list = ["contractor", "person_in_charge", "household.room"]
     search_hint = _l("Contractor, person in charge or room")
@@ -108,7 +93,6 @@ class DecorationView(SecureModelView):
     form_args = {"deposit": {"places": 2}}
     form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10},
                       "applicant": {"fields": ["name"], "page_size": 10}}
-    column_labels = LABELS
     details_sections = [
         Section(_l("Workers and passes"), "workers", ["name", "id_number", "pass_number", "valid_until"], "decoration_worker"),
         Section(_l("Violations"), "violations", ["occurred_on", "description", "deduction", "recorded_by"],
@@ -139,7 +123,6 @@ class DecorationWorkerView(SecureModelView):
     column_filters = ["valid_until", "pass_number"]
     column_searchable_list = ["name", "pass_number"]
     form_columns = ["application", "name", "id_number", "pass_number", "valid_until"]
-    column_labels = LABELS
 
 
 class DecorationViolationView(ReadOnlyView):
@@ -147,7 +130,6 @@ class DecorationViolationView(ReadOnlyView):
     column_list = ["application", "occurred_on", "description", "deduction", "recorded_by"]
     column_filters = ["occurred_on"]
     column_default_sort = ("occurred_on", True)
-    column_labels = LABELS
 
 
 class GoodsPassView(SecureModelView):
@@ -164,7 +146,6 @@ class GoodsPassView(SecureModelView):
                     "consent_note"]
     form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10},
                       "applicant": {"fields": ["name"], "page_size": 10}}
-    column_labels = LABELS
     step_forms = {
         "issue": StepForm(style="success"),
         "cancel": StepForm(inputs={"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])},

@@ -20,12 +20,7 @@ class StaffView(SecureModelView):
     form_extra_fields = {"new_password": NewPasswordField(), "lift_login_lock": LiftLoginLockField()}
     # only the accounts this supervisor may manage: within their communities; head office's by head office
     row_filter = staticmethod(accounts_manageable_by)
-    column_labels = {
-        "username": _l("Username"), "display_name": _l("Name"), "role": _l("Role"),
-        "all_communities": _l("All communities"), "communities": _l("Communities"), "active": _l("Active"),
-        "must_change_password": _l("Must choose a new password"),
-        "login_lock_lifted_at": _l("Login lock last lifted"),
-    }
+    column_labels = {"communities": _l("Communities")}
     column_descriptions = {
         "communities": _l("The communities this person works in; ignored when “All communities” is ticked."),
         "new_password": _l("Leave empty to keep the current password."),

@@ -6,13 +6,6 @@ from pm_admin.i18n import _l
 
 from models.vehicle import normalise_plate
 
-LABELS = {
-    "community": _l("Community"), "number": _l("Number"), "kind": _l("Kind"), "notes": _l("Notes"),
-    "plate": _l("Plate"), "household": _l("Household"), "parking_space": _l("Parking space"),
-    "rental_expires_on": _l("Monthly rental expires"), "description": _l("Make and colour"),
-    "community.name": _l("Community"),
-    "owner_household": _l("Owned by (产权车位)"), "household.building.community.name": _l("Community"),
-}
 
 
 class ParkingSpaceView(SecureModelView):
@@ -23,7 +16,6 @@ class ParkingSpaceView(SecureModelView):
     column_default_sort = [("community_id", False), ("number", False)]
     form_columns = ["community", "number", "kind", "owner_household", "notes"]
     form_ajax_refs = {"owner_household": {"fields": ["room"], "page_size": 10}}
-    column_labels = LABELS
 
 
 class VehicleView(SecureModelView):
@@ -40,4 +32,3 @@ class VehicleView(SecureModelView):
         "parking_space": {"fields": ["number"], "page_size": 10},
     }
     form_args = {"plate": {"validators": [checked_by(normalise_plate)]}}
-    column_labels = LABELS

@@ -4,10 +4,11 @@
 
 Reads ``babel.cfg`` at the project root, then for each locale merges the
 messages into ``<locale>/LC_MESSAGES/messages.po``: translations of messages
-still in use are kept, new messages arrive untranslated (in Chinese possibly
-``fuzzy``, with a guess from a similar old message that a translator must check
-and unmark), and messages no longer in the code are dropped. Running it twice
-changes nothing. Then fill in what it lists; ``tests/test_i18n.py`` fails while
+still in use are kept, new messages arrive untranslated (never guessed from a
+similar old message: a guess reads as done and is often wrong), and messages no
+longer in the code are dropped. Entries are sorted by msgid and context, not by
+where the code uses them, so a change adds and removes lines without reordering
+the file. Running it twice changes nothing. Then fill in what it lists; ``tests/test_i18n.py`` fails while
 any Chinese message is untranslated or fuzzy. English needs no translations:
 the msgids are English and an empty msgstr falls back to them.
 """
@@ -24,8 +25,10 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 SOURCE_LOCALE = "en"
 LOCALES = ["zh_Hans_CN", SOURCE_LOCALE]
-# gettext as _, ngettext, and the lazy forms: lazy_gettext, imported as _l
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
+# gettext as _, ngettext, pgettext (a word with several meanings: its context first), and
+# the lazy forms: lazy_gettext, imported as _l, and lazy_pgettext
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2),
+            "lazy_pgettext": ((1, "c"), 2)}
 COMMENT_TAGS = ["TRANSLATORS:"]  # `# TRANSLATORS: ...` above a message reaches the .po
 HEADER = "# Messages of pm-admin. Update with: python -m pm_admin.translations.update\n#"
 
@@ -48,14 +51,14 @@ def update(template: Catalog, locale: str) -> tuple[Path, Catalog]:
     old = path.read_bytes() if path.exists() else b""
     if old:
         catalog = read_po(io.BytesIO(old), locale=locale)
-        catalog.update(template, no_fuzzy_matching=locale == SOURCE_LOCALE, update_creation_date=False)
+        catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)
         catalog.obsolete.clear()
     else:
         catalog = Catalog(locale=locale, project="pm-admin", fuzzy=False, header_comment=HEADER)
-        catalog.update(template)
+        catalog.update(template, no_fuzzy_matching=True)
     buffer = io.BytesIO()
     # No line numbers: they would change the file whenever code moves.
-    write_po(buffer, catalog, width=100, include_lineno=False, ignore_obsolete=True)
+    write_po(buffer, catalog, width=100, include_lineno=False, ignore_obsolete=True, sort_output=True)
     if buffer.getvalue() != old:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(buffer.getvalue())
