@@ -12,7 +12,8 @@ import pytest
 from flask import url_for
 from sqlalchemy import String, inspect
 
-from pm_admin.admin import SecureModelView, _path_of
+from pm_admin.admin import SecureModelView
+from pm_admin.model_view.columns import path_of
 from pm_admin.extensions import db
 from pm_admin.masking import MASKS
 
@@ -160,7 +161,7 @@ def test_searching_by_a_personal_column_finds_nothing_for_those_who_see_it_maske
     searched = 0
     for view in (v for v in panel._views if isinstance(v, SecureModelView) and holds(f"{v.permission}.view")):
         for name in view.column_searchable_list or ():
-            _relationships, attr = _path_of(view.model, name)
+            _relationships, attr = path_of(view.model, name)
             rule = attr.property.columns[0].info.get("personal")
             if rule is None:
                 continue

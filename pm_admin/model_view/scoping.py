@@ -1,0 +1,88 @@
+"""Scope: a view's queries, its look-ups and its forms' choices hold only the rows of
+the communities the user works in (and, where a view declares one, its row filter)."""
+
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader, create_ajax_loader
+from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
+from flask_login import current_user
+from sqlalchemy import inspect
+
+from .. import plausible
+from ..extensions import db
+from ..scope import scoped
+
+MAX_LOOKUP_ROWS = 20
+
+
+class ScopedAjaxLoader(QueryAjaxModelLoader):
+    """Look-ups only find rows inside the user's scope, a page at a time."""
+
+    def get_query(self):
+        return scoped(super().get_query(), self.model)
+
+    def get_one(self, pk):
+        pk_column = inspect(self.model).primary_key[0]
+        value = plausible.record_id(pk)
+        if value is None:
+            return None
+        with db.session.no_autoflush:
+            return self.get_query().filter(pk_column == value).one_or_none()
+
+    def get_list(self, term, offset=0, limit=10):
+        limit = max(1, min(limit or 10, MAX_LOOKUP_ROWS))
+        return super().get_list(term or "", min(max(offset or 0, 0), plausible.LARGEST_ID), limit)
+
+
+class Scoping:
+    """Every query, record, look-up and form choice of the view, scoped."""
+
+    row_filter = None  # (actor) -> a WHERE clause or None: rows this user sees, on top of the community scope
+
+    def get_query(self):
+        return self._visible(super().get_query())
+
+    def get_count_query(self):
+        return self._visible(super().get_count_query())
+
+    def _visible(self, query):
+        query = scoped(query, self.model)
+        if self.row_filter is not None and current_user.is_authenticated:
+            clause = type(self).row_filter(current_user)
+            if clause is not None:
+                query = query.filter(clause)
+        return query
+
+    def visible_rows(self, rows: list) -> list:
+        """Those of ``rows`` this view would show the current user (its row filter applied)."""
+        if self.row_filter is None or not rows:
+            return rows
+        pk_column = inspect(self.model).primary_key[0]
+        ids = [inspect(row).identity[0] for row in rows]
+        shown = {pk for (pk,) in self.get_query().filter(pk_column.in_(ids)).with_entities(pk_column)}
+        return [row for row, pk in zip(rows, ids) if pk in shown]
+
+    def get_one(self, id):
+        pk_column = inspect(self.model).primary_key[0]
+        value = plausible.record_id(id)
+        if value is None:
+            return None
+        return self.get_query().filter(pk_column == value).one_or_none()
+
+    def _create_ajax_loader(self, name, options):
+        loader = create_ajax_loader(self.model, self.session, name, name, options)
+        scoped_loader = ScopedAjaxLoader(name, self.session, loader.model, **options)
+        return scoped_loader
+
+    def _scope_choices(self, form):
+        for form_field in form:
+            if isinstance(form_field, (QuerySelectField, QuerySelectMultipleField)):
+                query = form_field.query if form_field.query is not None else form_field.query_factory()
+                entity = query.column_descriptions[0]["entity"]
+                form_field.query = scoped(query, entity)
+                form_field._object_list = None
+        return form
+
+    def create_form(self, obj=None):
+        return self._scope_choices(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._scope_choices(super().edit_form(obj))
