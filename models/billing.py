@@ -508,7 +508,7 @@ def raise_one_off_bill(household: Household, fee_item, amount, source: str, *, a
 
 # -- voiding and waiving ---------------------------------------------------------
 
-BILL_WORKFLOW = Workflow(Bill.status)
+BILL_WORKFLOW = Workflow(Bill.status, steps_only=False)  # paid / partly paid follow the money paid on it
 
 
 @BILL_WORKFLOW.transition("void", _l("Void"), [BillStatus.unpaid], BillStatus.voided, "bill.void")

@@ -29,9 +29,9 @@ from enum import Enum
 from typing import Any
 
 from flask_babel import LazyString
-from sqlalchemy import JSON, Integer, String, select
+from sqlalchemy import JSON, Integer, String, event, select
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from . import audit
 from .errors import DomainError
@@ -114,12 +114,20 @@ class Transition:
         return {name for name, p in self.parameters.items() if p.default is inspect.Parameter.empty}
 
 
+_STEPPING = "pm_workflow_stepping"  # session.info: the records a step (or ``place``) is moving
+
+
 class Workflow:
-    def __init__(self, state: Any):
+    """A record's states and the transitions between them. With ``steps_only`` (the
+    default) the state column moves only inside a step: a service that sets it by hand
+    fails at the flush, instead of moving the record with no check and no timeline."""
+
+    def __init__(self, state: Any, *, steps_only: bool = True):
         self.model = state.class_
         self.state_key = state.key
         self.states: type[Enum] = state.type.enum_class
         self.transitions: dict[str, Transition] = {}
+        self.steps_only = steps_only
         self.model.__workflow__ = self
 
     def transition(self, name: str, label: LazyString, sources: Iterable[Enum], target: Enum | None,
@@ -233,29 +241,48 @@ class Workflow:
         """Check the move, let the service change ``obj``, then enter the target state
         and record the step. Flushes; the caller commits."""
         transition = self.check(obj, name, actor)
-        db.session.flush()  # pending changes first (a concurrent one makes this fail: StaleDataError)
-        source, version = self.state_of(obj), getattr(obj, "version", None)
-        self._lock(obj)
-        if self.state_of(obj) != source or getattr(obj, "version", None) != version:
-            raise StaleRecord()  # another request took a step while this one waited
-        yield transition
-        target = transition.target if transition.target is not None else source
-        setattr(obj, self.state_key, target)
-        db.session.flush()
-        db.session.add(
-            WorkflowStep(
-                table_name=obj.__tablename__,
-                record_id=audit.record_key(obj),
-                transition=name,
-                from_state=source.name,
-                to_state=target.name,
-                inputs={k: audit.plain(v) for k, v in inputs.items()} or None,
-                actor_id=actor.id,
-                actor_name=actor.username,
-                at=clock.now(),
+        with self._moving(obj):
+            db.session.flush()  # pending changes first (a concurrent one makes this fail: StaleDataError)
+            source, version = self.state_of(obj), getattr(obj, "version", None)
+            self._lock(obj)
+            if self.state_of(obj) != source or getattr(obj, "version", None) != version:
+                raise StaleRecord()  # another request took a step while this one waited
+            yield transition
+            target = transition.target if transition.target is not None else source
+            setattr(obj, self.state_key, target)
+            db.session.flush()
+            db.session.add(
+                WorkflowStep(
+                    table_name=obj.__tablename__,
+                    record_id=audit.record_key(obj),
+                    transition=name,
+                    from_state=source.name,
+                    to_state=target.name,
+                    inputs={k: audit.plain(v) for k, v in inputs.items()} or None,
+                    actor_id=actor.id,
+                    actor_name=actor.username,
+                    at=clock.now(),
+                )
             )
-        )
-        db.session.flush()
+            db.session.flush()
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _moving(obj: Any) -> Iterator[None]:
+        moving = db.session.info.setdefault(_STEPPING, set())
+        moving.add(obj)
+        try:
+            yield
+        finally:
+            moving.discard(obj)
+
+    def place(self, obj: Any, state: Enum) -> None:
+        """Put ``obj`` in ``state`` without a step, for arranging data (tests, a repair of
+        data by hand), never for a user's action: nothing checks the move, nothing is
+        recorded on the timeline. Flushes."""
+        with self._moving(obj):
+            setattr(obj, self.state_key, state)
+            db.session.flush()
 
     def created(self, obj: Any, *, actor: Any) -> None:
         """Record the creation of ``obj`` as the first step of its timeline."""
@@ -306,3 +333,17 @@ def steps_of(obj: Any) -> list[WorkflowStep]:
         .order_by(WorkflowStep.at, WorkflowStep.id)
         .all()
     )
+
+
+@event.listens_for(Session, "before_flush")
+def _states_move_only_by_steps(session, flush_context, instances) -> None:
+    moving = session.info.get(_STEPPING, ())
+    for obj in session.dirty:
+        workflow = getattr(type(obj), "__workflow__", None)
+        if workflow is None or not workflow.steps_only or obj in moving:
+            continue
+        history = sa_inspect(obj).attrs[workflow.state_key].history
+        if history.added and list(history.added) != list(history.deleted):
+            raise TypeError(f"{type(obj).__name__}.{workflow.state_key} was set outside a step of its workflow: "
+                            "take the transition (its service runs inside the step), or Workflow.place() "
+                            "to arrange data")

@@ -22,7 +22,7 @@ from pm_admin.i18n import LANGUAGE_COOKIE
 from pm_admin.translations.update import HERE, KEYWORDS, ROOT, extract, needs_work
 
 from conftest import Browser, flashed
-from models.repair import RepairStatus
+from models.repair import REPAIR_WORKFLOW, RepairStatus
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]")
 HOUSEHOLDS = "/admin/household/"
@@ -258,7 +258,7 @@ def test_a_refused_save_speaks_chinese_through_and_through(browser, login_as, wo
     household = world["A"]["household"]
     login_as("supervisor", communities=[], all_communities=True)
     order = make.repair(household)
-    order.status = RepairStatus.completed
+    REPAIR_WORKFLOW.place(order, RepairStatus.completed)
     db.session.commit()
     refused = {
         "保存记录失败。": browser.post(f"/admin/household/edit/?id={household.id}", {

@@ -29,7 +29,7 @@ def put_in_state(key, state, actor):
     if state is KeyStatus.lent:
         lend_key(key, actor=actor, borrower="x", purpose="y")
     elif state is KeyStatus.lost:
-        key.status = KeyStatus.lost
+        KEY_WORKFLOW.place(key, KeyStatus.lost)
     db.session.commit()
 
 

@@ -19,7 +19,7 @@ from pm_admin.masking import MASKS
 
 from conftest import Browser
 from models.permissions import PERSONAL_PHONE, ROLE_PERMISSIONS
-from models.repair import RepairStatus
+from models.repair import REPAIR_WORKFLOW, RepairStatus
 from models.resident import id_check_char
 
 
@@ -107,7 +107,8 @@ def test_no_path_shows_a_personal_value_to_a_role_that_may_not_read_it(role, wor
     expected = {}  # (record, key) -> as this role must see it
     holds = ROLE_PERMISSIONS[role].__contains__
     user = make.staff(role, communities=[place["community"]])
-    place["repair"].engineer_id, place["repair"].status = user.id, RepairStatus.dispatched  # engineers see their own
+    place["repair"].engineer_id = user.id
+    REPAIR_WORKFLOW.place(place["repair"], RepairStatus.dispatched)  # engineers see their own
     for n, (model, key, (permission, kind)) in enumerate(columns, start=1):
         record = record_of(place, model)
         old = getattr(record, key)
@@ -151,7 +152,8 @@ def test_searching_by_a_personal_column_finds_nothing_for_those_who_see_it_maske
     place = world["A"]
     holds = ROLE_PERMISSIONS[role].__contains__
     user = make.staff(role, communities=[place["community"]])
-    place["repair"].engineer_id, place["repair"].status = user.id, RepairStatus.dispatched
+    place["repair"].engineer_id = user.id
+    REPAIR_WORKFLOW.place(place["repair"], RepairStatus.dispatched)
     db.session.commit()
     browser = Browser(app.test_client())
     browser.login(user.username)

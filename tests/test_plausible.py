@@ -14,7 +14,7 @@ from pm_admin.extensions import db
 
 from conftest import flashed, reload
 from models import Household, Payment, Resident, Vehicle
-from models.key import KeyLoan, KeyStatus
+from models.key import KEY_WORKFLOW, KeyLoan, KeyStatus
 
 def page_text(response) -> str:
     return re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
@@ -22,7 +22,7 @@ def page_text(response) -> str:
 
 def test_a_key_loan_due_in_another_millennium_is_refused_and_pages_keep_working(world, login_as, browser):
     key = world["A"]["key"]
-    key.status = KeyStatus.in_cabinet
+    KEY_WORKFLOW.place(key, KeyStatus.in_cabinet)
     db.session.commit()
     login_as("receptionist")
     response = browser.post(f"/admin/key/step/lend/?id={key.id}", {
@@ -37,7 +37,7 @@ def test_a_key_loan_due_in_another_millennium_is_refused_and_pages_keep_working(
 def test_a_due_back_time_is_the_company_wall_clock(world, login_as, browser, clock_at):
     clock_at(dt.datetime(2027, 5, 1, 9, 0))
     key = world["A"]["key"]
-    key.status = KeyStatus.in_cabinet
+    KEY_WORKFLOW.place(key, KeyStatus.in_cabinet)
     db.session.commit()
     login_as("receptionist")
     browser.post(f"/admin/key/step/lend/?id={key.id}", {

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.dated  # on fixed days too: see conftest
 
 def order_in(make, world, status=RepairStatus.registered, **kw):
     order = make.repair(world["A"]["household"], **kw)
-    order.status = status
+    REPAIR_WORKFLOW.place(order, status)
     db.session.commit()
     return order
 
@@ -170,10 +170,10 @@ def test_services_refuse_bad_input_too(world, make, app):
             complete_repair(order, actor=boss, labour_cost=Decimal("-1"), material_cost=0)
         with pytest.raises(DomainError, match="at most 2 decimal places"):  # never rounded behind one's back
             complete_repair(order, actor=boss, labour_cost="80.125", material_cost=0)
-        order.status = RepairStatus.completed
+        REPAIR_WORKFLOW.place(order, RepairStatus.completed)
         with pytest.raises(DomainError, match="1 to 5"):
             return_visit_repair(order, actor=boss, satisfaction=7)
-        order.status = RepairStatus.registered
+        REPAIR_WORKFLOW.place(order, RepairStatus.registered)
         with pytest.raises(DomainError, match="reason"):
             void_repair(order, actor=boss, reason="  ")
     db.session.rollback()
@@ -222,7 +222,7 @@ def test_reopen_counts_and_sends_the_order_back(world, make, login_as, browser):
     for expected in ("closed", "dispatched"):
         if expected == "dispatched":  # reopened orders may be reopened again once completed
             order = reload(order)
-            order.status = RepairStatus.completed
+            REPAIR_WORKFLOW.place(order, RepairStatus.completed)
             db.session.commit()
             expected = "completed"
         browser.post(f"/admin/repair/step/reopen/?id={order.id}", {"reason": "还在漏", "expected_state": expected})

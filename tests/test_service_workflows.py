@@ -110,7 +110,7 @@ def test_each_step_for_each_role(endpoint, role, world, make, login_as, browser)
     engineer = staff if role == "engineer" else make.staff("engineer", username=f"eng-{endpoint}-{role}")
     for step, (start, inputs, *prepare) in steps.items():
         record = getattr(make, factory)(world["A"]["household"])
-        setattr(record, workflow.state_key, start)
+        workflow.place(record, start)
         if endpoint == "repair":
             record.engineer_id = engineer.id  # an engineer sees only orders dispatched to them
         for needed in prepare:
