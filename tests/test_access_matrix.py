@@ -159,8 +159,9 @@ def test_rows_of_another_community_are_out_of_reach(role, app, world, login_as, 
 
 
 def page_record_routes(app):
-    """(page, rule, argument, model) for every route of a custom page that loads a record by id
-    (``/pay/<int:rental_id>/``): the argument names the table (``rental`` -> parking_rental)."""
+    """(page, rule, argument, model) for every route of a custom page that takes a number
+    (``/pay/<int:rental_id>/``), GET or POST alike: the argument must name the table
+    (``rental`` -> parking_rental), so no record page escapes the probe below."""
     from pm_admin.checks import mapped_models
     from pm_admin.pages import SecurePage
 
@@ -169,9 +170,10 @@ def page_record_routes(app):
         if not isinstance(page, SecurePage):
             continue
         for rule in app.url_map.iter_rules():
-            if not rule.endpoint.startswith(page.endpoint + ".") or "GET" not in rule.methods:
+            if not rule.endpoint.startswith(page.endpoint + "."):
                 continue
-            for argument in sorted(a for a in rule.arguments if a.endswith("_id")):
+            for argument in sorted(a for a in rule.arguments if type(rule._converters[a]).__name__ == "IntegerConverter"):
+                assert argument.endswith("_id"), f"{rule.rule}: name the record argument <table>_id, not {argument!r}"
                 stem = argument.removesuffix("_id")
                 models = [m for name, m in tables.items() if name == stem or name.endswith("_" + stem)]
                 assert len(models) == 1, f"{rule.rule}: which table does {argument!r} name? {models}"
@@ -183,15 +185,17 @@ def test_custom_pages_answer_404_for_a_row_of_another_community(app, world, make
     works in community A, with a row of community B: 404, as for a row that does not exist."""
     routes = list(page_record_routes(app))
     assert {page.endpoint for page, *_ in routes} >= {"cashier", "receipt", "advance_hold", "parking_desk"}
+    assert any("GET" not in rule.methods for _, rule, *_ in routes)  # the receipt's print (POST) is probed too
     for page, rule, argument, model in routes:
+        open_page = browser.get if "GET" in rule.methods else browser.post
         role = next(r for r in ROLES if page.permission in ROLE_PERMISSIONS[r])
         row = scoped(db.session.query(model), model, frozenset({world["B"]["community"].id})).first()
         assert row is not None, f"the world has no {model.__name__} in community B"
         staff = make.staff(role, communities=[world["A"]["community"]])
         browser.login(staff.username)
         path = rule.build({argument: row.id}, append_unknown=False)[1]
-        assert browser.get(path).status_code == 404, f"{role} opened B's {model.__name__} at {path}"
+        assert open_page(path).status_code == 404, f"{role} opened B's {model.__name__} at {path}"
         mine = scoped(db.session.query(model), model, frozenset({world["A"]["community"].id})).first()
         path = rule.build({argument: mine.id}, append_unknown=False)[1]
-        assert browser.get(path).status_code in (200, 302), f"{role} could not open A's {model.__name__} at {path}"
+        assert open_page(path).status_code in (200, 302), f"{role} could not open A's {model.__name__} at {path}"
         browser.post("/logout", {})
