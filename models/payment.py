@@ -532,7 +532,10 @@ def receipt_lines(payment_id: int) -> list[ReceiptLine]:
 
 
 def mark_printed(payment: Payment) -> bool:
-    """Count a print of the receipt; True when this one is a reprint."""
+    """Count a print of the receipt; True when this one is a reprint. The row is read
+    afresh and locked first, so two prints at the same moment count two."""
+    db.session.scalars(select(Payment).where(Payment.id == payment.id).with_for_update(of=Payment)
+                       .execution_options(populate_existing=True)).unique().one()
     reprint = payment.print_count > 0
     payment.print_count += 1
     db.session.flush()

@@ -19,8 +19,8 @@ from pm_admin.extensions import db
 from conftest import at_once, confirm_at_the_desk, flashed, reload
 from models import Bill, BillStatus, FeeItem, FeeKind, Household, Payment, PaymentAllocation, PaymentMethod, RefundRequest
 from models.billing import late_fee, raise_one_off_bill
-from models.payment import (REFUND_WORKFLOW, PaymentKind, RefundStatus, advance_balance, approve_refund, post_payment,
-                            request_refund)
+from models.payment import (REFUND_WORKFLOW, PaymentKind, RefundStatus, advance_balance, approve_refund, mark_printed,
+                            post_payment, request_refund)
 from models.staff import Staff
 from pm_admin import clock
 
@@ -507,6 +507,20 @@ def test_pages_do_not_reach_into_another_community(world, login_as, browser):
     assert "翠湖苑" not in browser.get("/admin/cashier/?q=101").get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Payment, b["payment"].id).print_count == 0
+
+
+def test_two_prints_at_the_same_moment_count_two(app, desk):
+    payment = pay(desk, "300.00", token="two-prints")
+    payment_id = payment.id
+
+    def print_receipt(ready):
+        receipt = db.session.get(Payment, payment_id)
+        ready()
+        return mark_printed(receipt)
+
+    assert sorted(at_once(app, [print_receipt, print_receipt])) == [False, True]
+    db.session.expire_all()
+    assert db.session.get(Payment, payment_id).print_count == 2
 
 
 def test_the_loser_of_two_pay_outs_at_once_hears_someone_else_did_it(app, desk, make):
