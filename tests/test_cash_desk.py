@@ -70,6 +70,8 @@ def test_notice_desk_ledger_and_receipt_agree_to_the_cent(quarter, make, browser
 
     desk = browser.get(f"/admin/cashier/post/{household.id}/").get_data(as_text=True)
     assert "¥612.20" in desk and 'value="612.20"' in desk  # the total, and the amount field prefilled with it
+    header = browser.get(f"/admin/household/details/?id={household.id}").get_data(as_text=True)
+    assert "Owed: ¥612.20 (late fees ¥12.20 included)" in header  # the household file says the same
 
     ledger = next(r for r in arrears_ledger(on=NOTICE_DAY, scope_ids=None) if r.household.id == household.id)
     assert ledger.owed + ledger.late_fees == OWED

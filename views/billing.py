@@ -16,7 +16,7 @@ from flask_babel import gettext as _, lazy_pgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import select
 from wtforms import BooleanField, DateField, DecimalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -35,12 +35,12 @@ from pm_admin.steps import StepForm
 
 from models import Building, Community, Household, Resident
 from models.arrears import check_dunning
-from models.billing import OPEN_STATUSES, Bill, check_fee_item, run_bills
+from models.billing import Bill, check_fee_item, run_bills
 from models.period import parse_period, period_of
 from models.lookup import household_by_address_or_person
 from models.meter import BatchRefused, MeterKind, MeterReading, last_reading, record_readings
 from models.resident import owner_of, owners_of
-from models.payment import (Payment, PaymentKind, PaymentMethod, advance_balance, find_posted, hold_advance,
+from models.payment import (ZERO, Payment, PaymentKind, PaymentMethod, advance_balance, find_posted, hold_advance,
                             mark_printed, owed_as_of, post_payment, preview_payment, receipt_lines,
                             refund_request_of, refundable_from_advance, refundable_lines, refunds_of,
                             request_refund)
@@ -199,11 +199,14 @@ class DunningRecordView(SecureModelView):
 
 
 def household_account(view, context, household, name):
-    """What the household owes and has in advance."""
-    owed = db.session.scalar(select(func.coalesce(func.sum(Bill.amount - Bill.paid), 0)).where(
-        Bill.household_id == household.id, Bill.status.in_(OPEN_STATUSES)))
-    account = Markup("{}: ¥{} · {}: ¥{}").format(_("Owed"), format_amount(owed), _("Advance balance"),
-                                                 format_amount(advance_balance(household.id)))
+    """What the household owes today, late fees included (what the desk would collect and
+    the notice print), and what it has in advance."""
+    lines = owed_as_of(household.id, clock.today())
+    owed, late = sum((line.total for line in lines), ZERO), sum((line.late_fee for line in lines), ZERO)
+    account = Markup("{}: ¥{}").format(_("Owed"), format_amount(owed))
+    if late:
+        account += Markup(" ({})").format(_("late fees ¥%(amount)s included", amount=format_amount(late)))
+    account += Markup(" · {}: ¥{}").format(_("Advance balance"), format_amount(advance_balance(household.id)))
     if household.advance_held:
         account += Markup(" ({})").format(_("held: not applied to bills automatically"))
     applied = household.advance_allocations[:ADVANCE_APPLICATIONS_SHOWN]
