@@ -3,6 +3,7 @@ given back after the inspection net of the violations' deductions, by a refund t
 collector requests and another supervisor approves."""
 
 import re
+from functools import partial
 from decimal import Decimal
 
 import pytest
@@ -12,7 +13,7 @@ from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
 from pm_admin.workflow import IllegalTransition
 
-from conftest import PASSWORD, confirm_at_the_desk, flashed, reload
+from conftest import PASSWORD, at_once, confirm_at_the_desk, flashed, reload
 from models import Bill, DecorationStatus, PaymentAllocation, RefundRequest
 from models.billing import BillStatus
 from models.decoration import DECORATION_WORKFLOW, check_decoration_application, deposit_bill
@@ -225,3 +226,30 @@ def test_a_collector_of_another_community_cannot_reach_the_deposit(world, make, 
     assert db.session.scalar(select(func.count()).select_from(RefundRequest)
                              .where(RefundRequest.deposit_bill_id.is_not(None))) == 0
     assert reload(application).status is DecorationStatus.passed
+
+
+def test_two_deposit_refunds_asked_at_the_same_moment_make_one(app, world, make, people):
+    """Two collectors press "Request deposit refund" at once: one request, and the other
+    is told it was already requested (the step locks the application, so the second reads
+    the first's request)."""
+    application, bill, payment = _approved_and_paid(world, make, people)
+    application = reload(application)
+    for name in ("start", "request_inspection"):
+        DECORATION_WORKFLOW.take(application, name, actor=people["clerk"])
+    DECORATION_WORKFLOW.take(application, "pass_inspection", actor=people["boss"], note=None)
+    db.session.commit()
+    collector_ids = [people["collector"].id,
+                     make.staff("collector", communities=[world["A"]["community"]], username="depcollector2").id]
+
+    def ask(collector_id, ready):
+        from models import DecorationApplication, Staff
+
+        mine = db.session.get(DecorationApplication, application.id)
+        ready()
+        DECORATION_WORKFLOW.take(mine, "refund_deposit", actor=db.session.get(Staff, collector_id), reason="退押金")
+        return "asked"
+
+    outcomes = [str(o) for o in at_once(app, [partial(ask, c) for c in collector_ids], refused=DomainError)]
+    assert sorted(outcomes) == ["The refund of this deposit was already requested (Requested).", "asked"], outcomes
+    assert db.session.scalar(select(func.count()).select_from(RefundRequest)
+                             .where(RefundRequest.deposit_bill_id == bill.id)) == 1
