@@ -59,6 +59,11 @@ def shown_datetime(value) -> str:
     return format_datetime(clock.aware(moment), "yyyy-MM-dd HH:mm")
 
 
+def yes_no(value) -> str:
+    """A boolean as people say it: 是/否, Yes/No."""
+    return str(_l("Yes") if value else _l("No"))
+
+
 def _referenced(column, value) -> str:
     """The label of the row a foreign key points at (``returned_to_id: 3`` → the person)."""
     target = next(iter(column.foreign_keys)).column.table
@@ -84,7 +89,7 @@ def _value(column, value) -> str:
         member = column.type.enum_class.__members__.get(value)
         return str(member.label) if member is not None and hasattr(member, "label") else str(value)
     if isinstance(column.type, Boolean):
-        return str(_l("Yes") if value else _l("No"))
+        return yes_no(value)
     return str(value)
 
 
