@@ -59,7 +59,7 @@ def rentals_table() -> Table:
 
 def activity_table() -> Table:
     return Table([_l("Time"), _l("Who"), _l("Action"), _l("Record")],
-                 [[local_datetime(None, e.at), e.actor_name, history.action_label(e.action),
+                 [[local_datetime(None, e.at), history.actor_label(e), history.action_label(e.action),
                    f"{history.table_label(e.table_name)} {e.record_label or ''}".strip()]
                   for e in recent_activity(10)])
 
