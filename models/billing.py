@@ -152,7 +152,8 @@ class Bill(Versioned, db.Model):
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), info={"label": _l("Household")})
     fee_item_id: Mapped[int] = mapped_column(ForeignKey("fee_item.id"), index=True, info={"label": _l("Fee item")})
     period: Mapped[str] = mapped_column(String(7), info={"label": _l("Period")})
-    source_key: Mapped[str] = mapped_column(String(60), default="")  # "" for bill runs; "repair:17" etc.
+    source_key: Mapped[str] = mapped_column(String(60), default="",  # "" for bill runs; "repair:17" etc.
+                                            info={"internal": True, "hidden": True})
     description: Mapped[str | None] = mapped_column(String(200), info={"label": lazy_pgettext("bill", "Description")})
     quantity: Mapped[Decimal] = mapped_column(Quantity(), info={"label": _l("Quantity")})
     unit_price: Mapped[Decimal] = mapped_column(UnitPrice(), info={"label": _l("Unit price")})

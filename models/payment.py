@@ -65,10 +65,11 @@ class Payment(db.Model):
                                                   info={"label": lazy_pgettext("payment", "Method")})
     paid_at: Mapped[dt.datetime] = mapped_column(Moment(), index=True, info={"label": _l("Paid at"), "range": Range(
         high=lambda: clock.now() + dt.timedelta(minutes=5))})  # never in the future
-    posted_at: Mapped[dt.datetime] = mapped_column(Moment())
+    posted_at: Mapped[dt.datetime] = mapped_column(Moment(), info={"internal": True})  # when the system took it
     collector_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True,
                                                      info={"label": _l("Collector")})
-    token: Mapped[str | None] = mapped_column(String(64), unique=True)  # one per form: posting is idempotent
+    token: Mapped[str | None] = mapped_column(String(64), unique=True,  # one per form: posting is idempotent
+                                              info={"internal": True, "hidden": True})
     refund_of_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True,
                                                      info={"label": _l("Refund of")})
     # drawn from (refund: paid out of) 预存
@@ -77,7 +78,7 @@ class Payment(db.Model):
     advance_added: Mapped[Decimal] = mapped_column(Money(), default=ZERO,
                                                    info={"label": _l("To advance")})  # overpayment kept as 预存
     notes: Mapped[str | None] = mapped_column(Text, info={"label": _l("Notes")})
-    print_count: Mapped[int] = mapped_column(Integer, default=0)
+    print_count: Mapped[int] = mapped_column(Integer, default=0, info={"internal": True, "hidden": True})
 
     household = relationship(Household, lazy="joined", innerjoin=True, backref=backref(
         "payments", order_by=lambda: Payment.id.desc(), viewonly=True))

@@ -82,6 +82,7 @@ class AuditLogView(ReadOnlyView):
     }
     column_formatters = {
         "changes": lambda view, c, entry, n: history.changes_markup(entry),
+        "actor_name": lambda view, c, entry, n: history.actor_label(entry),
         "action": lambda view, c, entry, n: history.action_label(entry.action),
         "table_name": lambda view, c, entry, n: history.table_label(entry.table_name),
     }
@@ -135,5 +136,7 @@ def build_admin(app, site) -> Panel:
 def init_templates(app) -> None:
     app.jinja_env.filters["pm_datetime"] = lambda value: local_datetime(None, value) if value else ""
     app.jinja_env.filters["pm_amount"] = format_amount
+    app.jinja_env.filters["pm_shown"] = history.shown
     app.jinja_env.globals["changes_markup"] = history.changes_markup
     app.jinja_env.globals["action_label"] = history.action_label
+    app.jinja_env.globals["actor_label"] = history.actor_label

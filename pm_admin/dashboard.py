@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from markupsafe import Markup
+
 from . import auth
 
 
@@ -35,10 +37,21 @@ class Figures:
     template = "figures"
 
 
+@dataclass(frozen=True)
+class Link:
+    """A table cell that links somewhere; any other cell is shown as its text, whatever its shape."""
+
+    text: Any
+    url: str
+
+    def __html__(self) -> str:
+        return Markup('<a href="{}">{}</a>').format(self.url, self.text)
+
+
 @dataclass
 class Table:
     headers: list[Any]
-    rows: list[list[Any]]  # a cell is a value, or (text, url) for a link
+    rows: list[list[Any]]  # a cell is a value, or a Link
     empty: Any = ""
     template = "table"
 

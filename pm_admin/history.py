@@ -1,5 +1,5 @@
-"""History as people read it: labels instead of column, state and step names,
-personal data masked for the reader."""
+"""History as people read it: labels instead of column, state and step names, people
+by their names, personal data masked for the reader, the system's own columns left out."""
 
 import datetime as dt
 
@@ -8,7 +8,7 @@ from markupsafe import Markup
 from flask_babel import format_datetime
 from sqlalchemy import Boolean, DateTime, Enum
 
-from . import clock, masking
+from . import auth, clock, masking
 from .clock import Moment
 from .extensions import db
 from .i18n import _l
@@ -22,7 +22,7 @@ ACTIONS = {
     "login_locked": _l("Login refused (locked)"),
     "backdated": _l("Entered backdated"),
 }
-EMPTY = "∅"
+EMPTY = "—"
 
 
 def action_label(action: str) -> str:
@@ -31,6 +31,19 @@ def action_label(action: str) -> str:
 
 def _panel():
     return current_app.extensions["pm_admin_panel"]
+
+
+def actor_label(entry) -> str:
+    """Who did it (an audit entry, a workflow step), by the name people know them by;
+    the username recorded at the time when the account is gone or was never one."""
+    user = db.session.get(auth.site().user_model, entry.actor_id) if entry.actor_id is not None else None
+    return user.display_name if user is not None else entry.actor_name
+
+
+def shown_column(column) -> bool:
+    """Whether people read a change of this column: not keys, versions, tokens and other
+    columns the system keeps for itself (``info={"internal": True}`` or ``"hidden"``)."""
+    return column is None or not (column.primary_key or column.info.get("internal") or column.info.get("hidden"))
 
 
 def table_label(table_name: str) -> str:
@@ -59,6 +72,21 @@ def shown_datetime(value) -> str:
     return format_datetime(clock.aware(moment), "yyyy-MM-dd HH:mm")
 
 
+def yes_no(value) -> str:
+    """A boolean as people say it: 是/否, Yes/No."""
+    return str(_l("Yes") if value else _l("No"))
+
+
+def shown(value):
+    """A value of a report page's cell as people read it: local time to the minute, 是/否;
+    anything else as it is."""
+    if isinstance(value, dt.datetime):
+        return shown_datetime(value)
+    if isinstance(value, bool):
+        return yes_no(value)
+    return value
+
+
 def _referenced(column, value) -> str:
     """The label of the row a foreign key points at (``returned_to_id: 3`` → the person)."""
     target = next(iter(column.foreign_keys)).column.table
@@ -84,7 +112,7 @@ def _value(column, value) -> str:
         member = column.type.enum_class.__members__.get(value)
         return str(member.label) if member is not None and hasattr(member, "label") else str(value)
     if isinstance(column.type, Boolean):
-        return str(_l("Yes") if value else _l("No"))
+        return yes_no(value)
     return str(value)
 
 
@@ -97,6 +125,8 @@ def changes_markup(entry) -> Markup:
     rows = []
     for key, pair in entry.changes.items():
         column = table.c.get(key) if table is not None else None
+        if not shown_column(column):
+            continue
         label = _field_label(view, key, column)
         if isinstance(pair, list) and len(pair) == 2 and not isinstance(pair[0], list) and not isinstance(pair[1], list):
             rows.append(Markup("<div><b>{}</b>: {} → {}</div>").format(label, _value(column, pair[0]), _value(column, pair[1])))

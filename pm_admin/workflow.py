@@ -36,7 +36,7 @@ from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 from . import audit
 from .errors import DomainError
 from .extensions import db
-from .history import shown_datetime
+from .history import shown_datetime, yes_no
 from .i18n import _l
 from .auth import require
 from . import clock
@@ -310,6 +310,8 @@ class Workflow:
                 continue
             if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
                 value = shown_datetime(value)  # an ISO timestamp, as local time
+            elif isinstance(value, bool):
+                value = yes_no(value)
             shown.append((str(labels.get(key, key)), value))
         return shown
 

@@ -175,8 +175,8 @@ def test_receptionist_edits_household_file_and_history_shows_it(make, world, liv
         # Fields are named by their labels in the user's language, never by column names.
         change = page.locator("#pm-history tbody tr").filter(has_text=f"{old_area} → {new_area}")
         expect(change).to_have_count(1)
-        expect(change.locator("td").nth(1)).to_have_text(username)
-        expect(change.locator("td").nth(3)).to_contain_text(f"∅ → {new_notes}")
+        expect(change.locator("td").nth(1)).to_have_text(receptionist.display_name)  # the name, not the login
+        expect(change.locator("td").nth(3)).to_contain_text(f"— → {new_notes}")
         expect(change.locator("td").nth(3)).not_to_contain_text("floor_area")
 
         ARTIFACTS.mkdir(exist_ok=True)

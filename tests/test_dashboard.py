@@ -96,3 +96,14 @@ def test_charts_are_served_by_the_app_itself(world, login_as, browser):
     assert "/static/vendor/chart.umd.min.js" in scripts
     assert not [s for s in scripts if s.startswith(("http:", "https:", "//"))]
     assert b"Chart.js v4" in browser.get("/static/vendor/chart.umd.min.js").data
+
+
+def test_a_two_character_label_is_text_not_a_link(world, make, app):
+    """水管 once read as a (text, link) pair: 水 linking to /admin/管."""
+    make.repair(world["A"]["household"])
+    browser = Browser(app.test_client(), language="zh")
+    browser.login(make.staff("supervisor", communities=[world["A"]["community"]]).username)
+    block = panel(browser.get("/admin/").get_data(as_text=True), "repairs-by-category")
+    assert cells(block)[0][0] == "水管"
+    assert "<a" not in block.split("<tbody>")[1]
+    assert 'href="/admin/管"' not in block

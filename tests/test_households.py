@@ -165,7 +165,7 @@ def test_household_file_shows_everything_and_its_history(world, login_as, browse
     assert world["A"]["resident"].name in page and world["A"]["vehicle"].plate in page
     assert world["A"]["key"].cabinet_slot in page and "张三" in page  # the key and its loan
     history = page.split('id="pm-history"')[1]
-    assert "<b>Floor area (m²)</b>: 89.50 → 120.00" in history and staff.username in history
+    assert "<b>Floor area (m²)</b>: 89.50 → 120.00" in history and f"<td>{staff.display_name}</td>" in history
     assert "floor_area" not in history and "Changed" in history
 
 

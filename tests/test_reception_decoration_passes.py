@@ -46,6 +46,8 @@ def test_the_supervisor_sees_what_is_unfinished_after_a_week_by_handler(world, m
     assert page.index("噪音投诉二") < page.index("噪音投诉一")  # oldest first
     assert "停车建议" in page and "新来的" not in page and "早已办结" not in page and "别的小区" not in page
     assert f">{stale_one.age_days()}<" in page and stale_one.age_days() == 10
+    received = clock.local(stale_one.received_at).strftime("%Y-%m-%d %H:%M")
+    assert f"<td>{received}</td>" in page and "+00:00" not in page  # company time, to the minute
 
 
 def test_only_supervisors_open_the_weekly_list(world, login_as, browser):

@@ -1,17 +1,20 @@
 """Repair orders: serial numbers, the refusals of bad input, engineers' view, overdue, billing hook."""
 
 import datetime as dt
+import io
 import re
 from functools import partial
 from decimal import Decimal
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
+from pm_admin import audit
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.extensions import db
 
-from conftest import at_once, flashed, reload
+from conftest import Browser, at_once, flashed, reload
 from models import RepairCategory, RepairOrder, RepairStatus, Staff
 from models.repair import (
     REPAIR_WORKFLOW, chargeable_repairs, complete_repair, dispatch_repair, register_repair_order,
@@ -87,7 +90,7 @@ def test_a_new_order_gets_its_number_deadline_and_first_timeline_entry(world, lo
     assert dt.timedelta(hours=23) < order.deadline.replace(tzinfo=None) - order.registered_at.replace(tzinfo=None) \
         <= dt.timedelta(hours=24)
     page = browser.get(f"/admin/repair/details/?id={order.id}").get_data(as_text=True)
-    assert 'data-step="created"' in page and staff.username in page and order.serial in page
+    assert 'data-step="created"' in page and f"· {staff.display_name} ·" in page and order.serial in page
 
 
 def test_an_order_needs_a_household_or_a_public_area_of_the_same_community(world, login_as, browser):
@@ -294,3 +297,42 @@ def test_completing_a_chargeable_order_bills_the_household_once(world, make, bro
     bill = db.session.query(Bill).filter_by(source_key=f"repair:{order.id}").one()
     assert bill.household_id == order.household_id and bill.amount == Decimal("62.50")
     assert bill.fee_item.code == "repair" and order.serial in bill.description
+
+
+def completed_by(make, world, app, username):
+    boss = make.staff("supervisor", username=username, display_name="周主管", communities=[world["A"]["community"]])
+    order = order_in(make, world, RepairStatus.in_progress)
+    with app.test_request_context(), audit.acting_as(boss.username, boss.id):
+        complete_repair(order, actor=boss, labour_cost="80", material_cost="0", chargeable=True)
+    db.session.commit()
+    return boss, order
+
+
+def test_a_boolean_reads_as_yes_or_no_in_chinese(world, make, app):
+    """Details page, timeline input, list cell and export: 是/否, never True/False."""
+    boss, order = completed_by(make, world, app, "yesno")
+    browser = Browser(app.test_client(), language="zh")
+    browser.login(boss.username)
+    details = browser.get(f"/admin/repair/details/?id={order.id}").get_data(as_text=True)
+    text = re.sub(r"<[^>]+>", " ", details)
+    assert re.search(r"向业主收费\s*:\s*是", text)  # the timeline's input
+    assert re.search(r"<td>\s*是\s*</td>", details)  # the details row
+    assert "True" not in text and "False" not in text
+    listing = browser.get("/admin/fee_item/").get_data(as_text=True)
+    assert re.search(r'class="col-active">\s*是\s*<', listing)
+    sheet = load_workbook(io.BytesIO(browser.get("/admin/fee_item/export/xlsx/").data)).active
+    active = [row[-1] for row in sheet.iter_rows(values_only=True) if row[0] == str(world["A"]["community"])]
+    assert active and set(active) == {"是"}
+
+
+def test_history_shows_people_and_values_not_the_systems_columns(world, make, app):
+    boss, order = completed_by(make, world, app, "zhou")
+    browser = Browser(app.test_client(), language="zh")
+    browser.login(boss.username)
+    html = browser.get(f"/admin/repair/details/?id={order.id}").get_data(as_text=True)
+    history = re.search(r'<table[^>]*id="pm-history">.*?</table>', html, re.S).group(0)
+    timeline = re.search(r'<ul[^>]*id="pm-timeline">.*?</ul>', html, re.S).group(0)
+    assert re.search(r"</b>: — → 80", history)  # labour cost, once empty
+    assert "version" not in history and "∅" not in history
+    assert "周主管" in history and "周主管" in timeline
+    assert "zhou" not in history and "zhou" not in timeline

@@ -9,7 +9,7 @@ from flask_babel import format_date, gettext as _, lazy_pgettext
 from flask_login import current_user
 
 from pm_admin.admin import local_datetime
-from pm_admin.dashboard import Chart, DashboardPanel, Figure, Figures, Table
+from pm_admin.dashboard import Chart, DashboardPanel, Figure, Figures, Link, Table
 from pm_admin import history
 from pm_admin.i18n import _l
 
@@ -24,8 +24,8 @@ from reports.figures import (households_by_state, keys_out, open_repairs_by_cate
 from pm_admin import clock
 
 
-def _details(endpoint, obj):
-    return url_for(f"{endpoint}.details_view", id=obj.id)
+def _details(text, endpoint, obj) -> Link:
+    return Link(text, url_for(f"{endpoint}.details_view", id=obj.id))
 
 
 def households_chart() -> Chart:
@@ -43,7 +43,7 @@ def keys_figures() -> Figures:
 
 def overdue_table() -> Table:
     return Table([_l("Key"), _l("Borrower"), _l("Due back")],
-                 [[(loan.key.cabinet_slot, _details("key", loan.key)), loan.borrower, local_datetime(None, loan.due_back)]
+                 [[_details(loan.key.cabinet_slot, "key", loan.key), loan.borrower, local_datetime(None, loan.due_back)]
                   for loan in overdue_loans(limit=10)],
                  empty=_l("No key is overdue."))
 
@@ -51,7 +51,7 @@ def overdue_table() -> Table:
 def rentals_table() -> Table:
     today = clock.today()
     return Table([_l("Plate"), _l("Household"), _l("Expires"), _l("Days left")],
-                 [[(v.plate, _details("vehicle", v)), (str(v.household), _details("household", v.household)),
+                 [[_details(v.plate, "vehicle", v), _details(str(v.household), "household", v.household),
                    format_date(v.rental_expires_on, "yyyy-MM-dd"), (v.rental_expires_on - today).days]
                   for v in rentals_expiring(30)],
                  empty=_l("No monthly rental ends in the next 30 days."))
@@ -59,7 +59,7 @@ def rentals_table() -> Table:
 
 def activity_table() -> Table:
     return Table([_l("Time"), _l("Who"), _l("Action"), _l("Record")],
-                 [[local_datetime(None, e.at), e.actor_name, history.action_label(e.action),
+                 [[local_datetime(None, e.at), history.actor_label(e), history.action_label(e.action),
                    f"{history.table_label(e.table_name)} {e.record_label or ''}".strip()]
                   for e in recent_activity(10)])
 
@@ -96,7 +96,7 @@ def billed_collected_chart() -> Chart:
 
 def aging_table() -> Table:
     return Table([_l("Age of the oldest open bill"), _l("Households in arrears"), _l("Owed")],
-                 [[(line.label, url_for("arrears.index", bucket=line.bucket)), line.households, format_amount(line.owed)]
+                 [[Link(line.label, url_for("arrears.index", bucket=line.bucket)), line.households, format_amount(line.owed)]
                   for line in arrears_by_age()])
 
 
@@ -130,7 +130,7 @@ def my_collections_figures() -> Figures:
 def dunning_table() -> Table:
     return Table([_l("Household"), _l("Owed"), _l("Oldest bill due"), lazy_pgettext("arrears", "Months"),
                   _l("Last reminder")],
-                 [[(str(t.household), _details("household", t.household)), format_amount(t.owed),
+                 [[_details(str(t.household), "household", t.household), format_amount(t.owed),
                    format_date(t.oldest_due, "yyyy-MM-dd"), t.months,
                    format_date(t.last_reminded, "yyyy-MM-dd") if t.last_reminded else "—"]
                   for t in households_to_chase(limit=10)],
@@ -143,21 +143,21 @@ def _overdue_mark(order) -> str:
 
 def todays_repairs_table() -> Table:
     return Table([_l("Serial number"), _l("Registered at"), _l("Place"), _l("Category"), _l("Status"), _l("Overdue")],
-                 [[(order.serial, _details("repair", order)), local_datetime(None, order.registered_at), order.place,
+                 [[_details(order.serial, "repair", order), local_datetime(None, order.registered_at), order.place,
                    order.category.label, order.status.label, _overdue_mark(order)] for order in todays_open_repairs()],
                  empty=_l("No repair order of today is open."))
 
 
 def todays_visits_table() -> Table:
     return Table([_l("Received at"), _l("Kind"), lazy_pgettext("person", "Contact"), _l("Handler"), _l("Status")],
-                 [[local_datetime(None, r.received_at), (r.kind.label, _details("reception", r)), r.contact,
+                 [[local_datetime(None, r.received_at), _details(r.kind.label, "reception", r), r.contact,
                    r.handler.display_name, r.status.label] for r in todays_unfinished_visits()],
                  empty=_l("Every visit and call of today is finished."))
 
 
 def my_repairs_table() -> Table:
     return Table([_l("Serial number"), _l("Place"), _l("Category"), _l("Status"), _l("Deadline"), _l("Overdue")],
-                 [[(order.serial, _details("repair", order)), order.place, order.category.label, order.status.label,
+                 [[_details(order.serial, "repair", order), order.place, order.category.label, order.status.label,
                    local_datetime(None, order.deadline) if order.deadline else "", _overdue_mark(order)]
                   for order in repairs_assigned_to(current_user.id)],
                  empty=_l("No repair order is waiting for you."))

@@ -1,5 +1,5 @@
-"""How a view shows its columns: enum members by their labels, times in the company's
-zone, personal columns through their masking rule only, and a workflow's state and
+"""How a view shows its columns: booleans as 是/否, enum members by their labels, times
+in the company's zone, personal columns through their masking rule only, and a workflow's state and
 system columns kept out of forms (``hidden`` ones out of every page)."""
 
 import datetime as dt
@@ -10,10 +10,15 @@ from flask_babel import format_datetime
 from sqlalchemy import inspect
 
 from .. import masking
+from ..history import yes_no
 
 
 def enum_label(view, value, name=None):
     return str(getattr(value, "label", value.name))
+
+
+def yes_or_no(view, value, name=None):
+    return yes_no(value)
 
 
 def local_datetime(view, value, name=None):
@@ -34,9 +39,9 @@ def path_of(model, dotted: str):
 class Columns:
     """Formatters for every list, details page and export; personal columns masked."""
 
-    column_type_formatters = {**typefmt.BASE_FORMATTERS, enum.Enum: enum_label, dt.datetime: local_datetime}
-    column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, enum.Enum: enum_label, dt.datetime: local_datetime}
-    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, enum.Enum: enum_label, dt.datetime: local_datetime}
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, bool: yes_or_no, enum.Enum: enum_label, dt.datetime: local_datetime}
+    column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, bool: yes_or_no, enum.Enum: enum_label, dt.datetime: local_datetime}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, bool: yes_or_no, enum.Enum: enum_label, dt.datetime: local_datetime}
 
     def _check_personal_columns(self):
         """A personal column is shown by its masking rule alone (``_get_list_value``): a

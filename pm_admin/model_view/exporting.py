@@ -9,12 +9,13 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import Enum as SqlEnum, String, func, inspect, select
+from sqlalchemy import Boolean, Enum as SqlEnum, String, func, inspect, select
 
 from .. import clock, exports, masking
 from .. import export as exporting
 from ..errors import DomainError
 from ..extensions import db
+from ..history import yes_no
 from .columns import enum_label, local_datetime
 
 
@@ -112,6 +113,9 @@ class Exporting:
                                               lambda row: None if (v := value(row)) is None else mask(str(v)))
             if kind != "text":  # numbers and dates are written typed, formatters or not
                 return exporting.ExportColumn(title, kind, reader.value(attr, name))
+            if not formatted and isinstance(column.type, Boolean):  # 是/否 as on the screen: a spreadsheet's
+                value = reader.value(attr, name)                     # TRUE/FALSE reads as code
+                return exporting.ExportColumn(title, "text", lambda row: None if (v := value(row)) is None else yes_no(v))
             if not formatted and isinstance(column.type, String):
                 value = reader.value(attr, name)
                 if isinstance(column.type, SqlEnum) and column.type.enum_class is not None:
