@@ -1,6 +1,7 @@
 """Households (房屋/户): the unit everything in the household file hangs off."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -15,6 +16,11 @@ from pm_admin.plausible import Range
 from pm_admin.money import quantize
 from pm_admin import clock
 from pm_admin.clock import Moment
+
+
+def _by_number(text: str) -> tuple:
+    """"1201" → ((0, 1201, ""),), "12A" → ((0, 12, ""), (1, 0, "A")): digits compare by value."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.findall(r"[0-9]+|[^0-9]+", text))
 
 
 class HouseholdState(LabeledEnum):
@@ -62,6 +68,11 @@ class Household(db.Model):
         """Building-unit-room, as the front desk says it: 3栋-2-1201."""
         parts = [self.building.name if self.building else "?", self.unit, self.room]
         return "-".join(p for p in parts if p)
+
+    @property
+    def walk_order(self) -> tuple:
+        """Unit, then room by number: 101, 102, 502, 1001 (floor by floor), not 1001, 101 as text sorts them."""
+        return _by_number(self.unit), _by_number(self.room)
 
     @property
     def current_residents(self) -> list:

@@ -62,10 +62,11 @@ class MeterReading(db.Model):
 
 
 class BatchRefused(DomainError):
-    """Some rows of a batch are wrong; ``errors`` maps row key → message. Nothing was saved."""
+    """Some rows of a batch are wrong; ``errors`` maps row key → message, ``unusual`` holds the rows whose
+    usage waits for an "I checked it" tick. Nothing was saved."""
 
-    def __init__(self, errors: dict):
-        self.errors = errors
+    def __init__(self, errors: dict, unusual: frozenset = frozenset()):
+        self.errors, self.unusual = errors, unusual
         super().__init__(_l("%(count)d rows have errors; nothing was saved."), count=len(errors))
 
 
@@ -76,8 +77,21 @@ def last_reading(household_id: int, meter_kind: MeterKind, before_period: str) -
         .order_by(MeterReading.period.desc()).limit(1))
 
 
+USUAL_HISTORY = 6  # readings the household's usual usage is averaged over
+UNUSUAL_FACTOR = 3  # a usage above 3× or below 1/3 of that average is checked before it is saved
+
+
+def usual_usage(household_id: int, meter_kind: MeterKind, before_period: str) -> "Decimal | None":
+    """The household's average usage over its last readings of this meter, or None with fewer than two."""
+    usages = db.session.scalars(
+        select(MeterReading.usage).where(MeterReading.household_id == household_id,
+                                         MeterReading.meter_kind == meter_kind, MeterReading.period < before_period)
+        .order_by(MeterReading.period.desc()).limit(USUAL_HISTORY)).all()
+    return quantize(sum(usages) / len(usages)) if len(usages) >= 2 else None
+
+
 def _number(value, what) -> Decimal:
-    return parse_amount(value, allow_zero=True, what=what)
+    return parse_amount(value, allow_zero=True, what=what, plain=True)
 
 
 def record_reading(household: Household, meter_kind: MeterKind, period, current, *, actor, **options) -> MeterReading:
@@ -101,7 +115,7 @@ def prepare_reading(household: Household, meter_kind: MeterKind, period, current
         raise DomainError(_l("%(household)s already has a %(meter)s reading for %(period)s."),
                           household=str(household), meter=meter_kind.label, period=period)
     current = _number(current, _l("The current reading"))
-    multiplier = parse_amount(multiplier or "1", what=_l("The multiplier"))
+    multiplier = parse_amount(multiplier or "1", what=_l("The multiplier"), plain=True)
     last = last_reading(household.id, meter_kind, period)
     previous = last.current_reading if last is not None else _number(initial or "0", _l("The initial reading"))
     replaced = old_final not in (None, "") or new_start not in (None, "")
@@ -132,24 +146,35 @@ def prepare_reading(household: Household, meter_kind: MeterKind, period, current
 def record_readings(entries: list[dict], meter_kind: MeterKind, period, *, actor) -> list[MeterReading]:
     """A building's readings at once, all or nothing. Each entry: ``household`` and
     ``current`` (empty: not read), optional ``multiplier``, ``old_final``, ``new_start``.
-    Raises BatchRefused with one message per wrong row; nothing is saved then."""
+    A usage far off the household's usual one (see ``usual_usage``) is refused unless the entry says
+    ``checked``. Raises BatchRefused with one message per wrong row; nothing is saved then."""
     period = parse_period(period)
-    errors, readings = {}, []
+    errors, unusual, readings = {}, set(), []
     for entry in entries:
         if entry.get("current") in (None, ""):
             continue
         household = entry["household"]
         try:
-            readings.append(prepare_reading(
+            reading = prepare_reading(
                 household, meter_kind, period, entry["current"], actor=actor,
                 multiplier=entry.get("multiplier") or "1", old_final=entry.get("old_final"),
-                new_start=entry.get("new_start")))
+                new_start=entry.get("new_start"))
         except DomainError as error:
             if isinstance(error, NotPermitted):
                 raise
             errors[household.id] = str(error)
+            continue
+        usual = usual_usage(household.id, meter_kind, period)
+        if usual is not None and not usual / UNUSUAL_FACTOR <= reading.usage <= usual * UNUSUAL_FACTOR:
+            unusual.add(household.id)
+            if not entry.get("checked"):
+                errors[household.id] = str(_l("The usage %(usage)s is far from this household's usual %(usual)s; "
+                                              "check the reading and tick “I checked it” to save it.",
+                                              usage=reading.usage, usual=usual))
+                continue
+        readings.append(reading)
     if errors:
-        raise BatchRefused(errors)
+        raise BatchRefused(errors, frozenset(unusual))
     db.session.add_all(readings)  # checked every row first: nothing is written unless all are right
     db.session.flush()
     return readings

@@ -32,12 +32,14 @@ def quantize(value: Decimal, places: int = 2) -> Decimal:
 
 
 def parse_amount(text, *, places: int = 2, allow_zero: bool = False, allow_negative: bool = False,
-                 what=None) -> Decimal:
+                 what=None, plain: bool = False) -> Decimal:
     """A user's input as a Decimal with at most ``places`` decimals.
 
     Accepts ``1234.5``, ``1,234.50``, ``¥1234.50`` and full-width digits; refuses
     more decimals than ``places`` (never rounds what a person typed), floats,
-    non-numbers, NaN/Infinity, zero and negatives unless allowed."""
+    non-numbers, NaN/Infinity, zero and negatives unless allowed. With ``plain``
+    (quantities such as meter readings) only digits and a decimal point are taken:
+    a comma is refused, since "12,5" is as likely a decimal comma as a thousands one."""
     what = what or _l("The amount")
     if isinstance(value := text, float):
         raise FloatRefused("money must be Decimal, not float")
@@ -45,7 +47,12 @@ def parse_amount(text, *, places: int = 2, allow_zero: bool = False, allow_negat
         number = value
     else:
         cleaned = str(value if value is not None else "").strip()
-        cleaned = cleaned.translate(_FULL_WIDTH).replace(",", "").replace("¥", "").replace("￥", "").replace(" ", "")
+        cleaned = cleaned.translate(_FULL_WIDTH)
+        if plain and "," in cleaned:
+            raise DomainError(_l("%(what)s “%(value)s” has a comma: write a plain number with a decimal point, "
+                                 "like 12.5."), what=what, value=str(text)[:40])
+        if not plain:
+            cleaned = cleaned.replace(",", "").replace("¥", "").replace("￥", "").replace(" ", "")
         if not cleaned:
             raise DomainError(_l("%(what)s is required."), what=what)
         if not _PLAIN.match(cleaned):  # no exponents (1e9), NaN, Infinity or 1_000

@@ -81,3 +81,61 @@ def test_batch_entry_is_all_or_nothing_and_feeds_the_bill_run(block, login_as, b
 def test_receptionists_do_not_record_readings(block, login_as, browser):
     login_as("receptionist")
     assert browser.get("/admin/readings/").status_code == 403
+
+
+def _sheet(building, **readings):
+    return {"building": building.id, "meter_kind": "electricity", "period": "2026-10", **readings}
+
+
+def test_sheet_lists_rooms_floor_by_floor_and_tabs_from_reading_to_reading(world, make, login_as, browser):
+    building = make.building(world["A"]["community"], "12栋")
+    homes = {room: make.household(building, room=room) for room in ("1001", "101", "502", "1002", "102")}
+    db.session.commit()
+    login_as("collector")
+    page = browser.get(f"/admin/readings/?building={building.id}&meter_kind=electricity&period=2026-10")
+    html = page.get_data(as_text=True)
+    positions = [html.index(f'name="current-{homes[room].id}"') for room in ("101", "102", "502", "1001", "1002")]
+    assert positions == sorted(positions)
+    for name in ("multiplier", "old_final", "new_start"):
+        assert f'name="{name}-{homes["101"].id}" value="" tabindex="-1"' in html
+    assert f'name="current-{homes["101"].id}" value="">' in html  # the reading stays in the tab order
+
+
+@pytest.mark.parametrize("typed", ["12,5", "1,200", "¥12", "1e3", "12 5"])
+def test_sheet_refuses_a_reading_that_is_not_a_plain_number(block, login_as, browser, typed):
+    login_as("collector")
+    homes = block["homes"]
+    response = browser.post("/admin/readings/", _sheet(block["building"], **{
+        f"current-{homes[0].id}": typed, f"current-{homes[1].id}": "80"}))
+    assert response.status_code == 200 and any("1 rows have errors" in m for m in flashed(response))
+    html = response.get_data(as_text=True)
+    assert "has a comma" in html if "," in typed else "is not a number" in html
+    assert db.session.scalar(select(func.count()).select_from(MeterReading)
+                             .where(MeterReading.period == "2026-10")) == 0
+
+
+def test_sheet_holds_an_unusual_usage_until_it_is_checked(block, login_as, browser):
+    home, other, boss = block["homes"][0], block["homes"][1], block["boss"]
+    for period, reading in (("2026-07", "100"), ("2026-08", "200"), ("2026-09", "300")):  # 100 a month
+        record_reading(home, MeterKind.electricity, period, reading, actor=boss)
+    db.session.commit()
+    login_as("collector")
+    building = block["building"]
+    sheet = _sheet(building, **{f"current-{home.id}": "1300", f"current-{other.id}": "80"})  # 1000: 10× usual
+    response = browser.post("/admin/readings/", sheet)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "far from this household" in html and f'name="checked-{home.id}"' in html
+    assert f'name="checked-{other.id}"' not in html
+    assert db.session.scalar(select(func.count()).select_from(MeterReading)
+                             .where(MeterReading.period == "2026-10")) == 0  # not even the usual row
+    low = browser.post("/admin/readings/", dict(sheet, **{f"current-{home.id}": "320"}))  # 20: under 1/3
+    assert "far from this household" in low.get_data(as_text=True)
+    usual = browser.post("/admin/readings/", dict(sheet, **{f"current-{home.id}": "390"}))  # 90: fine
+    assert usual.status_code == 302, flashed(usual)
+    db.session.execute(MeterReading.__table__.delete().where(MeterReading.period == "2026-10"))
+    db.session.commit()
+    checked = browser.post("/admin/readings/", dict(sheet, **{f"checked-{home.id}": "1"}))
+    assert checked.status_code == 302, flashed(checked)
+    assert db.session.scalar(select(MeterReading.usage).where(MeterReading.household_id == home.id,
+                                                              MeterReading.period == "2026-10")) == Decimal("1000.00")

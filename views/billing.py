@@ -541,7 +541,7 @@ class ReadingBatchPage(SecurePage):
         kind = request.values.get("meter_kind") or MeterKind.water.name
         meter_kind = MeterKind[kind] if kind in MeterKind.__members__ else MeterKind.water
         period = request.values.get("period") or period_of(clock.today())
-        building, rows, errors = None, [], {}
+        building, rows, errors, unusual = None, [], {}, frozenset()
         if building_id:
             building = get_scoped_or_404(Building, building_id)
         try:
@@ -551,7 +551,7 @@ class ReadingBatchPage(SecurePage):
             building = None
         if building is not None:
             households = sorted((h for h in building.households if h.archived_at is None),
-                                key=lambda h: (h.unit, h.room))
+                                key=lambda h: h.walk_order)
             if request.method == "POST":
                 form = FlaskForm()
                 if not form.validate_on_submit():
@@ -559,11 +559,12 @@ class ReadingBatchPage(SecurePage):
                 entries = [{"household": h, "current": request.form.get(f"current-{h.id}", "").strip(),
                             "multiplier": request.form.get(f"multiplier-{h.id}", "").strip(),
                             "old_final": request.form.get(f"old_final-{h.id}", "").strip(),
-                            "new_start": request.form.get(f"new_start-{h.id}", "").strip()} for h in households]
+                            "new_start": request.form.get(f"new_start-{h.id}", "").strip(),
+                            "checked": bool(request.form.get(f"checked-{h.id}"))} for h in households]
                 with committed() as outcome:
                     saved = record_readings(entries, meter_kind, period, actor=current_user)
                 if isinstance(outcome.error, BatchRefused):
-                    errors = outcome.error.errors
+                    errors, unusual = outcome.error.errors, outcome.error.unusual
                 if outcome:
                     flash(_("%(count)d readings saved.", count=len(saved)), "success")
                     return redirect(url_for(".index", building=building.id, meter_kind=meter_kind.name, period=period))
@@ -574,5 +575,5 @@ class ReadingBatchPage(SecurePage):
                 last = last_reading(household.id, meter_kind, period)
                 rows.append((household, last, done.get(household.id)))
         return self.render("billing/readings.html", building=building, buildings=_buildings(), rows=rows,
-                           errors=errors, meter_kinds=list(MeterKind), meter_kind=meter_kind, period=period,
+                           errors=errors, unusual=unusual, meter_kinds=list(MeterKind), meter_kind=meter_kind, period=period,
                            form_values=request.form, csrf_form=FlaskForm())
