@@ -23,7 +23,7 @@ from pm_admin.extensions import db
 from pm_admin.money import Money, parse_amount, quantize
 from pm_admin.numbering import next_number
 from pm_admin.auth import require
-from pm_admin.workflow import Versioned, Workflow
+from pm_admin.workflow import Versioned, Workflow, lock
 
 from .billing import (DEPOSIT_CODES, LATE_FEE_SOURCE, OPEN_STATUSES, Bill, BillStatus, FeeItem, accrued_late_fee,
                       late_fee, raise_one_off_bill, void_bill)
@@ -535,8 +535,7 @@ def receipt_lines(payment_id: int) -> list[ReceiptLine]:
 def mark_printed(payment: Payment) -> bool:
     """Count a print of the receipt; True when this one is a reprint. The row is read
     afresh and locked first, so two prints at the same moment count two."""
-    db.session.scalars(select(Payment).where(Payment.id == payment.id).with_for_update(of=Payment)
-                       .execution_options(populate_existing=True)).unique().one()
+    lock(payment)
     reprint = payment.print_count > 0
     payment.print_count += 1
     db.session.flush()

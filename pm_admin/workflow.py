@@ -114,6 +114,17 @@ class Transition:
         return {name for name, p in self.parameters.items() if p.default is inspect.Parameter.empty}
 
 
+def lock(obj: Any) -> None:
+    """Wait for any change another request is making to ``obj``, then read it afresh
+    (on PostgreSQL a row lock; SQLite lets one writer at a time anyway)."""
+    state = sa_inspect(obj)
+    if state.identity is None:
+        return
+    mapper = state.mapper
+    query = select(mapper.class_).where(*[column == value for column, value in zip(mapper.primary_key, state.identity)])
+    db.session.scalars(query.with_for_update(of=mapper.class_).execution_options(populate_existing=True)).unique().first()
+
+
 _STEPPING = "pm_workflow_stepping"  # session.info: the records a step (or ``place``) is moving
 
 
@@ -200,16 +211,6 @@ class Workflow:
             raise StaleRecord()
         return transition
 
-    def _lock(self, obj: Any) -> None:
-        """Wait for any step another request is taking on ``obj``, then read it afresh
-        (on PostgreSQL a row lock; SQLite lets one writer at a time anyway)."""
-        state = sa_inspect(obj)
-        if state.identity is None:
-            return
-        mapper = state.mapper
-        query = select(mapper.class_).where(*[column == value for column, value in zip(mapper.primary_key, state.identity)])
-        db.session.scalars(query.with_for_update(of=mapper.class_).execution_options(populate_existing=True)).unique().first()
-
     def _run(self, transition: Transition, obj: Any, actor: Any, inputs: dict) -> Any:
         """Take ``transition`` on ``obj``: its service's changes inside the step."""
         if transition.changes is None:
@@ -244,7 +245,7 @@ class Workflow:
         with self._moving(obj):
             db.session.flush()  # pending changes first (a concurrent one makes this fail: StaleDataError)
             source, version = self.state_of(obj), getattr(obj, "version", None)
-            self._lock(obj)
+            lock(obj)
             if self.state_of(obj) != source or getattr(obj, "version", None) != version:
                 raise StaleRecord()  # another request took a step while this one waited
             yield transition
