@@ -260,7 +260,7 @@ class BillRunPage(SecurePage):
         return self.render("billing/bill_run.html", form=form)
 
 
-class PaymentForm(FlaskForm):
+class PaymentForm(Form):
     amount = StringField(_l("Amount received (¥)"), [DataRequired(), Length(max=20)])
     method = SelectField(lazy_pgettext("payment", "Method"), choices=PaymentMethod.choices)
     rest = SelectField(_l("Received more than owed"), choices=[("advance", _l("Keep the rest as advance balance")),
@@ -358,7 +358,7 @@ class CashierPage(SecurePage):
                            format_amount=format_amount)
 
 
-class AdvanceHoldForm(FlaskForm):
+class AdvanceHoldForm(Form):
     reason = TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])
 
 
@@ -389,7 +389,7 @@ class AdvanceHoldPage(SecurePage):
                            advance=advance_balance(household.id))
 
 
-class RefundForm(FlaskForm):
+class RefundForm(Form):
     from_advance = StringField(_l("From the advance balance (¥)"), [Optional(), Length(max=20)])
     reason = TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])
 
