@@ -4,7 +4,7 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from models.key import KeyLoan
-from pm_admin.admin import ReadOnlyView, Section, SecureModelView
+from pm_admin.admin import PrintedForm, ReadOnlyView, Section, SecureModelView
 from pm_admin.forms import MomentField
 from pm_admin.i18n import _l
 from pm_admin.plausible import field_validator
@@ -46,3 +46,4 @@ class KeyLoanView(ReadOnlyView):
     column_filters = ["lent_at", "returned_at", "borrower"]
     column_searchable_list = ["borrower", "key.cabinet_slot"]
     column_default_sort = ("lent_at", True)
+    printed_forms = {"slip": PrintedForm(_l("Print the loan slip"), "keys/loan_slip.html", paper="A5")}

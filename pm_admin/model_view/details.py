@@ -85,12 +85,15 @@ class Details:
 
     def _file_actions(self, model):
         back = request.full_path
-        return [
+        declared = [
             (action, url_for(action.endpoint, url=back, **action.params(model)))
             for action in self.details_actions
             if auth.can(action.permission) and self.admin.view_for(action.endpoint.split(".")[0]) is not None
             and (action.when is None or action.when(model))
         ]
+        prints = [(FileAction(printed.label, f"{self.endpoint}.print_view", f"{self.permission}.view",
+                              style="outline-dark"), url) for printed, url in self.printable(model)]
+        return declared + prints
 
     def _sections(self, model):
         sections = []
