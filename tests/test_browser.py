@@ -80,6 +80,14 @@ class JsErrors(list):
         return self
 
 
+MM = 72 / 25.4  # PDF points per millimetre
+
+
+def pdf_pages(pdf: bytes) -> list[list[float]]:
+    """The MediaBox of each page of a PDF Chromium printed (its page objects are plain text)."""
+    return [[float(n) for n in box.split()] for box in re.findall(rb"/MediaBox\s*\[([^\]]+)\]", pdf)]
+
+
 def signed_in_page(chromium, base: str, errors: JsErrors, username: str, *, locale: str = "en") -> Page:
     """A new page in a context of its own (its own cookies), its errors watched, the panel
     in English, signed in as ``username``."""
