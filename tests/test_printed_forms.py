@@ -140,3 +140,11 @@ def test_print_buttons_on_details_pages_and_the_household_file(world, login_as, 
     db.session.commit()
     details = page(browser.get(f"/admin/goods_pass/details/?id={a['goods_pass'].id}"))
     assert "/print/pass/" not in details  # used: the guard has it
+
+
+def test_the_work_order_speaks_the_desks_language(world, login_as, browser):
+    login_as("receptionist")
+    browser.get("/language/zh_CN")
+    html = page(browser.get(f"/admin/repair/print/work_order/?id={world['A']['repair'].id}"))
+    assert re.findall(r'<span class="copy">([^<]+)</span>', html) == ["第一联 客服存根", "第二联 维修联", "第三联 业主联"]
+    assert "维修工单" in html and "受理人签字" in html and "日期" in html
