@@ -3,13 +3,13 @@ with the pages it should have: the work order's three copies, a pass per worker 
 
 import pytest
 from playwright.sync_api import expect
+from test_browser import MM, JsErrors, chromium, live_server, pdf_pages, signed_in_page  # noqa: F401  (fixtures)
 
 from models import DecorationStatus, GoodsPassStatus
 from models.decoration import DECORATION_WORKFLOW
 from models.goods_pass import GOODS_PASS_WORKFLOW
 from pm_admin.admin import SecureModelView
 from pm_admin.extensions import db
-from test_browser import MM, JsErrors, chromium, live_server, pdf_pages, signed_in_page  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
