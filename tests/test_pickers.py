@@ -4,7 +4,6 @@ finds for a household, names each with its address and owner, and stays in the u
 import json
 
 import pytest
-
 from conftest import Browser
 
 LOOKUP = "/admin/resident/ajax/lookup/?name=household&query={}"

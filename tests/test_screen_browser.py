@@ -4,17 +4,17 @@ the forms' pickers (household look-up, date pickers) speak Chinese."""
 
 import pytest
 from playwright.sync_api import expect
+from test_browser import ARTIFACTS, JsErrors, chromium, live_server, signed_in_page  # noqa: F401 (fixtures)
 
 from pm_admin.extensions import db
-from test_browser import ARTIFACTS, JsErrors, chromium, live_server, signed_in_page  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 OFFICE_SCREEN = {"width": 1366, "height": 768}
 
 
-def at_the_office(chromium, base, errors, username):
+def at_the_office(browser, base, errors, username):
     """Signed in as ``username``, the panel in Chinese, on a 1366×768 screen."""
-    page = signed_in_page(chromium, base, errors, username)
+    page = signed_in_page(browser, base, errors, username)
     page.set_viewport_size(OFFICE_SCREEN)
     page.goto(base + "/language/zh_CN")
     return page
