@@ -122,7 +122,7 @@ def build_admin(app, site) -> Panel:
         app,
         name=site.name,
         index_view=HomeView(site.dashboard_panels, name=_l("Home"), url="/admin"),
-        theme=Bootstrap4Theme(swatch="default", base_template="pm_admin/master.html"),
+        theme=Bootstrap4Theme(swatch="default", base_template="pm_admin/master.html", fluid=True),
         csp_nonce_generator=security.nonce,
         translations_path=app.config["BABEL_TRANSLATION_DIRECTORIES"],  # Flask-Admin's catalog, compiled fresh
     )

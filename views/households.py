@@ -7,6 +7,7 @@ from pm_admin.i18n import _l
 from models.household import remove_household
 from models.key import KeyStatus, key_of
 from models.resident import normalise_id_number, normalise_phone
+from .pickers import HOUSEHOLD_PICKER
 
 from .billing import household_account
 
@@ -93,7 +94,7 @@ class ResidentView(SecureModelView):
     column_searchable_list = ["name", "phone", "household.room"]
     search_hint = _l("Name, phone or room")
     form_columns = ["household", "kind", "name", "phone", "id_number", "moved_in_on", "moved_out_on", "notes"]
-    form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10}}
+    form_ajax_refs = {"household": HOUSEHOLD_PICKER}
     form_prefill = ["household"]
     form_args = {
         "phone": {"validators": [checked_by(normalise_phone)]},

@@ -9,6 +9,7 @@ from pm_admin.forms import MomentField
 from pm_admin.i18n import _l
 from pm_admin.plausible import field_validator
 from pm_admin.steps import StepForm
+from .pickers import HOUSEHOLD_PICKER
 
 
 _NOTE = {"note": TextAreaField(_l("Note"), [DataRequired(), Length(max=500)])}
@@ -23,7 +24,7 @@ class KeyView(SecureModelView):
     column_default_sort = "cabinet_slot"
     form_columns = ["household", "kind", "cabinet_slot", "label", "notes"]
     form_prefill = ["household"]
-    form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10}}
+    form_ajax_refs = {"household": HOUSEHOLD_PICKER}
     details_sections = [
         Section(_l("Loans"), "loans", ["borrower", "purpose", "lent_at", "due_back", "returned_at", "lent_by"], "key_loan"),
     ]

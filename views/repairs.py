@@ -12,6 +12,8 @@ from pm_admin.steps import StepForm
 
 from models.repair import RepairOrder, RepairStatus, check_repair_order, engineers_for, repairs_visible_to
 
+from .pickers import HOUSEHOLD_PICKER
+
 _REASON = {"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])}
 _COST = dict(places=2, validators=[InputRequired(), NumberRange(min=0, message=_l("A cost cannot be negative."))])
 
@@ -41,7 +43,7 @@ class RepairOrderView(SecureModelView):
     column_sortable_list = ["serial", "registered_at", "category", "status", "deadline"]
     form_columns = ["community", "household", "location", "reporter", "phone", "channel", "category", "description",
                     "appointment_at"]
-    form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10}}
+    form_ajax_refs = {"household": HOUSEHOLD_PICKER}
     column_formatters = {"overdue": overdue_badge}
     column_formatters_detail = {"overdue": overdue_badge}
     column_labels = {"place": _l("Place"), "overdue": _l("Overdue")}

@@ -18,6 +18,7 @@ from models.decoration import WORKS, DecorationStatus, check_decoration_applicat
 from models.goods_pass import GoodsPassStatus, check_goods_pass
 from models.payment import latest_deposit_refund
 from models.reception import UNFINISHED_AFTER_DAYS, ReceptionRecord, check_reception_record, unfinished_by_handler
+from .pickers import HOUSEHOLD_PICKER
 
 
 
@@ -54,7 +55,7 @@ class ReceptionView(SecureModelView):
     search_hint = _l("Contact, phone, content or room")
     column_default_sort = ("id", True)
     form_columns = ["community", "household", "kind", "channel", "contact", "phone", "content", "handler", "due_on"]
-    form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10}}
+    form_ajax_refs = {"household": HOUSEHOLD_PICKER}
     step_forms = {
         "reply": StepForm(inputs={"reply": TextAreaField(_l("Reply"), [DataRequired(), Length(max=2000)])}),
         "return_visit": StepForm(inputs={
@@ -96,7 +97,7 @@ class DecorationView(SecureModelView):
     form_columns = ["household", "applicant", "contractor", "person_in_charge", "contractor_phone", "planned_start",
                     "planned_end", "scope_of_works", "deposit"]
     form_args = {"deposit": {"places": 2}}
-    form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10},
+    form_ajax_refs = {"household": HOUSEHOLD_PICKER,
                       "applicant": {"fields": ["name"], "page_size": 10}}
     details_sections = [
         Section(_l("Workers and passes"), "workers", ["name", "id_number", "pass_number", "valid_until"], "decoration_worker"),
@@ -159,7 +160,7 @@ class GoodsPassView(SecureModelView):
     column_default_sort = ("id", True)
     form_columns = ["household", "applicant", "items", "carrier", "vehicle_plate", "pass_date", "owner_consent",
                     "consent_note"]
-    form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10},
+    form_ajax_refs = {"household": HOUSEHOLD_PICKER,
                       "applicant": {"fields": ["name"], "page_size": 10}}
     printed_forms = {"pass": PrintedForm(  # for the guard, who has no login
         _l("Print the pass"), "services/goods_pass.html", paper="A5 landscape",
