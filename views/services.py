@@ -8,7 +8,7 @@ from markupsafe import Markup
 from wtforms import DateField, DecimalField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from pm_admin.admin import ReadOnlyView, Section, SecureModelView
+from pm_admin.admin import Caller, ReadOnlyView, Section, SecureModelView
 from pm_admin.i18n import _l
 from pm_admin.labels import label_of
 from pm_admin.steps import StepForm
@@ -55,6 +55,8 @@ class ReceptionView(SecureModelView):
     column_default_sort = ("id", True)
     form_columns = ["community", "household", "kind", "channel", "contact", "phone", "content", "handler", "due_on"]
     form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10}}
+    form_prefill = ["community", "household", "channel"]
+    form_caller = Caller({"contact": "name", "phone": "phone"})
     step_forms = {
         "reply": StepForm(inputs={"reply": TextAreaField(_l("Reply"), [DataRequired(), Length(max=2000)])}),
         "return_visit": StepForm(inputs={
@@ -92,7 +94,9 @@ class DecorationView(SecureModelView):
                     "planned_end", "scope_of_works", "deposit"]
     form_args = {"deposit": {"places": 2}}
     form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10},
-                      "applicant": {"fields": ["name"], "page_size": 10}}
+                      "applicant": {"fields": ["name"], "page_size": 10, "within": "household"}}  # its people only
+    form_prefill = ["household"]
+    form_caller = Caller({"applicant": None})
     details_sections = [
         Section(_l("Workers and passes"), "workers", ["name", "id_number", "pass_number", "valid_until"], "decoration_worker"),
         Section(_l("Violations"), "violations", ["occurred_on", "description", "deduction", "recorded_by"],
@@ -145,7 +149,9 @@ class GoodsPassView(SecureModelView):
     form_columns = ["household", "applicant", "items", "carrier", "vehicle_plate", "pass_date", "owner_consent",
                     "consent_note"]
     form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10},
-                      "applicant": {"fields": ["name"], "page_size": 10}}
+                      "applicant": {"fields": ["name"], "page_size": 10, "within": "household"}}  # its people only
+    form_prefill = ["household"]
+    form_caller = Caller({"applicant": None})
     step_forms = {
         "issue": StepForm(style="success"),
         "cancel": StepForm(inputs={"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])},
