@@ -23,9 +23,10 @@ def header_of(html: str) -> str:
 
 
 def actions_of(header: str) -> list[tuple[str, str]]:
-    """(href, label) of each action button (a menu's toggle included) in the file's header."""
-    return [(href.replace("&amp;", "&"), label)
-            for href, label in re.findall(r'<a class="btn[^"]*" href="([^"]+)"[^>]*>([^<]+)</a>', header)]
+    """(href, label) of each action in the file's header: a button, or a menu's "someone else"."""
+    found = re.findall(r'<a class="btn[^"]*" href="([^"]+)">([^<]+)</a>|<button[^>]*dropdown-toggle[^>]*>([^<]+)</button>'
+                       r'.*?<a class="dropdown-item" href="([^"]+)">Someone else</a>', header, re.S)
+    return [((href or other).replace("&amp;", "&"), label or menu) for href, label, menu, other in found]
 
 
 def labels_of(header: str) -> list[str]:
@@ -188,7 +189,7 @@ def test_a_phoned_in_repair_from_the_file(world, login_as, browser):
     household, owner = world["A"]["household"], world["A"]["resident"]
     file_url = f"/admin/household/details/?id={household.id}"
     header = header_of(browser.get(file_url).get_data(as_text=True))
-    menu = re.search(r'Report a repair</a>\s*<div class="dropdown-menu">(.*?)</div>\s*</div>', header, re.S).group(1)
+    menu = re.search(r'Report a repair</button>\s*<div class="dropdown-menu">(.*?)</div>\s*</div>', header, re.S).group(1)
     items = [(href.replace("&amp;", "&"), who) for href, who in re.findall(r'href="([^"]+)">([^<]+)</a>', menu)]
     assert [who for _, who in items] == [f"{owner.name} · Owner · 13812345678", "Someone else"]
     href = items[0][0]
@@ -257,6 +258,6 @@ def test_reprint_a_receipt_opens_the_latest_payment(world, login_as, browser):
     login_as("receptionist")
     household = world["A"]["household"]
     header = header_of(browser.get(f"/admin/household/details/?id={household.id}").get_data(as_text=True))
-    href = dict((label, href) for href, label in actions_of(header))["Reprint a receipt"]
+    href = {label: href for href, label in actions_of(header)}["Reprint a receipt"]
     assert href.startswith(f"/admin/receipt/{world['A']['payment'].id}/")
     assert browser.get(href).status_code == 200

@@ -1,9 +1,9 @@
 """Scope: a view's queries, its look-ups and its forms' choices hold only the rows of
 the communities the user works in (and, where a view declares one, its row filter)."""
 
+from flask import request
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader, create_ajax_loader
 from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
-from flask import request
 from flask_login import current_user
 from sqlalchemy import false, inspect
 
