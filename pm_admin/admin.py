@@ -26,7 +26,7 @@ from .model_view.exporting import Exporting
 from .model_view.fields import Fields
 from .model_view.listing import Listing
 from .model_view.permissions import Permissions
-from .model_view.prefill import Prefill
+from .model_view.prefill import Caller, Prefill
 from .model_view.printing import PrintedForm, Printing
 from .model_view.saving import Saving
 from .model_view.scoping import Scoping
@@ -35,7 +35,8 @@ from .model_view.stepping import Stepping
 from .scope import scope_path
 
 # Declarations views import from here, with the base view.
-__all__ = ["FileAction", "PrintedForm", "ReadOnlyView", "Section", "SecureModelView", "local_datetime", "related_summary"]
+__all__ = ["Caller", "FileAction", "PrintedForm", "ReadOnlyView", "Section", "SecureModelView", "local_datetime",
+           "related_summary"]
 
 # Flask-Admin's own pages (create, edit, details, delete, export) read their ``url=`` through
 # this module global, with a check that lets "/%5cevil" through and a Cancel link that shows

@@ -5,7 +5,7 @@ from markupsafe import Markup
 from wtforms import BooleanField, DecimalField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from pm_admin.admin import PrintedForm, SecureModelView
+from pm_admin.admin import Caller, PrintedForm, SecureModelView
 from pm_admin.filters import ConditionFilter
 from pm_admin.i18n import _l
 from pm_admin.steps import StepForm
@@ -44,6 +44,8 @@ class RepairOrderView(SecureModelView):
     form_columns = ["community", "household", "location", "reporter", "phone", "channel", "category", "description",
                     "appointment_at"]
     form_ajax_refs = {"household": HOUSEHOLD_PICKER}
+    form_prefill = ["community", "household", "channel"]
+    form_caller = Caller({"reporter": "name", "phone": "phone"})
     column_formatters = {"overdue": overdue_badge}
     column_formatters_detail = {"overdue": overdue_badge}
     column_labels = {"place": _l("Place"), "overdue": _l("Overdue")}

@@ -8,7 +8,7 @@ from markupsafe import Markup
 from wtforms import DateField, DecimalField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from pm_admin.admin import PrintedForm, ReadOnlyView, Section, SecureModelView
+from pm_admin.admin import Caller, PrintedForm, ReadOnlyView, Section, SecureModelView
 from pm_admin.i18n import _l
 from pm_admin.labels import label_of
 from pm_admin.steps import StepForm
@@ -56,6 +56,8 @@ class ReceptionView(SecureModelView):
     column_default_sort = ("id", True)
     form_columns = ["community", "household", "kind", "channel", "contact", "phone", "content", "handler", "due_on"]
     form_ajax_refs = {"household": HOUSEHOLD_PICKER}
+    form_prefill = ["community", "household", "channel"]
+    form_caller = Caller({"contact": "name", "phone": "phone"})
     step_forms = {
         "reply": StepForm(inputs={"reply": TextAreaField(_l("Reply"), [DataRequired(), Length(max=2000)])}),
         "return_visit": StepForm(inputs={
@@ -98,7 +100,9 @@ class DecorationView(SecureModelView):
                     "planned_end", "scope_of_works", "deposit"]
     form_args = {"deposit": {"places": 2}}
     form_ajax_refs = {"household": HOUSEHOLD_PICKER,
-                      "applicant": {"fields": ["name"], "page_size": 10}}
+                      "applicant": {"fields": ["name"], "page_size": 10, "within": "household"}}  # its people only
+    form_prefill = ["household"]
+    form_caller = Caller({"applicant": None})
     details_sections = [
         Section(_l("Workers and passes"), "workers", ["name", "id_number", "pass_number", "valid_until"], "decoration_worker"),
         Section(_l("Violations"), "violations", ["occurred_on", "description", "deduction", "recorded_by"],
@@ -161,7 +165,9 @@ class GoodsPassView(SecureModelView):
     form_columns = ["household", "applicant", "items", "carrier", "vehicle_plate", "pass_date", "owner_consent",
                     "consent_note"]
     form_ajax_refs = {"household": HOUSEHOLD_PICKER,
-                      "applicant": {"fields": ["name"], "page_size": 10}}
+                      "applicant": {"fields": ["name"], "page_size": 10, "within": "household"}}  # its people only
+    form_prefill = ["household"]
+    form_caller = Caller({"applicant": None})
     printed_forms = {"pass": PrintedForm(  # for the guard, who has no login
         _l("Print the pass"), "services/goods_pass.html", paper="A5 landscape",
         when=lambda goods_pass: goods_pass.status is GoodsPassStatus.issued,

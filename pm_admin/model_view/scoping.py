@@ -10,10 +10,11 @@ relationships the labels read (loaded in one query), ``order_by`` is a tuple of 
      "eager": ("residents",), "order_by": (Household.room,)}
 """
 
+from flask import request
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
 from flask_login import current_user
-from sqlalchemy import inspect
+from sqlalchemy import false, inspect
 from sqlalchemy.orm import selectinload
 
 from .. import plausible
@@ -26,9 +27,14 @@ MAX_LOOKUP_ROWS = 20
 
 
 class ScopedAjaxLoader(QueryAjaxModelLoader):
-    """Look-ups only find rows inside the user's scope, a page at a time."""
+    """Look-ups only find rows inside the user's scope, a page at a time. With ``within``
+    (``{"fields": ["name"], "within": "household"}``) they find only the rows belonging to the
+    record chosen in the form's field of that name (the page sends its id along, pm_admin.js;
+    a posted form has it): the people of the chosen flat, none before one is chosen, and a
+    person of another flat is no valid choice."""
 
     def __init__(self, name, session, model, **options):
+        self.within = options.pop("within", None)
         self.match = options.pop("match", None)
         self.label = options.pop("label", str)
         self.eager = options.pop("eager", ())
@@ -41,7 +47,13 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         return None if model is None else (getattr(model, self.pk), self.label(model))
 
     def get_query(self):
-        return scoped(super().get_query(), self.model)
+        query = scoped(super().get_query(), self.model)
+        if self.within is None:
+            return query
+        # the chosen record: the look-up's argument, the posted form's field, or the prefill link's
+        owner = plausible.record_id(request.values.get(self.within, ""))
+        (column,) = inspect(self.model).relationships[self.within].local_columns
+        return query.filter(column == owner if owner is not None else false())
 
     def get_one(self, pk):
         pk_column = inspect(self.model).primary_key[0]
@@ -109,6 +121,9 @@ class Scoping:
                 entity = query.column_descriptions[0]["entity"]
                 form_field.query = scoped(query, entity)
                 form_field._object_list = None
+            within = getattr(getattr(form_field, "loader", None), "within", None)
+            if within is not None:  # pm_admin.js sends the chosen record along with each look-up
+                form_field.render_kw = {**(form_field.render_kw or {}), "data-within": within}
         return form
 
     def create_form(self, obj=None):

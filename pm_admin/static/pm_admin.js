@@ -2,7 +2,9 @@
 // data-confirm="question" asks before a click or a form submit goes through;
 // data-model-action="name" runs a list action on the selected rows;
 // data-print prints the page (on a click; data-print-now on <body>: once loaded); javascript: links never navigate;
-// data-percent sizes a progress bar; data-refresh="5" reloads the page after 5 seconds.
+// data-percent sizes a progress bar; data-refresh="5" reloads the page after 5 seconds;
+// data-within="household" on a look-up sends the household chosen in the form along with each
+// search (and clears the choice when the household changes): a flat's people only.
 // The forms' pickers speak the page's language (texts from #pm-picker-locale, rendered by the server),
 // and only one date picker is open at a time.
 (function () {
@@ -58,12 +60,35 @@
     if (document.body.hasAttribute("data-print-now")) {
       window.print();
     }
+    narrowLookups();
     var refresh = document.querySelector("[data-refresh]");
     if (refresh) {
       window.setTimeout(function () { window.location.reload(); },
                         1000 * Math.max(1, parseInt(refresh.getAttribute("data-refresh"), 10) || 5));
     }
   });
+  function narrowLookups() {
+    var narrowed = document.querySelectorAll("[data-within]");
+    if (!narrowed.length || !window.jQuery) {
+      return;
+    }
+    var within = {};
+    narrowed.forEach(function (lookup) {
+      var owner = lookup.getAttribute("data-within");
+      within[lookup.getAttribute("data-url")] = owner;
+      window.jQuery("#" + owner).on("change", function () {
+        window.jQuery(lookup).select2("val", "");
+      });
+    });
+    window.jQuery.ajaxPrefilter(function (options) {
+      var owner = within[options.url];
+      if (owner) {
+        var chosen = document.getElementById(owner);
+        options.data = (options.data ? options.data + "&" : "") + encodeURIComponent(owner) + "=" +
+          encodeURIComponent(chosen ? chosen.value : "");
+      }
+    });
+  }
   document.addEventListener("click", function (event) {
     if (event.target.closest('a[href^="javascript:"]')) {
       event.preventDefault();
