@@ -5,7 +5,7 @@ import datetime as dt
 from collections import defaultdict
 
 from flask_babel import lazy_gettext as _l, lazy_pgettext
-from sqlalchemy import Date, Enum, ForeignKey, String, Text, select
+from sqlalchemy import Date, Enum, ForeignKey, String, Text, and_, select
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
 
 from pm_admin.enums import LabeledEnum
@@ -48,6 +48,11 @@ class ReceptionStatus(LabeledEnum):
 
 
 UNFINISHED = (ReceptionStatus.open, ReceptionStatus.in_progress, ReceptionStatus.replied)
+
+
+def due_clause(today: dt.date | None = None):
+    """Unfinished and due today or before: the desk's follow-ups that cannot wait."""
+    return and_(ReceptionRecord.status.in_(UNFINISHED), ReceptionRecord.due_on <= (today or clock.today()))
 
 
 class ReceptionRecord(Versioned, db.Model):

@@ -33,7 +33,7 @@ class RepairOrderView(SecureModelView):
     ]
     column_filters = [
         "status", "category", "channel", "community.name", "engineer.display_name", "registered_at", "chargeable",
-        ConditionFilter(RepairOrder.deadline, _l("Overdue"), RepairOrder.overdue_clause),
+        ConditionFilter(RepairOrder.deadline, _l("Overdue"), RepairOrder.overdue_clause, key="overdue"),
     ]
     column_searchable_list = ["serial", "reporter", "phone", "household.room", "location", "description"]
     search_hint = _l("Serial, reporter, phone, room or place")
