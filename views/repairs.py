@@ -13,7 +13,8 @@ from pm_admin.steps import StepForm
 from models.repair import RepairOrder, check_repair_order, engineers_for, repairs_visible_to
 
 _REASON = {"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])}
-_COST = dict(places=2, validators=[InputRequired(), NumberRange(min=0, message=_l("A cost cannot be negative."))])
+_COST = dict(places=2, render_kw={"inputmode": "decimal"},  # a phone offers its number pad
+             validators=[InputRequired(), NumberRange(min=0, message=_l("A cost cannot be negative."))])
 
 
 def overdue_badge(view, context, model, name):
