@@ -50,11 +50,6 @@ class ReceptionStatus(LabeledEnum):
 UNFINISHED = (ReceptionStatus.open, ReceptionStatus.in_progress, ReceptionStatus.replied)
 
 
-def due_clause(today: dt.date | None = None):
-    """Unfinished and due today or before: the desk's follow-ups that cannot wait."""
-    return and_(ReceptionRecord.status.in_(UNFINISHED), ReceptionRecord.due_on <= (today or clock.today()))
-
-
 class ReceptionRecord(Versioned, db.Model):
     __tablename__ = "reception_record"
     __scope__ = "community_id"
@@ -95,6 +90,11 @@ class ReceptionRecord(Versioned, db.Model):
     @validates("phone")
     def _check_phone(self, key, value):
         return normalise_phone(value)
+
+
+def due_clause(today: dt.date | None = None):
+    """Unfinished and due today or before: the desk's follow-ups that cannot wait."""
+    return and_(ReceptionRecord.status.in_(UNFINISHED), ReceptionRecord.due_on <= (today or clock.today()))
 
 
 def check_reception_record(record: ReceptionRecord, *, actor, is_created: bool) -> None:

@@ -11,10 +11,10 @@ from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
+from test_browser import ARTIFACTS, JsErrors, chromium, live_server, signed_in_page  # noqa: F401  (fixtures)
 
 from models import RepairOrder, RepairStatus
 from pm_admin.extensions import db
-from test_browser import ARTIFACTS, JsErrors, chromium, live_server, signed_in_page  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,6 @@ import re
 from decimal import Decimal
 
 import pytest
-
 from conftest import Browser
 from test_dashboard import panel
 from test_dashboard_figures import add_bill
@@ -32,7 +31,7 @@ def queue(browser, name: str) -> dict[str, tuple[int, str]]:
     block = panel(browser.get("/admin/").get_data(as_text=True), f"queue-{name}")
     assert block is not None, f"no queue panel {name!r}"
     items = re.findall(r'data-figure="\d+"><a class="[^"]*" href="([^"]+)">(\d+)</a></div>\s*'
-                       r'<div class="small text-muted">(.*?)</div>', block, re.S)
+                       r'<div class="small text-muted">(.*?)</div>', block, re.DOTALL)
     return {label.strip(): (int(count), html_lib.unescape(url)) for url, count, label in items}
 
 
@@ -40,8 +39,8 @@ def list_rows(browser, url: str) -> list[str]:
     """The data rows of a list page (not the "no items" row)."""
     page = browser.get(url)
     assert page.status_code == 200, url
-    body = re.search(r'<table[^>]*model-list.*?</thead>(.*?)</table>', page.get_data(as_text=True), re.S)
-    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body.group(1), re.S)
+    body = re.search(r'<table[^>]*model-list.*?</thead>(.*?)</table>', page.get_data(as_text=True), re.DOTALL)
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body.group(1), re.DOTALL)
     return [row for row in rows if 'colspan="999"' not in row]
 
 
