@@ -5,7 +5,7 @@ import datetime as dt
 from collections import defaultdict
 
 from flask_babel import lazy_gettext as _l, lazy_pgettext
-from sqlalchemy import Date, Enum, ForeignKey, String, Text, select
+from sqlalchemy import Date, Enum, ForeignKey, String, Text, and_, select
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
 
 from pm_admin.enums import LabeledEnum
@@ -90,6 +90,11 @@ class ReceptionRecord(Versioned, db.Model):
     @validates("phone")
     def _check_phone(self, key, value):
         return normalise_phone(value)
+
+
+def due_clause(today: dt.date | None = None):
+    """Unfinished and due today or before: the desk's follow-ups that cannot wait."""
+    return and_(ReceptionRecord.status.in_(UNFINISHED), ReceptionRecord.due_on <= (today or clock.today()))
 
 
 def check_reception_record(record: ReceptionRecord, *, actor, is_created: bool) -> None:

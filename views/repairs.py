@@ -15,7 +15,8 @@ from models.repair import RepairOrder, RepairStatus, check_repair_order, enginee
 from .pickers import HOUSEHOLD_PICKER
 
 _REASON = {"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])}
-_COST = dict(places=2, validators=[InputRequired(), NumberRange(min=0, message=_l("A cost cannot be negative."))])
+_COST = dict(places=2, render_kw={"inputmode": "decimal"},  # a phone offers its number pad
+             validators=[InputRequired(), NumberRange(min=0, message=_l("A cost cannot be negative."))])
 
 
 def overdue_badge(view, context, model, name):
@@ -35,7 +36,7 @@ class RepairOrderView(SecureModelView):
     ]
     column_filters = [
         "status", "category", "channel", "community.name", "engineer.display_name", "registered_at", "chargeable",
-        ConditionFilter(RepairOrder.deadline, _l("Overdue"), RepairOrder.overdue_clause),
+        ConditionFilter(RepairOrder.deadline, _l("Overdue"), RepairOrder.overdue_clause, key="overdue"),
     ]
     column_searchable_list = ["serial", "reporter", "phone", "household.room", "location", "description"]
     search_hint = _l("Serial, reporter, phone, room or place")
