@@ -1,6 +1,7 @@
 """The list page: its page number kept inside what the database can answer, and its rows
 read in two statements (the page's ids, then those rows with their joined columns)."""
 
+from flask import url_for
 from sqlalchemy import inspect
 from sqlalchemy.orm import joinedload
 
@@ -20,6 +21,16 @@ class Listing:
         page_size = self.get_safe_page_size(args.page_size)
         args.page = min(max(args.page or 0, 0), plausible.LARGEST_ID // page_size)
         return args
+
+    def list_url(self, *conditions) -> str:
+        """The list page filtered by ``(column, filter class, value)`` conditions, each naming one
+        of the view's filters: a report links each figure to the rows it counts."""
+        args = {}
+        for position, (column, kind, value) in enumerate(conditions):
+            index, flt = next((i, f) for i, f in enumerate(self._filters)
+                              if isinstance(f, kind) and _same_column(getattr(f, "column", None), column))
+            args[f"flt{position}_{self.get_filter_arg(index, flt)}"] = value
+        return url_for(f"{self.endpoint}.index_view", **args)
 
     deferred_join_pager = True  # the page's ids first, then only those rows with their joined columns
 
@@ -47,3 +58,7 @@ class Listing:
         key = mapper.get_property_by_column(pk).key
         found = {getattr(obj, key): obj for obj in rows.filter(pk.in_(ids))}
         return count, [found[i] for i in ids if i in found]
+
+
+def _same_column(one, other) -> bool:
+    return one is not None and str(getattr(one, "expression", one)) == str(getattr(other, "expression", other))
