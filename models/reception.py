@@ -84,6 +84,15 @@ class ReceptionRecord(Versioned, db.Model):
         kind = self.kind.label if self.kind else ""
         return f"{kind} · {self.contact}"
 
+    @property
+    def overdue(self) -> bool:
+        return self.status in UNFINISHED and self.due_on is not None and self.due_on < clock.today()
+
+    @staticmethod
+    def overdue_clause():
+        """Unfinished after the day the reply was due."""
+        return and_(ReceptionRecord.status.in_(UNFINISHED), ReceptionRecord.due_on < clock.today())
+
     def age_days(self, now: dt.datetime | None = None) -> int:
         return ((now or clock.now()) - clock.aware(self.received_at)).days
 

@@ -1,10 +1,12 @@
-"""List filters defined by a condition rather than a column value: "overdue: yes / no"."""
+"""List filters Flask-Admin lacks: a condition ("overdue: yes / no") and local months."""
 
 from collections.abc import Callable
 
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from sqlalchemy import not_
 
+from . import clock
+from .errors import DomainError
 from .i18n import _l
 
 
@@ -24,3 +26,27 @@ class ConditionFilter(BaseSQLAFilter):
 
     def operation(self):
         return _l("is")
+
+
+class MonthsFilter(BaseSQLAFilter):
+    """``2026-03`` or ``2026-01 to 2026-03``: moments in those months of the company's wall
+    clock (the built-in datetime filters compare with UTC). ``span`` reads the text into
+    (first day, last day) and raises on anything else."""
+
+    def __init__(self, column, name, span: Callable[[str], tuple]):
+        super().__init__(column, name)
+        self.span = span
+
+    def validate(self, value):
+        try:
+            self.span(value)
+        except DomainError:
+            return False
+        return True
+
+    def apply(self, query, value, alias=None):
+        start, end = clock.day_bounds(*self.span(value))
+        return query.filter(self.column >= start, self.column < end)
+
+    def operation(self):
+        return _l("in months")

@@ -1,6 +1,7 @@
 """The list page: its page number kept inside what the database can answer, and its rows
 read in two statements (the page's ids, then those rows with their joined columns)."""
 
+from flask import url_for
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterInList
 from flask_admin.model.filters import BaseFilter
 from sqlalchemy import inspect
@@ -23,6 +24,16 @@ class Listing:
         page_size = self.get_safe_page_size(args.page_size)
         args.page = min(max(args.page or 0, 0), plausible.LARGEST_ID // page_size)
         return args
+
+    def list_url(self, *conditions) -> str:
+        """The list page filtered by ``(column, filter class, value)`` conditions, each naming one
+        of the view's filters: a report links each figure to the rows it counts."""
+        args = {}
+        for position, (column, kind, value) in enumerate(conditions):
+            index, flt = next((i, f) for i, f in enumerate(self._filters)
+                              if isinstance(f, kind) and _same_column(getattr(f, "column", None), column))
+            args[f"flt{position}_{self.get_filter_arg(index, flt)}"] = value
+        return url_for(f"{self.endpoint}.index_view", **args)
 
     deferred_join_pager = True  # the page's ids first, then only those rows with their joined columns
 
@@ -85,3 +96,6 @@ class Listing:
         if count is None:
             raise TypeError(f"{type(self).__name__} counts no rows (simple_list_pager)")
         return count
+
+def _same_column(one, other) -> bool:
+    return one is not None and str(getattr(one, "expression", one)) == str(getattr(other, "expression", other))
