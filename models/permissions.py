@@ -34,6 +34,7 @@ _COLLECTING = _MONEY_READ | {
     # 有偿服务 / 临时收费 at the desk, from the supervisors' price list
     "service_price.view", "paid_service.charge", "meter_reading.view", "meter_reading.create",
     "dunning.view", "dunning.create", "dunning.edit", "arrears.view", "cash_summary.view",
+    "sms.view", "sms.send",  # payment reminders by text message (短信催缴) and their send log
 }
 _SUPERVISING_MONEY = _COLLECTING | {
     "fee_item.create", "fee_item.edit", "service_price.create", "service_price.edit", "parking_rental.export",
@@ -42,11 +43,12 @@ _SUPERVISING_MONEY = _COLLECTING | {
     "advance.hold",  # hold a household's advance balance back from its bills, or let it settle them again
     "fee_item.export", "bill.export", "payment.export", "refund.export", "meter_reading.export", "dunning.export",
     "ledger.export",  # the four ledgers as workbooks (报表导出)
+    "sms.export", "message_template.view", "message_template.create", "message_template.edit",
 }
 
 # Service workflows: repair orders, decoration applications, reception log, goods-release passes
 _SERVICE_READ = {"repair.view", "decoration.view", "decoration_worker.view", "decoration_violation.view",
-                 "reception.view", "goods_pass.view"}
+                 "reception.view", "goods_pass.view", "sms.view"}  # sms: the texts repairs send
 _SERVICE_DESK = {  # what the front desk files, records and follows up
     "repair.create", "repair.edit", "repair.dispatch", "repair.return_visit", "repair.close", "repair.reopen",
     "decoration.create", "decoration.edit", "decoration.start", "decoration.request_inspection",

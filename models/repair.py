@@ -24,6 +24,7 @@ from pm_admin.numbering import numbered
 from pm_admin.workflow import Versioned, Workflow
 
 from .billing import raise_one_off_bill
+from .message import MessageKind, queue_message
 from .permissions import PERSONAL_PHONE
 from .resident import normalise_phone
 from .staff import Role, Staff
@@ -202,6 +203,13 @@ def register_repair_order(*, actor, community, category: RepairCategory, descrip
     return order
 
 
+def _text_the_household(order: RepairOrder, kind: MessageKind, occasion: str, actor) -> None:
+    """Tell the household by text message (报修受理 / 维修完工), once per occasion; not for a public area."""
+    if order.household is not None:
+        queue_message(kind, order.household, {"serial": order.serial, "address": order.household.address},
+                      key=f"{kind.value}:{occasion}", actor=actor, phone=order.phone)
+
+
 def _require_assignee(order: RepairOrder, actor) -> None:
     if actor.role is Role.engineer and order.engineer_id != actor.id:
         raise NotPermitted(_l("This order is dispatched to someone else."))
@@ -216,6 +224,11 @@ def _money(value, what) -> Decimal:
 
 S = RepairStatus
 REPAIR_WORKFLOW = Workflow(RepairOrder.status)
+
+
+@REPAIR_WORKFLOW.when_created
+def _text_registered(order: RepairOrder, *, actor) -> None:
+    _text_the_household(order, MessageKind.repair_registered, f"{order.id}", actor)
 
 
 @REPAIR_WORKFLOW.transition("dispatch", _l("Dispatch"), [S.registered, S.dispatched], S.dispatched, "repair.dispatch")
@@ -249,6 +262,7 @@ def complete_repair(order: RepairOrder, *, actor, labour_cost, material_cost, ch
     order.chargeable = bool(chargeable)
     order.completion_note = note
     order.completed_at = clock.now()
+    _text_the_household(order, MessageKind.repair_completed, f"{order.id}:{order.reopen_count or 0}", actor)
     if order.chargeable and order.total_cost > 0:
         raise_one_off_bill(order.household, "repair", order.total_cost, f"{order.serial} {order.category.label}",
                            actor=actor, source_key=f"repair:{order.id}")

@@ -64,6 +64,20 @@ class Config:
     # Printed on payment notices: who sends them, and how to pay (bank account, counter hours).
     COMPANY_NAME = os.environ.get("PM_COMPANY_NAME", "物业服务有限公司")
     PAYMENT_INSTRUCTIONS = os.environ.get("PM_PAYMENT_INSTRUCTIONS", "")
+    # Text messages (pm_admin/sms.py): "log" sends nothing; "aliyun" or "tencent" send through
+    # the provider with these credentials (SMS_ENDPOINT: the provider's own unless set).
+    SMS_BACKEND = os.environ.get("PM_SMS_BACKEND", "log")
+    SMS_ENDPOINT = os.environ.get("PM_SMS_ENDPOINT", "")
+    SMS_ACCESS_KEY_ID = os.environ.get("PM_SMS_ACCESS_KEY_ID", "")  # Aliyun AccessKeyId, Tencent SecretId
+    SMS_ACCESS_KEY_SECRET = os.environ.get("PM_SMS_ACCESS_KEY_SECRET", "")  # AccessKeySecret, SecretKey
+    SMS_SIGN_NAME = os.environ.get("PM_SMS_SIGN_NAME", "")  # the approved signature (短信签名)
+    SMS_APP_ID = os.environ.get("PM_SMS_APP_ID", "")  # Tencent's SmsSdkAppId
+    SMS_REGION = os.environ.get("PM_SMS_REGION", "")
+    SMS_TIMEOUT = float(os.environ.get("PM_SMS_TIMEOUT", "10"))  # seconds for one request to the provider
+    SMS_QUIET_HOURS = os.environ.get("PM_SMS_QUIET_HOURS", "21:00-08:00")  # company time; empty: none
+    SMS_MAX_ATTEMPTS = int(os.environ.get("PM_SMS_MAX_ATTEMPTS", "5"))  # timeouts, rate limits, 5xx
+    SMS_RETRY_MINUTES = int(os.environ.get("PM_SMS_RETRY_MINUTES", "5"))  # doubled after each attempt
+    SMS_SEND_INLINE = False  # tests: the request waits for the sending run it started
 
 
 class ProductionConfig(Config):
@@ -78,6 +92,8 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     # Cheap hashing keeps hundreds of test logins fast; production uses scrypt.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    SMS_BACKEND = "log"  # never the environment's provider
+    SMS_SEND_INLINE = True
 
     @classmethod
     def on(cls, database_url: str, **settings) -> type["TestConfig"]:

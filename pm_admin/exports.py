@@ -22,7 +22,6 @@ import logging
 import os
 import secrets
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from sqlalchemy import JSON, Enum, Integer, String, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from . import auth, i18n, plausible
+from . import auth, background, i18n, plausible
 from .clock import now
 from .enums import LabeledEnum
 from .errors import DomainError, writing_into
@@ -147,9 +146,8 @@ def start(app, job_id: int) -> None:
     if app.config.get("EXPORT_RUN_INLINE"):  # tests: the same runner, in the caller's thread
         run_export(app, job_id)
         return
-    # A thread of this worker: a killed worker leaves the job "running", which the
-    # stale check (housekeeping) turns into "failed".
-    threading.Thread(target=run_export, args=(app, job_id), name=f"pm-export-{job_id}", daemon=True).start()
+    # A killed worker leaves the job "running", which the stale check (housekeeping) turns into "failed".
+    background.start(run_export, app, job_id, name=f"pm-export-{job_id}")
 
 
 def run_export(app, job_id: int) -> None:

@@ -141,6 +141,7 @@ class Workflow:
         self.states: type[Enum] = state.type.enum_class
         self.transitions: dict[str, Transition] = {}
         self.steps_only = steps_only
+        self.creation_listeners: list[Callable] = []
         self.model.__workflow__ = self
         WORKFLOWS.append(self)
 
@@ -298,6 +299,13 @@ class Workflow:
             )
         )
         db.session.flush()
+        for listener in self.creation_listeners:
+            listener(obj, actor=actor)
+
+    def when_created(self, listener: Callable) -> Callable:
+        """``listener(obj, actor=...)`` runs after each record is created, through a service or a form."""
+        self.creation_listeners.append(listener)
+        return listener
 
     def step_label(self, name: str) -> str:
         if name == CREATED:

@@ -7,7 +7,9 @@ from pm_admin.site import Site
 from models import Building, Community, Household, Key, KeyLoan, ParkingRental, ParkingSpace, Resident, ServicePrice, Staff
 from models import Vehicle
 from models import DecorationApplication, DecorationViolation, DecorationWorker, GoodsPass, ReceptionRecord, RepairOrder
+from models.message import MessageTemplate, OutboundMessage
 from models.permissions import ROLE_PERMISSIONS
+from pm_admin import sms
 
 from . import billing
 from .commands import COMMANDS
@@ -22,7 +24,7 @@ from .repairs import RepairOrderView
 from .services import DecorationView, DecorationViolationView, DecorationWorkerView, GoodsPassView, ReceptionView
 from .staff import StaffView
 from .vehicles import ParkingSpaceView, VehicleView
-from . import parking
+from . import messages, parking
 
 FILES = _l("Household files")
 KEYS = _l("Keys")
@@ -30,6 +32,7 @@ SERVICE = _l("Customer service")
 SYSTEM = _l("System")
 MONEY = _l("Billing")
 REPORTS = _l("Reports")
+MESSAGES = _l("Messages")
 
 
 def register_views(panel) -> None:
@@ -55,6 +58,11 @@ def register_views(panel) -> None:
     panel.add_view(DecorationViolationView(DecorationViolation, name=_l("Decoration violations"),
                                            endpoint="decoration_violation", category=SERVICE))
     panel.add_view(GoodsPassView(GoodsPass, name=_l("Goods-release passes"), endpoint="goods_pass", category=SERVICE))
+    panel.add_view(messages.OutboundMessageView(OutboundMessage, name=_l("Text messages sent"), endpoint="sms",
+                                                category=MESSAGES))
+    panel.add_view(messages.MessageTemplateView(MessageTemplate, name=_l("Message templates"),
+                                                endpoint="message_template", category=MESSAGES))
+    sms.init_app(panel.app, messages.send_now)
     panel.add_view(ServiceAnalysisPage(name=_l("Service analysis"), endpoint="analysis", url="/admin/analysis",
                                        category=REPORTS))
     panel.add_view(StaffView(Staff, name=_l("Staff accounts"), endpoint="staff", category=SYSTEM))
@@ -103,5 +111,6 @@ site = Site(
     commands=COMMANDS,
     search_sources=SEARCH_SOURCES,
     dashboard_panels=DASHBOARD_PANELS,
-    unscoped_tables=frozenset({"receipt_counter"}),  # one gapless receipt series for the company
+    # one gapless receipt series for the company; the message templates are the company's
+    unscoped_tables=frozenset({"receipt_counter", "message_template"}),
 )

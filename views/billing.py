@@ -39,6 +39,7 @@ from models.arrears import DunningRecord, check_dunning, promise_due_clause
 from models.billing import Bill, check_fee_item, run_bills
 from models.period import parse_period, period_of
 from models.lookup import household_by_address_or_person
+from models.message import remind_in_arrears
 from models.meter import BatchRefused, MeterKind, MeterReading, last_reading, record_readings
 from models.resident import owner_of, owners_of
 from models.payment import (ZERO, Payment, PaymentKind, PaymentMethod, advance_balance, find_posted, hold_advance,
@@ -461,6 +462,10 @@ def _notices(page, households):
                        instructions=current_app.config["PAYMENT_INSTRUCTIONS"])
 
 
+class RemindForm(Form):
+    households = HiddenField()  # the count confirmed: a list that changed meanwhile is shown again
+
+
 ARREARS_SHOWN = 500  # the page lists the households longest in arrears; the workbook has them all
 
 
@@ -468,18 +473,48 @@ class ArrearsPage(SecurePage):
     """欠费台账 with filters, and the list of households in arrears for over three years."""
 
     permission = "arrears.view"
+    permissions = ("sms.send",)  # payment reminders by text message to the households shown
+
+    @staticmethod
+    def _filters() -> dict:
+        return {"community_id": record_id(request.values.get("community")),
+                "building_id": record_id(request.values.get("building")),
+                "bucket": request.values.get("bucket") or None}
 
     @expose("/")
     def index(self):
-        community_id, building_id = record_id(request.args.get("community")), record_id(request.args.get("building"))
-        bucket = request.args.get("bucket") or None
-        rows, households, owed = arrears_overview(community_id=community_id,
-                                                  building_id=building_id, bucket=bucket, limit=ARREARS_SHOWN)
+        filters = self._filters()
+        rows, households, owed = arrears_overview(**filters, limit=ARREARS_SHOWN)
         return self.render("billing/arrears.html", rows=rows, households=households, owed=owed,
                            buckets=AGING_BUCKETS, communities=_communities(),
                            buildings=_buildings(), args=request.args, format_amount=format_amount,
-                           building_id=building_id,
+                           building_id=filters["building_id"],
                            bucket_labels={k: label for k, label, _lo, _hi in AGING_BUCKETS})
+
+    @expose("/remind/", methods=("GET", "POST"))
+    def remind(self):
+        """发送缴费提醒: a text message to every household in arrears under the list's filters
+        (not only the rows shown), after a confirmation with their count."""
+        auth.abort_unless_can("sms.send")
+        filters = self._filters()
+        rows, households, owed = arrears_overview(**filters)
+        form = RemindForm()
+        args = {key: request.values.get(key, "") for key in ("community", "building", "bucket")}
+        if form.validate_on_submit():
+            if form.households.data != str(households):
+                flash(_("The list changed since you looked: check the count and confirm again."), "error")
+            else:
+                with committed() as outcome:
+                    counts = remind_in_arrears([(row.household, row.owed) for row in rows], actor=current_user)
+                if outcome:
+                    flash(_("Payment reminders: %(queued)d queued to send, %(already)d already reminded this "
+                            "month, %(skipped)d not sent (no text messages or no mobile number).",
+                            queued=counts["queued"], already=counts["already"], skipped=counts["skipped"]),
+                          "success")
+                    return redirect(url_for(".index", **args))
+        form.households.data = str(households)
+        return self.render("billing/remind.html", form=form, households=households, owed=owed, args=args,
+                           format_amount=format_amount)
 
     @expose("/over-three-years/")
     def over_three_years(self):

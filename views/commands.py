@@ -17,6 +17,7 @@ from models.community import Community
 from models.staff import Role, create_staff
 
 from .imports import IMPORT_KINDS
+from .messages import sms_command
 
 
 @click.command("create-user")
@@ -169,4 +170,4 @@ def audit_now_text() -> str:
     return now().strftime("%Y-%m-%d %H:%M UTC")
 
 
-COMMANDS = [create_user_command, demo_command, bill_command, import_command, export_command]
+COMMANDS = [create_user_command, demo_command, bill_command, import_command, export_command, sms_command]

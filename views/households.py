@@ -40,8 +40,8 @@ class HouseholdView(SecureModelView):
     column_searchable_list = ["room", "residents.name", "residents.phone", "vehicles.plate"]
     search_hint = _l("Room, resident, phone or plate")
     column_default_sort = [("building_id", False), ("unit", False), ("room", False)]
-    column_details_list = ["building", "unit", "room", "floor_area", "state", "notes", "archived_at"]
-    form_columns = ["building", "unit", "room", "floor_area", "state", "notes"]
+    column_details_list = ["building", "unit", "room", "floor_area", "state", "sms_opt_out", "notes", "archived_at"]
+    form_columns = ["building", "unit", "room", "floor_area", "state", "sms_opt_out", "notes"]
     form_args = {"floor_area": {"places": 2}}
     column_labels = {"address": _l("Address"), "people": _l("Residents"), "account": _l("Account")}
     delete_with = remove_household
