@@ -13,6 +13,7 @@ from models.household import Household, HouseholdState
 from models.paid_service import ServicePrice
 from models.parking import ParkingRental
 from models.key import Key, KeyKind, lend_key, return_key
+from models.message import MessageKind, MessageTemplate
 from models.resident import Resident, ResidentKind, id_check_char
 from models.staff import Role, Staff, create_staff
 from models.vehicle import ParkingSpace, SpaceKind, Vehicle
@@ -137,7 +138,24 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     counts.update(_rentals_and_price_lists(rng, communities, households, vehicles, spaces))
     counts.update(load_billing_demo(rng, communities, households, staff))  # first: its bulk receipts start at 1
     counts.update(load_service_demo(rng, staff, clock.now(), id_number=lambda: _id_number(rng)))
+    counts.update(_message_templates())  # last: the demo's history texts nobody
     return counts
+
+
+def _message_templates() -> dict[str, int]:
+    """The templates a provider would have approved (their ids are made up; the log backend sends nothing)."""
+    texts = {
+        MessageKind.payment_reminder: ("SMS_460001", "尊敬的业主，您的房屋{address}截至{date}尚欠物业服务等"
+                                                     "费用{amount}元，请及时缴纳。如已缴纳请忽略。"),
+        MessageKind.repair_registered: ("SMS_460002", "您的报修（单号{serial}，{address}）已受理，"
+                                                      "维修人员将尽快与您联系。"),
+        MessageKind.repair_completed: ("SMS_460003", "您的报修（单号{serial}，{address}）已完工，"
+                                                     "客服将进行回访，感谢您的配合。"),
+    }
+    db.session.add_all([MessageTemplate(kind=kind, provider_template_id=code, text=text, active=True)
+                        for kind, (code, text) in texts.items()])
+    db.session.flush()
+    return {"message templates": len(texts)}
 
 
 MONTHLY_FEES = {SpaceKind.underground: Decimal("300.00"), SpaceKind.surface: Decimal("150.00"),

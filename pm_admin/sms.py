@@ -21,6 +21,7 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import secrets
@@ -68,12 +69,15 @@ class HttpGateway:
             if error.code >= 500 or error.code == 429:
                 return None, Outcome(RETRY, error=f"HTTP {error.code}")
             body = error.read()  # 4xx: the provider says why in its JSON
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+        except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as error:
             return None, Outcome(RETRY, error=f"{type(error).__name__}: {getattr(error, 'reason', error)}"[:300])
         try:
-            return json.loads(body), None
+            answer = json.loads(body)
         except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
             return None, Outcome(RETRY, error="unreadable answer from the provider")
+        return answer, None
 
 
 def aliyun_percent(text: str) -> str:

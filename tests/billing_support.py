@@ -17,6 +17,7 @@ from models.arrears import DunningMethod, DunningRecord
 from models.billing import Bill, BillStatus, FeeItem, FeeKind
 from models.meter import MeterKind
 from models.period import period_of, previous_period
+from models.message import MessageKind, MessageState, MessageTemplate, queue_message
 from models.meter import MeterReading
 from models.payment import Payment, PaymentAllocation, PaymentMethod, RefundLine, RefundRequest
 from pm_admin import clock
@@ -56,4 +57,16 @@ def add_billing_records(places: dict, supervisor) -> None:
         db.session.add_all([fee, water, reading, bill, water_bill, payment, refund, dunning])
         place.update(fee_item=fee, bill=bill, payment=payment, refund=refund)
     db.session.add(SerialCounter(series=f"SK{year}", n=len(places)))
+    db.session.add(MessageTemplate(kind=MessageKind.payment_reminder, provider_template_id="SMS_1",
+                                   text=REMINDER_TEXT))
+    for label, place in places.items():  # a payment reminder by text message, sent (through the log backend)
+        message = queue_message(MessageKind.payment_reminder, place["household"], {
+            "address": place["household"].address, "amount": "173.75", "date": clock.today().isoformat()},
+            key=f"world:{label}", actor=supervisor)
+        message.state, message.attempts, message.tried_at = MessageState.sent, 1, now
+        message.provider_message_id = f"log-world-{label}"
+        place["message"] = message
     db.session.commit()
+
+
+REMINDER_TEXT = "尊敬的业主，您的房屋{address}截至{date}欠费{amount}元，请及时缴纳。"

@@ -214,9 +214,8 @@ class CountingGateway:
 
 
 def add_templates():
+    """The repair templates, beside the world's payment reminder (billing_support.REMINDER_TEXT)."""
     db.session.add_all([
-        MessageTemplate(kind=MessageKind.payment_reminder, provider_template_id="SMS_1",
-                        text="尊敬的业主，您的房屋{address}截至{date}欠费{amount}元，请及时缴纳。"),
         MessageTemplate(kind=MessageKind.repair_registered, provider_template_id="SMS_2",
                         text="您的报修{serial}（{address}）已受理。"),
         MessageTemplate(kind=MessageKind.repair_completed, provider_template_id="SMS_3",
@@ -226,14 +225,19 @@ def add_templates():
 
 
 @pytest.fixture
-def daytime(clock_at, world):
+def daytime(clock_at, app, request):
+    """A weekday morning: the world built then, with the repair templates too."""
     clock_at(DAY)
+    world = request.getfixturevalue("world")
     add_templates()
     return world
 
 
 def messages(**where):
-    return db.session.scalars(select(OutboundMessage).filter_by(**where).order_by(OutboundMessage.id)).all()
+    """The messages the test made (not the world's queued reminders)."""
+    return db.session.scalars(select(OutboundMessage).filter_by(**where)
+                              .where(OutboundMessage.idempotency_key.not_like("world:%"))
+                              .order_by(OutboundMessage.id)).all()
 
 
 def sms_dunning(household) -> int:
@@ -344,6 +348,7 @@ def test_without_a_template_nothing_is_queued_and_reminders_say_so(world, make):
     from pm_admin.errors import DomainError
 
     assert queue_message(MessageKind.repair_registered, world["A"]["household"], {}, key="x", actor=SYSTEM) is None
+    db.session.scalar(select(MessageTemplate)).active = False
     with pytest.raises(DomainError, match="no active template"):
         remind_in_arrears([(world["A"]["household"], Decimal(1))], actor=SYSTEM)
 
