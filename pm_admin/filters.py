@@ -13,7 +13,7 @@ from .i18n import _l
 class ConditionFilter(BaseSQLAFilter):
     """``ConditionFilter(RepairOrder.deadline, _l("Overdue"), RepairOrder.overdue_clause)``:
     a yes/no filter on a condition built when the list is queried (so "now" is now).
-    ``key`` names it for links to the filtered list (``view.filter_args(overdue="1")``)."""
+    ``key`` names it for links to the filtered list (``view.list_url(overdue="1")``)."""
 
     def __init__(self, column, name, condition: Callable[[], object], *, key: str | None = None):
         super().__init__(column, name, options=(("1", _l("Yes")), ("0", _l("No"))))
