@@ -6,6 +6,7 @@ from pm_admin.i18n import _l
 
 from models.household import remove_household
 from models.key import KeyStatus, key_of
+from models.notice import notices_for_household
 from models.resident import normalise_id_number, normalise_phone
 
 from .billing import household_account
@@ -83,6 +84,8 @@ class HouseholdView(SecureModelView):
         Section(_l("Reception log"), "reception_records", ["received_at", "kind", "contact", "handler", "status"],
                 "reception"),
         Section(_l("Goods-release passes"), "goods_passes", ["pass_date", "applicant", "items", "status"], "goods_pass"),
+        Section(_l("Notices on the boards"), "notices", ["kind", "title", "valid_from", "valid_until"], "notice",
+                rows=notices_for_household),
     ]
 
 

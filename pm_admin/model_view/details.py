@@ -21,6 +21,7 @@ class Section:
     columns: list[str]
     endpoint: str  # the admin view that owns these rows: its view permission, row filter and masking apply
     labels: dict[str, str] = field(default_factory=dict)
+    rows: Callable[[Any], list] | None = None  # rows found otherwise than by the relationship (then only a name)
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,8 @@ class Details:
             view = self.admin.view_for(section.endpoint)
             if view is None or not view.is_accessible():
                 continue
-            rows = view.visible_rows(list(getattr(model, section.relationship)))
+            found = section.rows(model) if section.rows is not None else getattr(model, section.relationship)
+            rows = view.visible_rows(list(found))
             columns = [(c, section.labels.get(c) or view.get_column_name(c)) for c in section.columns]
             sections.append((section, view, columns, rows))
         return sections
