@@ -105,3 +105,10 @@ def vehicle_by_plate(term: str) -> ColumnElement[bool] | None:
     if not PLATE_TEXT.fullmatch(text) or not re.search(r"[A-Z0-9]", text):
         return None
     return Vehicle.plate.like(like_pattern(text), escape="\\")
+
+
+def household_with_owner(household: Household) -> str:
+    """"阳光花园 1栋-101 · 张三": a household as a picker offers it, with the one who lives there
+    (owners first), so that the desk can tell the caller's flat from the others."""
+    people = household.current_residents
+    return f"{household} · {people[0].name}" if people else str(household)

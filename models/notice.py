@@ -88,6 +88,10 @@ class Notice(Versioned, db.Model):
     def __str__(self) -> str:
         return self.title or ""
 
+    def board_date(self) -> dt.date:
+        """The date the sheet on the board carries: the day it was posted, else today."""
+        return clock.local(self.posted_at).date() if self.posted_at else clock.today()
+
     def audience(self) -> str:
         """Who the notice is for, as the board's reader says it."""
         if self.company_wide:

@@ -835,6 +835,11 @@ def _give_back_deposit(refund: RefundRequest, reversal: Payment) -> None:
                                                 amount=refund.amount, kept=kept)))
 
 
+def latest_receipt(household) -> Payment | None:
+    """The household's latest payment (not a refund): the receipt the desk is asked to print again."""
+    return next((p for p in household.payments if p.kind is PaymentKind.payment), None)
+
+
 def latest_deposit_refund(bill: Bill) -> RefundRequest | None:
     """A deposit bill's latest refund request, a rejected one included (after a rejection
     one may ask again; after an approval, never)."""

@@ -26,7 +26,8 @@ from .model_view.exporting import Exporting
 from .model_view.fields import Fields
 from .model_view.listing import Listing
 from .model_view.permissions import Permissions
-from .model_view.prefill import Prefill
+from .model_view.prefill import Caller, Prefill
+from .model_view.printing import PrintedForm, Printing
 from .model_view.saving import Saving
 from .model_view.scoping import Scoping
 from .model_view.searching import Searching
@@ -34,7 +35,8 @@ from .model_view.stepping import Stepping
 from .scope import scope_path
 
 # Declarations views import from here, with the base view.
-__all__ = ["FileAction", "ReadOnlyView", "Section", "SecureModelView", "local_datetime", "related_summary"]
+__all__ = ["Caller", "FileAction", "PrintedForm", "ReadOnlyView", "Section", "SecureModelView", "local_datetime",
+           "related_summary"]
 
 # Flask-Admin's own pages (create, edit, details, delete, export) read their ``url=`` through
 # this module global, with a check that lets "/%5cevil" through and a Cancel link that shows
@@ -43,7 +45,7 @@ flask_admin.model.base.get_redirect_target = security.return_target
 
 
 class SecureModelView(Permissions, Prefill, Scoping, Saving, Listing, Searching, Exporting, ErrorMessages,
-                      Details, Stepping, Columns, Fields, ModelView):
+                      Details, Printing, Stepping, Columns, Fields, ModelView):
     """Base of every model view: declarations in, enforcement out."""
 
     def __init__(self, model, *args, **kwargs):
@@ -121,7 +123,7 @@ def build_admin(app, site) -> Panel:
         app,
         name=site.name,
         index_view=HomeView(site.dashboard_panels, name=_l("Home"), url="/admin"),
-        theme=Bootstrap4Theme(swatch="default", base_template="pm_admin/master.html"),
+        theme=Bootstrap4Theme(swatch="default", base_template="pm_admin/master.html", fluid=True),
         csp_nonce_generator=security.nonce,
         translations_path=app.config["BABEL_TRANSLATION_DIRECTORIES"],  # Flask-Admin's catalog, compiled fresh
     )

@@ -15,7 +15,7 @@ import flask_admin.translations
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Blueprint, current_app, has_request_context, redirect, request, url_for
-from flask_babel import Domain, get_locale, get_translations, lazy_gettext
+from flask_babel import Domain, get_locale, get_translations, gettext, lazy_gettext, lazy_pgettext
 from wtforms.i18n import messages_path
 
 from . import security
@@ -79,6 +79,29 @@ def switch(code: str):
     return response
 
 
+# Flask-Admin's own words that its Chinese catalog renders badly ("not between" as 不是之间): our
+# catalog translates each under this context, and that replaces Flask-Admin's when its catalog is
+# compiled. Listed here so that the extractor keeps them in our catalog.
+REWORDED_CONTEXT = "flask-admin"
+REWORDED = (
+    lazy_pgettext("flask-admin", "between"), lazy_pgettext("flask-admin", "not between"),
+    lazy_pgettext("flask-admin", "empty"), lazy_pgettext("flask-admin", "in list"),
+    lazy_pgettext("flask-admin", "not in list"), lazy_pgettext("flask-admin", "greater than"),
+    lazy_pgettext("flask-admin", "smaller than"), lazy_pgettext("flask-admin", "Add Filter"),
+    lazy_pgettext("flask-admin", "Reset Filters"), lazy_pgettext("flask-admin", "Apply"),
+    lazy_pgettext("flask-admin", "There are no items in the table."),
+    lazy_pgettext("flask-admin", "Select all records"), lazy_pgettext("flask-admin", "Please select model"),
+)
+
+
+def _reworded(catalog, ours: Path) -> None:
+    """Replace the translations of ``catalog`` (Flask-Admin's) that ours rewords."""
+    with ours.open("rb") as po_file:
+        for message in read_po(po_file):
+            if message.context == REWORDED_CONTEXT and message.string and message.id in catalog:
+                catalog[message.id].string = message.string
+
+
 def compile_catalogs(target_dir: Path) -> None:
     """Compile every ``.po`` under SOURCE_DIR, and Flask-Admin's for the same locales
     (a few milliseconds; always, so a checked-out older source can never leave a
@@ -90,10 +113,34 @@ def compile_catalogs(target_dir: Path) -> None:
         mo_path.parent.mkdir(parents=True, exist_ok=True)
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=po_path.parts[-3])
+        if po_path.is_relative_to(FLASK_ADMIN_DIR):
+            _reworded(catalog, SOURCE_DIR / po_path.parts[-3] / "LC_MESSAGES" / "messages.po")
         # Several workers may start at once: each writes its own file, then swaps it in.
         with tempfile.NamedTemporaryFile("wb", dir=mo_path.parent, suffix=".part", delete=False) as mo_file:
             write_mo(mo_file, catalog)
         Path(mo_file.name).replace(mo_path)
+
+
+def picker_locale() -> dict:
+    """What the forms' pickers (Select2 look-ups, the date pickers) say and how their calendar
+    reads, in the request's language (names of days and months from the locale's data)."""
+    locale = get_locale()
+    days = locale.days["format"]["short"]  # 0 is Monday
+    months = locale.months["stand-alone"]["abbreviated"]
+    return {
+        "noMatches": gettext("No matches found"),
+        "searching": gettext("Searching…"),
+        "loadMore": gettext("Loading more results…"),
+        "inputTooShort": gettext("Type at least one character"),
+        "failed": gettext("The search failed; try again."),
+        "apply": gettext("OK"),
+        "cancel": gettext("Cancel"),
+        "from": gettext("From"),
+        "to": gettext("To"),
+        "daysOfWeek": [days[(day + 6) % 7] for day in range(7)],  # Sunday first, as moment.js counts
+        "monthNames": [months[month] for month in range(1, 13)],
+        "firstDay": (locale.first_week_day + 1) % 7,
+    }
 
 
 def init_app(app) -> None:
@@ -105,7 +152,7 @@ def init_app(app) -> None:
 
     @app.context_processor
     def languages():
-        return {"pm_languages": app.config["LANGUAGES"], "pm_locale": str(get_locale())}
+        return {"pm_languages": app.config["LANGUAGES"], "pm_locale": str(get_locale()), "pm_picker_locale": picker_locale}
 
 
 _l = lazy_gettext

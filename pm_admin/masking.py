@@ -61,6 +61,12 @@ def reveal(info: dict, value):
     return MASKS[rule[1]](str(value))
 
 
+def shown(row, column: str):
+    """``row.column`` as the current user may see it (masked by the column's rule)."""
+    table = type(row).__table__
+    return reveal(table.c[column].info if column in table.c else {}, getattr(row, column))
+
+
 def searches_hidden(clause) -> bool:
     """Whether ``clause`` compares a personal column the current user sees only masked.
     Such a search must not run for them: a match would tell whose number they typed."""

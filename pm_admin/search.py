@@ -79,18 +79,23 @@ class Group:
     more: bool
 
 
+def clause_for(match: Callable[[str], ColumnElement[bool] | None], term: str) -> ColumnElement[bool] | None:
+    """The WHERE clause ``match`` makes of the typed ``term``, or ``None``: nothing typed,
+    not such a record, or found by what this user may not read in full."""
+    term = " ".join(term.split())[:MAX_TERM_LENGTH]
+    clause = match(term) if term else None
+    return None if clause is None or masking.searches_hidden(clause) else clause
+
+
 def search(sources: Sequence[SearchSource], term: str) -> list[Group]:
     """What the current user may find for ``term``, grouped by kind, scoped and masked."""
-    term = " ".join(term.split())[:MAX_TERM_LENGTH]
-    if not term:
-        return []
     groups = []
     for source in sources:
         if not auth.can(source.permission):
             continue
-        clause = source.match(term)
-        if clause is None or masking.searches_hidden(clause):
-            continue  # not such a record, or found by what this user may not read in full
+        clause = clause_for(source.match, term)
+        if clause is None:
+            continue
         query = scoped(db.session.query(source.model).filter(clause), source.model)
         order = source.order_by() if source.order_by else inspect(source.model).primary_key
         rows = query.order_by(*order).limit(source.limit + 1).all()

@@ -98,6 +98,8 @@ def test_access_matrix(role, app, world, login_as, browser):
         expect(browser.get(f"{base}/export/xlsx/"), may["view"] and may["export"], f"export {base}")
         expect(browser.post(f"{base}/ajax/update/", {"list_form_pk": pk}), may["view"] and may["edit"], f"ajax update {base}",
                ok=(200, 302, 404))  # 404: the view has no editable columns
+        for form in view.printed_forms:  # 302: not printable in its state; 404: outside an engineer's orders
+            expect(browser.get(f"{base}/print/{form}/?id={pk}"), may["view"], f"print {base} {form}", ok=(200, 302, 404))
         lookup_allowed = may["view"] and (may["create"] or may["edit"])
         for name in view.form_ajax_refs or ():
             expect(browser.get(f"{base}/ajax/lookup/?name={name}&query=1"), lookup_allowed, f"lookup {base}")
@@ -139,6 +141,9 @@ def test_rows_of_another_community_are_out_of_reach(role, app, world, login_as, 
             assert f"id={pk}&" not in listing and f'class="action-checkbox" value="{pk}"' not in listing, f"{role} sees B's {view.url} row"
             response = browser.get(f"{view.url}/details/?id={pk}")
             assert response.status_code == 302, f"{role} opened B's {view.url} details"
+            for form in view.printed_forms:
+                response = browser.get(f"{view.url}/print/{form}/?id={pk}")
+                assert response.status_code == 404, f"{role} printed B's {view.url} row on {form}"
             if may["edit"]:
                 response = browser.get(f"{view.url}/edit/?id={pk}")
                 assert response.status_code == 302

@@ -155,7 +155,7 @@ def test_arrears_ledger_aging_late_fees_and_the_three_year_list(estate, login_as
     page = browser.get(f"/admin/arrears/?building={estate['building'].id}&bucket=over3y").get_data(as_text=True)
     assert "102" in page and "260.00" in page
     notices = browser.get(f"/admin/arrears/notices/{estate['building'].id}/").get_data(as_text=True)
-    assert notices.count('class="notice"') == 3
+    assert notices.count('class="sheet notice"') == 3
     # the page lists the longest in arrears first; cut short, its total is still of everyone
     ledger = arrears_ledger(community_id=estate["community"].id, scope_ids=None)
     assert [r.household.room for r in ledger][:2] == ["102", "103"] and len(ledger) == 3

@@ -80,10 +80,20 @@ class JsErrors(list):
         return self
 
 
-def signed_in_page(chromium, base: str, errors: JsErrors, username: str, *, locale: str = "en") -> Page:
+MM = 72 / 25.4  # PDF points per millimetre
+
+
+def pdf_pages(pdf: bytes) -> list[list[float]]:
+    """The MediaBox of each page of a PDF Chromium printed (its page objects are plain text)."""
+    return [[float(n) for n in box.split()] for box in re.findall(rb"/MediaBox\s*\[([^\]]+)\]", pdf)]
+
+
+def signed_in_page(chromium, base: str, errors: JsErrors, username: str, *, locale: str = "en",
+                   viewport: tuple[int, int] = (1280, 900)) -> Page:
     """A new page in a context of its own (its own cookies), its errors watched, the panel
     in English, signed in as ``username``."""
-    page = chromium.new_context(viewport={"width": 1280, "height": 900}, locale=locale).new_page()
+    width, height = viewport
+    page = chromium.new_context(viewport={"width": width, "height": height}, locale=locale).new_page()
     page.set_default_timeout(STEP_TIMEOUT_MS)
     errors.watch(page, base)
     page.goto(base + "/language/en")
@@ -145,10 +155,12 @@ def test_receptionist_edits_household_file_and_history_shows_it(make, world, liv
         # The household file: details with residents, vehicles and keys.
         rows.first.locator('a[href*="/admin/household/details/"]').click()
         expect(page).to_have_url(re.compile(rf"/admin/household/details/\?id={household_id}\b"))
-        for section in ("residents", "vehicles", "keys"):
+        for section in ("residents", "vehicles", "keys"):  # tabs: each shows its rows when clicked
+            page.click(f"#tab-{section}")
             expect(page.locator(f"#section-{section}")).to_be_visible()
-        expect(page.locator("#section-residents + table")).to_contain_text(resident_name)
-        expect(page.locator("#section-vehicles + table")).to_contain_text(plate)
+        expect(page.locator("#section-residents table")).to_contain_text(resident_name)
+        expect(page.locator("#section-vehicles table")).to_contain_text(plate)
+        page.click('#pm-file-nav a[href="#pm-history-title"]')
         expect(page.locator("#pm-history")).to_be_visible()
 
         # Edit: floor area and notes.
@@ -168,9 +180,11 @@ def test_receptionist_edits_household_file_and_history_shows_it(make, world, liv
         # Back to the file: the new values, and the change in the History table.
         rows.first.locator('a[href*="/admin/household/details/"]').click()
         expect(page).to_have_url(re.compile(rf"/admin/household/details/\?id={household_id}\b"))
-        details = page.locator("table.table").first
+        page.click('#pm-file-nav a[href="#pm-own-details"]')
+        details = page.locator("#pm-own-details table")
         expect(details).to_contain_text(new_area)
         expect(details).to_contain_text(new_notes)
+        page.click('#pm-file-nav a[href="#pm-history-title"]')
         # One row of History (Time, Who, Action, Changes) holds this edit.
         # Fields are named by their labels in the user's language, never by column names.
         change = page.locator("#pm-history tbody tr").filter(has_text=f"{old_area} → {new_area}")

@@ -15,7 +15,7 @@ from models import Bill, BillStatus, FeeItem, FeeKind, Payment, RefundRequest
 from models.period import period_of, previous_period
 from models.billing import run_bills
 from pm_admin.extensions import db
-from test_browser import JsErrors, chromium, live_server, signed_in_page  # noqa: F401  (fixtures)
+from test_browser import MM, JsErrors, chromium, live_server, pdf_pages, signed_in_page  # noqa: F401  (fixtures)
 from pm_admin import clock
 
 pytestmark = pytest.mark.browser
@@ -88,14 +88,6 @@ def test_from_bill_run_to_printed_receipt_to_refund(make, world, live_server, ch
     assert [p.amount for p in payments] == [Decimal("300.00"), Decimal("-300.00")]
     bill = db.session.query(Bill).filter_by(household_id=household_id).one()
     assert bill.status is BillStatus.unpaid and bill.paid == 0
-
-
-MM = 72 / 25.4  # PDF points per millimetre
-
-
-def pdf_pages(pdf: bytes) -> list[list[float]]:
-    """The MediaBox of each page of a PDF Chromium printed (its page objects are plain text)."""
-    return [[float(n) for n in box.split()] for box in re.findall(rb"/MediaBox\s*\[([^\]]+)\]", pdf)]
 
 
 def test_a_year_paid_at_the_desk_prints_on_one_a5_sheet_and_80mm_paper(make, world, live_server, chromium):  # noqa: F811

@@ -11,8 +11,7 @@ from playwright.sync_api import expect
 from models import Notice, NoticeStatus
 from pm_admin import clock
 from pm_admin.extensions import db
-from test_browser import JsErrors, chromium, live_server, signed_in_page  # noqa: F401  (fixtures)
-from test_browser_billing import MM, pdf_pages
+from test_browser import MM, JsErrors, chromium, live_server, pdf_pages, signed_in_page  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -39,16 +38,18 @@ def test_a_notice_from_draft_to_the_printed_a4_sheet(make, world, live_server, c
     page.fill("#body", "因市政管网检修，本周六8:00至16:00停水，请提前储水。")
     page.locator("#communities").select_option(str(community_id), force=True)
     page.fill("#valid_from", clock.today().isoformat())
+    page.keyboard.press("Tab")
     page.fill("#valid_until", (clock.today() + dt.timedelta(days=7)).isoformat())
-    page.keyboard.press("Escape")
-    page.locator("#title").click()  # the date picker closes
+    page.keyboard.press("Tab")  # on to the buttons: the date picker closes
+    expect(page.locator(".daterangepicker:visible")).to_have_count(0)
     page.locator(".submit-row input[type=submit].btn-primary:not([name])").click()
     expect(page.locator(".alert-success")).to_be_visible()
     notice = db.session.query(Notice).order_by(Notice.id.desc()).first()
+    assert (notice.valid_from, notice.valid_until) == (clock.today(), clock.today() + dt.timedelta(days=7))
     details = f"{base}/admin/notice/details/?id={notice.id}"
     db.session.rollback()
     page.goto(details)
-    expect(page.locator("#pm-steps")).not_to_contain_text("Print for the notice board")
+    expect(page.locator('a[href*="/admin/notice/print/board/"]')).to_have_count(0)  # not before approval
     take(page, "submit")
 
     # The supervisor approves it.
@@ -60,7 +61,7 @@ def test_a_notice_from_draft_to_the_printed_a4_sheet(make, world, live_server, c
     page.goto(details)
     take(page, "post")
     page.goto(details)
-    page.locator('a[href*="/admin/notice/print/"]').click()
+    page.locator('a[href*="/admin/notice/print/board/"]').click()
     expect(page).to_have_url(re.compile(r"/admin/notice/print/"))
     expect(page.locator("#company")).to_have_text(company)
     expect(page.locator("#notice-title")).to_contain_text("关于小区停水的通知")

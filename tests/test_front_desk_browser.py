@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from models import Household, Resident
+from models import Household, RepairOrder, Resident
 from models.key import lend_key
 from pm_admin.extensions import db
 from test_browser import ARTIFACTS, JsErrors, chromium, live_server, signed_in_page  # noqa: F401 (fixtures)
@@ -88,7 +88,7 @@ def test_import_then_find_by_phone_tail_and_open_the_file(make, world, live_serv
         expect(header).to_contain_text("89.50")
         expect(header).to_contain_text("Rented")
         expect(header).to_contain_text("林晓东 · Tenant · 15800002222")
-        expect(page.locator("#section-residents + table tbody tr")).to_have_count(2)
+        expect(page.locator("#section-residents table tbody tr")).to_have_count(2)
         page.locator("#pm-file-actions a", has_text="Register a resident").click()
         expect(page).to_have_url(re.compile(r"/admin/resident/new/"))
         expect(page.locator("#s2id_household, .select2-container").first).to_contain_text("1202")
@@ -96,7 +96,7 @@ def test_import_then_find_by_phone_tail_and_open_the_file(make, world, live_serv
         page.fill("#phone", "13500007777")
         page.locator(".submit-row input[type=submit].btn-primary:not([name])").click()
         expect(page).to_have_url(re.compile(r"/admin/household/details/\?id=\d+"))
-        expect(page.locator("#section-residents + table tbody tr")).to_have_count(3)
+        expect(page.locator("#section-residents table tbody tr")).to_have_count(3)
         expect(page.locator("#pm-file-header")).to_contain_text("陈小雨")
         shot(page, "household-file.png")
 
@@ -136,3 +136,51 @@ def test_the_supervisor_dashboard_draws_the_money_of_the_month(make, world, live
     finally:
         page.close()
     assert errors == [], "errors in the browser:\n" + "\n".join(errors)
+
+
+def test_a_phoned_in_repair_from_the_household_file(make, world, live_server, chromium):  # noqa: F811
+    """At 1366×768: the owner phones in a leak. From the household file, 报修 → the caller → the
+    description → save: three clicks, and the file is back on its repairs tab with the new order."""
+    place = world["A"]
+    receptionist = make.staff("receptionist", communities=[place["community"]], display_name="李小红")
+    db.session.commit()
+    username, household_id = receptionist.username, place["household"].id
+    owner, before = place["resident"].name, db.session.query(RepairOrder).count()
+    db.session.rollback()
+
+    base, errors = live_server, JsErrors()
+    page = signed_in_page(chromium, base, errors, username, locale="zh-CN", viewport=(1366, 768))
+    clicks = 0
+
+    def click(locator):
+        nonlocal clicks
+        clicks += 1
+        locator.click()
+
+    try:
+        page.goto(f"{base}/admin/household/details/?id={household_id}")
+        expect(page.locator("#tab-keys")).to_have_class(re.compile(r"\bactive\b"))  # the key lent out
+        tabs = page.locator("#pm-file-nav").bounding_box()
+        assert tabs["y"] + tabs["height"] < 768, tabs  # the tabs are on the first screen
+        click(page.locator("#pm-file-actions .dropdown-toggle", has_text="Report a repair"))
+        click(page.locator("#pm-file-actions .dropdown-menu.show .dropdown-item", has_text=f"{owner} · Owner"))
+        expect(page).to_have_url(re.compile(r"/admin/repair/new/"))
+        expect(page.locator("#reporter")).to_have_value(owner)
+        expect(page.locator("#phone")).to_have_value("13812345678")
+        page.fill("#description", "卫生间地漏返水，楼下天花板渗水")
+        click(page.locator(".submit-row input[type=submit].btn-primary:not([name])"))
+
+        expect(page).to_have_url(re.compile(rf"/admin/household/details/\?id={household_id}&tab=repair_orders$"))
+        expect(page.locator("#tab-repair_orders")).to_have_class(re.compile(r"\bactive\b"))
+        open_repairs = page.locator("#section-repair_orders table.pm-open tbody tr")
+        expect(open_repairs).to_have_count(2)  # the world's open order and this one
+        expect(open_repairs.first).to_be_visible()
+        shot(page, "household-file-repair.png")
+    finally:
+        page.close()
+    assert clicks <= 4, clicks
+    assert errors == [], "errors in the browser:\n" + "\n".join(errors)
+    db.session.expire_all()
+    order = db.session.query(RepairOrder).order_by(RepairOrder.id.desc()).first()
+    assert db.session.query(RepairOrder).count() == before + 1
+    assert (order.household_id, order.reporter, order.channel.name) == (household_id, owner, "phone")

@@ -214,7 +214,7 @@ def test_the_household_file_shows_exactly_the_notices_on_its_buildings_boards(wo
 def test_the_a4_sheet_only_once_approved(world, make, login_as, browser, app):
     login_as("receptionist")
     notice = make.notice(world["A"]["household"], title="关于小区停水的通知")
-    response = browser.get(f"/admin/notice/print/?id={notice.id}")
+    response = browser.get(f"/admin/notice/print/board/?id={notice.id}")
     assert response.status_code == 302 and any("once it is approved" in m for m in flashed(browser.get(
         response.headers["Location"])))
     details = browser.get(f"/admin/notice/details/?id={notice.id}").get_data(as_text=True)
@@ -222,9 +222,9 @@ def test_the_a4_sheet_only_once_approved(world, make, login_as, browser, app):
     NOTICE_WORKFLOW.place(notice, N.approved)
     db.session.commit()
     assert "/admin/notice/print/" in browser.get(f"/admin/notice/details/?id={notice.id}").get_data(as_text=True)
-    sheet = browser.get(f"/admin/notice/print/?id={notice.id}").get_data(as_text=True)
+    sheet = browser.get(f"/admin/notice/print/board/?id={notice.id}").get_data(as_text=True)
     assert app.config["COMPANY_NAME"] in sheet and "关于小区停水的通知" in sheet and "size: A4" in sheet
-    assert browser.get(f"/admin/notice/print/?id={world['B']['notice'].id}").status_code == 404
+    assert browser.get(f"/admin/notice/print/board/?id={world['B']['notice'].id}").status_code == 404
 
 
 def test_the_list_exports_with_audience_and_labels(world, make, login_as, browser):

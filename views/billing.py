@@ -48,6 +48,7 @@ from reports.arrears import (AGING_BUCKETS, arrears_ledger, arrears_overview, ca
                              dunning_activity)
 from pm_admin import clock
 from pm_admin.plausible import parse_day, record_id
+from .pickers import HOUSEHOLD_PICKER
 
 templates = Blueprint("billing_templates", __name__, template_folder="templates")
 
@@ -193,7 +194,7 @@ class DunningRecordView(SecureModelView):
     column_searchable_list = ["household.room", "outcome"]
     column_default_sort = ("on_date", True)
     form_columns = ["household", "on_date", "method", "outcome", "promised_on"]
-    form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10}}
+    form_ajax_refs = {"household": HOUSEHOLD_PICKER}
     form_args = {"on_date": {"validators": [DataRequired()]}}
     check_save = check_dunning
 

@@ -4,10 +4,17 @@ from pm_admin.admin import FileAction, Section, SecureModelView, related_summary
 from pm_admin.forms import checked_by
 from pm_admin.i18n import _l
 
+from models.billing import OPEN_STATUSES
+from models.decoration import DecorationStatus
+from models.goods_pass import GoodsPassStatus
 from models.household import remove_household
 from models.key import KeyStatus, key_of
 from models.notice import notices_for_household
+from models.payment import latest_receipt
+from models.reception import UNFINISHED
+from models.repair import RepairStatus
 from models.resident import normalise_id_number, normalise_phone
+from .pickers import HOUSEHOLD_PICKER
 
 from .billing import household_account
 
@@ -58,6 +65,19 @@ class HouseholdView(SecureModelView):
                    lambda h: {"household_id": h.id}, style="outline-secondary", when=lambda h: not h.advance_held),
         FileAction(_l("Apply the advance balance to bills"), "advance_hold.change", "advance.hold",
                    lambda h: {"household_id": h.id}, style="outline-secondary", when=lambda h: h.advance_held),
+        FileAction(_l("Report a repair"), "repair.create_view", "repair.create",
+                   lambda h: {"community": h.building.community_id, "household": h.id, "channel": "phone"},
+                   callers="current_residents", section="repair_orders"),
+        FileAction(_l("Log a visit or call"), "reception.create_view", "reception.create",
+                   lambda h: {"community": h.building.community_id, "household": h.id},
+                   callers="current_residents", section="reception_records"),
+        FileAction(_l("Goods-release pass"), "goods_pass.create_view", "goods_pass.create", lambda h: {"household": h.id},
+                   callers="current_residents", section="goods_passes"),
+        FileAction(_l("Decoration application"), "decoration.create_view", "decoration.create",
+                   lambda h: {"household": h.id}, callers="current_residents", section="decoration_applications"),
+        FileAction(_l("Reprint a receipt"), "receipt.show", "payment.view",
+                   lambda h: {"payment_id": latest_receipt(h).id}, style="outline-secondary",
+                   when=lambda h: latest_receipt(h) is not None),
         FileAction(_l("Register a resident"), "resident.create_view", "resident.create", lambda h: {"household": h.id}),
         FileAction(_l("Register a vehicle"), "vehicle.create_view", "vehicle.create", lambda h: {"household": h.id}),
         FileAction(_l("Lend a key"), "key.transition_view", "key.lend",
@@ -74,16 +94,22 @@ class HouseholdView(SecureModelView):
     details_sections = [
         Section(_l("Residents"), "residents", ["kind", "name", "phone", "id_number", "moved_in_on", "moved_out_on"], "resident"),
         Section(_l("Vehicles"), "vehicles", ["plate", "parking_space", "rental_expires_on", "description"], "vehicle"),
-        Section(_l("Keys"), "keys", ["kind", "cabinet_slot", "label", "status"], "key"),
-        Section(_l("Key loans"), "key_loans", ["key", "borrower", "purpose", "lent_at", "due_back", "returned_at"], "key_loan"),
-        Section(_l("Bills"), "bills", ["period", "fee_item", "amount", "paid", "status", "due_on"], "bill"),
+        Section(_l("Keys"), "keys", ["kind", "cabinet_slot", "label", "status"], "key",
+                open_when=lambda k: k.status is KeyStatus.lent),
+        Section(_l("Key loans"), "key_loans", ["key", "borrower", "purpose", "lent_at", "due_back", "returned_at"], "key_loan",
+                open_when=lambda loan: loan.returned_at is None),
+        Section(_l("Bills"), "bills", ["period", "fee_item", "amount", "paid", "status", "due_on"], "bill",
+                open_when=lambda b: b.status in OPEN_STATUSES),
         Section(_l("Payments"), "payments", ["receipt_no", "kind", "amount", "method", "paid_at", "collector"], "payment"),
-        Section(_l("Repair orders"), "repair_orders", ["serial", "registered_at", "category", "status", "engineer"], "repair"),
+        Section(_l("Repair orders"), "repair_orders", ["serial", "registered_at", "category", "status", "engineer"], "repair",
+                open_when=lambda r: r.status not in (RepairStatus.closed, RepairStatus.voided)),
         Section(_l("Decoration applications"), "decoration_applications",
-                ["submitted_at", "contractor", "planned_start", "planned_end", "status"], "decoration"),
+                ["submitted_at", "contractor", "planned_start", "planned_end", "status"], "decoration",
+                open_when=lambda d: d.status not in (DecorationStatus.closed, DecorationStatus.rejected)),
         Section(_l("Reception log"), "reception_records", ["received_at", "kind", "contact", "handler", "status"],
-                "reception"),
-        Section(_l("Goods-release passes"), "goods_passes", ["pass_date", "applicant", "items", "status"], "goods_pass"),
+                "reception", open_when=lambda r: r.status in UNFINISHED),
+        Section(_l("Goods-release passes"), "goods_passes", ["pass_date", "applicant", "items", "status"], "goods_pass",
+                open_when=lambda g: g.status in (GoodsPassStatus.requested, GoodsPassStatus.issued)),
         Section(_l("Notices on the boards"), "notices", ["kind", "title", "valid_from", "valid_until"], "notice",
                 rows=notices_for_household),
     ]
@@ -96,7 +122,7 @@ class ResidentView(SecureModelView):
     column_searchable_list = ["name", "phone", "household.room"]
     search_hint = _l("Name, phone or room")
     form_columns = ["household", "kind", "name", "phone", "id_number", "moved_in_on", "moved_out_on", "notes"]
-    form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10}}
+    form_ajax_refs = {"household": HOUSEHOLD_PICKER}
     form_prefill = ["household"]
     form_args = {
         "phone": {"validators": [checked_by(normalise_phone)]},

@@ -4,11 +4,12 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from models.key import KeyLoan
-from pm_admin.admin import ReadOnlyView, Section, SecureModelView
+from pm_admin.admin import PrintedForm, ReadOnlyView, Section, SecureModelView
 from pm_admin.forms import MomentField
 from pm_admin.i18n import _l
 from pm_admin.plausible import field_validator
 from pm_admin.steps import StepForm
+from .pickers import HOUSEHOLD_PICKER
 
 
 _NOTE = {"note": TextAreaField(_l("Note"), [DataRequired(), Length(max=500)])}
@@ -23,7 +24,7 @@ class KeyView(SecureModelView):
     column_default_sort = "cabinet_slot"
     form_columns = ["household", "kind", "cabinet_slot", "label", "notes"]
     form_prefill = ["household"]
-    form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10}}
+    form_ajax_refs = {"household": HOUSEHOLD_PICKER}
     details_sections = [
         Section(_l("Loans"), "loans", ["borrower", "purpose", "lent_at", "due_back", "returned_at", "lent_by"], "key_loan"),
     ]
@@ -46,3 +47,4 @@ class KeyLoanView(ReadOnlyView):
     column_filters = ["lent_at", "returned_at", "borrower"]
     column_searchable_list = ["borrower", "key.cabinet_slot"]
     column_default_sort = ("lent_at", True)
+    printed_forms = {"slip": PrintedForm(_l("Print the loan slip"), "keys/loan_slip.html", paper="A5")}

@@ -29,6 +29,7 @@ from models.parking import (RENEWAL_MONTHS, ParkingRental, check_parking_rental,
                             rentals_to_remind)
 from models.payment import PaymentMethod, find_posted
 from pm_admin import clock
+from .pickers import HOUSEHOLD_PICKER
 
 REMIND_WITHIN_DAYS = 15  # the reminder call goes out about two weeks before the rent runs out
 
@@ -52,7 +53,7 @@ class ParkingRentalView(SecureModelView):
     form_columns = ["household", "parking_space", "vehicle", "monthly_fee", "starts_on", "paid_through", "ended_on",
                     "notes"]
     form_ajax_refs = {
-        "household": {"fields": ["room"], "page_size": 10},
+        "household": HOUSEHOLD_PICKER,
         "parking_space": {"fields": ["number"], "page_size": 10},
         "vehicle": {"fields": ["plate"], "page_size": 10},
     }

@@ -5,12 +5,14 @@ from markupsafe import Markup
 from wtforms import BooleanField, DecimalField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from pm_admin.admin import SecureModelView
+from pm_admin.admin import Caller, PrintedForm, SecureModelView
 from pm_admin.filters import ConditionFilter
 from pm_admin.i18n import _l
 from pm_admin.steps import StepForm
 
-from models.repair import RepairOrder, check_repair_order, engineers_for, repairs_visible_to
+from models.repair import RepairOrder, RepairStatus, check_repair_order, engineers_for, repairs_visible_to
+
+from .pickers import HOUSEHOLD_PICKER
 
 _REASON = {"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])}
 _COST = dict(places=2, validators=[InputRequired(), NumberRange(min=0, message=_l("A cost cannot be negative."))])
@@ -41,10 +43,16 @@ class RepairOrderView(SecureModelView):
     column_sortable_list = ["serial", "registered_at", "category", "status", "deadline"]
     form_columns = ["community", "household", "location", "reporter", "phone", "channel", "category", "description",
                     "appointment_at"]
-    form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10}}
+    form_ajax_refs = {"household": HOUSEHOLD_PICKER}
+    form_prefill = ["community", "household", "channel"]
+    form_caller = Caller({"reporter": "name", "phone": "phone"})
     column_formatters = {"overdue": overdue_badge}
     column_formatters_detail = {"overdue": overdue_badge}
     column_labels = {"place": _l("Place"), "overdue": _l("Overdue")}
+    printed_forms = {"work_order": PrintedForm(  # 三联: desk, engineer, household
+        _l("Print the work order"), "services/work_order.html", paper="A5", number="serial",
+        when=lambda order: order.status is not RepairStatus.voided,
+        refusal=_l("A voided repair order is not printed."))}
     step_forms = {
         "dispatch": StepForm(
             inputs={"engineer": QuerySelectField(_l("Engineer"), [DataRequired(_l("Choose an active engineer."))]),

@@ -8,16 +8,17 @@ from markupsafe import Markup
 from wtforms import DateField, DecimalField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from pm_admin.admin import ReadOnlyView, Section, SecureModelView
+from pm_admin.admin import Caller, PrintedForm, ReadOnlyView, Section, SecureModelView
 from pm_admin.i18n import _l
 from pm_admin.labels import label_of
 from pm_admin.steps import StepForm
 from pm_admin.money import format_amount
 
-from models.decoration import check_decoration_application, deducted_from_deposit, deposit_bill, deposit_refund_due
-from models.goods_pass import check_goods_pass
+from models.decoration import WORKS, DecorationStatus, check_decoration_application, deducted_from_deposit, deposit_bill, deposit_refund_due
+from models.goods_pass import GoodsPassStatus, check_goods_pass
 from models.payment import latest_deposit_refund
 from models.reception import UNFINISHED_AFTER_DAYS, ReceptionRecord, check_reception_record, unfinished_by_handler
+from .pickers import HOUSEHOLD_PICKER
 
 
 
@@ -54,7 +55,9 @@ class ReceptionView(SecureModelView):
     search_hint = _l("Contact, phone, content or room")
     column_default_sort = ("id", True)
     form_columns = ["community", "household", "kind", "channel", "contact", "phone", "content", "handler", "due_on"]
-    form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10}}
+    form_ajax_refs = {"household": HOUSEHOLD_PICKER}
+    form_prefill = ["community", "household", "channel"]
+    form_caller = Caller({"contact": "name", "phone": "phone"})
     step_forms = {
         "reply": StepForm(inputs={"reply": TextAreaField(_l("Reply"), [DataRequired(), Length(max=2000)])}),
         "return_visit": StepForm(inputs={
@@ -75,6 +78,11 @@ class ReceptionView(SecureModelView):
                                    days=UNFINISHED_AFTER_DAYS))
 
 
+def works_permitted(application) -> bool:
+    """Approved and not yet inspected: the permit hangs at the door, the workers come and go."""
+    return application.status in (DecorationStatus.approved, *WORKS)
+
+
 class DecorationView(SecureModelView):
     permission = "decoration"
     check_save = check_decoration_application
@@ -91,13 +99,25 @@ class DecorationView(SecureModelView):
     form_columns = ["household", "applicant", "contractor", "person_in_charge", "contractor_phone", "planned_start",
                     "planned_end", "scope_of_works", "deposit"]
     form_args = {"deposit": {"places": 2}}
-    form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10},
-                      "applicant": {"fields": ["name"], "page_size": 10}}
+    form_ajax_refs = {"household": HOUSEHOLD_PICKER,
+                      "applicant": {"fields": ["name"], "page_size": 10, "within": "household"}}  # its people only
+    form_prefill = ["household"]
+    form_caller = Caller({"applicant": None})
     details_sections = [
         Section(_l("Workers and passes"), "workers", ["name", "id_number", "pass_number", "valid_until"], "decoration_worker"),
         Section(_l("Violations"), "violations", ["occurred_on", "description", "deduction", "recorded_by"],
                 "decoration_violation"),
     ]
+    printed_forms = {
+        "permit": PrintedForm(_l("Print the decoration permit"), "services/decoration_permit.html", paper="A4",
+                              when=works_permitted,
+                              refusal=_l("The permit is printed once the application is approved, until the "
+                                         "works pass inspection.")),
+        "worker_passes": PrintedForm(_l("Print the worker passes"), "services/worker_passes.html", paper="A4",
+                                     when=lambda application: works_permitted(application) and application.workers,
+                                     refusal=_l("Worker passes are printed for an approved application with "
+                                                "registered workers.")),
+    }
     step_forms = {
         "approve": StepForm(style="success", confirm=_l("Approve this decoration application?")),
         "reject": StepForm(inputs={"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=1000)])},
@@ -144,8 +164,14 @@ class GoodsPassView(SecureModelView):
     column_default_sort = ("id", True)
     form_columns = ["household", "applicant", "items", "carrier", "vehicle_plate", "pass_date", "owner_consent",
                     "consent_note"]
-    form_ajax_refs = {"household": {"fields": ["room"], "page_size": 10},
-                      "applicant": {"fields": ["name"], "page_size": 10}}
+    form_ajax_refs = {"household": HOUSEHOLD_PICKER,
+                      "applicant": {"fields": ["name"], "page_size": 10, "within": "household"}}  # its people only
+    form_prefill = ["household"]
+    form_caller = Caller({"applicant": None})
+    printed_forms = {"pass": PrintedForm(  # for the guard, who has no login
+        _l("Print the pass"), "services/goods_pass.html", paper="A5 landscape",
+        when=lambda goods_pass: goods_pass.status is GoodsPassStatus.issued,
+        refusal=_l("Only an issued pass is printed for the guard."))}
     step_forms = {
         "issue": StepForm(style="success"),
         "cancel": StepForm(inputs={"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])},

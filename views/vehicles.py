@@ -5,6 +5,7 @@ from pm_admin.forms import checked_by
 from pm_admin.i18n import _l
 
 from models.vehicle import normalise_plate
+from .pickers import HOUSEHOLD_PICKER
 
 
 
@@ -15,7 +16,7 @@ class ParkingSpaceView(SecureModelView):
     column_searchable_list = ["number"]
     column_default_sort = [("community_id", False), ("number", False)]
     form_columns = ["community", "number", "kind", "owner_household", "notes"]
-    form_ajax_refs = {"owner_household": {"fields": ["room"], "page_size": 10}}
+    form_ajax_refs = {"owner_household": HOUSEHOLD_PICKER}
 
 
 class VehicleView(SecureModelView):
@@ -28,7 +29,7 @@ class VehicleView(SecureModelView):
     form_columns = ["plate", "household", "parking_space", "rental_expires_on", "description", "notes"]
     form_prefill = ["household"]
     form_ajax_refs = {
-        "household": {"fields": ["room"], "page_size": 10},
+        "household": HOUSEHOLD_PICKER,
         "parking_space": {"fields": ["number"], "page_size": 10},
     }
     form_args = {"plate": {"validators": [checked_by(normalise_plate)]}}

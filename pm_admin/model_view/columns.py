@@ -7,6 +7,7 @@ import enum
 
 from flask_admin.model import typefmt
 from flask_babel import format_datetime
+from markupsafe import Markup
 from sqlalchemy import inspect
 
 from .. import masking
@@ -25,6 +26,17 @@ def local_datetime(view, value, name=None):
     return format_datetime(value, "yyyy-MM-dd HH:mm")
 
 
+LONG_TEXT = 30  # characters: a longer text (notes, a description) may wrap in a list's cell
+
+
+def long_text(view, value, name=None):
+    """Lists keep every cell on one line (a status, date or name never breaks); a long text
+    is marked to wrap instead of stretching the table."""
+    if isinstance(value, Markup) or len(value) <= LONG_TEXT:
+        return value
+    return Markup('<span class="pm-long">{}</span>').format(value)
+
+
 def path_of(model, dotted: str):
     """``"residents.name"`` -> ([Household.residents], Resident.name)."""
     relationships, current = [], model
@@ -39,7 +51,8 @@ def path_of(model, dotted: str):
 class Columns:
     """Formatters for every list, details page and export; personal columns masked."""
 
-    column_type_formatters = {**typefmt.BASE_FORMATTERS, bool: yes_or_no, enum.Enum: enum_label, dt.datetime: local_datetime}
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, bool: yes_or_no, enum.Enum: enum_label, dt.datetime: local_datetime,
+                              str: long_text}  # last: a str-based enum is shown by its label
     column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, bool: yes_or_no, enum.Enum: enum_label, dt.datetime: local_datetime}
     column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, bool: yes_or_no, enum.Enum: enum_label, dt.datetime: local_datetime}
 

@@ -5,6 +5,7 @@ record's steps and its history."""
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import request, url_for
 from markupsafe import Markup
@@ -21,7 +22,25 @@ class Section:
     columns: list[str]
     endpoint: str  # the admin view that owns these rows: its view permission, row filter and masking apply
     labels: dict[str, str] = field(default_factory=dict)
+    # Rows still waiting for someone (unpaid, not returned, not closed): the tab shows these, counts
+    # them, and keeps the others behind "show all". None: every row counts as open.
+    open_when: Callable[[Any], bool] | None = None
     rows: Callable[[Any], list] | None = None  # rows found otherwise than by the relationship (then only a name)
+
+
+@dataclass(frozen=True)
+class SectionRows:
+    """A section as one user sees it: its columns, its open rows and the others."""
+
+    section: Section
+    view: Any
+    columns: list[tuple[str, str]]
+    open_rows: list
+    other_rows: list
+
+    @property
+    def anchor(self) -> str:
+        return f"section-{self.section.relationship}"
 
 
 @dataclass(frozen=True)
@@ -36,6 +55,17 @@ class FileAction:
     params: Callable[[Any], dict] = lambda obj: {}
     style: str = "primary"
     when: Callable[[Any], bool] | None = None  # shown only for records where this holds
+    # The people of the record (a relationship) one of whom is calling: the action becomes a menu,
+    # one entry per person (?caller=<id>, see Caller in prefill) and one for someone else.
+    callers: str | None = None
+    section: str | None = None  # the section (its relationship) to open when coming back
+
+
+@dataclass(frozen=True)
+class ActionLink:
+    action: FileAction
+    url: str
+    callers: list[tuple[str, str]]  # (who: name · kind · phone as this user may see it, url)
 
 
 def related_summary(relationship: str, columns: list[str]):
@@ -45,18 +75,26 @@ def related_summary(relationship: str, columns: list[str]):
     def formatter(view, context, model, name):
         lines = []
         for row in getattr(model, relationship):
-            table = type(row).__table__
-            parts = []
-            for column in columns:
-                value = getattr(row, column)
-                if value is None or value == "":
-                    continue
-                info = table.c[column].info if column in table.c else {}
-                parts.append(str(masking.reveal(info, value)))
-            lines.append(Markup('<div class="pm-person">{}</div>').format(" · ".join(parts)))
+            lines.append(Markup('<div class="pm-person">{}</div>').format(_person_label(row, columns)))
         return Markup("").join(lines) or Markup('<span class="text-muted">–</span>')
 
     return formatter
+
+
+def _person_label(row, columns: list[str]) -> str:
+    values = (masking.shown(row, column) for column in columns)
+    return " · ".join(str(value) for value in values if value is not None and value != "")
+
+
+CALLER_COLUMNS = ["name", "kind", "phone"]
+
+
+def _opening(section: str | None) -> str:
+    """This page again, on ``section``'s tab if given: where an action comes back to."""
+    if section is None:
+        return request.full_path
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "tab"] + [("tab", section)]
+    return f"{request.path}?{urlencode(args)}"
 
 
 class Details:
@@ -73,7 +111,8 @@ class Details:
     def render(self, template, **kwargs):
         model = kwargs.get("model")
         if template == self.details_template and model is not None:
-            kwargs["sections"] = self._sections(model)
+            kwargs["sections"] = sections = self._sections(model)
+            kwargs["active_section"] = self._active_section(sections)
             kwargs["file_header"] = [(self.get_column_name(c), c) for c, permission in self.details_header.items()
                                      if auth.can(permission)]
             kwargs["file_actions"] = self._file_actions(model)
@@ -85,15 +124,22 @@ class Details:
         return super().render(template, **kwargs)
 
     def _file_actions(self, model):
-        back = request.full_path
-        return [
-            (action, url_for(action.endpoint, url=back, **action.params(model)))
-            for action in self.details_actions
-            if auth.can(action.permission) and self.admin.view_for(action.endpoint.split(".")[0]) is not None
-            and (action.when is None or action.when(model))
-        ]
+        links = []
+        for action in self.details_actions:
+            if not auth.can(action.permission) or self.admin.view_for(action.endpoint.split(".")[0]) is None \
+                    or (action.when is not None and not action.when(model)):
+                continue
+            back = _opening(action.section)
+            params = action.params(model)
+            callers = [(_person_label(person, CALLER_COLUMNS),
+                        url_for(action.endpoint, url=back, caller=person.id, **params))
+                       for person in (getattr(model, action.callers) if action.callers else ())]
+            links.append(ActionLink(action, url_for(action.endpoint, url=back, **params), callers))
+        links += [ActionLink(FileAction(printed.label, f"{self.endpoint}.print_view", f"{self.permission}.view",
+                                        style="outline-dark"), url, []) for printed, url in self.printable(model)]
+        return links
 
-    def _sections(self, model):
+    def _sections(self, model) -> list[SectionRows]:
         sections = []
         for section in self.details_sections:
             view = self.admin.view_for(section.endpoint)
@@ -101,6 +147,19 @@ class Details:
                 continue
             found = section.rows(model) if section.rows is not None else getattr(model, section.relationship)
             rows = view.visible_rows(list(found))
+            is_open = section.open_when or (lambda row: True)
             columns = [(c, section.labels.get(c) or view.get_column_name(c)) for c in section.columns]
-            sections.append((section, view, columns, rows))
+            sections.append(SectionRows(section, view, columns, [r for r in rows if is_open(r)],
+                                        [r for r in rows if not is_open(r)]))
         return sections
+
+    @staticmethod
+    def _active_section(sections: list[SectionRows]) -> str | None:
+        """The tab asked for (?tab=), else the first with rows still waiting, else the first."""
+        asked = request.args.get("tab")
+        for shown in sections:
+            if shown.section.relationship == asked:
+                return asked
+        waiting = [s for s in sections if s.section.open_when is not None and s.open_rows]
+        first = (waiting or sections or [None])[0]
+        return first.section.relationship if first else None

@@ -21,6 +21,7 @@ ENDPOINT_OPERATIONS = {
     "ajax_lookup": "lookup",  # create or edit: look-ups feed forms
     "action_view": "view",  # each action checks its own permission too
     "transition_view": "view",  # each transition checks its own permission too
+    "print_view": "view",  # printed forms: read-only, as the details page
 }
 
 
