@@ -4,12 +4,13 @@ The figures over arrears are reports (``reports/arrears.py``)."""
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l, lazy_pgettext
-from sqlalchemy import Date, Enum, ForeignKey, Text
+from sqlalchemy import Date, Enum, ForeignKey, Text, and_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pm_admin.enums import LabeledEnum
 from pm_admin.extensions import db
 
+from .billing import OPEN_STATUSES, Bill
 from .household import Household
 from pm_admin import clock
 from pm_admin.clock import Moment
@@ -44,6 +45,19 @@ class DunningRecord(db.Model):
 
     def __str__(self) -> str:
         return f"{self.on_date} {self.method.label if self.method else ''} {self.household}"
+
+
+PROMISE_NOTICE_DAYS = 3  # a promise shows up this many days before its date
+PROMISE_KEPT_OPEN_DAYS = 7  # ... and stays this many days after, while the household still owes
+
+
+def promise_due_clause(today: dt.date | None = None):
+    """A promise to pay falling due: dated from a week ago to three days ahead, of a
+    household that still has an open bill (once everything is paid, the promise was kept)."""
+    today = today or clock.today()
+    owes = select(Bill.id).where(Bill.household_id == DunningRecord.household_id, Bill.status.in_(OPEN_STATUSES))
+    return and_(DunningRecord.promised_on >= today - dt.timedelta(days=PROMISE_KEPT_OPEN_DAYS),
+                DunningRecord.promised_on <= today + dt.timedelta(days=PROMISE_NOTICE_DAYS), owes.exists())
 
 
 def check_dunning(record: DunningRecord, *, actor, is_created: bool) -> None:

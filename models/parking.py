@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Text, case, func, select
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Text, and_, case, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pm_admin.auth import require
@@ -29,6 +29,7 @@ from .vehicle import ParkingSpace, Vehicle
 from pm_admin import clock
 
 RENEWAL_MONTHS = Range(1, 24)  # months paid at once: up to two years ahead
+REMIND_WITHIN_DAYS = 15  # the reminder call goes out about two weeks before the rent runs out
 
 
 class ParkingRental(db.Model):
@@ -165,12 +166,15 @@ def record_months(value) -> int:
         raise DomainError(_l("“%(value)s” is not a number of months."), value=str(value)[:20]) from None
 
 
-def rentals_to_remind(within_days: int = 15, today: dt.date | None = None) -> list[ParkingRental]:
-    """Running rentals paid through no later than ``within_days`` from today, the expired
-    ones included, longest expired first: the renewal reminder calls (续费提醒)."""
+def to_remind_clause(within_days: int = REMIND_WITHIN_DAYS, today: dt.date | None = None):
+    """A running rental paid through no later than ``within_days`` from today, expired ones included."""
     today = today or clock.today()
-    query = scoped(db.session.query(ParkingRental), ParkingRental).filter(
-        ParkingRental.ended_on.is_(None), ParkingRental.paid_through <= today + dt.timedelta(days=within_days))
+    return and_(ParkingRental.ended_on.is_(None), ParkingRental.paid_through <= today + dt.timedelta(days=within_days))
+
+
+def rentals_to_remind(within_days: int = REMIND_WITHIN_DAYS, today: dt.date | None = None) -> list[ParkingRental]:
+    """The rentals to remind, longest expired first: the renewal reminder calls (续费提醒)."""
+    query = scoped(db.session.query(ParkingRental), ParkingRental).filter(to_remind_clause(within_days, today))
     return query.order_by(ParkingRental.paid_through, ParkingRental.id).all()
 
 

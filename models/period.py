@@ -36,3 +36,19 @@ def previous_period(period: str, months: int = 1) -> str:
     year, month = (int(x) for x in PERIOD.match(period).groups())
     index = year * 12 + month - 1 - months
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def months_span(text) -> tuple[str, str]:
+    """``2026-03`` or ``2026-01 to 2026-03`` → (first, last) period; a DomainError otherwise.
+    The lists' month filter and the service analysis read months the same way."""
+    first, _sep, last = str(text or "").partition(" to ")
+    first, last = parse_period(first), parse_period(last or first)
+    if first > last:
+        raise DomainError(_l("The first month %(first)s is after the last month %(last)s."), first=first, last=last)
+    return first, last
+
+
+def months_days(text) -> tuple[dt.date, dt.date]:
+    """The first and last day of ``months_span(text)``."""
+    first, last = months_span(text)
+    return period_bounds(first)[0], period_bounds(last)[1]

@@ -63,6 +63,7 @@ _SERVICE_SUPERVISE = {  # approvals, inspection results, voiding, the weekly lis
     "decoration.approve", "decoration.reject", "decoration.pass_inspection", "decoration.fail_inspection",
     "decoration.export", "reception.unfinished", "reception.export", "goods_pass.export",
     "notice.approve", "notice.reject", "notice.export",
+    "analysis.view", "analysis.export",  # service analysis (投诉分析/报修统计) and the weekly summary
 }
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {

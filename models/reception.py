@@ -5,7 +5,7 @@ import datetime as dt
 from collections import defaultdict
 
 from flask_babel import lazy_gettext as _l, lazy_pgettext
-from sqlalchemy import Date, Enum, ForeignKey, String, Text, select
+from sqlalchemy import Date, Enum, ForeignKey, String, Text, and_, select
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
 
 from pm_admin.enums import LabeledEnum
@@ -84,12 +84,26 @@ class ReceptionRecord(Versioned, db.Model):
         kind = self.kind.label if self.kind else ""
         return f"{kind} · {self.contact}"
 
+    @property
+    def overdue(self) -> bool:
+        return self.status in UNFINISHED and self.due_on is not None and self.due_on < clock.today()
+
+    @staticmethod
+    def overdue_clause():
+        """Unfinished after the day the reply was due."""
+        return and_(ReceptionRecord.status.in_(UNFINISHED), ReceptionRecord.due_on < clock.today())
+
     def age_days(self, now: dt.datetime | None = None) -> int:
         return ((now or clock.now()) - clock.aware(self.received_at)).days
 
     @validates("phone")
     def _check_phone(self, key, value):
         return normalise_phone(value)
+
+
+def due_clause(today: dt.date | None = None):
+    """Unfinished and due today or before: the desk's follow-ups that cannot wait."""
+    return and_(ReceptionRecord.status.in_(UNFINISHED), ReceptionRecord.due_on <= (today or clock.today()))
 
 
 def check_reception_record(record: ReceptionRecord, *, actor, is_created: bool) -> None:

@@ -7,6 +7,10 @@ what it shows, in the user's scope, as one of three plain shapes::
     DashboardPanel(_l("Households by state"), "household.view", by_state)  # -> Chart (and its table)
     DashboardPanel(_l("Recent activity"), "audit.view", recent_activity)    # -> Table
 
+A work queue (``Waiting`` items, computed by ``queue``) is a row of figures, each the count
+of a list filtered to what waits for the user, linking to that list: the count is the
+list's own (its scope, its row filter, its filters), so the two cannot disagree.
+
 ``unless`` leaves a panel out for those holding a further permission: a role's own
 work (my collections, my repair orders) is not the page of the one who oversees it. Charts are
 drawn by Chart.js, served from the app itself (``static/vendor``); every chart
@@ -18,9 +22,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app, url_for
 from markupsafe import Markup
 
-from . import auth
+from . import auth, workflow
 
 
 @dataclass
@@ -80,9 +85,58 @@ class Chart:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """A work-queue item: the rows of the list ``endpoint`` filtered as ``lookups`` say
+    (``Listing.filter_args``), e.g. ``Waiting(_l("Not dispatched"), "repair", {"status": "registered"})``."""
+
+    label: Any
+    endpoint: str
+    lookups: dict[str, str]
+    permission: str | None = None  # needed besides seeing the list, e.g. the step's that clears the queue
+    tone: str = "warning"  # the count's colour while something waits
+
+
+def list_url(endpoint: str, **lookups: str) -> str:
+    """The list ``endpoint`` filtered as ``lookups`` say (``Listing.filter_args``)."""
+    view = current_app.extensions["pm_admin_panel"].view_for(endpoint)
+    return url_for(f"{endpoint}.index_view", **view.filter_args(**lookups))
+
+
+def queue(items: Sequence[Waiting]) -> Figures:
+    """The items the current user may work on, each counted by its list and linking to it."""
+    panel = current_app.extensions["pm_admin_panel"]
+    figures = []
+    for item in items:
+        view = panel.view_for(item.endpoint)
+        if not view.may("view") or (item.permission and not auth.can(item.permission)):
+            continue
+        count = view.count_where(**item.lookups)
+        figures.append(Figure(item.label, count, list_url(item.endpoint, **item.lookups),
+                              tone=item.tone if count else "success"))
+    return Figures(figures)
+
+
+def approvals_waiting() -> Figures:
+    """Per workflow with an approval step, the records waiting for it, named by their list
+    (a new approval step shows up here without being listed)."""
+    panel = current_app.extensions["pm_admin_panel"]
+    items = []
+    for flow, approval in workflow.approvals():
+        view = panel.view_for_table(flow.model.__tablename__)
+        states = ",".join(state.name for state in approval.sources)
+        items.append(Waiting(view.name, view.endpoint, {f"{flow.state_key}__in": states}, approval.permission))
+    return queue(items)
+
+
+def approval_permissions() -> tuple[str, ...]:
+    """Who may approve anything: the approval steps' permissions."""
+    return tuple(sorted({approval.permission for _flow, approval in workflow.approvals()}))
+
+
+@dataclass(frozen=True)
 class DashboardPanel:
     title: Any
-    permission: str
+    permission: str | tuple[str, ...]  # several: any of them
     compute: Callable[[], Figures | Table | Chart]  # reads through the current user's scope
     width: int = 6  # of 12 Bootstrap columns
     link: Callable[[], str] | None = None  # "see all" target
@@ -91,7 +145,8 @@ class DashboardPanel:
 
 
 def shown(panel: DashboardPanel) -> bool:
-    return auth.can(panel.permission) and not (panel.unless and auth.can(panel.unless))
+    needed = (panel.permission,) if isinstance(panel.permission, str) else panel.permission
+    return any(auth.can(p) for p in needed) and not (panel.unless and auth.can(panel.unless))
 
 
 def panels_for_user(panels: Sequence[DashboardPanel]) -> list[tuple[DashboardPanel, Any]]:

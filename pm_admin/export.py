@@ -94,6 +94,16 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+@dataclass(frozen=True)
+class SheetChart:
+    """A chart beside the sheet's rows: ``categories`` and each of ``series`` are column indices."""
+
+    title: str
+    categories: int
+    series: tuple[int, ...]
+    kind: str = "column"
+
+
 @dataclass
 class Sheet:
     """One worksheet: title lines, a bold frozen header, the rows, totals, subtotals."""
@@ -104,6 +114,7 @@ class Sheet:
     rows: Iterable[Any]
     total_label: str
     summaries: list[Summary] = field(default_factory=list)
+    chart: SheetChart | None = None
 
 
 def write_workbook(path: str, *, sheet: str, title_lines: list[str], columns: list[ExportColumn],
@@ -200,7 +211,20 @@ def _write_sheet(workbook, spec: Sheet, formats, styles) -> int:
                 worksheet.write_number(row_no, index, amount, formats[columns[index].kind])
             _write_ratios(worksheet, row_no, columns, sums, formats["percent"])
     worksheet.autofilter(header, 0, header + max(on_this_sheet, 1), max(len(columns) - 1, 0))
+    if spec.chart is not None and part == 1 and on_this_sheet:
+        _insert_chart(workbook, worksheet, spec.chart, header, on_this_sheet, len(columns))
     return count
+
+
+def _insert_chart(workbook, worksheet, spec: SheetChart, header: int, rows: int, width: int) -> None:
+    chart = workbook.add_chart({"type": spec.kind})
+    name = worksheet.name
+    for column in spec.series:
+        chart.add_series({"name": [name, header, column],
+                          "categories": [name, header + 1, spec.categories, header + rows, spec.categories],
+                          "values": [name, header + 1, column, header + rows, column]})
+    chart.set_title({"name": spec.title})
+    worksheet.insert_chart(header, width + 1, chart)
 
 
 def _write_ratios(worksheet, row_no: int, columns, sums: dict, cell_format) -> None:

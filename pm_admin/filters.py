@@ -1,20 +1,24 @@
-"""List filters defined by a condition rather than a column value: "overdue: yes / no"."""
+"""List filters Flask-Admin lacks: a condition ("overdue: yes / no") and local months."""
 
 from collections.abc import Callable
 
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from sqlalchemy import not_
 
+from . import clock
+from .errors import DomainError
 from .i18n import _l
 
 
 class ConditionFilter(BaseSQLAFilter):
     """``ConditionFilter(RepairOrder.deadline, _l("Overdue"), RepairOrder.overdue_clause)``:
-    a yes/no filter on a condition built when the list is queried (so "now" is now)."""
+    a yes/no filter on a condition built when the list is queried (so "now" is now).
+    ``key`` names it for links to the filtered list (``view.filter_args(overdue="1")``)."""
 
-    def __init__(self, column, name, condition: Callable[[], object]):
+    def __init__(self, column, name, condition: Callable[[], object], *, key: str | None = None):
         super().__init__(column, name, options=(("1", _l("Yes")), ("0", _l("No"))))
         self.condition = condition
+        self.key = key
 
     def apply(self, query, value, alias=None):
         clause = self.condition()
@@ -22,3 +26,27 @@ class ConditionFilter(BaseSQLAFilter):
 
     def operation(self):
         return _l("is")
+
+
+class MonthsFilter(BaseSQLAFilter):
+    """``2026-03`` or ``2026-01 to 2026-03``: moments in those months of the company's wall
+    clock (the built-in datetime filters compare with UTC). ``span`` reads the text into
+    (first day, last day) and raises on anything else."""
+
+    def __init__(self, column, name, span: Callable[[str], tuple]):
+        super().__init__(column, name)
+        self.span = span
+
+    def validate(self, value):
+        try:
+            self.span(value)
+        except DomainError:
+            return False
+        return True
+
+    def apply(self, query, value, alias=None):
+        start, end = clock.day_bounds(*self.span(value))
+        return query.filter(self.column >= start, self.column < end)
+
+    def operation(self):
+        return _l("in months")

@@ -44,6 +44,7 @@ from .clock import Moment
 
 
 CREATED = "created"  # the pseudo-step opening every timeline
+APPROVE = "approve"  # a transition of this name is an approval: its sources wait for an approver
 
 
 class IllegalTransition(DomainError):
@@ -125,6 +126,7 @@ def lock(obj: Any) -> None:
     db.session.scalars(query.with_for_update(of=mapper.class_).execution_options(populate_existing=True)).unique().first()
 
 
+WORKFLOWS: list["Workflow"] = []  # every workflow declared, in the order the models were imported
 _STEPPING = "pm_workflow_stepping"  # session.info: the records a step (or ``place``) is moving
 
 
@@ -140,6 +142,7 @@ class Workflow:
         self.transitions: dict[str, Transition] = {}
         self.steps_only = steps_only
         self.model.__workflow__ = self
+        WORKFLOWS.append(self)
 
     def transition(self, name: str, label: LazyString, sources: Iterable[Enum], target: Enum | None,
                    permission: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -327,6 +330,11 @@ class Workflow:
         """Take the step named ``name``, refusing a stale page first."""
         transition = self.check(obj, name, actor, expected_state=expected_state, expected_version=expected_version)
         return self._run(transition, obj, actor, inputs)
+
+
+def approvals() -> list[tuple[Workflow, Transition]]:
+    """The approval steps (transitions named ``APPROVE``) of every workflow: what waits for an approver."""
+    return [(w, w.transitions[APPROVE]) for w in WORKFLOWS if APPROVE in w.transitions]
 
 
 def steps_of(obj: Any) -> list[WorkflowStep]:

@@ -15,7 +15,7 @@ from models.community import Building, Community
 from models.household import Household, HouseholdState
 from models.key import Key, KeyLoan, KeyStatus
 from models.reception import UNFINISHED, UNFINISHED_AFTER_DAYS, ReceptionRecord
-from models.repair import OPEN_STATES, RepairCategory, RepairOrder, RepairStatus
+from models.repair import OPEN_STATES, RepairCategory, RepairOrder
 from models.vehicle import Vehicle
 from pm_admin import clock
 
@@ -104,9 +104,7 @@ def todays_unfinished_visits(today: dt.date | None = None, limit: int = 20) -> l
 
 
 def repairs_assigned_to(engineer_id: int, limit: int = 50) -> list[RepairOrder]:
-    """An engineer's orders not yet closed (nor voided): open ones first, by deadline."""
+    """An engineer's open orders (completed ones are not their work any more), by deadline."""
     query = scoped(select(RepairOrder), RepairOrder).where(
-        RepairOrder.engineer_id == engineer_id,
-        RepairOrder.status.not_in((RepairStatus.closed, RepairStatus.voided)))
-    done_last = case((RepairOrder.status.in_(OPEN_STATES), 0), else_=1)
-    return db.session.scalars(query.order_by(done_last, RepairOrder.deadline, RepairOrder.id).limit(limit)).unique().all()
+        RepairOrder.engineer_id == engineer_id, RepairOrder.status.in_(OPEN_STATES))
+    return db.session.scalars(query.order_by(RepairOrder.deadline, RepairOrder.id).limit(limit)).unique().all()

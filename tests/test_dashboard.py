@@ -72,10 +72,10 @@ def test_rentals_ending_soon(world, make, login_as, browser):
 SUPERVISING = ["collection-rate", "aging", "billed-collected", "repairs-by-category", "reception-unfinished"]
 COMMON = ["households", "keys", "overdue-keys", "rentals"]
 PANELS = {
-    "receptionist": ["todays-repairs", "todays-visits", *COMMON],
-    "collector": ["my-collections", "dunning", *COMMON],
-    "engineer": ["my-repairs", "households"],
-    "supervisor": [*SUPERVISING, *COMMON, "activity"],
+    "receptionist": ["queue-desk", "todays-repairs", "todays-visits", *COMMON],
+    "collector": ["queue-collector", "my-collections", "dunning", *COMMON],
+    "engineer": ["queue-engineer", "my-repairs", "households"],
+    "supervisor": ["queue-approvals", *SUPERVISING, *COMMON, "activity"],
 }
 
 

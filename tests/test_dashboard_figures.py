@@ -236,7 +236,8 @@ def test_engineer_sees_own_orders_with_overdue_marked(world, make, app):
     browser = Browser(app.test_client())
     browser.login(me.username)
     rows = cells(panel(dashboard(browser), "my-repairs"))
-    assert [(r[0], r[5]) for r in rows] == [(late.serial, "Overdue"), (working.serial, ""), (done.serial, "")]
+    assert [(r[0], r[5]) for r in rows] == [(late.serial, "Overdue"), (working.serial, "")]  # not the done one
+    assert done.serial not in panel(dashboard(browser), "my-repairs")
 
 
 def test_supervisor_sees_open_repairs_by_category_and_unfinished_reception(world, make, login_as, browser):
@@ -263,10 +264,10 @@ def test_supervisor_sees_open_repairs_by_category_and_unfinished_reception(world
 
 
 @pytest.mark.parametrize("role, titles", [
-    ("supervisor", ["收缴率", "欠费账龄", "近12个月应收与实收", "各类未完成报修单"]),
-    ("collector", ["我的收款", "催缴名单"]),
-    ("receptionist", ["今日未完成报修单", "今日未办结来访来电"]),
-    ("engineer", ["我的报修单"]),
+    ("supervisor", ["待审批", "收缴率", "欠费账龄", "近12个月应收与实收", "各类未完成报修单"]),
+    ("collector", ["待跟进", "我的收款", "催缴名单"]),
+    ("receptionist", ["前台待办", "今日未完成报修单", "今日未办结来访来电"]),
+    ("engineer", ["我的工作", "我的未完成报修单"]),
 ])
 def test_panels_speak_chinese(world, make, app, role, titles):
     browser = Browser(app.test_client(), language="zh_CN")

@@ -13,6 +13,7 @@ from . import billing
 from .commands import COMMANDS
 from .households import BuildingView, CommunityView, HouseholdView, ResidentView
 from .keys import KeyLoanView, KeyView
+from .analysis import ServiceAnalysisPage
 from .ledgers import LedgerPage
 from .dashboard import DASHBOARD_PANELS
 from .imports import IMPORT_KINDS
@@ -56,6 +57,8 @@ def register_views(panel) -> None:
                                            endpoint="decoration_violation", category=SERVICE))
     panel.add_view(GoodsPassView(GoodsPass, name=_l("Goods-release passes"), endpoint="goods_pass", category=SERVICE))
     panel.add_view(NoticeView(Notice, name=_l("Notices"), endpoint="notice", category=SERVICE))
+    panel.add_view(ServiceAnalysisPage(name=_l("Service analysis"), endpoint="analysis", url="/admin/analysis",
+                                       category=REPORTS))
     panel.add_view(StaffView(Staff, name=_l("Staff accounts"), endpoint="staff", category=SYSTEM))
 
 

@@ -24,6 +24,7 @@ from pm_admin import auth, masking
 from pm_admin.admin import ReadOnlyView, SecureModelView
 from pm_admin.errors import DomainError, committed
 from pm_admin.extensions import db
+from pm_admin.filters import ConditionFilter
 from pm_admin.forms import Form, checked_by, confirmation_of
 from pm_admin.i18n import _l
 from pm_admin.labels import label_of
@@ -34,7 +35,7 @@ from pm_admin.search import MAX_TERM_LENGTH
 from pm_admin.steps import StepForm
 
 from models import Building, Community, Household, Resident
-from models.arrears import check_dunning
+from models.arrears import DunningRecord, check_dunning, promise_due_clause
 from models.billing import Bill, check_fee_item, run_bills
 from models.period import parse_period, period_of
 from models.lookup import household_by_address_or_person
@@ -190,7 +191,9 @@ class MeterReadingView(ReadOnlyView):
 class DunningRecordView(SecureModelView):
     permission = "dunning"
     column_list = ["on_date", "household", "method", "collector", "outcome", "promised_on"]
-    column_filters = ["on_date", "method", "collector.display_name", "promised_on"]
+    column_filters = ["on_date", "method", "collector.display_name", "promised_on",
+                      ConditionFilter(DunningRecord.promised_on, _l("Promise falling due"), promise_due_clause,
+                                      key="promise_due")]
     column_searchable_list = ["household.room", "outcome"]
     column_default_sort = ("on_date", True)
     form_columns = ["household", "on_date", "method", "outcome", "promised_on"]

@@ -9,13 +9,15 @@ from flask_babel import format_date, gettext as _, lazy_pgettext
 from flask_login import current_user
 
 from pm_admin.admin import local_datetime
-from pm_admin.dashboard import Chart, DashboardPanel, Figure, Figures, Link, Table
+from pm_admin.dashboard import (Chart, DashboardPanel, Figure, Figures, Link, Table, Waiting, approval_permissions,
+                                approvals_waiting, list_url, queue)
 from pm_admin import history
 from pm_admin.i18n import _l
 
 from pm_admin.money import format_amount
 
 from models import HouseholdState
+from models.repair import DONE_STATES, OPEN_STATES, RepairStatus
 from models.period import period_of, previous_period
 from reports.arrears import arrears_by_age, cash_summary, collection_totals, households_to_chase
 from reports.figures import (households_by_state, keys_out, open_repairs_by_category, overdue_loans,
@@ -163,7 +165,38 @@ def my_repairs_table() -> Table:
                  empty=_l("No repair order is waiting for you."))
 
 
+def _states(states) -> str:
+    return ",".join(state.name for state in states)
+
+
+# What waits for each role: each count is its list's, filtered as said, and links to it.
+DESK_QUEUE = [
+    Waiting(_l("Not yet dispatched"), "repair", {"status": RepairStatus.registered.name}, "repair.dispatch"),
+    Waiting(_l("Awaiting return visit"), "repair", {"status": RepairStatus.completed.name}, "repair.return_visit"),
+    Waiting(_l("Overdue repairs"), "repair", {"overdue": "1"}, tone="danger"),
+    Waiting(_l("Reception items due"), "reception", {"due": "1"}, tone="danger"),
+]
+ENGINEER_QUEUE = [  # the list shows an engineer only their own orders
+    Waiting(_l("To accept"), "repair", {"status": RepairStatus.dispatched.name}, "repair.accept"),
+    Waiting(_l("My open orders"), "repair", {"status__in": _states(OPEN_STATES)}),
+    Waiting(_l("Overdue"), "repair", {"overdue": "1"}, tone="danger"),
+    Waiting(_l("Completed"), "repair", {"status__in": _states(DONE_STATES)}, tone="secondary"),
+]
+COLLECTOR_QUEUE = [
+    Waiting(_l("Promises to pay falling due"), "dunning", {"promise_due": "1"}),
+    Waiting(_l("Parking rentals to remind"), "parking_rental", {"to_remind": "1"}),
+]
+
 DASHBOARD_PANELS = [
+    # Work queues first, one per role
+    DashboardPanel(_l("Waiting at the desk"), "repair.create", lambda: queue(DESK_QUEUE), width=12,
+                   name="queue-desk", unless="reception.unfinished"),
+    DashboardPanel(_l("My work"), "repair.accept", lambda: queue(ENGINEER_QUEUE), width=12, name="queue-engineer",
+                   unless="repair.dispatch"),
+    DashboardPanel(_l("To follow up"), "dunning.create", lambda: queue(COLLECTOR_QUEUE), width=12,
+                   name="queue-collector", unless="collection.view"),
+    DashboardPanel(_l("Approvals waiting"), approval_permissions(), approvals_waiting, width=12,
+                   name="queue-approvals"),
     # 客服主管: money and service at a glance
     DashboardPanel(_l("Collection rate"), "collection.view", collection_rate_figures, name="collection-rate",
                    link=lambda: url_for("collection_rate.index")),
@@ -186,8 +219,8 @@ DASHBOARD_PANELS = [
     DashboardPanel(_l("Today's unfinished visits and calls"), "reception.create", todays_visits_table,
                    name="todays-visits", unless="reception.unfinished", link=lambda: url_for("reception.index_view")),
     # 维修工: the orders dispatched to them (those who dispatch see them all in the list)
-    DashboardPanel(_l("My repair orders"), "repair.accept", my_repairs_table, width=12, name="my-repairs",
-                   unless="repair.dispatch", link=lambda: url_for("repair.index_view")),
+    DashboardPanel(_l("My open repair orders"), "repair.accept", my_repairs_table, width=12, name="my-repairs",
+                   unless="repair.dispatch", link=lambda: list_url("repair", status__in=_states(OPEN_STATES))),
     DashboardPanel(_l("Households by state"), "household.view", households_chart, name="households"),
     DashboardPanel(_l("Key cabinet"), "key.view", keys_figures, width=3, name="keys"),
     DashboardPanel(_l("Overdue keys"), "key.view", overdue_table, width=3, name="overdue-keys"),

@@ -15,6 +15,7 @@ from pm_admin import auth, masking
 from pm_admin.admin import SecureModelView
 from pm_admin.errors import committed
 from pm_admin.extensions import db
+from pm_admin.filters import ConditionFilter
 from pm_admin.forms import Form
 from pm_admin.i18n import _l
 from pm_admin.money import format_amount
@@ -25,13 +26,11 @@ from pm_admin.scope import get_scoped_or_404
 from models import Household, Resident
 from models.resident import owners_of
 from models.paid_service import ServicePrice, charge_at_desk
-from models.parking import (RENEWAL_MONTHS, ParkingRental, check_parking_rental, parking_occupancy, pay_parking_months,
-                            rentals_to_remind)
+from models.parking import (REMIND_WITHIN_DAYS, RENEWAL_MONTHS, ParkingRental, check_parking_rental, parking_occupancy,
+                            pay_parking_months, rentals_to_remind, to_remind_clause)
 from models.payment import PaymentMethod, find_posted
 from pm_admin import clock
 from .pickers import HOUSEHOLD_PICKER
-
-REMIND_WITHIN_DAYS = 15  # the reminder call goes out about two weeks before the rent runs out
 
 
 
@@ -46,7 +45,8 @@ class ParkingRentalView(SecureModelView):
     permission = "parking_rental"
     column_list = ["household", "parking_space", "vehicle", "monthly_fee", "starts_on", "paid_through", "ended_on",
                    "take_rent"]
-    column_filters = ["community.name", "paid_through", "ended_on"]
+    column_filters = ["community.name", "paid_through", "ended_on",
+                      ConditionFilter(ParkingRental.paid_through, _l("To remind"), to_remind_clause, key="to_remind")]
     column_searchable_list = ["household.room"]
     search_hint = _l("Room")
     column_default_sort = "paid_through"

@@ -6,16 +6,18 @@ from wtforms import BooleanField, DecimalField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from pm_admin.admin import Caller, PrintedForm, SecureModelView
-from pm_admin.filters import ConditionFilter
+from pm_admin.filters import ConditionFilter, MonthsFilter
 from pm_admin.i18n import _l
 from pm_admin.steps import StepForm
 
+from models.period import months_days
 from models.repair import RepairOrder, RepairStatus, check_repair_order, engineers_for, repairs_visible_to
 
 from .pickers import HOUSEHOLD_PICKER
 
 _REASON = {"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])}
-_COST = dict(places=2, validators=[InputRequired(), NumberRange(min=0, message=_l("A cost cannot be negative."))])
+_COST = dict(places=2, render_kw={"inputmode": "decimal"},  # a phone offers its number pad
+             validators=[InputRequired(), NumberRange(min=0, message=_l("A cost cannot be negative."))])
 
 
 def overdue_badge(view, context, model, name):
@@ -35,7 +37,9 @@ class RepairOrderView(SecureModelView):
     ]
     column_filters = [
         "status", "category", "channel", "community.name", "engineer.display_name", "registered_at", "chargeable",
-        ConditionFilter(RepairOrder.deadline, _l("Overdue"), RepairOrder.overdue_clause),
+        ConditionFilter(RepairOrder.deadline, _l("Overdue"), RepairOrder.overdue_clause, key="overdue"),
+        "household.building.name", MonthsFilter(RepairOrder.registered_at, _l("Month registered"), months_days),
+        "reopen_count", "satisfaction",
     ]
     column_searchable_list = ["serial", "reporter", "phone", "household.room", "location", "description"]
     search_hint = _l("Serial, reporter, phone, room or place")

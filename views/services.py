@@ -9,6 +9,7 @@ from wtforms import DateField, DecimalField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from pm_admin.admin import Caller, PrintedForm, ReadOnlyView, Section, SecureModelView
+from pm_admin.filters import ConditionFilter, MonthsFilter
 from pm_admin.i18n import _l
 from pm_admin.labels import label_of
 from pm_admin.steps import StepForm
@@ -17,9 +18,11 @@ from pm_admin.money import format_amount
 from models.decoration import WORKS, DecorationStatus, check_decoration_application, deducted_from_deposit, deposit_bill, deposit_refund_due
 from models.goods_pass import GoodsPassStatus, check_goods_pass
 from models.payment import latest_deposit_refund
-from models.reception import UNFINISHED_AFTER_DAYS, ReceptionRecord, check_reception_record, unfinished_by_handler
-from .pickers import HOUSEHOLD_PICKER
+from models.period import months_days
+from models.reception import (UNFINISHED_AFTER_DAYS, ReceptionRecord, check_reception_record, due_clause,
+                              unfinished_by_handler)
 
+from .pickers import HOUSEHOLD_PICKER
 
 
 def deposit_account(view, context, application, name) -> Markup:
@@ -50,7 +53,11 @@ class ReceptionView(SecureModelView):
     column_list = ["received_at", "kind", "channel", "community", "household", "contact", "handler", "due_on", "status"]
     column_details_list = ["received_at", "kind", "channel", "community", "household", "contact", "phone", "content",
                            "handler", "due_on", "status", "reply", "visit_comment"]
-    column_filters = ["kind", "channel", "status", "community.name", "handler.display_name", "received_at", "due_on"]
+    column_filters = ["kind", "channel", "status", "community.name", "handler.display_name", "received_at", "due_on",
+                      ConditionFilter(ReceptionRecord.due_on, _l("Due by today"), due_clause, key="due"),
+                      ConditionFilter(ReceptionRecord.due_on, _l("Overdue"), ReceptionRecord.overdue_clause),
+                      "household.building.name", MonthsFilter(ReceptionRecord.received_at, _l("Month received"),
+                                                              months_days)]
     column_searchable_list = ["contact", "phone", "content", "household.room"]
     search_hint = _l("Contact, phone, content or room")
     column_default_sort = ("id", True)

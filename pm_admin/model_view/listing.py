@@ -1,10 +1,14 @@
 """The list page: its page number kept inside what the database can answer, and its rows
 read in two statements (the page's ids, then those rows with their joined columns)."""
 
+from flask import url_for
+from flask_admin.contrib.sqla.filters import FilterEqual, FilterInList
+from flask_admin.model.filters import BaseFilter
 from sqlalchemy import inspect
 from sqlalchemy.orm import joinedload
 
 from .. import plausible
+from ..filters import ConditionFilter
 
 
 class Listing:
@@ -20,6 +24,16 @@ class Listing:
         page_size = self.get_safe_page_size(args.page_size)
         args.page = min(max(args.page or 0, 0), plausible.LARGEST_ID // page_size)
         return args
+
+    def list_url(self, *conditions) -> str:
+        """The list page filtered by ``(column, filter class, value)`` conditions, each naming one
+        of the view's filters: a report links each figure to the rows it counts."""
+        args = {}
+        for position, (column, kind, value) in enumerate(conditions):
+            index, flt = next((i, f) for i, f in enumerate(self._filters)
+                              if isinstance(f, kind) and _same_column(getattr(f, "column", None), column))
+            args[f"flt{position}_{self.get_filter_arg(index, flt)}"] = value
+        return url_for(f"{self.endpoint}.index_view", **args)
 
     deferred_join_pager = True  # the page's ids first, then only those rows with their joined columns
 
@@ -47,3 +61,41 @@ class Listing:
         key = mapper.get_property_by_column(pk).key
         found = {getattr(obj, key): obj for obj in rows.filter(pk.in_(ids))}
         return count, [found[i] for i in ids if i in found]
+
+    def _filters_for(self, lookups: dict[str, str]) -> list[tuple[int, BaseFilter, str]]:
+        """The list's own filters that ``lookups`` name: ``status="registered"`` (a column
+        equals), ``status__in="registered,dispatched"`` (in the list), ``overdue="1"`` (a
+        ``ConditionFilter`` by its key). A lookup the list does not offer is a declaration error."""
+        chosen = []
+        for lookup, value in lookups.items():
+            column, _, operation = lookup.partition("__")
+            kind = FilterInList if operation == "in" else FilterEqual
+            for index, flt in enumerate(self._filters or ()):
+                named = (isinstance(flt, ConditionFilter) and flt.key == lookup) or (
+                    isinstance(flt, kind) and getattr(flt.column, "key", None) == column
+                    and not getattr(flt, "key_name", None))  # a column of this model, not of a related one
+                if named:
+                    if not flt.validate(value):
+                        raise ValueError(f"{type(self).__name__}: {value!r} is no value for the filter {lookup!r}")
+                    chosen.append((index, flt, value))
+                    break
+            else:
+                raise LookupError(f"{type(self).__name__} has no list filter {lookup!r}")
+        return chosen
+
+    def filter_args(self, **lookups: str) -> dict[str, str]:
+        """The URL arguments showing this list filtered as ``lookups`` say (see ``_filters_for``)."""
+        return {f"flt{n}_{self.get_filter_arg(index, flt)}": value
+                for n, (index, flt, value) in enumerate(self._filters_for(lookups))}
+
+    def count_where(self, **lookups: str) -> int:
+        """How many rows the list filtered as ``lookups`` say shows the current user: the
+        list's own count, through its scope and row filter."""
+        filters = [(index, flt.name, value) for index, flt, value in self._filters_for(lookups)]
+        count, _query = self.get_list(0, None, False, None, filters, execute=False)
+        if count is None:
+            raise TypeError(f"{type(self).__name__} counts no rows (simple_list_pager)")
+        return count
+
+def _same_column(one, other) -> bool:
+    return one is not None and str(getattr(one, "expression", one)) == str(getattr(other, "expression", other))
