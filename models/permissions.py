@@ -46,7 +46,7 @@ _SUPERVISING_MONEY = _COLLECTING | {
 
 # Service workflows: repair orders, decoration applications, reception log, goods-release passes
 _SERVICE_READ = {"repair.view", "decoration.view", "decoration_worker.view", "decoration_violation.view",
-                 "reception.view", "goods_pass.view"}
+                 "reception.view", "goods_pass.view", "notice.view"}
 _SERVICE_DESK = {  # what the front desk files, records and follows up
     "repair.create", "repair.edit", "repair.dispatch", "repair.return_visit", "repair.close", "repair.reopen",
     "decoration.create", "decoration.edit", "decoration.start", "decoration.request_inspection",
@@ -55,11 +55,14 @@ _SERVICE_DESK = {  # what the front desk files, records and follows up
     "reception.create", "reception.edit", "reception.start", "reception.reply", "reception.return_visit",
     "reception.close",
     "goods_pass.create", "goods_pass.edit", "goods_pass.issue", "goods_pass.confirm_used", "goods_pass.cancel",
+    # notices for the boards (通知/公告): drafted, submitted, posted and taken down at the desk
+    "notice.create", "notice.edit", "notice.submit", "notice.post", "notice.withdraw",
 }
 _SERVICE_SUPERVISE = {  # approvals, inspection results, voiding, the weekly list, exports
     "repair.void", "repair.accept", "repair.complete", "repair.export",
     "decoration.approve", "decoration.reject", "decoration.pass_inspection", "decoration.fail_inspection",
     "decoration.export", "reception.unfinished", "reception.export", "goods_pass.export",
+    "notice.approve", "notice.reject", "notice.export",
     "analysis.view", "analysis.export",  # service analysis (投诉分析/报修统计) and the weekly summary
 }
 
@@ -69,7 +72,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         PERSONAL_PHONE, PERSONAL_ID_NUMBER} | _SERVICE_READ | _SERVICE_DESK,
     # 收费员: reads the files to bill and dun; phones households, never needs ID numbers.
     Role.collector.name: _HOUSEHOLD_FILES_READ | _COLLECTING | {PERSONAL_PHONE}
-    | {"repair.view", "decoration.view", "decoration_worker.view"},
+    | {"repair.view", "decoration.view", "decoration_worker.view", "notice.view"},
     # 客服主管: everything, including accounts, deletions, exports and the audit log.
     Role.supervisor.name: _HOUSEHOLD_FILES_READ | _HOUSEHOLD_FILES_KEEP | _SUPERVISING_MONEY | {
         PERSONAL_PHONE, PERSONAL_ID_NUMBER,

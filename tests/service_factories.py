@@ -5,7 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 
-from models import DecorationApplication, DecorationViolation, DecorationWorker, GoodsPass, ReceptionRecord, RepairOrder
+from models import DecorationApplication, DecorationViolation, DecorationWorker, GoodsPass, Notice, ReceptionRecord, RepairOrder
 from models.repair import RepairCategory
 from pm_admin import clock
 
@@ -63,6 +63,18 @@ class ServiceFactories:
         applicant = applicant or self.resident(household)
         return self._save(GoodsPass(household=household, applicant=applicant, **kw))
 
+    def notice(self, household=None, *, communities=(), buildings=(), author=None, **kw):
+        """A draft notice to ``communities`` and ``buildings`` (or the whole company: ``company_wide=True``);
+        given only ``household``, to its community."""
+        if household is not None and not communities and not buildings:
+            communities = [household.building.community]
+        kw.setdefault("title", "停水通知")
+        kw.setdefault("body", "因市政管网检修，本周六上午停水，请提前储水。")
+        kw.setdefault("valid_from", clock.today())
+        kw.setdefault("valid_until", clock.today() + dt.timedelta(days=7))
+        author = author or self.staff("receptionist", communities=list(communities))
+        return self._save(Notice(communities=list(communities), buildings=list(buildings), author_id=author.id, **kw))
+
     def service_records(self, household, resident, staff) -> dict:
         """One record of each service workflow for ``household`` (the ``world`` fixture's)."""
         application = self.decoration(household, resident)
@@ -70,4 +82,5 @@ class ServiceFactories:
             "repair": self.repair(household), "reception": self.reception(household, handler=staff),
             "decoration": application, "worker": self.worker(application),
             "violation": self.violation(application, staff), "goods_pass": self.goods_pass(household, resident),
+            "notice": self.notice(household, author=staff),
         }
