@@ -38,10 +38,22 @@ def previous_period(period: str, months: int = 1) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
+def periods_between(first: str, last: str) -> list[str]:
+    """Every period from ``first`` to ``last``, both included."""
+    periods, period = [], first
+    while period <= last:
+        periods.append(period)
+        period = previous_period(period, -1)
+    return periods
+
+
+MONTHS_SEPARATOR = "~"  # a span of months as the lists' month filter shows it: 2026-01~2026-03
+
+
 def months_span(text) -> tuple[str, str]:
-    """``2026-03`` or ``2026-01 to 2026-03`` → (first, last) period; a DomainError otherwise.
-    The lists' month filter and the service analysis read months the same way."""
-    first, _sep, last = str(text or "").partition(" to ")
+    """``2026-03`` or ``2026-01~2026-03`` (also "至" or " to " between) → (first, last) period;
+    a DomainError otherwise. The lists' month filter and the service analysis read months the same way."""
+    first, _sep, last = re.sub(r"\s*(?:~|～|至|\bto\b)\s*", MONTHS_SEPARATOR, str(text or "").strip()).partition(MONTHS_SEPARATOR)
     first, last = parse_period(first), parse_period(last or first)
     if first > last:
         raise DomainError(_l("The first month %(first)s is after the last month %(last)s."), first=first, last=last)

@@ -29,7 +29,7 @@ class ConditionFilter(BaseSQLAFilter):
 
 
 class MonthsFilter(BaseSQLAFilter):
-    """``2026-03`` or ``2026-01 to 2026-03``: moments in those months of the company's wall
+    """``2026-03`` or ``2026-01~2026-03``: moments in those months of the company's wall
     clock (the built-in datetime filters compare with UTC). ``span`` reads the text into
     (first day, last day) and raises on anything else."""
 
