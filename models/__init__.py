@@ -23,3 +23,4 @@ from .goods_pass import GoodsPass, GoodsPassStatus  # noqa: F401
 from .parking import ParkingRental  # noqa: F401
 from .paid_service import ServicePrice  # noqa: F401
 from .notice import Notice, NoticeKind, NoticeStatus  # noqa: F401
+from .bank import BankLine, BankLineStatus, BankStatement  # noqa: F401

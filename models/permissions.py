@@ -34,6 +34,8 @@ _COLLECTING = _MONEY_READ | {
     # 有偿服务 / 临时收费 at the desk, from the supervisors' price list
     "service_price.view", "paid_service.charge", "meter_reading.view", "meter_reading.create",
     "dunning.view", "dunning.create", "dunning.edit", "arrears.view", "cash_summary.view",
+    # 银行划账: import the bank's statement, review the proposed households, post the lines
+    "bank.view", "bank.import", "bank.review", "bank.post",
 }
 _SUPERVISING_MONEY = _COLLECTING | {
     "fee_item.create", "fee_item.edit", "service_price.create", "service_price.edit", "parking_rental.export",
@@ -42,6 +44,7 @@ _SUPERVISING_MONEY = _COLLECTING | {
     "advance.hold",  # hold a household's advance balance back from its bills, or let it settle them again
     "fee_item.export", "bill.export", "payment.export", "refund.export", "meter_reading.export", "dunning.export",
     "ledger.export",  # the four ledgers as workbooks (报表导出)
+    "bank.export",
 }
 
 # Service workflows: repair orders, decoration applications, reception log, goods-release passes

@@ -23,7 +23,7 @@ from .notices import NoticeView
 from .services import DecorationView, DecorationViolationView, DecorationWorkerView, GoodsPassView, ReceptionView
 from .staff import StaffView
 from .vehicles import ParkingSpaceView, VehicleView
-from . import parking
+from . import bank, parking
 
 FILES = _l("Household files")
 KEYS = _l("Keys")
@@ -63,7 +63,7 @@ def register_views(panel) -> None:
 
 
 def _register_billing(panel) -> None:
-    from models import Bill, DunningRecord, FeeItem, MeterReading, Payment, RefundRequest
+    from models import BankLine, Bill, DunningRecord, FeeItem, MeterReading, Payment, RefundRequest
 
     panel.app.register_blueprint(billing.templates)
     panel.add_view(billing.CashierPage(name=_l("Cash desk"), endpoint="cashier", url="/admin/cashier", category=MONEY))
@@ -72,6 +72,9 @@ def _register_billing(panel) -> None:
     panel.add_view(parking.ParkingDeskPage(name=_l("Parking rent"), endpoint="parking_desk", url="/admin/parking-desk",
                                            category=MONEY))
     panel.add_view(billing.ReceiptPage(name=_l("Receipts"), endpoint="receipt", url="/admin/receipt", category=MONEY))
+    panel.add_view(bank.BankStatementPage(name=_l("Import a bank statement"), endpoint="bank_statement",
+                                          url="/admin/bank-statement", category=MONEY))
+    panel.add_view(bank.BankLineView(BankLine, name=_l("Bank transfers"), endpoint="bank_line", category=MONEY))
     panel.add_view(billing.PaymentView(Payment, name=_l("Payments"), endpoint="payment", category=MONEY))
     panel.add_view(billing.BillView(Bill, name=_l("Bills"), endpoint="bill", category=MONEY))
     panel.add_view(billing.AdvanceHoldPage(name=_l("Hold the advance balance"), endpoint="advance_hold",
