@@ -6,6 +6,7 @@ from pm_admin.site import Site
 
 from models import Building, Community, Household, Key, KeyLoan, ParkingRental, ParkingSpace, Resident, ServicePrice, Staff
 from models import Vehicle
+from models import Questionnaire, Survey, SurveyQuestion, SurveyResponse
 from models import DecorationApplication, DecorationViolation, DecorationWorker, GoodsPass, ReceptionRecord, RepairOrder
 from models.permissions import ROLE_PERMISSIONS
 
@@ -21,6 +22,7 @@ from .search import SEARCH_SOURCES
 from .repairs import RepairOrderView
 from .services import DecorationView, DecorationViolationView, DecorationWorkerView, GoodsPassView, ReceptionView
 from .staff import StaffView
+from .surveys import QuestionnaireView, SurveyQuestionView, SurveyResponseView, SurveyView
 from .vehicles import ParkingSpaceView, VehicleView
 from . import parking
 
@@ -55,6 +57,13 @@ def register_views(panel) -> None:
     panel.add_view(DecorationViolationView(DecorationViolation, name=_l("Decoration violations"),
                                            endpoint="decoration_violation", category=SERVICE))
     panel.add_view(GoodsPassView(GoodsPass, name=_l("Goods-release passes"), endpoint="goods_pass", category=SERVICE))
+    panel.add_view(SurveyView(Survey, name=_l("Satisfaction surveys"), endpoint="survey", category=SERVICE))
+    panel.add_view(SurveyResponseView(SurveyResponse, name=_l("Survey responses"), endpoint="survey_response",
+                                      category=SERVICE))
+    panel.add_view(QuestionnaireView(Questionnaire, name=_l("Questionnaires"), endpoint="questionnaire",
+                                     category=SERVICE))
+    panel.add_view(SurveyQuestionView(SurveyQuestion, name=_l("Survey questions"), endpoint="survey_question",
+                                      category=SERVICE))
     panel.add_view(ServiceAnalysisPage(name=_l("Service analysis"), endpoint="analysis", url="/admin/analysis",
                                        category=REPORTS))
     panel.add_view(StaffView(Staff, name=_l("Staff accounts"), endpoint="staff", category=SYSTEM))
@@ -103,5 +112,7 @@ site = Site(
     commands=COMMANDS,
     search_sources=SEARCH_SOURCES,
     dashboard_panels=DASHBOARD_PANELS,
-    unscoped_tables=frozenset({"receipt_counter"}),  # one gapless receipt series for the company
+    unscoped_tables=frozenset({"receipt_counter",  # one gapless receipt series for the company
+                               # the company's questionnaires; a survey may span communities (row filter)
+                               "questionnaire", "survey_question", "survey"}),
 )
