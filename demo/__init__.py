@@ -20,6 +20,7 @@ from pm_admin import clock
 
 from .billing import load_billing_demo
 from .services import load_service_demo
+from .surveys import load_survey_demo
 
 DEMO_PASSWORD = "pm-demo-2026"
 COMMUNITIES = [("阳光花园", "深圳市南山区阳光路88号"), ("翠湖苑", "深圳市福田区翠湖街12号")]
@@ -137,6 +138,7 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     counts.update(_rentals_and_price_lists(rng, communities, households, vehicles, spaces))
     counts.update(load_billing_demo(rng, communities, households, staff))  # first: its bulk receipts start at 1
     counts.update(load_service_demo(rng, staff, clock.now(), id_number=lambda: _id_number(rng)))
+    counts.update(load_survey_demo(rng, communities, households, staff))
     return counts
 
 
