@@ -22,6 +22,7 @@ from .bank import load_bank_demo
 from .billing import load_billing_demo
 from .notices import load_notice_demo
 from .services import load_service_demo
+from .surveys import load_survey_demo
 
 DEMO_PASSWORD = "pm-demo-2026"
 COMMUNITIES = [("阳光花园", "深圳市南山区阳光路88号"), ("翠湖苑", "深圳市福田区翠湖街12号")]
@@ -141,6 +142,7 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     counts.update(load_service_demo(rng, staff, clock.now(), id_number=lambda: _id_number(rng)))
     counts.update(load_notice_demo(staff, clock.now()))
     counts.update(load_bank_demo(rng, communities[0], households, staff["shoufei"]))
+    counts.update(load_survey_demo(rng, communities, households, staff))
     return counts
 
 

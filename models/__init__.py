@@ -24,3 +24,5 @@ from .parking import ParkingRental  # noqa: F401
 from .paid_service import ServicePrice  # noqa: F401
 from .notice import Notice, NoticeKind, NoticeStatus  # noqa: F401
 from .bank import BankLine, BankLineStatus, BankStatement  # noqa: F401
+from .survey import (Questionnaire, ResponseChannel, Survey, SurveyAnswer, SurveyQuestion,  # noqa: F401
+                     SurveyResponse, SurveyStatus)

@@ -64,3 +64,17 @@ def months_days(text) -> tuple[dt.date, dt.date]:
     """The first and last day of ``months_span(text)``."""
     first, last = months_span(text)
     return period_bounds(first)[0], period_bounds(last)[1]
+
+
+def days_span(text) -> tuple[dt.date, dt.date]:
+    """``2026-09-05 to 2026-12-03`` (or one day) → (first day, last day); a DomainError otherwise."""
+    first, _sep, last = str(text or "").partition(" to ")
+    try:
+        first_day = dt.date.fromisoformat(first.strip())
+        last_day = dt.date.fromisoformat((last or first).strip())
+    except ValueError:
+        raise DomainError(_l("“%(value)s” is not a span of days: write e.g. 2026-09-05 to 2026-12-03."),
+                          value=str(text or "")) from None
+    if first_day > last_day:
+        raise DomainError(_l("The first day %(first)s is after the last day %(last)s."), first=first_day, last=last_day)
+    return first_day, last_day

@@ -69,10 +69,20 @@ _SERVICE_SUPERVISE = {  # approvals, inspection results, voiding, the weekly lis
     "analysis.view", "analysis.export",  # service analysis (投诉分析/报修统计) and the weekly summary
 }
 
+# Satisfaction surveys (满意度调查): the desk records households' answers; the supervisor
+# designs questionnaires, runs surveys and reads the results.
+_SURVEY_DESK = {"survey.view", "survey.answer", "survey_response.view"}
+_SURVEY_SUPERVISE = _SURVEY_DESK | {
+    "questionnaire.view", "questionnaire.create", "questionnaire.edit",
+    "survey_question.view", "survey_question.create", "survey_question.edit", "survey_question.delete",
+    "survey.create", "survey.edit", "survey.open", "survey.close", "survey.results", "survey.export",
+    "survey_response.export",
+}
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     # 接待员 / 客服专员: keeps the household files and the key cabinet; calls residents.
     Role.receptionist.name: _HOUSEHOLD_FILES_READ | _HOUSEHOLD_FILES_KEEP | _MONEY_READ | {
-        PERSONAL_PHONE, PERSONAL_ID_NUMBER} | _SERVICE_READ | _SERVICE_DESK,
+        PERSONAL_PHONE, PERSONAL_ID_NUMBER} | _SERVICE_READ | _SERVICE_DESK | _SURVEY_DESK,
     # 收费员: reads the files to bill and dun; phones households, never needs ID numbers.
     Role.collector.name: _HOUSEHOLD_FILES_READ | _COLLECTING | {PERSONAL_PHONE}
     | {"repair.view", "decoration.view", "decoration_worker.view", "notice.view"},
@@ -86,7 +96,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "staff.view", "staff.create", "staff.edit",
         "audit.view", "audit.export",
         "export.manage",  # others' background exports (My exports), in the communities they work in
-    } | _SERVICE_READ | _SERVICE_DESK | _SERVICE_SUPERVISE,
+    } | _SERVICE_READ | _SERVICE_DESK | _SERVICE_SUPERVISE | _SURVEY_SUPERVISE,
     # 维修工: finds the household of a repair; sees no personal data in full.
     # Sees only the repair orders dispatched to them (models.repair.repairs_visible_to).
     Role.engineer.name: {"community.view", "building.view", "household.view", "resident.view",

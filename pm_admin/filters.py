@@ -1,4 +1,4 @@
-"""List filters Flask-Admin lacks: a condition ("overdue: yes / no") and local months."""
+"""List filters Flask-Admin lacks: a condition ("overdue: yes / no"), local months and days."""
 
 from collections.abc import Callable
 
@@ -50,3 +50,10 @@ class MonthsFilter(BaseSQLAFilter):
 
     def operation(self):
         return _l("in months")
+
+
+class DaysFilter(MonthsFilter):
+    """``2026-09-05 to 2026-12-03``: moments on those days of the company's wall clock."""
+
+    def operation(self):
+        return _l("on days")

@@ -11,6 +11,42 @@ from pm_admin import clock
 
 
 class ServiceFactories:
+    def questionnaire(self, title=None, questions=(("客服态度", "score", None), ("维修及时性", "score", None),
+                                                   ("您最希望改进哪方面", "choice", "保洁\n绿化\n安保"),
+                                                   ("其他意见", "text", None))):
+        from models.survey import QuestionKind, Questionnaire, SurveyQuestion
+
+        questionnaire = Questionnaire(title=title or f"满意度问卷{self._next()}", questions=[
+            SurveyQuestion(position=n, text=text, kind=QuestionKind[kind], options=options)
+            for n, (text, kind, options) in enumerate(questions, start=1)])
+        return self._save(questionnaire)
+
+    def survey(self, questionnaire=None, communities=(), buildings=(), actor=None, **kw):
+        """A survey of ``questionnaire`` over the places given, opened by ``actor`` when one is given."""
+        from models.survey import Survey, open_survey
+
+        kw.setdefault("title", f"{clock.today().year}年下半年满意度调查")
+        kw.setdefault("opens_on", clock.today())
+        kw.setdefault("closes_on", clock.today() + dt.timedelta(days=30))
+        survey = self._save(Survey(questionnaire=questionnaire or self.questionnaire(), communities=list(communities),
+                                   buildings=list(buildings), **kw))
+        if actor is not None:
+            open_survey(survey, actor=actor)
+            self._save(survey)
+        return survey
+
+    def survey_records(self, places, supervisor) -> dict:
+        """An open survey over both communities, answered by each place's household."""
+        from models.survey import record_response
+
+        survey = self.survey(communities=[p["community"] for p in places.values()], actor=supervisor)
+        first, *_others = survey.questionnaire.questions
+        for place in places.values():
+            place["survey_response"] = record_response(survey, place["household"], {first.id: "4"}, channel="phone",
+                                                       actor=supervisor)
+        self._save(survey)
+        return survey
+
     def repair(self, household=None, **kw):
         household = household or self.household()
         kw.setdefault("community_id", household.building.community_id)

@@ -5,7 +5,7 @@ from pm_admin.importing import ImportView
 from pm_admin.site import Site
 
 from models import Building, Community, Household, Key, KeyLoan, ParkingRental, ParkingSpace, Resident, ServicePrice, Staff
-from models import Notice, Vehicle
+from models import Notice, Questionnaire, Survey, SurveyQuestion, SurveyResponse, Vehicle
 from models import DecorationApplication, DecorationViolation, DecorationWorker, GoodsPass, ReceptionRecord, RepairOrder
 from models.permissions import ROLE_PERMISSIONS
 
@@ -22,6 +22,7 @@ from .repairs import RepairOrderView
 from .notices import NoticeView
 from .services import DecorationView, DecorationViolationView, DecorationWorkerView, GoodsPassView, ReceptionView
 from .staff import StaffView
+from .surveys import QuestionnaireView, SurveyQuestionView, SurveyResponseView, SurveyView
 from .vehicles import ParkingSpaceView, VehicleView
 from . import bank, parking
 
@@ -57,6 +58,13 @@ def register_views(panel) -> None:
                                            endpoint="decoration_violation", category=SERVICE))
     panel.add_view(GoodsPassView(GoodsPass, name=_l("Goods-release passes"), endpoint="goods_pass", category=SERVICE))
     panel.add_view(NoticeView(Notice, name=_l("Notices"), endpoint="notice", category=SERVICE))
+    panel.add_view(SurveyView(Survey, name=_l("Satisfaction surveys"), endpoint="survey", category=SERVICE))
+    panel.add_view(SurveyResponseView(SurveyResponse, name=_l("Survey responses"), endpoint="survey_response",
+                                      category=SERVICE))
+    panel.add_view(QuestionnaireView(Questionnaire, name=_l("Questionnaires"), endpoint="questionnaire",
+                                     category=SERVICE))
+    panel.add_view(SurveyQuestionView(SurveyQuestion, name=_l("Survey questions"), endpoint="survey_question",
+                                      category=SERVICE))
     panel.add_view(ServiceAnalysisPage(name=_l("Service analysis"), endpoint="analysis", url="/admin/analysis",
                                        category=REPORTS))
     panel.add_view(StaffView(Staff, name=_l("Staff accounts"), endpoint="staff", category=SYSTEM))
@@ -108,5 +116,7 @@ site = Site(
     commands=COMMANDS,
     search_sources=SEARCH_SOURCES,
     dashboard_panels=DASHBOARD_PANELS,
-    unscoped_tables=frozenset({"receipt_counter"}),  # one gapless receipt series for the company
+    unscoped_tables=frozenset({"receipt_counter",  # one gapless receipt series for the company
+                               # the company's questionnaires; a survey may span communities (row filter)
+                               "questionnaire", "survey_question", "survey"}),
 )

@@ -108,6 +108,8 @@ class HouseholdView(SecureModelView):
                 open_when=lambda d: d.status not in (DecorationStatus.closed, DecorationStatus.rejected)),
         Section(_l("Reception log"), "reception_records", ["received_at", "kind", "contact", "handler", "status"],
                 "reception", open_when=lambda r: r.status in UNFINISHED),
+        Section(_l("Survey responses"), "survey_responses", ["survey", "channel", "respondent", "recorded_by",
+                                                             "recorded_at"], "survey_response"),
         Section(_l("Goods-release passes"), "goods_passes", ["pass_date", "applicant", "items", "status"], "goods_pass",
                 open_when=lambda g: g.status in (GoodsPassStatus.requested, GoodsPassStatus.issued)),
         Section(_l("Notices on the boards"), "notices", ["kind", "title", "valid_from", "valid_until"], "notice",
