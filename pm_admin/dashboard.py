@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 from markupsafe import Markup
 
 from . import auth, workflow
@@ -98,8 +98,7 @@ class Waiting:
 
 def list_url(endpoint: str, **lookups: str) -> str:
     """The list ``endpoint`` filtered as ``lookups`` say (``Listing.filter_args``)."""
-    view = current_app.extensions["pm_admin_panel"].view_for(endpoint)
-    return url_for(f"{endpoint}.index_view", **view.filter_args(**lookups))
+    return current_app.extensions["pm_admin_panel"].view_for(endpoint).list_url(**lookups)
 
 
 def queue(items: Sequence[Waiting]) -> Figures:

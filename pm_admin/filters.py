@@ -1,4 +1,4 @@
-"""List filters Flask-Admin lacks: a condition ("overdue: yes / no") and local months."""
+"""List filters Flask-Admin lacks: a condition ("overdue: yes / no"), local months and days."""
 
 from collections.abc import Callable
 
@@ -13,7 +13,7 @@ from .i18n import _l
 class ConditionFilter(BaseSQLAFilter):
     """``ConditionFilter(RepairOrder.deadline, _l("Overdue"), RepairOrder.overdue_clause)``:
     a yes/no filter on a condition built when the list is queried (so "now" is now).
-    ``key`` names it for links to the filtered list (``view.filter_args(overdue="1")``)."""
+    ``key`` names it for links to the filtered list (``view.list_url(overdue="1")``)."""
 
     def __init__(self, column, name, condition: Callable[[], object], *, key: str | None = None):
         super().__init__(column, name, options=(("1", _l("Yes")), ("0", _l("No"))))
@@ -29,7 +29,7 @@ class ConditionFilter(BaseSQLAFilter):
 
 
 class MonthsFilter(BaseSQLAFilter):
-    """``2026-03`` or ``2026-01 to 2026-03``: moments in those months of the company's wall
+    """``2026-03`` or ``2026-01~2026-03``: moments in those months of the company's wall
     clock (the built-in datetime filters compare with UTC). ``span`` reads the text into
     (first day, last day) and raises on anything else."""
 
@@ -50,3 +50,10 @@ class MonthsFilter(BaseSQLAFilter):
 
     def operation(self):
         return _l("in months")
+
+
+class DaysFilter(MonthsFilter):
+    """``2026-09-05 to 2026-12-03``: moments on those days of the company's wall clock."""
+
+    def operation(self):
+        return _l("on days")

@@ -5,7 +5,7 @@ from pm_admin.importing import ImportView
 from pm_admin.site import Site
 
 from models import Building, Community, Household, Key, KeyLoan, ParkingRental, ParkingSpace, Resident, ServicePrice, Staff
-from models import Vehicle
+from models import Notice, Questionnaire, Survey, SurveyQuestion, SurveyResponse, Vehicle
 from models import DecorationApplication, DecorationViolation, DecorationWorker, GoodsPass, ReceptionRecord, RepairOrder
 from models.message import MessageTemplate, OutboundMessage
 from models.permissions import ROLE_PERMISSIONS
@@ -21,10 +21,12 @@ from .dashboard import DASHBOARD_PANELS
 from .imports import IMPORT_KINDS
 from .search import SEARCH_SOURCES
 from .repairs import RepairOrderView
+from .notices import NoticeView
 from .services import DecorationView, DecorationViolationView, DecorationWorkerView, GoodsPassView, ReceptionView
 from .staff import StaffView
+from .surveys import QuestionnaireView, SurveyQuestionView, SurveyResponseView, SurveyView
 from .vehicles import ParkingSpaceView, VehicleView
-from . import messages, parking
+from . import bank, messages, parking
 
 FILES = _l("Household files")
 KEYS = _l("Keys")
@@ -58,6 +60,14 @@ def register_views(panel) -> None:
     panel.add_view(DecorationViolationView(DecorationViolation, name=_l("Decoration violations"),
                                            endpoint="decoration_violation", category=SERVICE))
     panel.add_view(GoodsPassView(GoodsPass, name=_l("Goods-release passes"), endpoint="goods_pass", category=SERVICE))
+    panel.add_view(NoticeView(Notice, name=_l("Notices"), endpoint="notice", category=SERVICE))
+    panel.add_view(SurveyView(Survey, name=_l("Satisfaction surveys"), endpoint="survey", category=SERVICE))
+    panel.add_view(SurveyResponseView(SurveyResponse, name=_l("Survey responses"), endpoint="survey_response",
+                                      category=SERVICE))
+    panel.add_view(QuestionnaireView(Questionnaire, name=_l("Questionnaires"), endpoint="questionnaire",
+                                     category=SERVICE))
+    panel.add_view(SurveyQuestionView(SurveyQuestion, name=_l("Survey questions"), endpoint="survey_question",
+                                      category=SERVICE))
     panel.add_view(messages.OutboundMessageView(OutboundMessage, name=_l("Text messages sent"), endpoint="sms",
                                                 category=MESSAGES))
     panel.add_view(messages.MessageTemplateView(MessageTemplate, name=_l("Message templates"),
@@ -69,7 +79,7 @@ def register_views(panel) -> None:
 
 
 def _register_billing(panel) -> None:
-    from models import Bill, DunningRecord, FeeItem, MeterReading, Payment, RefundRequest
+    from models import BankLine, Bill, DunningRecord, FeeItem, MeterReading, Payment, RefundRequest
 
     panel.app.register_blueprint(billing.templates)
     panel.add_view(billing.CashierPage(name=_l("Cash desk"), endpoint="cashier", url="/admin/cashier", category=MONEY))
@@ -78,6 +88,9 @@ def _register_billing(panel) -> None:
     panel.add_view(parking.ParkingDeskPage(name=_l("Parking rent"), endpoint="parking_desk", url="/admin/parking-desk",
                                            category=MONEY))
     panel.add_view(billing.ReceiptPage(name=_l("Receipts"), endpoint="receipt", url="/admin/receipt", category=MONEY))
+    panel.add_view(bank.BankStatementPage(name=_l("Import a bank statement"), endpoint="bank_statement",
+                                          url="/admin/bank-statement", category=MONEY))
+    panel.add_view(bank.BankLineView(BankLine, name=_l("Bank transfers"), endpoint="bank_line", category=MONEY))
     panel.add_view(billing.PaymentView(Payment, name=_l("Payments"), endpoint="payment", category=MONEY))
     panel.add_view(billing.BillView(Bill, name=_l("Bills"), endpoint="bill", category=MONEY))
     panel.add_view(billing.AdvanceHoldPage(name=_l("Hold the advance balance"), endpoint="advance_hold",
@@ -111,6 +124,8 @@ site = Site(
     commands=COMMANDS,
     search_sources=SEARCH_SOURCES,
     dashboard_panels=DASHBOARD_PANELS,
-    # one gapless receipt series for the company; the message templates are the company's
-    unscoped_tables=frozenset({"receipt_counter", "message_template"}),
+    unscoped_tables=frozenset({"receipt_counter",  # one gapless receipt series for the company
+                               # the company's questionnaires; a survey may span communities (row filter)
+                               "questionnaire", "survey_question", "survey",
+                               "message_template"}),  # the company's message templates
 )

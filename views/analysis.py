@@ -13,7 +13,7 @@ from pm_admin import auth, clock
 from pm_admin.admin import local_datetime
 from pm_admin.errors import DomainError
 from pm_admin.export import send_workbook, temporary_path
-from pm_admin.filters import ConditionFilter, MonthsFilter
+from pm_admin.filters import MonthsFilter
 from pm_admin.pages import SecurePage
 
 from models.community import Building, Community
@@ -25,15 +25,15 @@ from reports.analysis import GROUPINGS, REPAIRS, kinds, selection_from, service_
 
 from .billing import _buildings, _communities
 
-# per source: its list, the moment its months count from, its kind, its overdue filter's column
+# per source: its list, the moment its months count from, its kind
 LISTS = {
-    REPAIRS: ("repair", RepairOrder.registered_at, RepairOrder.category, RepairOrder.deadline),
-    "reception": ("reception", ReceptionRecord.received_at, ReceptionRecord.kind, ReceptionRecord.due_on),
+    REPAIRS: ("repair", RepairOrder.registered_at, RepairOrder.category),
+    "reception": ("reception", ReceptionRecord.received_at, ReceptionRecord.kind),
 }
 MEASURES = {  # what a figure counts, as a further list filter
-    "overdue": lambda source: (LISTS[source][3], ConditionFilter, "1"),
-    "reopened": lambda source: (RepairOrder.reopen_count, FilterGreater, "0"),
-    "rated": lambda source: (RepairOrder.satisfaction, FilterGreater, "0"),
+    "overdue": ((), {"overdue": "1"}),
+    "reopened": (((RepairOrder.reopen_count, FilterGreater, "0"),), {}),
+    "rated": (((RepairOrder.satisfaction, FilterGreater, "0"),), {}),
 }
 
 
@@ -41,7 +41,7 @@ def list_link(selection, source: str, where: dict | None, measure: str | None = 
     """The list page showing exactly the rows a figure counts (None: no list filter can)."""
     if where is None:
         return None
-    endpoint, moment, kind_column, _overdue = LISTS[source]
+    endpoint, moment, kind_column = LISTS[source]
     conditions = [(moment, MonthsFilter, where.get("month", selection.months))]
     community = where.get("community") or (selection.community.name if selection.community else None)
     building = where.get("building") or (selection.building.name if selection.building else None)
@@ -50,9 +50,8 @@ def list_link(selection, source: str, where: dict | None, measure: str | None = 
                           (kind_column, kind.name if kind else None), (Staff.display_name, where.get("handler"))):
         if value is not None:
             conditions.append((column, FilterEqual, value))
-    if measure:
-        conditions.append(MEASURES[measure](source))
-    return current_app.extensions["pm_admin_panel"].view_for(endpoint).list_url(*conditions)
+    more, lookups = MEASURES[measure] if measure else ((), {})
+    return current_app.extensions["pm_admin_panel"].view_for(endpoint).list_url(*conditions, *more, **lookups)
 
 
 class ServiceAnalysisPage(SecurePage):

@@ -55,7 +55,7 @@ class ReceptionView(SecureModelView):
                            "handler", "due_on", "status", "reply", "visit_comment"]
     column_filters = ["kind", "channel", "status", "community.name", "handler.display_name", "received_at", "due_on",
                       ConditionFilter(ReceptionRecord.due_on, _l("Due by today"), due_clause, key="due"),
-                      ConditionFilter(ReceptionRecord.due_on, _l("Overdue"), ReceptionRecord.overdue_clause),
+                      ConditionFilter(ReceptionRecord.due_on, _l("Overdue"), ReceptionRecord.overdue_clause, key="overdue"),
                       "household.building.name", MonthsFilter(ReceptionRecord.received_at, _l("Month received"),
                                                               months_days)]
     column_searchable_list = ["contact", "phone", "content", "household.room"]
@@ -74,7 +74,7 @@ class ReceptionView(SecureModelView):
 
     @expose("/unfinished/")
     def unfinished(self):
-        groups = [(f"{handler.display_name} ({handler.username})", rows) for handler, rows in unfinished_by_handler()]
+        groups = [(handler.display_name, rows) for handler, rows in unfinished_by_handler()]
         label = {name: label_of(getattr(ReceptionRecord, name))
                  for name in ("received_at", "kind", "contact", "content", "status")}
         columns = [(_("Days open"), lambda r: r.age_days()), (label["received_at"], lambda r: r.received_at),

@@ -1,7 +1,7 @@
 """Text messages to owners: templates, the send log, and the household's opt-out.
 
 Revision ID: d7a3e9b1c2f4
-Revises: c5e8a1d2f3b4
+Revises: d16e8a4a5b9e
 Create Date: 2026-12-03 08:30:00.000000
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd7a3e9b1c2f4'
-down_revision = 'c5e8a1d2f3b4'
+down_revision = 'd16e8a4a5b9e'
 branch_labels = None
 depends_on = None
 

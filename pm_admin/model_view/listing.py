@@ -25,16 +25,6 @@ class Listing:
         args.page = min(max(args.page or 0, 0), plausible.LARGEST_ID // page_size)
         return args
 
-    def list_url(self, *conditions) -> str:
-        """The list page filtered by ``(column, filter class, value)`` conditions, each naming one
-        of the view's filters: a report links each figure to the rows it counts."""
-        args = {}
-        for position, (column, kind, value) in enumerate(conditions):
-            index, flt = next((i, f) for i, f in enumerate(self._filters)
-                              if isinstance(f, kind) and _same_column(getattr(f, "column", None), column))
-            args[f"flt{position}_{self.get_filter_arg(index, flt)}"] = value
-        return url_for(f"{self.endpoint}.index_view", **args)
-
     deferred_join_pager = True  # the page's ids first, then only those rows with their joined columns
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
@@ -62,40 +52,55 @@ class Listing:
         found = {getattr(obj, key): obj for obj in rows.filter(pk.in_(ids))}
         return count, [found[i] for i in ids if i in found]
 
-    def _filters_for(self, lookups: dict[str, str]) -> list[tuple[int, BaseFilter, str]]:
-        """The list's own filters that ``lookups`` name: ``status="registered"`` (a column
-        equals), ``status__in="registered,dispatched"`` (in the list), ``overdue="1"`` (a
-        ``ConditionFilter`` by its key). A lookup the list does not offer is a declaration error."""
-        chosen = []
+    def _filters_for(self, conditions, lookups: dict[str, str]) -> list[tuple[int, BaseFilter, str]]:
+        """The list's own filters that the arguments name, each with its value, in one of two forms:
+        ``(column, filter class, value)`` conditions (a column of this model or of a related one:
+        ``(Community.name, FilterEqual, "A")``), or ``lookups`` on this model's own columns:
+        ``status="registered"`` (equals), ``status__in="registered,dispatched"`` (in the list),
+        ``overdue="1"`` (a ``ConditionFilter`` by its key). One the list lacks is a declaration error."""
+        wanted = list(conditions)
         for lookup, value in lookups.items():
+            keyed = next((f for f in self._filters or () if isinstance(f, ConditionFilter) and f.key == lookup), None)
+            if keyed is not None:
+                wanted.append((keyed, ConditionFilter, value))
+                continue
             column, _, operation = lookup.partition("__")
-            kind = FilterInList if operation == "in" else FilterEqual
-            for index, flt in enumerate(self._filters or ()):
-                named = (isinstance(flt, ConditionFilter) and flt.key == lookup) or (
-                    isinstance(flt, kind) and getattr(flt.column, "key", None) == column
-                    and not getattr(flt, "key_name", None))  # a column of this model, not of a related one
-                if named:
-                    if not flt.validate(value):
-                        raise ValueError(f"{type(self).__name__}: {value!r} is no value for the filter {lookup!r}")
-                    chosen.append((index, flt, value))
-                    break
-            else:
+            own = getattr(self.model, column, None)
+            if own is None:
                 raise LookupError(f"{type(self).__name__} has no list filter {lookup!r}")
+            wanted.append((own, FilterInList if operation == "in" else FilterEqual, value))
+        chosen = []
+        for column, kind, value in wanted:
+            found = next(((index, flt) for index, flt in enumerate(self._filters or ())
+                          if flt is column or (isinstance(flt, kind) and _same_column(getattr(flt, "column", None), column))),
+                         None)
+            if found is None:
+                raise LookupError(f"{type(self).__name__} has no {kind.__name__} list filter on {column}")
+            index, flt = found
+            if not flt.validate(value):
+                raise ValueError(f"{type(self).__name__}: {value!r} is no value for the filter on {column}")
+            chosen.append((index, flt, value))
         return chosen
 
-    def filter_args(self, **lookups: str) -> dict[str, str]:
-        """The URL arguments showing this list filtered as ``lookups`` say (see ``_filters_for``)."""
+    def filter_args(self, *conditions, **lookups: str) -> dict[str, str]:
+        """The URL arguments showing this list filtered as the arguments say (see ``_filters_for``)."""
         return {f"flt{n}_{self.get_filter_arg(index, flt)}": value
-                for n, (index, flt, value) in enumerate(self._filters_for(lookups))}
+                for n, (index, flt, value) in enumerate(self._filters_for(conditions, lookups))}
 
-    def count_where(self, **lookups: str) -> int:
-        """How many rows the list filtered as ``lookups`` say shows the current user: the
+    def list_url(self, *conditions, **lookups: str) -> str:
+        """The list page filtered as the arguments say: a report or a queue links each figure
+        to the rows it counts."""
+        return url_for(f"{self.endpoint}.index_view", **self.filter_args(*conditions, **lookups))
+
+    def count_where(self, *conditions, **lookups: str) -> int:
+        """How many rows the list filtered as the arguments say shows the current user: the
         list's own count, through its scope and row filter."""
-        filters = [(index, flt.name, value) for index, flt, value in self._filters_for(lookups)]
+        filters = [(index, flt.name, value) for index, flt, value in self._filters_for(conditions, lookups)]
         count, _query = self.get_list(0, None, False, None, filters, execute=False)
         if count is None:
             raise TypeError(f"{type(self).__name__} counts no rows (simple_list_pager)")
         return count
+
 
 def _same_column(one, other) -> bool:
     return one is not None and str(getattr(one, "expression", one)) == str(getattr(other, "expression", other))
