@@ -171,15 +171,16 @@ def mobile_of(household: Household, phone: str | None = None) -> str | None:
 
 
 def queue_message(kind: MessageKind, household: Household, params: dict, *, key: str, actor,
-                  phone: str | None = None) -> OutboundMessage | None:
-    """The message for ``key``: queued now, or the one queued for it before (never two).
-    None when no active template of ``kind`` exists. Flushes, never commits."""
+                  phone: str | None = None) -> tuple[OutboundMessage | None, bool]:
+    """The message for ``key`` and whether it was queued now: else it is the one queued for
+    it before (never two). (None, False) when no active template of ``kind`` exists.
+    Flushes, never commits."""
     existing = db.session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == key))
     if existing is not None:
-        return existing
+        return existing, False
     template = active_template(kind)
     if template is None:
-        return None
+        return None, False
     text, ordered = template.render(params)
     number = mobile_of(household, phone)
     skipped = SkipReason.opted_out if household.sms_opt_out else None if number else SkipReason.no_mobile
@@ -193,10 +194,10 @@ def queue_message(kind: MessageKind, household: Household, params: dict, *, key:
         with db.session.begin_nested():  # a rival request queued the same key first: theirs is the one
             db.session.add(message)
     except IntegrityError:
-        return db.session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == key))
+        return db.session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == key)), False
     if not skipped:
         sms.wake_sender()
-    return message
+    return message, True
 
 
 def remind_in_arrears(debts, *, actor) -> Counter:
@@ -208,14 +209,13 @@ def remind_in_arrears(debts, *, actor) -> Counter:
     for household, owed in debts:
         require(actor, "sms.send", household, refusal=_l("Your role may not send text messages."))
         key = f"{MessageKind.payment_reminder.value}:{household.id}:{period_of(today)}"
-        before = db.session.scalar(select(OutboundMessage.id).where(OutboundMessage.idempotency_key == key))
-        message = queue_message(MessageKind.payment_reminder, household,
+        message, queued = queue_message(MessageKind.payment_reminder, household,
                                 {"address": household.address, "amount": format_amount(owed),
                                  "date": today.isoformat()}, key=key, actor=actor)
         if message is None:
             raise DomainError(_l("There is no active template for payment reminders; a supervisor sets one up "
                                  "under Messages → Message templates."))
-        counts["already" if before else "skipped" if message.state is MessageState.skipped else "queued"] += 1
+        counts["already" if not queued else "skipped" if message.state is MessageState.skipped else "queued"] += 1
     return counts
 
 

@@ -67,7 +67,7 @@ def add_billing_records(places: dict, supervisor) -> None:
     db.session.add(MessageTemplate(kind=MessageKind.payment_reminder, provider_template_id="SMS_1",
                                    text=REMINDER_TEXT))
     for label, place in places.items():  # a payment reminder by text message, sent (through the log backend)
-        message = queue_message(MessageKind.payment_reminder, place["household"], {
+        message, _queued = queue_message(MessageKind.payment_reminder, place["household"], {
             "address": place["household"].address, "amount": "173.75", "date": clock.today().isoformat()},
             key=f"world:{label}", actor=supervisor)
         message.state, message.attempts, message.tried_at = MessageState.sent, 1, now

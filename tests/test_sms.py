@@ -278,6 +278,19 @@ def test_two_sending_runs_at_once_send_each_message_once(daytime, app):
     assert sms_dunning(daytime["A"]["household"]) == sms_dunning(daytime["B"]["household"]) == 1
 
 
+def test_two_requests_reminding_the_same_household_at_once_queue_one_message(daytime, app):
+    household_id = daytime["A"]["household"].id
+
+    def remind(ready):
+        household = db.session.get(type(daytime["A"]["household"]), household_id)
+        ready()
+        return remind_in_arrears([(household, Decimal("1"))], actor=SYSTEM)
+
+    outcomes = at_once(app, [remind, remind])
+    assert sorted(counts["queued"] for counts in outcomes) == [0, 1], outcomes
+    assert len(messages(household_id=household_id)) == 1
+
+
 def test_opted_out_or_without_a_mobile_is_skipped_and_never_sent(daytime, make):
     household = daytime["A"]["household"]
     household.sms_opt_out = True
@@ -347,7 +360,7 @@ def test_repairs_text_the_household_when_registered_and_completed(daytime, make)
 def test_without_a_template_nothing_is_queued_and_reminders_say_so(world, make):
     from pm_admin.errors import DomainError
 
-    assert queue_message(MessageKind.repair_registered, world["A"]["household"], {}, key="x", actor=SYSTEM) is None
+    assert queue_message(MessageKind.repair_registered, world["A"]["household"], {}, key="x", actor=SYSTEM) == (None, False)
     db.session.scalar(select(MessageTemplate)).active = False
     with pytest.raises(DomainError, match="no active template"):
         remind_in_arrears([(world["A"]["household"], Decimal(1))], actor=SYSTEM)
