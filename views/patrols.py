@@ -137,7 +137,7 @@ class PatrolRecordView(ReadOnlyView):
                 flash(_("Round saved: %(score)d of %(most)d, %(failed)d failed.", score=record.score,
                         most=record.max_score, failed=record.failed_items), "success")
                 return redirect(url_for(".details_view", id=record.id))
-        return self.render("patrols/sheet.html", plans=plans, plan=plan, template=template,
+        return self.render("patrols/sheet.html", plans=plans, plan=plan, checklist=template,
                            started=request.form.get("started") or clock.now().isoformat(),
                            places=self._places(plan), contractor=template.kind in CONTRACTOR_KINDS,
                            form_values=request.form, csrf_form=FlaskForm())
