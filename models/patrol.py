@@ -296,6 +296,21 @@ def _score(value, item: PatrolTemplateItem) -> int:
     return int(text)
 
 
+def _answer_items(record: PatrolRecord, template: PatrolTemplate, answers: dict[int, dict]) -> None:
+    for item in template.items:
+        answer = answers.get(item.id)
+        if answer is None or answer.get("passed") is None:
+            raise DomainError(_l("Item %(position)d: say whether it passed or failed."), position=item.position)
+        passed = bool(answer["passed"])
+        raw = str(answer.get("score") or "").strip()
+        score = _score(raw, item) if raw else (item.max_score if passed else 0)
+        item_note = (answer.get("note") or "").strip() or None
+        if not passed and item_note is None:
+            raise DomainError(_l("Item %(position)d: say what is wrong."), position=item.position)
+        record.results.append(PatrolItemResult(item=item, position=item.position, score=score, note=item_note,
+                                               outcome=ItemOutcome.passed if passed else ItemOutcome.failed))
+
+
 def record_patrol(*, actor, community, template: PatrolTemplate, answers: dict[int, dict], plan: PatrolPlan | None = None,
                   started_at: dt.datetime | None = None, finished_at: dt.datetime | None = None, household=None,
                   decoration_application=None, contractor: str | None = None, location: str | None = None,
@@ -318,6 +333,8 @@ def record_patrol(*, actor, community, template: PatrolTemplate, answers: dict[i
     if template.kind is PatrolKind.decoration_site and decoration_application is None:
         raise DomainError(_l("Choose the decoration application whose site was inspected."))
     contractor = (contractor or "").strip() or None
+    if len(contractor or "") > 80 or len((location or "").strip()) > 100:
+        raise DomainError(_l("The contractor's name or the place is too long."))
     if template.kind in CONTRACTOR_KINDS and contractor is None:
         raise DomainError(_l("Give the contractor's name."))
     finished_at = finished_at or clock.now()
@@ -328,18 +345,8 @@ def record_patrol(*, actor, community, template: PatrolTemplate, answers: dict[i
                           finished_at=finished_at, household=household, decoration_application=decoration_application,
                           contractor=contractor if template.kind in CONTRACTOR_KINDS else None,
                           location=(location or "").strip() or None, note=(note or "").strip() or None)
-    for item in template.items:
-        answer = answers.get(item.id)
-        if answer is None or answer.get("passed") is None:
-            raise DomainError(_l("Item %(position)d: say whether it passed or failed."), position=item.position)
-        passed = bool(answer["passed"])
-        raw = str(answer.get("score") or "").strip()
-        score = _score(raw, item) if raw else (item.max_score if passed else 0)
-        item_note = (answer.get("note") or "").strip() or None
-        if not passed and item_note is None:
-            raise DomainError(_l("Item %(position)d: say what is wrong."), position=item.position)
-        record.results.append(PatrolItemResult(item=item, position=item.position, score=score, note=item_note,
-                                               outcome=ItemOutcome.passed if passed else ItemOutcome.failed))
+    with db.session.no_autoflush:  # the record joins the session only once every item is answered
+        _answer_items(record, template, answers)
     record.score = sum(r.score for r in record.results)
     record.max_score = template.max_score
     record.failed_items = sum(1 for r in record.results if not r.passed)

@@ -146,6 +146,9 @@ def test_a_contractor_round_needs_the_contractor(world, make):
     plan = make.patrol_plan(world["A"]["community"], make.patrol_template(PatrolKind.cleaning))
     with pytest.raises(DomainError, match="contractor"):
         make.patrol_round(plan, staff_of(make, world, "supervisor"))
+    db.session.rollback()
+    with pytest.raises(DomainError, match="too long"):
+        make.patrol_round(plan, staff_of(make, world, "supervisor"), contractor="洁" * 81)
 
 
 # -- missed rounds on fixed days ------------------------------------------------------------
