@@ -18,9 +18,12 @@ from models.staff import Role, Staff, create_staff
 from models.vehicle import ParkingSpace, SpaceKind, Vehicle
 from pm_admin import clock
 
+from .bank import load_bank_demo
 from .billing import load_billing_demo
 from .patrols import load_patrol_demo
+from .notices import load_notice_demo
 from .services import load_service_demo
+from .surveys import load_survey_demo
 
 DEMO_PASSWORD = "pm-demo-2026"
 COMMUNITIES = [("阳光花园", "深圳市南山区阳光路88号"), ("翠湖苑", "深圳市福田区翠湖街12号")]
@@ -139,6 +142,9 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     counts.update(load_billing_demo(rng, communities, households, staff))  # first: its bulk receipts start at 1
     counts.update(load_service_demo(rng, staff, clock.now(), id_number=lambda: _id_number(rng)))
     counts.update(load_patrol_demo(rng, staff))
+    counts.update(load_notice_demo(staff, clock.now()))
+    counts.update(load_bank_demo(rng, communities[0], households, staff["shoufei"]))
+    counts.update(load_survey_demo(rng, communities, households, staff))
     return counts
 
 

@@ -38,10 +38,22 @@ def previous_period(period: str, months: int = 1) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
+def periods_between(first: str, last: str) -> list[str]:
+    """Every period from ``first`` to ``last``, both included."""
+    periods, period = [], first
+    while period <= last:
+        periods.append(period)
+        period = previous_period(period, -1)
+    return periods
+
+
+MONTHS_SEPARATOR = "~"  # a span of months as the lists' month filter shows it: 2026-01~2026-03
+
+
 def months_span(text) -> tuple[str, str]:
-    """``2026-03`` or ``2026-01 to 2026-03`` → (first, last) period; a DomainError otherwise.
-    The lists' month filter and the service analysis read months the same way."""
-    first, _sep, last = str(text or "").partition(" to ")
+    """``2026-03`` or ``2026-01~2026-03`` (also "至" or " to " between) → (first, last) period;
+    a DomainError otherwise. The lists' month filter and the service analysis read months the same way."""
+    first, _sep, last = re.sub(r"\s*(?:~|～|至|\bto\b)\s*", MONTHS_SEPARATOR, str(text or "").strip()).partition(MONTHS_SEPARATOR)
     first, last = parse_period(first), parse_period(last or first)
     if first > last:
         raise DomainError(_l("The first month %(first)s is after the last month %(last)s."), first=first, last=last)
@@ -52,3 +64,17 @@ def months_days(text) -> tuple[dt.date, dt.date]:
     """The first and last day of ``months_span(text)``."""
     first, last = months_span(text)
     return period_bounds(first)[0], period_bounds(last)[1]
+
+
+def days_span(text) -> tuple[dt.date, dt.date]:
+    """``2026-09-05 to 2026-12-03`` (or one day) → (first day, last day); a DomainError otherwise."""
+    first, _sep, last = str(text or "").partition(" to ")
+    try:
+        first_day = dt.date.fromisoformat(first.strip())
+        last_day = dt.date.fromisoformat((last or first).strip())
+    except ValueError:
+        raise DomainError(_l("“%(value)s” is not a span of days: write e.g. 2026-09-05 to 2026-12-03."),
+                          value=str(text or "")) from None
+    if first_day > last_day:
+        raise DomainError(_l("The first day %(first)s is after the last day %(last)s."), first=first_day, last=last_day)
+    return first_day, last_day

@@ -34,6 +34,8 @@ _COLLECTING = _MONEY_READ | {
     # 有偿服务 / 临时收费 at the desk, from the supervisors' price list
     "service_price.view", "paid_service.charge", "meter_reading.view", "meter_reading.create",
     "dunning.view", "dunning.create", "dunning.edit", "arrears.view", "cash_summary.view",
+    # 银行划账: import the bank's statement, review the proposed households, post the lines
+    "bank.view", "bank.import", "bank.review", "bank.post",
 }
 _SUPERVISING_MONEY = _COLLECTING | {
     "fee_item.create", "fee_item.edit", "service_price.create", "service_price.edit", "parking_rental.export",
@@ -42,11 +44,12 @@ _SUPERVISING_MONEY = _COLLECTING | {
     "advance.hold",  # hold a household's advance balance back from its bills, or let it settle them again
     "fee_item.export", "bill.export", "payment.export", "refund.export", "meter_reading.export", "dunning.export",
     "ledger.export",  # the four ledgers as workbooks (报表导出)
+    "bank.export",
 }
 
 # Service workflows: repair orders, decoration applications, reception log, goods-release passes
 _SERVICE_READ = {"repair.view", "decoration.view", "decoration_worker.view", "decoration_violation.view",
-                 "reception.view", "goods_pass.view"}
+                 "reception.view", "goods_pass.view", "notice.view"}
 _SERVICE_DESK = {  # what the front desk files, records and follows up
     "repair.create", "repair.edit", "repair.dispatch", "repair.return_visit", "repair.close", "repair.reopen",
     "decoration.create", "decoration.edit", "decoration.start", "decoration.request_inspection",
@@ -55,11 +58,14 @@ _SERVICE_DESK = {  # what the front desk files, records and follows up
     "reception.create", "reception.edit", "reception.start", "reception.reply", "reception.return_visit",
     "reception.close",
     "goods_pass.create", "goods_pass.edit", "goods_pass.issue", "goods_pass.confirm_used", "goods_pass.cancel",
+    # notices for the boards (通知/公告): drafted, submitted, posted and taken down at the desk
+    "notice.create", "notice.edit", "notice.submit", "notice.post", "notice.withdraw",
 }
 _SERVICE_SUPERVISE = {  # approvals, inspection results, voiding, the weekly list, exports
     "repair.void", "repair.accept", "repair.complete", "repair.export",
     "decoration.approve", "decoration.reject", "decoration.pass_inspection", "decoration.fail_inspection",
     "decoration.export", "reception.unfinished", "reception.export", "goods_pass.export",
+    "notice.approve", "notice.reject", "notice.export",
     "analysis.view", "analysis.export",  # service analysis (投诉分析/报修统计) and the weekly summary
 }
 
@@ -75,15 +81,24 @@ _PATROL_SUPERVISE = _PATROL_WALK | {
     "rectification.edit", "rectification.verify", "rectification.export",
     "contractor_score.view", "contractor_score.export",  # 外委单位月度评分, for settlement
 }
+# Satisfaction surveys (满意度调查): the desk records households' answers; the supervisor
+# designs questionnaires, runs surveys and reads the results.
+_SURVEY_DESK = {"survey.view", "survey.answer", "survey_response.view"}
+_SURVEY_SUPERVISE = _SURVEY_DESK | {
+    "questionnaire.view", "questionnaire.create", "questionnaire.edit",
+    "survey_question.view", "survey_question.create", "survey_question.edit", "survey_question.delete",
+    "survey.create", "survey.edit", "survey.open", "survey.close", "survey.results", "survey.export",
+    "survey_response.export",
+}
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     # 接待员 / 客服专员: keeps the household files and the key cabinet; calls residents.
     Role.receptionist.name: _HOUSEHOLD_FILES_READ | _HOUSEHOLD_FILES_KEEP | _MONEY_READ | {
-        PERSONAL_PHONE, PERSONAL_ID_NUMBER} | _SERVICE_READ | _SERVICE_DESK
+        PERSONAL_PHONE, PERSONAL_ID_NUMBER} | _SERVICE_READ | _SERVICE_DESK | _SURVEY_DESK
     | _PATROL_WALK | {"patrol.report_repair"},
     # 收费员: reads the files to bill and dun; phones households, never needs ID numbers.
     Role.collector.name: _HOUSEHOLD_FILES_READ | _COLLECTING | {PERSONAL_PHONE}
-    | {"repair.view", "decoration.view", "decoration_worker.view"},
+    | {"repair.view", "decoration.view", "decoration_worker.view", "notice.view"},
     # 客服主管: everything, including accounts, deletions, exports and the audit log.
     Role.supervisor.name: _HOUSEHOLD_FILES_READ | _HOUSEHOLD_FILES_KEEP | _SUPERVISING_MONEY | {
         PERSONAL_PHONE, PERSONAL_ID_NUMBER,
@@ -94,7 +109,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "staff.view", "staff.create", "staff.edit",
         "audit.view", "audit.export",
         "export.manage",  # others' background exports (My exports), in the communities they work in
-    } | _SERVICE_READ | _SERVICE_DESK | _SERVICE_SUPERVISE | _PATROL_SUPERVISE,
+    } | _SERVICE_READ | _SERVICE_DESK | _SERVICE_SUPERVISE | _SURVEY_SUPERVISE | _PATROL_SUPERVISE,
     # 维修工: finds the household of a repair; sees no personal data in full.
     # Sees only the repair orders dispatched to them (models.repair.repairs_visible_to).
     Role.engineer.name: {"community.view", "building.view", "household.view", "resident.view",

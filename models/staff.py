@@ -37,7 +37,7 @@ class Staff(StaffAccountMixin, db.Model):
     communities = relationship("Community", secondary=staff_community, order_by="Community.name")
 
     def __str__(self) -> str:
-        return f"{self.display_name} ({self.username})"
+        return self.display_name  # people read names; the username is for logging in (staff list)
 
     @property
     def granted_scope_ids(self) -> frozenset[int] | None:

@@ -135,7 +135,7 @@ def _changes(obj: Any, *, created: bool, deleted: bool) -> dict[str, list]:
 def _scope_of(obj: Any) -> int | None:
     """The scope id of ``obj`` by its model's ``__scope__`` path, as it stands in memory."""
     path = getattr(type(obj), "__scope__", None)
-    if not path:
+    if not isinstance(path, str):  # none, or several scopes: the entry is for readers of every scope
         return None
     value = obj
     try:

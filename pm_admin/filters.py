@@ -1,4 +1,4 @@
-"""List filters Flask-Admin lacks: a condition ("overdue: yes / no") and local months."""
+"""List filters Flask-Admin lacks: a condition ("overdue: yes / no"), local months and days."""
 
 from collections.abc import Callable
 
@@ -29,7 +29,7 @@ class ConditionFilter(BaseSQLAFilter):
 
 
 class MonthsFilter(BaseSQLAFilter):
-    """``2026-03`` or ``2026-01 to 2026-03``: moments in those months of the company's wall
+    """``2026-03`` or ``2026-01~2026-03``: moments in those months of the company's wall
     clock (the built-in datetime filters compare with UTC). ``span`` reads the text into
     (first day, last day) and raises on anything else."""
 
@@ -50,3 +50,10 @@ class MonthsFilter(BaseSQLAFilter):
 
     def operation(self):
         return _l("in months")
+
+
+class DaysFilter(MonthsFilter):
+    """``2026-09-05 to 2026-12-03``: moments on those days of the company's wall clock."""
+
+    def operation(self):
+        return _l("on days")

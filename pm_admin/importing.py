@@ -118,6 +118,7 @@ class RowPlan:
 class Plan:
     rows: list[RowPlan]
     apply: Callable[[], dict[str, int]]  # makes the changes, returns counts; only when error-free
+    empty: bool = False  # every row is passed over (e.g. all imported before): there is nothing to apply
 
     @property
     def error_count(self) -> int:
@@ -143,6 +144,11 @@ class ImportKind:
     plan: Callable[..., Plan]
     description: Any = ""
     count_labels: dict[str, Any] = field(default_factory=dict)  # key of apply()'s counts -> label
+    # Files made by other programs (a bank's statement): up to this many title rows above
+    # the header (the header is the first row naming every required column) ...
+    title_rows: int = 0
+    # ... and columns of theirs that are not ours, which are left unread.
+    other_columns: bool = False
 
     def header(self, column: ImportColumn) -> str:
         return str(column.label) + (" *" if column.required else "")
@@ -343,6 +349,15 @@ def read_sheet(kind: ImportKind, filename: str, data: bytes) -> Sheet:
             continue
         if header is None:
             header = [(i, t) for i, t in enumerate(texts) if t]
+            if kind.title_rows and not _names_required(kind, known, header):
+                if number > kind.title_rows:
+                    raise ImportRejected(_l("No header row naming the columns %(required)s was found in the first "
+                                            "%(n)d rows."), n=kind.title_rows + 1,
+                                         required=", ".join(str(c.label) for c in kind.columns if c.required))
+                header = None  # a title row
+                continue
+            if kind.other_columns:
+                header = [(i, t) for i, t in header if _normal(t) in known]
             unknown = [t for _, t in header if _normal(t) not in known]
             if unknown:
                 raise ImportRejected(
@@ -367,6 +382,11 @@ def read_sheet(kind: ImportKind, filename: str, data: bytes) -> Sheet:
     if not rows:
         raise ImportRejected(_l("The file has a header row but no records under it."))
     return Sheet(columns, rows)
+
+
+def _names_required(kind: ImportKind, known: dict[str, ImportColumn], header: list[tuple[int, str]]) -> bool:
+    named = {known[_normal(t)].key for _, t in header if _normal(t) in known}
+    return all(c.key in named for c in kind.columns if c.required)
 
 
 def dry_run(kind: ImportKind, filename: str, data: bytes, scope_ids=None) -> tuple[Sheet, Plan]:

@@ -32,14 +32,16 @@ def quantize(value: Decimal, places: int = 2) -> Decimal:
 
 
 def parse_amount(text, *, places: int = 2, allow_zero: bool = False, allow_negative: bool = False,
-                 what=None, plain: bool = False) -> Decimal:
+                 what=None, plain: bool = False, thousands: bool = False) -> Decimal:
     """A user's input as a Decimal with at most ``places`` decimals.
 
     Accepts ``1234.5``, ``1,234.50``, ``¥1234.50`` and full-width digits; refuses
     more decimals than ``places`` (never rounds what a person typed), floats,
     non-numbers, NaN/Infinity, zero and negatives unless allowed. With ``plain``
     (quantities such as meter readings) only digits and a decimal point are taken:
-    a comma is refused, since "12,5" is as likely a decimal comma as a thousands one."""
+    a comma is refused, since "12,5" is as likely a decimal comma as a thousands one. With
+    ``thousands`` (amounts in bank files) a comma must separate groups of three digits:
+    "1,234.50" is taken, "12,50" is refused rather than read as 1250."""
     what = what or _l("The amount")
     if isinstance(value := text, float):
         raise FloatRefused("money must be Decimal, not float")
@@ -51,6 +53,9 @@ def parse_amount(text, *, places: int = 2, allow_zero: bool = False, allow_negat
         if plain and "," in cleaned:
             raise DomainError(_l("%(what)s “%(value)s” has a comma: write a plain number with a decimal point, "
                                  "like 12.5."), what=what, value=str(text)[:40])
+        if thousands and "," in cleaned and not _GROUPED.match(cleaned.replace("¥", "").replace("￥", "").strip()):
+            raise DomainError(_l("%(what)s “%(value)s” has a comma that does not separate thousands: write it "
+                                 "like 1,234.50."), what=what, value=str(text)[:40])
         if not plain:
             cleaned = cleaned.replace(",", "").replace("¥", "").replace("￥", "").replace(" ", "")
         if not cleaned:
@@ -73,6 +78,7 @@ def parse_amount(text, *, places: int = 2, allow_zero: bool = False, allow_negat
 
 
 _PLAIN = re.compile(r"^[-+]?[0-9]+(\.[0-9]+)?$")
+_GROUPED = re.compile(r"^[-+]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－", "0123456789.,-")
 
 

@@ -2,7 +2,10 @@
 
 A model says where its rows belong with ``__scope__``, a dotted path from the
 model to the column holding the scope id (``"building.community_id"``), or
-``None`` for tables that belong to no scope. A user exposes ``scope_ids``: the
+``None`` for tables that belong to no scope. A row may belong to several scopes: a
+tuple of paths puts it in each scope any of them reaches, and ``__scope_all__`` names a
+boolean column that, when true, puts it in every scope (a notice to the whole company).
+A user exposes ``scope_ids``: the
 ids they work in, or ``None`` for all. Everything that reads rows for a user,
 lists, look-ups, forms, actions, search, exports, reports and custom pages, goes
 through ``scoped`` (or ``get_scoped_or_404``).
@@ -18,7 +21,7 @@ from typing import Any, Iterator
 
 from flask import abort, has_request_context
 from flask_login import current_user
-from sqlalchemy import false, inspect, true
+from sqlalchemy import false, inspect, or_, true
 from sqlalchemy.sql import ColumnElement
 
 from .extensions import db
@@ -30,7 +33,7 @@ class ScopeNotDeclared(TypeError):
     pass
 
 
-def scope_path(model: type) -> str | None:
+def scope_path(model: type) -> str | tuple[str, ...] | None:
     path = getattr(model, "__scope__", UNSET)
     if path is UNSET:
         raise ScopeNotDeclared(
@@ -73,8 +76,16 @@ def scope_clause(model: type, ids: frozenset[int] | None | object = UNSET) -> Co
         return true()
     if not ids:
         return false()
+    clauses = [_through(model, *_split(one), ids) for one in ((path,) if isinstance(path, str) else path)]
+    everywhere = getattr(model, "__scope_all__", None)
+    if everywhere is not None:
+        clauses.insert(0, getattr(model, everywhere).is_(True))
+    return or_(*clauses)
+
+
+def _split(path: str) -> tuple[list[str], str]:
     *relationships, column = path.split(".")
-    return _through(model, relationships, column, ids)
+    return relationships, column
 
 
 def _through(model: type, relationships: list[str], column: str, ids) -> ColumnElement[bool]:

@@ -29,7 +29,7 @@ from pm_admin.workflow import CREATED, WorkflowStep
 
 from models.community import Building, Community
 from models.household import Household
-from models.period import months_span, period_bounds, period_of, previous_period
+from models.period import MONTHS_SEPARATOR, months_span, period_bounds, period_of, periods_between, previous_period
 from models.reception import ReceptionKind, ReceptionRecord, ReceptionStatus, unfinished_by_handler
 from models.repair import RepairOrder, RepairStatus
 from models.staff import Staff
@@ -67,15 +67,11 @@ class Selection:
         """As the lists' month filter takes it."""
         if self.first_period == self.last_period:
             return self.first_period
-        return f"{self.first_period} to {self.last_period}"
+        return f"{self.first_period}{MONTHS_SEPARATOR}{self.last_period}"
 
     @property
     def periods(self) -> list[str]:
-        periods, period = [], self.first_period
-        while period <= self.last_period:
-            periods.append(period)
-            period = previous_period(period, -1)
-        return periods
+        return periods_between(self.first_period, self.last_period)
 
     @property
     def shows_repairs(self) -> bool:

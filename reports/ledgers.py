@@ -26,7 +26,7 @@ from models.billing import OPEN_STATUSES, Bill, BillStatus, FeeItem
 from models.community import Building, Community
 from models.household import Household
 from models.payment import Payment
-from models.period import parse_period, period_bounds, period_of, previous_period
+from models.period import parse_period, period_bounds, period_of, periods_between
 from models.resident import Resident, household_owners
 from models.staff import Staff
 
@@ -56,11 +56,7 @@ class LedgerRange:
 
     @property
     def periods(self) -> list[str]:
-        periods, period = [], self.first_period
-        while period <= self.last_period:
-            periods.append(period)
-            period = previous_period(period, -1)
-        return periods
+        return periods_between(self.first_period, self.last_period)
 
 
 def _date(text, what) -> dt.date:

@@ -4,7 +4,7 @@ Built directly (like the factories), not through the services, to keep the world
 per community, 物业费 (2.50/m²) and 水费 (metered, 4.20/m³); a water reading of 12 m³ for
 last month (by the suite's clock); last month's two bills (223.75 and 50.40), due yesterday;
 a cash payment of 100.00 on the first; a pending refund request of 10.00 of its line; a dunning record
-of 30 days ago. Receipts SK<year>000001–2.
+of 30 days ago; a bank statement with one line proposed for the household. Receipts SK<year>000001–2.
 """
 
 import datetime as dt
@@ -14,6 +14,7 @@ from pm_admin.extensions import db
 from pm_admin.numbering import SerialCounter
 
 from models.arrears import DunningMethod, DunningRecord
+from models.bank import BankLine, BankLineStatus, BankStatement
 from models.billing import Bill, BillStatus, FeeItem, FeeKind
 from models.meter import MeterKind
 from models.period import period_of, previous_period
@@ -53,7 +54,13 @@ def add_billing_records(places: dict, supervisor) -> None:
         refund.lines.append(RefundLine(allocation=allocation, amount=Decimal("10.00")))
         dunning = DunningRecord(community_id=community.id, household=household, on_date=WORLD_REMINDER_ON,
                                 method=DunningMethod.phone, collector_id=supervisor.id, outcome="答应月底交")
-        db.session.add_all([fee, water, reading, bill, water_bill, payment, refund, dunning])
+        statement = BankStatement(community_id=community.id, bank_account=f"62220000{number}", filename="对账单.xlsx",
+                                  uploaded_by_id=supervisor.id, uploaded_at=now, line_count=1)
+        bank_line = BankLine(statement=statement, community_id=community.id, bank_account=statement.bank_account,
+                             reference=f"WORLD{number}", row=2, transacted_on=WORLD_DUE_ON, amount=Decimal("174.15"),
+                             payer="王伟", memo="1栋101物业费", household=household, matched_by="room+payer+amount",
+                             status=BankLineStatus.proposed)
+        db.session.add_all([fee, water, reading, bill, water_bill, payment, refund, dunning, statement, bank_line])
         place.update(fee_item=fee, bill=bill, payment=payment, refund=refund)
     db.session.add(SerialCounter(series=f"SK{year}", n=len(places)))
     db.session.commit()

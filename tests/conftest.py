@@ -226,6 +226,7 @@ def build_world(make) -> dict:
     for place in places.values():
         place.update(make.service_records(place["household"], place["resident"], supervisor))
     db.session.commit()
+    make.survey_records(places, supervisor)
     add_billing_records(places, supervisor)
     for place in places.values():  # a monthly rental of the space and a price-list line
         place["rental"] = ParkingRental(community=place["community"], household=place["household"],

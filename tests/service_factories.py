@@ -5,7 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 
-from models import DecorationApplication, DecorationViolation, DecorationWorker, GoodsPass, ReceptionRecord, RepairOrder
+from models import DecorationApplication, DecorationViolation, DecorationWorker, GoodsPass, Notice, ReceptionRecord, RepairOrder
 from models.patrol import (PatrolFrequency, PatrolKind, PatrolPlan, PatrolTemplate, PatrolTemplateItem, record_patrol,
                            rectify)
 from models.repair import RepairCategory
@@ -13,6 +13,42 @@ from pm_admin import clock
 
 
 class ServiceFactories:
+    def questionnaire(self, title=None, questions=(("客服态度", "score", None), ("维修及时性", "score", None),
+                                                   ("您最希望改进哪方面", "choice", "保洁\n绿化\n安保"),
+                                                   ("其他意见", "text", None))):
+        from models.survey import QuestionKind, Questionnaire, SurveyQuestion
+
+        questionnaire = Questionnaire(title=title or f"满意度问卷{self._next()}", questions=[
+            SurveyQuestion(position=n, text=text, kind=QuestionKind[kind], options=options)
+            for n, (text, kind, options) in enumerate(questions, start=1)])
+        return self._save(questionnaire)
+
+    def survey(self, questionnaire=None, communities=(), buildings=(), actor=None, **kw):
+        """A survey of ``questionnaire`` over the places given, opened by ``actor`` when one is given."""
+        from models.survey import Survey, open_survey
+
+        kw.setdefault("title", f"{clock.today().year}年下半年满意度调查")
+        kw.setdefault("opens_on", clock.today())
+        kw.setdefault("closes_on", clock.today() + dt.timedelta(days=30))
+        survey = self._save(Survey(questionnaire=questionnaire or self.questionnaire(), communities=list(communities),
+                                   buildings=list(buildings), **kw))
+        if actor is not None:
+            open_survey(survey, actor=actor)
+            self._save(survey)
+        return survey
+
+    def survey_records(self, places, supervisor) -> dict:
+        """An open survey over both communities, answered by each place's household."""
+        from models.survey import record_response
+
+        survey = self.survey(communities=[p["community"] for p in places.values()], actor=supervisor)
+        first, *_others = survey.questionnaire.questions
+        for place in places.values():
+            place["survey_response"] = record_response(survey, place["household"], {first.id: "4"}, channel="phone",
+                                                       actor=supervisor)
+        self._save(survey)
+        return survey
+
     def repair(self, household=None, **kw):
         household = household or self.household()
         kw.setdefault("community_id", household.building.community_id)
@@ -93,6 +129,17 @@ class ServiceFactories:
         done = rectify(result, actor=actor, responsible=responsible or actor, **kw)
         self._save(done)
         return done
+    def notice(self, household=None, *, communities=(), buildings=(), author=None, **kw):
+        """A draft notice to ``communities`` and ``buildings`` (or the whole company: ``company_wide=True``);
+        given only ``household``, to its community."""
+        if household is not None and not communities and not buildings:
+            communities = [household.building.community]
+        kw.setdefault("title", "停水通知")
+        kw.setdefault("body", "因市政管网检修，本周六上午停水，请提前储水。")
+        kw.setdefault("valid_from", clock.today())
+        kw.setdefault("valid_until", clock.today() + dt.timedelta(days=7))
+        author = author or self.staff("receptionist", communities=list(communities))
+        return self._save(Notice(communities=list(communities), buildings=list(buildings), author_id=author.id, **kw))
 
     def service_records(self, household, resident, staff) -> dict:
         """One record of each service workflow for ``household`` (the ``world`` fixture's)."""
@@ -102,6 +149,7 @@ class ServiceFactories:
             "decoration": application, "worker": self.worker(application),
             "violation": self.violation(application, staff), "goods_pass": self.goods_pass(household, resident),
             **self.patrol_records(household.building.community, staff),
+            "notice": self.notice(household, author=staff),
         }
 
     def patrol_records(self, community, staff) -> dict:

@@ -5,9 +5,10 @@ import pytest
 from playwright.sync_api import expect
 from test_browser import MM, JsErrors, chromium, live_server, pdf_pages, signed_in_page  # noqa: F401  (fixtures)
 
-from models import DecorationStatus, GoodsPassStatus
+from models import DecorationStatus, GoodsPassStatus, NoticeStatus
 from models.decoration import DECORATION_WORKFLOW
 from models.goods_pass import GOODS_PASS_WORKFLOW
+from models.notice import NOTICE_WORKFLOW
 from pm_admin.admin import SecureModelView
 from pm_admin.extensions import db
 
@@ -21,11 +22,12 @@ def test_every_printed_form_prints_on_its_declared_paper(app, make, world, live_
     a = world["A"]
     GOODS_PASS_WORKFLOW.place(a["goods_pass"], GoodsPassStatus.issued)
     DECORATION_WORKFLOW.place(a["decoration"], DecorationStatus.under_way)
+    NOTICE_WORKFLOW.place(a["notice"], NoticeStatus.posted)  # on the boards: in the household file
     for n in range(4):  # five workers: two A4 sheets
         make.worker(a["decoration"], name=f"工人{n}")
     staff = make.staff("receptionist", communities=[a["community"]], username="printdesk")
     records = {"repair": a["repair"].id, "goods_pass": a["goods_pass"].id, "key_loan": a["key"].open_loan.id,
-               "decoration": a["decoration"].id}
+               "decoration": a["decoration"].id, "notice": a["notice"].id}
     household_id = a["household"].id
     db.session.commit()
     base, errors = live_server, JsErrors()
@@ -42,7 +44,7 @@ def test_every_printed_form_prints_on_its_declared_paper(app, make, world, live_
                if isinstance(view, SecureModelView) for name, form in view.printed_forms.items()]
     assert {(endpoint, name) for endpoint, name, _form in printed} == {
         ("repair", "work_order"), ("goods_pass", "pass"), ("key_loan", "slip"), ("decoration", "permit"),
-        ("decoration", "worker_passes")}
+        ("decoration", "worker_passes"), ("notice", "board")}
     page.goto(f"{base}/admin/household/details/?id={household_id}")
     links = {link.get_attribute("href").split("?")[0] for link in page.locator("a.pm-print").all()}
     for endpoint, name, form in printed:

@@ -69,7 +69,8 @@ def test_rentals_ending_soon(world, make, login_as, browser):
     assert rows == [[soon.plate, str(world["A"]["household"]), str(soon.rental_expires_on), "5"]]
 
 
-SUPERVISING = ["collection-rate", "aging", "billed-collected", "repairs-by-category", "reception-unfinished"]
+SUPERVISING = ["collection-rate", "aging", "billed-collected", "repairs-by-category", "satisfaction",
+               "reception-unfinished"]
 COMMON = ["households", "keys", "overdue-keys", "rentals"]
 PANELS = {
     "receptionist": ["queue-desk", "todays-repairs", "todays-visits", *COMMON],

@@ -15,10 +15,11 @@ import test_billing
 import test_keys
 import test_payments
 from conftest import flashed
-from models import DecorationStatus, GoodsPassStatus, ReceptionStatus, RepairStatus
+from models import DecorationStatus, GoodsPassStatus, NoticeStatus, ReceptionStatus, RepairStatus
 from models.decoration import DECORATION_WORKFLOW
 from models.billing import raise_one_off_bill
 from models.goods_pass import GOODS_PASS_WORKFLOW
+from models.notice import NOTICE_WORKFLOW
 from models.payment import PaymentMethod, post_payment
 from models.permissions import ROLE_PERMISSIONS
 from models.reception import RECEPTION_WORKFLOW
@@ -71,6 +72,13 @@ TABLE = {
         "issue": (GoodsPassStatus.requested, {}),
         "confirm_used": (GoodsPassStatus.issued, {}),
         "cancel": (GoodsPassStatus.issued, {"reason": "业主取消"}),
+    }),
+    "notice": (NOTICE_WORKFLOW, "notice", {
+        "submit": (NoticeStatus.draft, {}),
+        "approve": (NoticeStatus.submitted, {}),
+        "reject": (NoticeStatus.submitted, {"reason": "停水时间写错了"}),
+        "post": (NoticeStatus.approved, {}),
+        "withdraw": (NoticeStatus.posted, {"reason": "检修取消"}),
     }),
 }
 

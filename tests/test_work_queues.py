@@ -18,6 +18,7 @@ from test_dashboard_figures import add_bill
 from models import ParkingRental
 from models.arrears import DunningMethod, DunningRecord
 from models.decoration import DecorationStatus
+from models.notice import NoticeStatus
 from models.reception import ReceptionStatus
 from models.repair import RepairStatus
 from pm_admin import clock
@@ -130,13 +131,16 @@ def test_the_supervisors_approvals_come_from_the_workflows(world, make, app):
     """Every workflow step named "approve" is a queue item, named by its list."""
     browser, _me = login(app, make, world, "supervisor")
     before = counts_match_lists(browser, queue(browser, "approvals"))
-    assert set(before) == {"Refunds", "Decoration applications"}
+    assert set(before) == {"Refunds", "Decoration applications", "Notices"}
     assert before["Refunds"] == 1  # the world's pending refund in A, not B's
     for place in ("A", "B"):
         make.decoration(world[place]["household"])  # submitted
     make.decoration(world["A"]["household"], status=DecorationStatus.approved)
+    for place in ("A", "B"):
+        make.notice(world[place]["household"], status=NoticeStatus.submitted)
     after = counts_match_lists(browser, queue(browser, "approvals"))
     assert after["Decoration applications"] == before["Decoration applications"] + 1
+    assert after["Notices"] == before["Notices"] + 1
 
 
 @pytest.mark.parametrize("role, queues", [

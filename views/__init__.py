@@ -5,7 +5,7 @@ from pm_admin.importing import ImportView
 from pm_admin.site import Site
 
 from models import Building, Community, Household, Key, KeyLoan, ParkingRental, ParkingSpace, Resident, ServicePrice, Staff
-from models import Vehicle
+from models import Notice, Questionnaire, Survey, SurveyQuestion, SurveyResponse, Vehicle
 from models import DecorationApplication, DecorationViolation, DecorationWorker, GoodsPass, ReceptionRecord, RepairOrder
 from models.permissions import ROLE_PERMISSIONS
 
@@ -20,10 +20,12 @@ from .imports import IMPORT_KINDS
 from .search import SEARCH_SOURCES
 from .repairs import RepairOrderView
 from . import patrols
+from .notices import NoticeView
 from .services import DecorationView, DecorationViolationView, DecorationWorkerView, GoodsPassView, ReceptionView
 from .staff import StaffView
+from .surveys import QuestionnaireView, SurveyQuestionView, SurveyResponseView, SurveyView
 from .vehicles import ParkingSpaceView, VehicleView
-from . import parking
+from . import bank, parking
 
 FILES = _l("Household files")
 KEYS = _l("Keys")
@@ -58,6 +60,14 @@ def register_views(panel) -> None:
                                            endpoint="decoration_violation", category=SERVICE))
     panel.add_view(GoodsPassView(GoodsPass, name=_l("Goods-release passes"), endpoint="goods_pass", category=SERVICE))
     _register_patrols(panel)
+    panel.add_view(NoticeView(Notice, name=_l("Notices"), endpoint="notice", category=SERVICE))
+    panel.add_view(SurveyView(Survey, name=_l("Satisfaction surveys"), endpoint="survey", category=SERVICE))
+    panel.add_view(SurveyResponseView(SurveyResponse, name=_l("Survey responses"), endpoint="survey_response",
+                                      category=SERVICE))
+    panel.add_view(QuestionnaireView(Questionnaire, name=_l("Questionnaires"), endpoint="questionnaire",
+                                     category=SERVICE))
+    panel.add_view(SurveyQuestionView(SurveyQuestion, name=_l("Survey questions"), endpoint="survey_question",
+                                      category=SERVICE))
     panel.add_view(ServiceAnalysisPage(name=_l("Service analysis"), endpoint="analysis", url="/admin/analysis",
                                        category=REPORTS))
     panel.add_view(StaffView(Staff, name=_l("Staff accounts"), endpoint="staff", category=SYSTEM))
@@ -82,7 +92,7 @@ def _register_patrols(panel) -> None:
 
 
 def _register_billing(panel) -> None:
-    from models import Bill, DunningRecord, FeeItem, MeterReading, Payment, RefundRequest
+    from models import BankLine, Bill, DunningRecord, FeeItem, MeterReading, Payment, RefundRequest
 
     panel.app.register_blueprint(billing.templates)
     panel.add_view(billing.CashierPage(name=_l("Cash desk"), endpoint="cashier", url="/admin/cashier", category=MONEY))
@@ -91,6 +101,9 @@ def _register_billing(panel) -> None:
     panel.add_view(parking.ParkingDeskPage(name=_l("Parking rent"), endpoint="parking_desk", url="/admin/parking-desk",
                                            category=MONEY))
     panel.add_view(billing.ReceiptPage(name=_l("Receipts"), endpoint="receipt", url="/admin/receipt", category=MONEY))
+    panel.add_view(bank.BankStatementPage(name=_l("Import a bank statement"), endpoint="bank_statement",
+                                          url="/admin/bank-statement", category=MONEY))
+    panel.add_view(bank.BankLineView(BankLine, name=_l("Bank transfers"), endpoint="bank_line", category=MONEY))
     panel.add_view(billing.PaymentView(Payment, name=_l("Payments"), endpoint="payment", category=MONEY))
     panel.add_view(billing.BillView(Bill, name=_l("Bills"), endpoint="bill", category=MONEY))
     panel.add_view(billing.AdvanceHoldPage(name=_l("Hold the advance balance"), endpoint="advance_hold",
@@ -124,6 +137,9 @@ site = Site(
     commands=COMMANDS,
     search_sources=SEARCH_SOURCES,
     dashboard_panels=DASHBOARD_PANELS,
-    # one gapless receipt series for the company; one set of patrol checklists, the company's standard
-    unscoped_tables=frozenset({"receipt_counter", "patrol_template", "patrol_template_item"}),
+    unscoped_tables=frozenset({"receipt_counter",  # one gapless receipt series for the company
+                               # the company's questionnaires; a survey may span communities (row filter)
+                               "questionnaire", "survey_question", "survey",
+                               # one set of patrol checklists, the company's standard
+                               "patrol_template", "patrol_template_item"}),
 )

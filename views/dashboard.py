@@ -26,6 +26,8 @@ from reports.figures import (households_by_state, keys_out, open_repairs_by_cate
                              reception_unfinished, recent_activity, rentals_expiring, repairs_assigned_to,
                              todays_open_repairs, todays_unfinished_visits)
 from pm_admin import clock
+from reports.surveys import RUNNING_WINDOWS, running_satisfaction
+from .surveys import satisfaction_list_link, satisfaction_text
 
 
 def _details(text, endpoint, obj) -> Link:
@@ -167,6 +169,13 @@ def my_repairs_table() -> Table:
                  empty=_l("No repair order is waiting for you."))
 
 
+def satisfaction_table() -> Table:
+    """The running satisfaction figure: repair return-visit scores per community."""
+    return Table([_l("Community"), *RUNNING_WINDOWS.values()],
+                 [[community or _("All"), *(Link(satisfaction_text(f), satisfaction_list_link(f)) for f in figures.values())]
+                  for community, figures in running_satisfaction()])
+
+
 def _states(states) -> str:
     return ",".join(state.name for state in states)
 
@@ -223,6 +232,8 @@ DASHBOARD_PANELS = [
                    width=12, name="billed-collected"),
     DashboardPanel(_l("Open repair orders by category"), "repair.export", repairs_by_category_table,
                    name="repairs-by-category", link=lambda: url_for("repair.index_view")),
+    DashboardPanel(_l("Satisfaction (repair return visits)"), "survey.results", satisfaction_table,
+                   name="satisfaction", link=lambda: url_for("survey.index_view")),
     DashboardPanel(_l("Reception log"), "reception.unfinished", reception_figures, name="reception-unfinished",
                    link=lambda: url_for("reception.unfinished")),
     # 收费员: their own takings and whom to chase (the supervisor reads the reports instead)

@@ -9,6 +9,7 @@ from models.decoration import DecorationStatus
 from models.goods_pass import GoodsPassStatus
 from models.household import remove_household
 from models.key import KeyStatus, key_of
+from models.notice import notices_for_household
 from models.payment import latest_receipt
 from models.reception import UNFINISHED
 from models.repair import RepairStatus
@@ -107,8 +108,12 @@ class HouseholdView(SecureModelView):
                 open_when=lambda d: d.status not in (DecorationStatus.closed, DecorationStatus.rejected)),
         Section(_l("Reception log"), "reception_records", ["received_at", "kind", "contact", "handler", "status"],
                 "reception", open_when=lambda r: r.status in UNFINISHED),
+        Section(_l("Survey responses"), "survey_responses", ["survey", "channel", "respondent", "recorded_by",
+                                                             "recorded_at"], "survey_response"),
         Section(_l("Goods-release passes"), "goods_passes", ["pass_date", "applicant", "items", "status"], "goods_pass",
                 open_when=lambda g: g.status in (GoodsPassStatus.requested, GoodsPassStatus.issued)),
+        Section(_l("Notices on the boards"), "notices", ["kind", "title", "valid_from", "valid_until"], "notice",
+                rows=notices_for_household),
     ]
 
 

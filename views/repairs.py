@@ -6,11 +6,11 @@ from wtforms import BooleanField, DecimalField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from pm_admin.admin import Caller, PrintedForm, SecureModelView
-from pm_admin.filters import ConditionFilter, MonthsFilter
+from pm_admin.filters import ConditionFilter, DaysFilter, MonthsFilter
 from pm_admin.i18n import _l
 from pm_admin.steps import StepForm
 
-from models.period import months_days
+from models.period import days_span, months_days
 from models.repair import RepairOrder, RepairStatus, check_repair_order, engineers_for, repairs_visible_to
 
 from .pickers import HOUSEHOLD_PICKER
@@ -40,6 +40,7 @@ class RepairOrderView(SecureModelView):
         ConditionFilter(RepairOrder.deadline, _l("Overdue"), RepairOrder.overdue_clause, key="overdue"),
         "household.building.name", MonthsFilter(RepairOrder.registered_at, _l("Month registered"), months_days),
         "reopen_count", "satisfaction",
+        DaysFilter(RepairOrder.registered_at, _l("Days registered"), days_span),  # the running satisfaction's window
     ]
     column_searchable_list = ["serial", "reporter", "phone", "household.room", "location", "description"]
     search_hint = _l("Serial, reporter, phone, room or place")

@@ -74,7 +74,7 @@ class ReceptionView(SecureModelView):
 
     @expose("/unfinished/")
     def unfinished(self):
-        groups = [(f"{handler.display_name} ({handler.username})", rows) for handler, rows in unfinished_by_handler()]
+        groups = [(handler.display_name, rows) for handler, rows in unfinished_by_handler()]
         label = {name: label_of(getattr(ReceptionRecord, name))
                  for name in ("received_at", "kind", "contact", "content", "status")}
         columns = [(_("Days open"), lambda r: r.age_days()), (label["received_at"], lambda r: r.received_at),

@@ -1,7 +1,7 @@
 """Patrols and inspections: checklists, plans, rounds with their items, rectifications.
 
 Revision ID: 606642036cd6
-Revises: c5e8a1d2f3b4
+Revises: d16e8a4a5b9e
 Create Date: 2026-12-03 08:01:47.496894
 
 """
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '606642036cd6'
-down_revision = 'c5e8a1d2f3b4'
+down_revision = 'd16e8a4a5b9e'
 branch_labels = None
 depends_on = None
 

@@ -25,6 +25,7 @@ class Section:
     # Rows still waiting for someone (unpaid, not returned, not closed): the tab shows these, counts
     # them, and keeps the others behind "show all". None: every row counts as open.
     open_when: Callable[[Any], bool] | None = None
+    rows: Callable[[Any], list] | None = None  # rows found otherwise than by the relationship (then only a name)
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,8 @@ class Details:
             view = self.admin.view_for(section.endpoint)
             if view is None or not view.is_accessible():
                 continue
-            rows = view.visible_rows(list(getattr(model, section.relationship)))
+            found = section.rows(model) if section.rows is not None else getattr(model, section.relationship)
+            rows = view.visible_rows(list(found))
             is_open = section.open_when or (lambda row: True)
             columns = [(c, section.labels.get(c) or view.get_column_name(c)) for c in section.columns]
             sections.append(SectionRows(section, view, columns, [r for r in rows if is_open(r)],

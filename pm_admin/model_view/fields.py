@@ -8,9 +8,12 @@ from flask_admin.form import Select2Field
 from flask_admin.model.form import converts
 from flask_babel import gettext as _
 from sqlalchemy import Integer
+from wtforms import TextAreaField
 
 from .. import plausible
 from ..forms import AdminForm, AdminMomentField, AmountField
+
+LONGER_THAN_A_LINE = 500  # characters: a String column this long is typed in a text area
 
 
 class LabeledConverter(AdminModelConverter):
@@ -23,6 +26,14 @@ class LabeledConverter(AdminModelConverter):
             field_args = dict(field_args or {})
             field_args["validators"] = [*field_args.get("validators", ()), plausible.field_validator(columns[0])]
         return super().convert(model, mapper, name, prop, field_args, hidden_pk)
+
+    @converts("String")
+    def conv_String(self, column, field_args, **extra):
+        """Text longer than a line (a notice's body) in a text area, its length checked as a line's."""
+        if (column.type.length or 0) <= LONGER_THAN_A_LINE:
+            return super().conv_String(column=column, field_args=field_args, **extra)
+        self._string_common(column=column, field_args=field_args, **extra)
+        return TextAreaField(**field_args)
 
     @converts("pm_admin.money._RefusesFloat")
     def convert_amount(self, column, field_args, **extra):
