@@ -21,6 +21,7 @@ from pm_admin import clock
 
 from .bank import load_bank_demo
 from .billing import load_billing_demo
+from .patrols import load_patrol_demo
 from .notices import load_notice_demo
 from .services import load_service_demo
 from .surveys import load_survey_demo
@@ -141,6 +142,7 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     counts.update(_rentals_and_price_lists(rng, communities, households, vehicles, spaces))
     counts.update(load_billing_demo(rng, communities, households, staff))  # first: its bulk receipts start at 1
     counts.update(load_service_demo(rng, staff, clock.now(), id_number=lambda: _id_number(rng)))
+    counts.update(load_patrol_demo(rng, staff))
     counts.update(load_notice_demo(staff, clock.now()))
     counts.update(load_bank_demo(rng, communities[0], households, staff["shoufei"]))
     counts.update(load_survey_demo(rng, communities, households, staff))

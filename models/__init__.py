@@ -22,6 +22,8 @@ from .decoration import DecorationApplication, DecorationStatus, DecorationViola
 from .goods_pass import GoodsPass, GoodsPassStatus  # noqa: F401
 from .parking import ParkingRental  # noqa: F401
 from .paid_service import ServicePrice  # noqa: F401
+from .patrol import (ItemOutcome, PatrolItemResult, PatrolKind, PatrolPlan, PatrolRecord,  # noqa: F401
+                     PatrolTemplate, PatrolTemplateItem, Rectification, RectificationStatus)
 from .notice import Notice, NoticeKind, NoticeStatus  # noqa: F401
 from .bank import BankLine, BankLineStatus, BankStatement  # noqa: F401
 from .survey import (Questionnaire, ResponseChannel, Survey, SurveyAnswer, SurveyQuestion,  # noqa: F401

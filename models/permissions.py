@@ -71,6 +71,18 @@ _SERVICE_SUPERVISE = {  # approvals, inspection results, voiding, the weekly lis
     "analysis.view", "analysis.export",  # service analysis (投诉分析/报修统计) and the weekly summary
 }
 
+# Patrols (巡查): receptionists and engineers walk the rounds and put right what they are given;
+# the supervisor keeps the checklists and plans, verifies rectifications and scores the contractors.
+_PATROL_WALK = {"patrol.view", "patrol.create", "patrol_item.view", "patrol_template.view",
+                "patrol_template_item.view", "patrol_plan.view", "rectification.view", "rectification.create",
+                "rectification.complete"}
+_PATROL_SUPERVISE = _PATROL_WALK | {
+    "patrol.report_repair", "patrol.export", "patrol_template.create", "patrol_template.edit",
+    "patrol_template_item.create", "patrol_template_item.edit", "patrol_template_item.delete",
+    "patrol_plan.create", "patrol_plan.edit", "patrol_plan.delete", "patrol_plan.rounds",
+    "rectification.edit", "rectification.verify", "rectification.export",
+    "contractor_score.view", "contractor_score.export",  # 外委单位月度评分, for settlement
+}
 # Satisfaction surveys (满意度调查): the desk records households' answers; the supervisor
 # designs questionnaires, runs surveys and reads the results.
 _SURVEY_DESK = {"survey.view", "survey.answer", "survey_response.view"}
@@ -84,7 +96,8 @@ _SURVEY_SUPERVISE = _SURVEY_DESK | {
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     # 接待员 / 客服专员: keeps the household files and the key cabinet; calls residents.
     Role.receptionist.name: _HOUSEHOLD_FILES_READ | _HOUSEHOLD_FILES_KEEP | _MONEY_READ | {
-        PERSONAL_PHONE, PERSONAL_ID_NUMBER} | _SERVICE_READ | _SERVICE_DESK | _SURVEY_DESK,
+        PERSONAL_PHONE, PERSONAL_ID_NUMBER} | _SERVICE_READ | _SERVICE_DESK | _SURVEY_DESK
+    | _PATROL_WALK | {"patrol.report_repair"},
     # 收费员: reads the files to bill and dun; phones households, never needs ID numbers.
     Role.collector.name: _HOUSEHOLD_FILES_READ | _COLLECTING | {PERSONAL_PHONE}
     | {"repair.view", "decoration.view", "decoration_worker.view", "notice.view"},
@@ -98,9 +111,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "staff.view", "staff.create", "staff.edit",
         "audit.view", "audit.export",
         "export.manage",  # others' background exports (My exports), in the communities they work in
-    } | _SERVICE_READ | _SERVICE_DESK | _SERVICE_SUPERVISE | _SURVEY_SUPERVISE,
+    } | _SERVICE_READ | _SERVICE_DESK | _SERVICE_SUPERVISE | _SURVEY_SUPERVISE | _PATROL_SUPERVISE,
     # 维修工: finds the household of a repair; sees no personal data in full.
     # Sees only the repair orders dispatched to them (models.repair.repairs_visible_to).
     Role.engineer.name: {"community.view", "building.view", "household.view", "resident.view",
-                         "repair.view", "repair.accept", "repair.complete"},
+                         "repair.view", "repair.accept", "repair.complete"} | _PATROL_WALK,
 }

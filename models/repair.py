@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l, lazy_pgettext
-from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Integer, Numeric, String, Text, and_, or_, select
+from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Integer, Numeric, String, Text, and_, select
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
 
 from pm_admin.auth import require
@@ -27,7 +27,7 @@ from .billing import raise_one_off_bill
 from .message import MessageKind, queue_message
 from .permissions import PERSONAL_PHONE
 from .resident import normalise_phone
-from .staff import Role, Staff
+from .staff import Role, Staff, works_in
 from pm_admin import clock
 from pm_admin.clock import Moment
 
@@ -159,10 +159,8 @@ numbered(RepairOrder.serial, prefix="BX")
 
 def engineers_for(order: RepairOrder):
     """The people ``order`` can be dispatched to: active engineers working in its community."""
-    return db.session.query(Staff).filter(
-        Staff.role == Role.engineer, Staff.active.is_(True),
-        or_(Staff.all_communities.is_(True), Staff.communities.any(id=order.community_id)),
-    ).order_by(Staff.display_name, Staff.id)
+    return db.session.query(Staff).filter(Staff.role == Role.engineer, works_in(order.community_id)) \
+        .order_by(Staff.display_name, Staff.id)
 
 
 def repairs_visible_to(actor):

@@ -1,7 +1,7 @@
 """Staff accounts: who works here, in which role, in which communities."""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Column, Enum, ForeignKey, Table, and_, exists, inspect, select
+from sqlalchemy import Boolean, Column, Enum, ForeignKey, Table, and_, exists, inspect, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pm_admin.auth import StaffAccountMixin, check_password_rules, site
@@ -46,6 +46,12 @@ class Staff(StaffAccountMixin, db.Model):
         if self.all_communities:
             return None
         return frozenset(c.id for c in self.communities)
+
+
+def works_in(community_id: int):
+    """Active staff whose accounts cover the community (all communities, or this one among theirs)."""
+    return and_(Staff.active.is_(True),
+                or_(Staff.all_communities.is_(True), Staff.communities.any(id=community_id)))
 
 
 def accounts_manageable_by(actor: Staff):

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 
 from models import DecorationApplication, DecorationViolation, DecorationWorker, GoodsPass, Notice, ReceptionRecord, RepairOrder
+from models.patrol import (PatrolFrequency, PatrolKind, PatrolPlan, PatrolTemplate, PatrolTemplateItem, record_patrol,
+                           rectify)
 from models.repair import RepairCategory
 from pm_admin import clock
 
@@ -99,6 +101,34 @@ class ServiceFactories:
         applicant = applicant or self.resident(household)
         return self._save(GoodsPass(household=household, applicant=applicant, **kw))
 
+    def patrol_template(self, kind=PatrolKind.public_area, scores=(10, 10, 5), **kw):
+        kw.setdefault("name", f"巡查表{self._next()}")
+        template = PatrolTemplate(kind=kind, **kw)
+        template.items = [PatrolTemplateItem(position=n, text=f"检查项{n}", max_score=most)
+                          for n, most in enumerate(scores, start=1)]
+        return self._save(template)
+
+    def patrol_plan(self, community, template=None, **kw):
+        kw.setdefault("frequency", PatrolFrequency.daily)
+        kw.setdefault("starts_on", clock.today() - dt.timedelta(days=30))
+        return self._save(PatrolPlan(community=community, template=template or self.patrol_template(), **kw))
+
+    def patrol_round(self, plan, actor, failed=(), scores=None, **kw):
+        """A round of ``plan`` walked by ``actor``: the items at ``failed`` positions fail (score 0 unless
+        ``scores`` {position: score} says), the others pass with full marks."""
+        scores = scores or {}
+        answers = {item.id: {"passed": item.position not in failed, "score": scores.get(item.position, ""),
+                             "note": "地面有垃圾" if item.position in failed else ""} for item in plan.template.items}
+        record = record_patrol(actor=actor, community=plan.community, template=plan.template, plan=plan,
+                               answers=answers, **kw)
+        self._save(record)
+        return record
+
+    def rectification(self, result, actor, responsible=None, **kw):
+        kw.setdefault("due_on", clock.today() + dt.timedelta(days=3))
+        done = rectify(result, actor=actor, responsible=responsible or actor, **kw)
+        self._save(done)
+        return done
     def notice(self, household=None, *, communities=(), buildings=(), author=None, **kw):
         """A draft notice to ``communities`` and ``buildings`` (or the whole company: ``company_wide=True``);
         given only ``household``, to its community."""
@@ -118,5 +148,13 @@ class ServiceFactories:
             "repair": self.repair(household), "reception": self.reception(household, handler=staff),
             "decoration": application, "worker": self.worker(application),
             "violation": self.violation(application, staff), "goods_pass": self.goods_pass(household, resident),
+            **self.patrol_records(household.building.community, staff),
             "notice": self.notice(household, author=staff),
         }
+
+    def patrol_records(self, community, staff) -> dict:
+        """A plan of the community, a round with its first item failed, and that item's rectification."""
+        plan = self.patrol_plan(community)
+        round_ = self.patrol_round(plan, staff, failed=(1,))
+        return {"patrol_plan": plan, "patrol_round": round_, "patrol_item": round_.results[0],
+                "rectification": self.rectification(round_.results[0], staff)}

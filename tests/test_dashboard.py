@@ -76,7 +76,7 @@ PANELS = {
     "receptionist": ["queue-desk", "todays-repairs", "todays-visits", *COMMON],
     "collector": ["queue-collector", "my-collections", "dunning", *COMMON],
     "engineer": ["queue-engineer", "my-repairs", "households"],
-    "supervisor": ["queue-approvals", *SUPERVISING, *COMMON, "activity"],
+    "supervisor": ["queue-approvals", "queue-patrols", *SUPERVISING, *COMMON, "activity"],
 }
 
 

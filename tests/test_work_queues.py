@@ -144,7 +144,7 @@ def test_the_supervisors_approvals_come_from_the_workflows(world, make, app):
 
 
 @pytest.mark.parametrize("role, queues", [
-    ("receptionist", ["desk"]), ("engineer", ["engineer"]), ("collector", ["collector"]), ("supervisor", ["approvals"]),
+    ("receptionist", ["desk"]), ("engineer", ["engineer"]), ("collector", ["collector"]), ("supervisor", ["approvals", "patrols"]),
 ])
 def test_each_role_lands_on_its_own_queue_first(world, make, app, role, queues):
     browser, _me = login(app, make, world, role)

@@ -21,6 +21,7 @@ from .dashboard import DASHBOARD_PANELS
 from .imports import IMPORT_KINDS
 from .search import SEARCH_SOURCES
 from .repairs import RepairOrderView
+from . import patrols
 from .notices import NoticeView
 from .services import DecorationView, DecorationViolationView, DecorationWorkerView, GoodsPassView, ReceptionView
 from .staff import StaffView
@@ -35,6 +36,7 @@ SYSTEM = _l("System")
 MONEY = _l("Billing")
 REPORTS = _l("Reports")
 MESSAGES = _l("Messages")
+PATROLS = _l("Patrols")
 
 
 def register_views(panel) -> None:
@@ -60,6 +62,7 @@ def register_views(panel) -> None:
     panel.add_view(DecorationViolationView(DecorationViolation, name=_l("Decoration violations"),
                                            endpoint="decoration_violation", category=SERVICE))
     panel.add_view(GoodsPassView(GoodsPass, name=_l("Goods-release passes"), endpoint="goods_pass", category=SERVICE))
+    _register_patrols(panel)
     panel.add_view(NoticeView(Notice, name=_l("Notices"), endpoint="notice", category=SERVICE))
     panel.add_view(SurveyView(Survey, name=_l("Satisfaction surveys"), endpoint="survey", category=SERVICE))
     panel.add_view(SurveyResponseView(SurveyResponse, name=_l("Survey responses"), endpoint="survey_response",
@@ -76,6 +79,24 @@ def register_views(panel) -> None:
     panel.add_view(ServiceAnalysisPage(name=_l("Service analysis"), endpoint="analysis", url="/admin/analysis",
                                        category=REPORTS))
     panel.add_view(StaffView(Staff, name=_l("Staff accounts"), endpoint="staff", category=SYSTEM))
+
+
+def _register_patrols(panel) -> None:
+    from models import PatrolItemResult, PatrolPlan, PatrolRecord, PatrolTemplate, PatrolTemplateItem, Rectification
+
+    panel.add_view(patrols.PatrolRecordView(PatrolRecord, name=_l("Patrol rounds"), endpoint="patrol", category=PATROLS))
+    panel.add_view(patrols.PatrolItemView(PatrolItemResult, name=_l("Patrol items"), endpoint="patrol_item",
+                                          category=PATROLS))
+    panel.add_view(patrols.RectificationView(Rectification, name=_l("Rectifications"), endpoint="rectification",
+                                             category=PATROLS))
+    panel.add_view(patrols.PatrolPlanView(PatrolPlan, name=_l("Patrol plans"), endpoint="patrol_plan",
+                                          category=PATROLS))
+    panel.add_view(patrols.PatrolTemplateView(PatrolTemplate, name=_l("Checklists"), endpoint="patrol_template",
+                                              category=PATROLS))
+    panel.add_view(patrols.PatrolTemplateItemView(PatrolTemplateItem, name=_l("Checklist items"),
+                                                  endpoint="patrol_template_item", category=PATROLS))
+    panel.add_view(patrols.ContractorScorePage(name=_l("Contractors' monthly scores"), endpoint="contractor_scores",
+                                               url="/admin/contractor-scores", category=REPORTS))
 
 
 def _register_billing(panel) -> None:
@@ -127,5 +148,7 @@ site = Site(
     unscoped_tables=frozenset({"receipt_counter",  # one gapless receipt series for the company
                                # the company's questionnaires; a survey may span communities (row filter)
                                "questionnaire", "survey_question", "survey",
-                               "message_template"}),  # the company's message templates
+                               "message_template",  # the company's message templates
+                               # one set of patrol checklists, the company's standard
+                               "patrol_template", "patrol_template_item"}),
 )

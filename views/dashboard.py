@@ -17,9 +17,11 @@ from pm_admin.i18n import _l
 from pm_admin.money import format_amount
 
 from models import HouseholdState
+from models.patrol import RectificationStatus
 from models.repair import DONE_STATES, OPEN_STATES, RepairStatus
 from models.period import period_of, previous_period
 from reports.arrears import arrears_by_age, cash_summary, collection_totals, households_to_chase
+from reports.patrols import missed_rounds
 from reports.figures import (households_by_state, keys_out, open_repairs_by_category, overdue_loans,
                              reception_unfinished, recent_activity, rentals_expiring, repairs_assigned_to,
                              todays_open_repairs, todays_unfinished_visits)
@@ -195,6 +197,20 @@ COLLECTOR_QUEUE = [
     Waiting(_l("Promises to pay falling due"), "dunning", {"promise_due": "1"}),
     Waiting(_l("Parking rentals to remind"), "parking_rental", {"to_remind": "1"}),
 ]
+PATROL_QUEUE = [
+    Waiting(_l("Plans with missed rounds"), "patrol_plan", {"missed": "1"}, "patrol_plan.rounds", tone="danger"),
+    Waiting(_l("Overdue rectifications"), "rectification", {"overdue": "1"}, tone="danger"),
+    Waiting(_l("Rectifications to verify"), "rectification", {"status": RectificationStatus.done.name},
+            "rectification.verify"),
+]
+
+
+def patrol_figures() -> Figures:
+    """The missed rounds of the last two weeks (each listed on the rounds page), then what waits."""
+    missed = len(missed_rounds())
+    return Figures([Figure(_l("Missed rounds, last 14 days"), missed, url_for("patrol_plan.rounds"),
+                           tone="danger" if missed else "success"), *queue(PATROL_QUEUE).items])
+
 
 DASHBOARD_PANELS = [
     # Work queues first, one per role
@@ -206,6 +222,7 @@ DASHBOARD_PANELS = [
                    name="queue-collector", unless="collection.view"),
     DashboardPanel(_l("Approvals waiting"), approval_permissions(), approvals_waiting, width=12,
                    name="queue-approvals"),
+    DashboardPanel(_l("Patrols"), "patrol_plan.rounds", patrol_figures, width=12, name="queue-patrols"),
     # 客服主管: money and service at a glance
     DashboardPanel(_l("Collection rate"), "collection.view", collection_rate_figures, name="collection-rate",
                    link=lambda: url_for("collection_rate.index")),
