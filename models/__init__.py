@@ -22,3 +22,4 @@ from .decoration import DecorationApplication, DecorationStatus, DecorationViola
 from .goods_pass import GoodsPass, GoodsPassStatus  # noqa: F401
 from .parking import ParkingRental  # noqa: F401
 from .paid_service import ServicePrice  # noqa: F401
+from .attachment import Attachment, AttachmentCategory, Confidentiality  # noqa: F401

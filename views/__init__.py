@@ -5,7 +5,7 @@ from pm_admin.importing import ImportView
 from pm_admin.site import Site
 
 from models import Building, Community, Household, Key, KeyLoan, ParkingRental, ParkingSpace, Resident, ServicePrice, Staff
-from models import Vehicle
+from models import Attachment, Vehicle
 from models import DecorationApplication, DecorationViolation, DecorationWorker, GoodsPass, ReceptionRecord, RepairOrder
 from models.permissions import ROLE_PERMISSIONS
 
@@ -19,6 +19,7 @@ from .dashboard import DASHBOARD_PANELS
 from .imports import IMPORT_KINDS
 from .search import SEARCH_SOURCES
 from .repairs import RepairOrderView
+from .attachments import AttachmentView
 from .services import DecorationView, DecorationViolationView, DecorationWorkerView, GoodsPassView, ReceptionView
 from .staff import StaffView
 from .vehicles import ParkingSpaceView, VehicleView
@@ -57,6 +58,7 @@ def register_views(panel) -> None:
     panel.add_view(GoodsPassView(GoodsPass, name=_l("Goods-release passes"), endpoint="goods_pass", category=SERVICE))
     panel.add_view(ServiceAnalysisPage(name=_l("Service analysis"), endpoint="analysis", url="/admin/analysis",
                                        category=REPORTS))
+    panel.add_view(AttachmentView(Attachment, name=_l("Document register"), endpoint="attachment", category=FILES))
     panel.add_view(StaffView(Staff, name=_l("Staff accounts"), endpoint="staff", category=SYSTEM))
 
 
