@@ -19,6 +19,7 @@ from models.vehicle import ParkingSpace, SpaceKind, Vehicle
 from pm_admin import clock
 
 from .billing import load_billing_demo
+from .documents import load_documents_demo
 from .services import load_service_demo
 
 DEMO_PASSWORD = "pm-demo-2026"
@@ -137,6 +138,7 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     counts.update(_rentals_and_price_lists(rng, communities, households, vehicles, spaces))
     counts.update(load_billing_demo(rng, communities, households, staff))  # first: its bulk receipts start at 1
     counts.update(load_service_demo(rng, staff, clock.now(), id_number=lambda: _id_number(rng)))
+    counts.update(load_documents_demo(staff))
     return counts
 
 

@@ -6,7 +6,9 @@ from decimal import Decimal
 
 
 from models import DecorationApplication, DecorationViolation, DecorationWorker, GoodsPass, ReceptionRecord, RepairOrder
+from models.attachment import AttachmentCategory, attach_file
 from models.repair import RepairCategory
+from demo.documents import sample_picture
 from pm_admin import clock
 
 
@@ -63,11 +65,19 @@ class ServiceFactories:
         applicant = applicant or self.resident(household)
         return self._save(GoodsPass(household=household, applicant=applicant, **kw))
 
+    def attachment(self, owner, actor, *, category=AttachmentCategory.other, data=None, file_name=None, **kw):
+        return attach_file(owner, actor=actor, data=data or sample_picture(), category=category,
+                           file_name=file_name or f"{owner.__tablename__}-{owner.id}.jpg", **kw)
+
     def service_records(self, household, resident, staff) -> dict:
-        """One record of each service workflow for ``household`` (the ``world`` fixture's)."""
+        """One record of each service workflow for ``household`` (the ``world`` fixture's), and
+        an ID-card copy on the household and a photo on the repair order."""
         application = self.decoration(household, resident)
+        repair = self.repair(household)
         return {
-            "repair": self.repair(household), "reception": self.reception(household, handler=staff),
+            "id_card": self.attachment(household, staff, category=AttachmentCategory.id_card),
+            "photo": self.attachment(repair, staff, category=AttachmentCategory.before_photo),
+            "repair": repair, "reception": self.reception(household, handler=staff),
             "decoration": application, "worker": self.worker(application),
             "violation": self.violation(application, staff), "goods_pass": self.goods_pass(household, resident),
         }

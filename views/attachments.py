@@ -19,7 +19,7 @@ from pm_admin.forms import Form
 from pm_admin.i18n import _l
 from pm_admin.steps import StepForm
 
-from models.attachment import (ATTACHMENT_OWNERS, Attachment, AttachmentCategory, AttachmentStatus, Confidentiality,
+from models.attachment import (ATTACHMENT_OWNERS, CONFIDENTIAL, Attachment, AttachmentCategory, AttachmentStatus, Confidentiality,
                                attach_file, opened)
 
 SECTION = "attachments"
@@ -86,6 +86,7 @@ class AttachmentView(ReadOnlyView):
 
     permission = "attachment"
     extra_endpoints = {"upload": "create", "file": "view"}
+    permissions = (CONFIDENTIAL,)  # opens a confidential file
     column_list = ["preview", "category", "confidentiality", "owner_type", "owner", "community", "file_name",
                    "uploaded_at", "uploaded_by", "status"]
     column_details_list = ["preview", "category", "confidentiality", "owner_type", "owner", "community", "file_name",
