@@ -276,3 +276,22 @@ def test_the_household_file_has_an_attachments_tab(world, login_as, browser):
     page = browser.get(f"/admin/household/details/?id={world['A']['household'].id}&tab=attachments")
     html = page.get_data(as_text=True)
     assert 'id="tab-attachments"' in html and "Attach a file" in html and "ID card copy" in html
+
+
+def test_the_upload_form_takes_bad_values_without_an_error(world, login_as, browser):
+    household = world["A"]["household"]
+    login_as("receptionist")
+    url = f"/admin/attachment/upload/?owner_type=household&owner_id={household.id}"
+    before = db.session.query(Attachment).count()
+    good = {"category": "other", "confidentiality": "normal", "note": ""}
+    for field in ("category", "confidentiality", "note"):
+        for value in ("", "\x00", "nope", "x" * 5000, "-1", "1e309", "<script>"):
+            data = {**good, field: value, "file": (io.BytesIO(b"<html></html>"), "a.jpg")}
+            response = browser.post(url, data, content_type="multipart/form-data")
+            assert response.status_code in (200, 400), (field, value, response.status_code)
+    for name in ("", "\x00.jpg", "a" * 5000 + ".jpg", "../../x", "con.jpg"):
+        response = browser.post(url, {**good, "file": (io.BytesIO(b"GIF89a"), name)}, content_type="multipart/form-data")
+        assert response.status_code in (200, 400)
+    assert browser.post(url, good, content_type="multipart/form-data").status_code == 200  # no file: said so
+    db.session.expire_all()
+    assert db.session.query(Attachment).count() == before

@@ -4,7 +4,7 @@ the file itself, and the section a record's details page shows (``attachments_se
 from flask import abort, flash, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual
-from flask_babel import gettext as _
+from flask_babel import gettext as _, pgettext
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from markupsafe import Markup
@@ -53,7 +53,7 @@ def preview(view, context, attachment, name):
         return Markup('<a href="{}" target="_blank" rel="noopener"><img class="pm-thumbnail" src="{}" alt="{}" '
                       'loading="lazy"></a>').format(url, url_for("attachment.file", id=attachment.id, size="thumbnail"),
                                                     attachment.file_name)
-    shown = _("Open") if attachment.confidentiality is Confidentiality.normal else _("Open (recorded)")
+    shown = pgettext("action", "Open") if attachment.confidentiality is Confidentiality.normal else _("Open (recorded)")
     return Markup('<a href="{}" class="pm-open-file" target="_blank" rel="noopener">{}</a>').format(url, shown)
 
 
