@@ -164,14 +164,19 @@ def attach_file(owner, *, actor, data: bytes, file_name: str, category: Attachme
     least = LEAST_LEVEL.get(category, Confidentiality.normal)
     level = max(confidentiality, least, key=_LEVELS.index)
     keep = storage.storage()
+    keys = [keep.put(checked.data)] + ([keep.put(checked.thumbnail)] if checked.thumbnail is not None else [])
     attachment = Attachment(
         owner_type=kind.name, owner_id=owner.id, community_id=scope_id_of(owner), category=category,
         confidentiality=level, note=(note or "").strip()[:200] or None, file_name=_shown_name(file_name, checked.kind),
-        content_type=checked.kind.content_type, size=len(checked.data), file_key=keep.put(checked.data),
-        thumbnail_key=keep.put(checked.thumbnail) if checked.thumbnail is not None else None,
-        uploaded_at=clock.now(), uploaded_by_id=actor.id)
+        content_type=checked.kind.content_type, size=len(checked.data), file_key=keys[0],
+        thumbnail_key=keys[1] if len(keys) > 1 else None, uploaded_at=clock.now(), uploaded_by_id=actor.id)
     db.session.add(attachment)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except Exception:  # no record, no file left behind
+        for key in keys:
+            keep.delete(key)
+        raise
     return attachment
 
 

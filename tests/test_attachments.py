@@ -295,3 +295,16 @@ def test_the_upload_form_takes_bad_values_without_an_error(world, login_as, brow
     assert browser.post(url, good, content_type="multipart/form-data").status_code == 200  # no file: said so
     db.session.expire_all()
     assert db.session.query(Attachment).count() == before
+
+
+def test_a_record_that_cannot_be_saved_leaves_no_file(world, app, monkeypatch):
+    import models.attachment
+    from sqlalchemy.exc import IntegrityError
+
+    files_before = stored_files(app)
+    monkeypatch.setattr(models.attachment, "scope_id_of", lambda owner: None)  # no community: refused at the flush
+    with pytest.raises(IntegrityError):
+        attach_file(world["A"]["household"], actor=world["A"]["staff"], data=sample_picture(), file_name="a.jpg",
+                    category=AttachmentCategory.other)
+    db.session.rollback()
+    assert stored_files(app) == files_before
