@@ -28,8 +28,8 @@ def sample_pdf(text: str = "Contract") -> bytes:
     """A one-page PDF with a line of text, byte offsets and all."""
     content = f"BT /F1 24 Tf 72 720 Td ({text}) Tj ET".encode()
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+                b"/Resources << /Font << /F1 5 0 R >> >> >>"),
                b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
                b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
     out = bytearray(b"%PDF-1.4\n")
@@ -53,13 +53,13 @@ def load_documents_demo(staff: dict) -> dict[str, int]:
     for household in db.session.query(Household).order_by(Household.id):
         firsts.setdefault(household.building.community_id, household)
     for household in firsts.values():
-        attach_file(household, actor=supervisor, data=sample_picture("lightgrey", (400, 250)), file_name="身份证复印件.jpg",
-                    category=AttachmentCategory.id_card)
+        attach_file(household, actor=supervisor, data=sample_picture("lightgrey", (400, 250)),
+                    file_name="身份证复印件.jpg", category=AttachmentCategory.id_card)
         attach_file(household, actor=supervisor, data=sample_pdf(), file_name="物业服务合同.pdf",
                     category=AttachmentCategory.contract, confidentiality=Confidentiality.confidential)
         count += 2
-    repaired = db.session.query(RepairOrder).filter(RepairOrder.completed_at.isnot(None)).order_by(RepairOrder.id).limit(3)
-    for order in repaired:
+    repaired = db.session.query(RepairOrder).filter(RepairOrder.completed_at.isnot(None)).order_by(RepairOrder.id)
+    for order in repaired.limit(3):
         attach_file(order, actor=supervisor, data=sample_picture("sienna"), file_name="维修前.jpg",
                     category=AttachmentCategory.before_photo)
         attach_file(order, actor=supervisor, data=sample_picture("seagreen", kind="PNG"), file_name="维修后.png",

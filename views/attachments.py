@@ -19,8 +19,8 @@ from pm_admin.forms import Form
 from pm_admin.i18n import _l
 from pm_admin.steps import StepForm
 
-from models.attachment import (ATTACHMENT_OWNERS, CONFIDENTIAL, Attachment, AttachmentCategory, AttachmentStatus, Confidentiality,
-                               attach_file, opened)
+from models.attachment import (ATTACHMENT_OWNERS, CONFIDENTIAL, Attachment, AttachmentCategory, AttachmentStatus,
+                               Confidentiality, attach_file, opened)
 
 SECTION = "attachments"
 # A file opened in the browser runs nothing: no scripts, forms or plugins, whatever it holds.
