@@ -23,6 +23,7 @@ from .bank import load_bank_demo
 from .billing import load_billing_demo
 from .patrols import load_patrol_demo
 from .notices import load_notice_demo
+from .documents import load_documents_demo
 from .services import load_service_demo
 from .surveys import load_survey_demo
 
@@ -147,6 +148,7 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     counts.update(load_bank_demo(rng, communities[0], households, staff["shoufei"]))
     counts.update(load_survey_demo(rng, communities, households, staff))
     counts.update(_message_templates())  # last: the demo's history texts nobody
+    counts.update(load_documents_demo(staff))
     return counts
 
 

@@ -28,3 +28,4 @@ from .notice import Notice, NoticeKind, NoticeStatus  # noqa: F401
 from .bank import BankLine, BankLineStatus, BankStatement  # noqa: F401
 from .survey import (Questionnaire, ResponseChannel, Survey, SurveyAnswer, SurveyQuestion,  # noqa: F401
                      SurveyResponse, SurveyStatus)
+from .attachment import Attachment, AttachmentCategory, Confidentiality  # noqa: F401

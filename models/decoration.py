@@ -27,6 +27,7 @@ from .household import HouseholdState
 from .payment import RefundRequest, request_deposit_refund
 from .permissions import PERSONAL_ID_NUMBER, PERSONAL_PHONE
 from .resident import normalise_id_number, normalise_phone
+from .attachment import takes_attachments
 from pm_admin import clock
 from pm_admin.clock import Moment
 
@@ -42,6 +43,7 @@ class DecorationStatus(LabeledEnum):
     closed = "closed", _l("Closed")
 
 
+@takes_attachments(_l("Decoration application"))
 class DecorationApplication(Versioned, db.Model):
     __tablename__ = "decoration_application"
     __scope__ = "household.building.community_id"

@@ -16,6 +16,7 @@ from pm_admin.plausible import Range
 from pm_admin.money import quantize
 from pm_admin import clock
 from pm_admin.clock import Moment
+from .attachment import takes_attachments
 
 
 def _by_number(text: str) -> tuple:
@@ -30,6 +31,7 @@ class HouseholdState(LabeledEnum):
     rented = "rented", _l("Rented")
 
 
+@takes_attachments(_l("Household"))
 class Household(db.Model):
     __tablename__ = "household"
     __scope__ = "building.community_id"

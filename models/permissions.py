@@ -92,15 +92,19 @@ _SURVEY_SUPERVISE = _SURVEY_DESK | {
     "survey.create", "survey.edit", "survey.open", "survey.close", "survey.results", "survey.export",
     "survey_response.export",
 }
+# Attachments (档案/附件): photos and scans on the records. Opening a personal one (an ID-card
+# copy) also needs PERSONAL_ID_NUMBER; a confidential one, attachment.confidential.
+_ATTACHMENTS_READ = {"attachment.view"}
+_ATTACHMENTS_FILE = _ATTACHMENTS_READ | {"attachment.create"}
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     # 接待员 / 客服专员: keeps the household files and the key cabinet; calls residents.
     Role.receptionist.name: _HOUSEHOLD_FILES_READ | _HOUSEHOLD_FILES_KEEP | _MONEY_READ | {
         PERSONAL_PHONE, PERSONAL_ID_NUMBER} | _SERVICE_READ | _SERVICE_DESK | _SURVEY_DESK
-    | _PATROL_WALK | {"patrol.report_repair"},
+    | _PATROL_WALK | {"patrol.report_repair"} | _ATTACHMENTS_FILE,
     # 收费员: reads the files to bill and dun; phones households, never needs ID numbers.
     Role.collector.name: _HOUSEHOLD_FILES_READ | _COLLECTING | {PERSONAL_PHONE}
-    | {"repair.view", "decoration.view", "decoration_worker.view", "notice.view"},
+    | {"repair.view", "decoration.view", "decoration_worker.view", "notice.view"} | _ATTACHMENTS_READ,
     # 客服主管: everything, including accounts, deletions, exports and the audit log.
     Role.supervisor.name: _HOUSEHOLD_FILES_READ | _HOUSEHOLD_FILES_KEEP | _SUPERVISING_MONEY | {
         PERSONAL_PHONE, PERSONAL_ID_NUMBER,
@@ -111,9 +115,11 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "staff.view", "staff.create", "staff.edit",
         "audit.view", "audit.export",
         "export.manage",  # others' background exports (My exports), in the communities they work in
-    } | _SERVICE_READ | _SERVICE_DESK | _SERVICE_SUPERVISE | _SURVEY_SUPERVISE | _PATROL_SUPERVISE,
-    # 维修工: finds the household of a repair; sees no personal data in full.
+    } | _SERVICE_READ | _SERVICE_DESK | _SERVICE_SUPERVISE | _SURVEY_SUPERVISE | _PATROL_SUPERVISE
+    | _ATTACHMENTS_FILE | {"attachment.delete", "attachment.export", "attachment.confidential"},
+    # 维修工: finds the household of a repair; sees no personal data in full (nor ID-card copies).
+    # Photographs their work before and after, from their phone.
     # Sees only the repair orders dispatched to them (models.repair.repairs_visible_to).
     Role.engineer.name: {"community.view", "building.view", "household.view", "resident.view",
-                         "repair.view", "repair.accept", "repair.complete"} | _PATROL_WALK,
+                         "repair.view", "repair.accept", "repair.complete"} | _PATROL_WALK | _ATTACHMENTS_FILE,
 }

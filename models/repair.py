@@ -25,6 +25,7 @@ from pm_admin.workflow import Versioned, Workflow
 
 from .billing import raise_one_off_bill
 from .message import MessageKind, queue_message
+from .attachment import takes_attachments
 from .permissions import PERSONAL_PHONE
 from .resident import normalise_phone
 from .staff import Role, Staff, works_in
@@ -73,6 +74,7 @@ OPEN_STATES = (RepairStatus.registered, RepairStatus.dispatched, RepairStatus.in
 DONE_STATES = (RepairStatus.completed, RepairStatus.return_visited, RepairStatus.closed)
 
 
+@takes_attachments(_l("Repair order"))
 class RepairOrder(Versioned, db.Model):
     __tablename__ = "repair_order"
     __scope__ = "community_id"

@@ -13,6 +13,7 @@ from pm_admin.extensions import db
 from pm_admin.masking import personal
 
 from .permissions import PERSONAL_ID_NUMBER, PERSONAL_PHONE
+from .attachment import takes_attachments
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
@@ -63,6 +64,7 @@ class ResidentKind(LabeledEnum):
     tenant = "tenant", _l("Tenant")
 
 
+@takes_attachments(_l("Resident"))
 class Resident(db.Model):
     __tablename__ = "resident"
     __scope__ = "household.building.community_id"

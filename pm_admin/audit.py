@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import NO_VALUE
 from . import clock
 from .extensions import db
 from .clock import Moment
+from .scope import scope_id_of
 
 REDACTED = "***"
 
@@ -132,22 +133,6 @@ def _changes(obj: Any, *, created: bool, deleted: bool) -> dict[str, list]:
     return changes
 
 
-def _scope_of(obj: Any) -> int | None:
-    """The scope id of ``obj`` by its model's ``__scope__`` path, as it stands in memory."""
-    path = getattr(type(obj), "__scope__", None)
-    if not isinstance(path, str):  # none, or several scopes: the entry is for readers of every scope
-        return None
-    value = obj
-    try:
-        for name in path.split("."):
-            value = getattr(value, name)
-            if value is None or isinstance(value, (list, set)):
-                return None
-    except Exception:  # an unloadable path must never break a flush
-        return None
-    return value if isinstance(value, int) else None
-
-
 def visible_to(ids: frozenset[int] | None):
     """A WHERE clause on AuditEntry for a reader of the scopes ``ids`` (``None``: all, no
     clause): the entries of records in their scopes. Entries without a scope (events,
@@ -198,7 +183,7 @@ def _record_flush(session: Session, flush_context) -> None:
                         record_id=record_key(obj),
                         record_label=_label(obj),
                         changes=changes,
-                        scope_id=_scope_of(obj),
+                        scope_id=scope_id_of(obj),
                     )
                 )
     if rows:

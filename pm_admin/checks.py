@@ -41,6 +41,8 @@ def view_permissions(view) -> tuple[str | None, set[str]]:
         opens = f"{view.permission}.view"
         named = {opens, *(f"{view.permission}.{op}" for op in view.extra_endpoints.values())}
         named |= set(view.details_header.values()) | {a.permission for a in view.details_actions}
+        named |= {s.add.permission for s in view.details_sections if s.add is not None}
+        named |= set(view.permissions)
         if view.workflow is not None:
             named |= {t.permission for t in view.workflow}
         return opens, named

@@ -57,6 +57,13 @@ class Config:
     IMPORT_MAX_SHARED_STRINGS_BYTES = 16 * 1024 * 1024  # the one part read whole into memory
     IMPORT_MAX_RATIO = 100  # unpacked / packed, for a part of more than 1 MB unpacked
     IMPORT_MAX_SECONDS = 30  # reading the file's rows
+    # Attached files (photos, scans, PDFs), checked by their content, never by their name: the
+    # upload form says these limits and the service enforces them. A phone photo is 2-8 MB and
+    # 12-48 million pixels; more pixels than this is refused as a decompression bomb.
+    ATTACHMENT_MAX_MB = int(os.environ.get("PM_ATTACHMENT_MAX_MB", "10"))
+    ATTACHMENT_TYPES = ("jpeg", "png", "webp", "pdf")
+    ATTACHMENT_MAX_PIXELS = 50_000_000
+    ATTACHMENT_THUMBNAIL_SIDE = 320  # pixels, the longer side
     # A payment may be dated this many days back (late data entry); further back needs
     # the permission payment.backdate (supervisors).
     PAYMENT_BACKDATE_DAYS = int(os.environ.get("PM_PAYMENT_BACKDATE_DAYS", "3"))

@@ -21,6 +21,7 @@ ACTIONS = {
     "login_failed": _l("Failed login"),
     "login_locked": _l("Login refused (locked)"),
     "backdated": _l("Entered backdated"),
+    "opened": _l("Opened (personal or confidential)"),
 }
 EMPTY = "—"
 

@@ -108,6 +108,23 @@ def scoped(query, model: type, ids: frozenset[int] | None | object = UNSET):
     return query.filter(scope_clause(model, ids))
 
 
+def scope_id_of(obj: Any) -> int | None:
+    """The scope id of ``obj`` by its model's ``__scope__`` path, as it stands in memory
+    (None when the path is unset, is several paths, or leads to several)."""
+    path = getattr(type(obj), "__scope__", None)
+    if not isinstance(path, str):  # none, or several scopes: for readers of every scope
+        return None
+    value = obj
+    try:
+        for name in path.split("."):
+            value = getattr(value, name)
+            if value is None or isinstance(value, (list, set)):
+                return None
+    except Exception:  # an unloadable path must never break a flush
+        return None
+    return value if isinstance(value, int) else None
+
+
 def get_scoped_or_404(model: type, ident: Any, ids: frozenset[int] | None | object = UNSET):
     """The row of ``model`` with primary key ``ident`` inside the scope; 404 when there is
     none, or it belongs to another community (which a page must not tell apart)."""

@@ -8,7 +8,9 @@ from decimal import Decimal
 from models import DecorationApplication, DecorationViolation, DecorationWorker, GoodsPass, Notice, ReceptionRecord, RepairOrder
 from models.patrol import (PatrolFrequency, PatrolKind, PatrolPlan, PatrolTemplate, PatrolTemplateItem, record_patrol,
                            rectify)
+from models.attachment import AttachmentCategory, attach_file
 from models.repair import RepairCategory
+from demo.documents import sample_picture
 from pm_admin import clock
 
 
@@ -129,6 +131,7 @@ class ServiceFactories:
         done = rectify(result, actor=actor, responsible=responsible or actor, **kw)
         self._save(done)
         return done
+
     def notice(self, household=None, *, communities=(), buildings=(), author=None, **kw):
         """A draft notice to ``communities`` and ``buildings`` (or the whole company: ``company_wide=True``);
         given only ``household``, to its community."""
@@ -140,12 +143,19 @@ class ServiceFactories:
         kw.setdefault("valid_until", clock.today() + dt.timedelta(days=7))
         author = author or self.staff("receptionist", communities=list(communities))
         return self._save(Notice(communities=list(communities), buildings=list(buildings), author_id=author.id, **kw))
+    def attachment(self, owner, actor, *, category=AttachmentCategory.other, data=None, file_name=None, **kw):
+        return attach_file(owner, actor=actor, data=data or sample_picture(), category=category,
+                           file_name=file_name or f"{owner.__tablename__}-{owner.id}.jpg", **kw)
 
     def service_records(self, household, resident, staff) -> dict:
-        """One record of each service workflow for ``household`` (the ``world`` fixture's)."""
+        """One record of each service workflow for ``household`` (the ``world`` fixture's), and
+        an ID-card copy on the household and a photo on the repair order."""
         application = self.decoration(household, resident)
+        repair = self.repair(household)
         return {
-            "repair": self.repair(household), "reception": self.reception(household, handler=staff),
+            "id_card": self.attachment(household, staff, category=AttachmentCategory.id_card),
+            "photo": self.attachment(repair, staff, category=AttachmentCategory.before_photo),
+            "repair": repair, "reception": self.reception(household, handler=staff),
             "decoration": application, "worker": self.worker(application),
             "violation": self.violation(application, staff), "goods_pass": self.goods_pass(household, resident),
             **self.patrol_records(household.building.community, staff),

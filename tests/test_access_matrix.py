@@ -45,6 +45,7 @@ def test_role_table_names_only_real_permissions(app):
     for view in model_views(app):
         known |= {f"{view.permission}.{op}" for op in ("view", "create", "edit", "delete", "export")}
         known |= {f"{view.permission}.{op}" for op in view.extra_endpoints.values()}
+        known |= set(view.permissions)
         if view.workflow is not None:
             known |= {t.permission for t in view.workflow}
     for page in app.extensions["pm_admin_panel"]._views:  # pages that are not tables declare theirs

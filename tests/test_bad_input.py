@@ -263,6 +263,13 @@ def test_lists_details_and_ids(world, make, app):
                                 browser.get(f"{base}step/{transition.name}/?" + urlencode({"id": value})))
             if view.can_delete:
                 tally.check(f"{view.endpoint} delete id={value!r}", browser.post(f"{base}delete/", {"id": value}))
+        for rule in app.url_map.iter_rules():  # the view's own pages: an id, a record's kind and id (uploads)
+            if rule.endpoint.split(".", 1)[-1] in view.extra_endpoints and rule.endpoint.startswith(view.endpoint + ".") \
+                    and not rule.arguments and "GET" in rule.methods:
+                for value in values("id"):
+                    for args in ({"id": value}, {"owner_type": value, "owner_id": value},
+                                 {"owner_type": "household", "owner_id": value, "size": value, "category": value}):
+                        tally.check(f"{rule.rule} {args}", browser.get(rule.rule + "?" + urlencode(args)))
         for name in getattr(view, "_form_ajax_refs", None) or {}:
             lookup = f"{base}ajax/lookup/?"
             for args in ({"name": name, "query": "\x00"}, {"name": name, "query": "a", "offset": "-1"},

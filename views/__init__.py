@@ -5,7 +5,7 @@ from pm_admin.importing import ImportView
 from pm_admin.site import Site
 
 from models import Building, Community, Household, Key, KeyLoan, ParkingRental, ParkingSpace, Resident, ServicePrice, Staff
-from models import Notice, Questionnaire, Survey, SurveyQuestion, SurveyResponse, Vehicle
+from models import Attachment, Notice, Questionnaire, Survey, SurveyQuestion, SurveyResponse, Vehicle
 from models import DecorationApplication, DecorationViolation, DecorationWorker, GoodsPass, ReceptionRecord, RepairOrder
 from models.message import MessageTemplate, OutboundMessage
 from models.permissions import ROLE_PERMISSIONS
@@ -23,6 +23,7 @@ from .search import SEARCH_SOURCES
 from .repairs import RepairOrderView
 from . import patrols
 from .notices import NoticeView
+from .attachments import AttachmentView
 from .services import DecorationView, DecorationViolationView, DecorationWorkerView, GoodsPassView, ReceptionView
 from .staff import StaffView
 from .surveys import QuestionnaireView, SurveyQuestionView, SurveyResponseView, SurveyView
@@ -78,6 +79,7 @@ def register_views(panel) -> None:
     sms.init_app(panel.app, messages.send_now)
     panel.add_view(ServiceAnalysisPage(name=_l("Service analysis"), endpoint="analysis", url="/admin/analysis",
                                        category=REPORTS))
+    panel.add_view(AttachmentView(Attachment, name=_l("Document register"), endpoint="attachment", category=FILES))
     panel.add_view(StaffView(Staff, name=_l("Staff accounts"), endpoint="staff", category=SYSTEM))
 
 

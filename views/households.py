@@ -4,6 +4,7 @@ from pm_admin.admin import FileAction, Section, SecureModelView, related_summary
 from pm_admin.forms import checked_by
 from pm_admin.i18n import _l
 
+from models.attachment import AttachmentCategory
 from models.billing import OPEN_STATUSES
 from models.decoration import DecorationStatus
 from models.goods_pass import GoodsPassStatus
@@ -14,6 +15,7 @@ from models.payment import latest_receipt
 from models.reception import UNFINISHED
 from models.repair import RepairStatus
 from models.resident import normalise_id_number, normalise_phone
+from .attachments import attachments_section
 from .pickers import HOUSEHOLD_PICKER
 
 from .billing import household_account
@@ -114,6 +116,7 @@ class HouseholdView(SecureModelView):
                 open_when=lambda g: g.status in (GoodsPassStatus.requested, GoodsPassStatus.issued)),
         Section(_l("Notices on the boards"), "notices", ["kind", "title", "valid_from", "valid_until"], "notice",
                 rows=notices_for_household),
+        attachments_section(),
     ]
 
 
@@ -130,3 +133,4 @@ class ResidentView(SecureModelView):
         "phone": {"validators": [checked_by(normalise_phone)]},
         "id_number": {"validators": [checked_by(normalise_id_number)]},
     }
+    details_sections = [attachments_section(category=AttachmentCategory.id_card)]

@@ -11,8 +11,10 @@ from pm_admin.i18n import _l
 from pm_admin.steps import StepForm
 
 from models.period import days_span, months_days
+from models.attachment import AttachmentCategory
 from models.repair import RepairOrder, RepairStatus, check_repair_order, engineers_for, repairs_visible_to
 
+from .attachments import attachments_section
 from .pickers import HOUSEHOLD_PICKER
 
 _REASON = {"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=500)])}
@@ -54,6 +56,7 @@ class RepairOrderView(SecureModelView):
     column_formatters = {"overdue": overdue_badge}
     column_formatters_detail = {"overdue": overdue_badge}
     column_labels = {"place": _l("Place"), "overdue": _l("Overdue")}
+    details_sections = [attachments_section(camera=True, category=AttachmentCategory.before_photo)]  # from a phone
     printed_forms = {"work_order": PrintedForm(  # 三联: desk, engineer, household
         _l("Print the work order"), "services/work_order.html", paper="A5", number="serial",
         when=lambda order: order.status is not RepairStatus.voided,

@@ -15,6 +15,7 @@ from pm_admin.labels import label_of
 from pm_admin.steps import StepForm
 from pm_admin.money import format_amount
 
+from models.attachment import AttachmentCategory
 from models.decoration import WORKS, DecorationStatus, check_decoration_application, deducted_from_deposit, deposit_bill, deposit_refund_due
 from models.goods_pass import GoodsPassStatus, check_goods_pass
 from models.payment import latest_deposit_refund
@@ -22,6 +23,7 @@ from models.period import months_days
 from models.reception import (UNFINISHED_AFTER_DAYS, ReceptionRecord, check_reception_record, due_clause,
                               unfinished_by_handler)
 
+from .attachments import attachments_section
 from .pickers import HOUSEHOLD_PICKER
 
 
@@ -114,6 +116,7 @@ class DecorationView(SecureModelView):
         Section(_l("Workers and passes"), "workers", ["name", "id_number", "pass_number", "valid_until"], "decoration_worker"),
         Section(_l("Violations"), "violations", ["occurred_on", "description", "deduction", "recorded_by"],
                 "decoration_violation"),
+        attachments_section(category=AttachmentCategory.drawing),
     ]
     printed_forms = {
         "permit": PrintedForm(_l("Print the decoration permit"), "services/decoration_permit.html", paper="A4",

@@ -26,6 +26,8 @@ class Section:
     # them, and keeps the others behind "show all". None: every row counts as open.
     open_when: Callable[[Any], bool] | None = None
     rows: Callable[[Any], list] | None = None  # rows found otherwise than by the relationship (then only a name)
+    # A one-click action shown in the section's tab (attach a file to this record, ...).
+    add: "FileAction | None" = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class SectionRows:
     columns: list[tuple[str, str]]
     open_rows: list
     other_rows: list
+    add: "ActionLink | None" = None
 
     @property
     def anchor(self) -> str:
@@ -124,20 +127,22 @@ class Details:
         return super().render(template, **kwargs)
 
     def _file_actions(self, model):
-        links = []
-        for action in self.details_actions:
-            if not auth.can(action.permission) or self.admin.view_for(action.endpoint.split(".")[0]) is None \
-                    or (action.when is not None and not action.when(model)):
-                continue
-            back = _opening(action.section)
-            params = action.params(model)
-            callers = [(_person_label(person, CALLER_COLUMNS),
-                        url_for(action.endpoint, url=back, caller=person.id, **params))
-                       for person in (getattr(model, action.callers) if action.callers else ())]
-            links.append(ActionLink(action, url_for(action.endpoint, url=back, **params), callers))
+        links = [link for link in (self._action_link(action, model) for action in self.details_actions) if link]
         links += [ActionLink(FileAction(printed.label, f"{self.endpoint}.print_view", f"{self.permission}.view",
                                         style="outline-dark"), url, []) for printed, url in self.printable(model)]
         return links
+
+    def _action_link(self, action: FileAction, model) -> ActionLink | None:
+        """The action's link for ``model``, when this user may take it there."""
+        if not auth.can(action.permission) or self.admin.view_for(action.endpoint.split(".")[0]) is None \
+                or (action.when is not None and not action.when(model)):
+            return None
+        back = _opening(action.section)
+        params = action.params(model)
+        callers = [(_person_label(person, CALLER_COLUMNS),
+                    url_for(action.endpoint, url=back, caller=person.id, **params))
+                   for person in (getattr(model, action.callers) if action.callers else ())]
+        return ActionLink(action, url_for(action.endpoint, url=back, **params), callers)
 
     def _sections(self, model) -> list[SectionRows]:
         sections = []
@@ -149,8 +154,9 @@ class Details:
             rows = view.visible_rows(list(found))
             is_open = section.open_when or (lambda row: True)
             columns = [(c, section.labels.get(c) or view.get_column_name(c)) for c in section.columns]
+            add = self._action_link(section.add, model) if section.add is not None else None
             sections.append(SectionRows(section, view, columns, [r for r in rows if is_open(r)],
-                                        [r for r in rows if not is_open(r)]))
+                                        [r for r in rows if not is_open(r)], add))
         return sections
 
     @staticmethod

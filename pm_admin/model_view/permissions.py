@@ -31,6 +31,9 @@ class Permissions:
     permission: str = ""  # "household" -> household.view / .create / .edit / .delete / .export
     extra_endpoints: dict[str, str] = {}  # a view's own @expose pages -> the operation each needs
     page_links: dict[str, str] = {}  # those pages linked from the list's menu bar -> their titles
+    # Permissions the view's records ask for beyond its endpoints' (as a page's ``permissions``),
+    # so that the role table can be checked against them.
+    permissions: tuple[str, ...] = ()
 
     @classmethod
     def endpoint_operations(cls) -> dict[str, str]:
