@@ -11,9 +11,13 @@ from pm_admin.auth import SYSTEM
 from pm_admin.extensions import db
 from pm_admin.workflow import WorkflowStep
 
+import test_attachments
+import test_bank_transfers
 import test_billing
 import test_keys
+import test_patrols
 import test_payments
+import test_surveys
 from conftest import flashed
 from models import DecorationStatus, GoodsPassStatus, NoticeStatus, ReceptionStatus, RepairStatus
 from models.decoration import DECORATION_WORKFLOW
@@ -85,7 +89,7 @@ TABLE = {
 
 # Workflows whose steps are walked per role elsewhere (endpoint -> that test's table of steps),
 # or, declared here with the tests that take each step, not per role.
-PER_ROLE_ELSEWHERE = {"key": test_keys.INPUTS}
+PER_ROLE_ELSEWHERE = {"key": test_keys.INPUTS, "rectification": test_patrols.STEPS}
 DECLARED = {
     "bill": {"void": test_billing.test_void_needs_a_supervisor_and_a_reason_and_an_unpaid_bill,
              "waive_late_fee": test_payments.test_late_fees_are_charged_with_their_bill_unless_waived},
@@ -93,6 +97,14 @@ DECLARED = {
         "approve": test_payments.test_refund_requested_by_collector_approved_by_another_supervisor_paid_out_by_a_collector,
         "pay_out": test_payments.test_refund_requested_by_collector_approved_by_another_supervisor_paid_out_by_a_collector,
         "reject": test_payments.test_a_rejected_refund_moves_no_money},
+    "bank_line": {"assign": test_bank_transfers.test_review_choose_another_household_or_ignore,
+                  "post": test_bank_transfers.test_posting_a_line_pays_the_oldest_bills_with_a_receipt,
+                  "ignore": test_bank_transfers.test_review_choose_another_household_or_ignore},
+    "patrol_item": {"report_repair": test_patrols.test_a_failed_item_becomes_a_repair_order_through_the_repair_service,
+                    "rectify": test_patrols.test_done_needs_a_note_and_overdue_follows_the_due_date},
+    "survey": {"open": test_surveys.test_who_opens_and_closes_a_survey,
+               "close": test_surveys.test_who_opens_and_closes_a_survey},
+    "attachment": {"remove": test_attachments.test_an_upload_is_audited_and_removal_keeps_the_record},
 }
 
 
