@@ -34,6 +34,8 @@ _COLLECTING = _MONEY_READ | {
     # 有偿服务 / 临时收费 at the desk, from the supervisors' price list
     "service_price.view", "paid_service.charge", "meter_reading.view", "meter_reading.create",
     "dunning.view", "dunning.create", "dunning.edit", "arrears.view", "cash_summary.view",
+    # 水电平衡: the master meters read monthly and the balance against the households' meters
+    "master_meter.view", "master_meter.read", "master_meter_reading.view", "balance.view",
 }
 _SUPERVISING_MONEY = _COLLECTING | {
     "fee_item.create", "fee_item.edit", "service_price.create", "service_price.edit", "parking_rental.export",
@@ -42,6 +44,8 @@ _SUPERVISING_MONEY = _COLLECTING | {
     "advance.hold",  # hold a household's advance balance back from its bills, or let it settle them again
     "fee_item.export", "bill.export", "payment.export", "refund.export", "meter_reading.export", "dunning.export",
     "ledger.export",  # the four ledgers as workbooks (报表导出)
+    "master_meter.create", "master_meter.edit", "master_meter.export", "master_meter_reading.export",
+    "balance.export", "balance.allocate",  # the loss shared among households (公摊) as bills
 }
 
 # Service workflows: repair orders, decoration applications, reception log, goods-release passes

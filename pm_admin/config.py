@@ -5,6 +5,7 @@ refuses to start without a real secret; tests build ``TestConfig``.
 """
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -64,6 +65,9 @@ class Config:
     # Printed on payment notices: who sends them, and how to pay (bank account, counter hours).
     COMPANY_NAME = os.environ.get("PM_COMPANY_NAME", "物业服务有限公司")
     PAYMENT_INSTRUCTIONS = os.environ.get("PM_PAYMENT_INSTRUCTIONS", "")
+    # 水电平衡: a master meter's loss above this share of its usage (%) is flagged on the balance report
+    LOSS_LIMITS = {"water": Decimal(os.environ.get("PM_WATER_LOSS_LIMIT", "5")),
+                   "electricity": Decimal(os.environ.get("PM_ELECTRICITY_LOSS_LIMIT", "8"))}
 
 
 class ProductionConfig(Config):
