@@ -20,6 +20,7 @@ from models.vehicle import ParkingSpace, SpaceKind, Vehicle
 from pm_admin import clock
 
 from .bank import load_bank_demo
+from .balance import load_balance_demo
 from .billing import load_billing_demo
 from .patrols import load_patrol_demo
 from .notices import load_notice_demo
@@ -149,6 +150,7 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     counts.update(load_survey_demo(rng, communities, households, staff))
     counts.update(_message_templates())  # last: the demo's history texts nobody
     counts.update(load_documents_demo(staff))
+    counts.update(load_balance_demo(rng, communities, staff))
     return counts
 
 

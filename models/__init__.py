@@ -13,6 +13,7 @@ from .staff import Role, Staff  # noqa: F401
 from .vehicle import ParkingSpace, Vehicle  # noqa: F401
 from .billing import Bill, BillStatus, FeeItem, FeeKind  # noqa: F401
 from .meter import MeterKind, MeterReading  # noqa: F401
+from .master_meter import MasterMeter, MasterMeterReading  # noqa: F401
 from .payment import (AdvanceAllocation, Payment, PaymentAllocation, PaymentMethod,  # noqa: F401
                       RefundLine, RefundRequest)
 from .arrears import DunningRecord  # noqa: F401

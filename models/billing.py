@@ -58,6 +58,8 @@ ONE_OFF_CODES = {
     "other": "其他费用",
     "parking": "月租停车费",
     "paid_service": "有偿服务费",
+    "shared_water": "公摊水费",  # the water balance's loss shared among households
+    "shared_electricity": "公摊电费",
 }
 
 # One-off items whose bills hold money to be given back, not charges: outside the

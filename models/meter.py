@@ -1,6 +1,7 @@
 """Meter readings (抄表): water, electricity and gas, one per household, meter and period."""
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -83,10 +84,14 @@ UNUSUAL_FACTOR = 3  # a usage above 3× or below 1/3 of that average is checked 
 
 def usual_usage(household_id: int, meter_kind: MeterKind, before_period: str) -> "Decimal | None":
     """The household's average usage over its last readings of this meter, or None with fewer than two."""
-    usages = db.session.scalars(
-        select(MeterReading.usage).where(MeterReading.household_id == household_id,
-                                         MeterReading.meter_kind == meter_kind, MeterReading.period < before_period)
-        .order_by(MeterReading.period.desc()).limit(USUAL_HISTORY)).all()
+    return average_usage(select(MeterReading.usage).where(
+        MeterReading.household_id == household_id, MeterReading.meter_kind == meter_kind,
+        MeterReading.period < before_period).order_by(MeterReading.period.desc()))
+
+
+def average_usage(usages_newest_first) -> "Decimal | None":
+    """The average of the first ``USUAL_HISTORY`` usages the query selects, or None with fewer than two."""
+    usages = db.session.scalars(usages_newest_first.limit(USUAL_HISTORY)).all()
     return quantize(sum(usages) / len(usages)) if len(usages) >= 2 else None
 
 
@@ -102,22 +107,28 @@ def record_reading(household: Household, meter_kind: MeterKind, period, current,
     return reading
 
 
-def prepare_reading(household: Household, meter_kind: MeterKind, period, current, *, actor, multiplier="1",
-                    old_final=None, new_start=None, initial="0") -> MeterReading:
-    """A checked reading, not yet added to the session; usage = (current − previous) × multiplier, the previous taken
-    from the last reading. A reading below the previous is refused unless the meter
-    was replaced (old meter's final reading and the new one's start reading given)."""
-    period = parse_period(period)
-    require(actor, "meter_reading.create", household, refusal=_l("Your role may not record meter readings."))
-    if db.session.scalar(select(MeterReading.id).where(
-            MeterReading.household_id == household.id, MeterReading.meter_kind == meter_kind,
-            MeterReading.period == period)) is not None:
-        raise DomainError(_l("%(household)s already has a %(meter)s reading for %(period)s."),
-                          household=str(household), meter=meter_kind.label, period=period)
+@dataclass(frozen=True)
+class Metered:
+    """A checked reading's figures: usage = (current − previous) × multiplier, across a meter swap if one was made."""
+
+    current: Decimal
+    multiplier: Decimal
+    replaced: bool
+    old_final: Decimal | None
+    new_start: Decimal | None
+    usage: Decimal
+
+    def columns(self) -> dict:
+        return {"current_reading": self.current, "multiplier": self.multiplier, "replaced": self.replaced,
+                "old_final_reading": self.old_final, "new_start_reading": self.new_start, "usage": self.usage}
+
+
+def metered_usage(previous: Decimal, current, multiplier="1", old_final=None, new_start=None) -> Metered:
+    """The usage since ``previous`` as typed by a person, of a household's meter or a master meter. A reading
+    below the previous is refused unless the meter was replaced (the old meter's final reading and the new one's
+    start reading given): then usage is what the old meter ran to its end plus what the new one ran since."""
     current = _number(current, _l("The current reading"))
     multiplier = parse_amount(multiplier or "1", what=_l("The multiplier"), plain=True)
-    last = last_reading(household.id, meter_kind, period)
-    previous = last.current_reading if last is not None else _number(initial or "0", _l("The initial reading"))
     replaced = old_final not in (None, "") or new_start not in (None, "")
     if replaced:
         old_final = _number(old_final, _l("The old meter's final reading"))
@@ -135,11 +146,28 @@ def prepare_reading(household: Household, meter_kind: MeterKind, period, current
                                  "if the meter was replaced, give the old final and new start readings."),
                               current=current, previous=previous)
         usage = (current - previous) * multiplier
+        old_final = new_start = None
+    return Metered(current, multiplier, replaced, old_final, new_start, quantize(usage))
+
+
+def prepare_reading(household: Household, meter_kind: MeterKind, period, current, *, actor, multiplier="1",
+                    old_final=None, new_start=None, initial="0") -> MeterReading:
+    """A checked reading, not yet added to the session (see ``metered_usage``), the previous taken from the last
+    reading."""
+    period = parse_period(period)
+    require(actor, "meter_reading.create", household, refusal=_l("Your role may not record meter readings."))
+    if db.session.scalar(select(MeterReading.id).where(
+            MeterReading.household_id == household.id, MeterReading.meter_kind == meter_kind,
+            MeterReading.period == period)) is not None:
+        raise DomainError(_l("%(household)s already has a %(meter)s reading for %(period)s."),
+                          household=str(household), meter=meter_kind.label, period=period)
+    last = last_reading(household.id, meter_kind, period)
+    previous = last.current_reading if last is not None else _number(initial or "0", _l("The initial reading"))
+    metered = metered_usage(previous, current, multiplier, old_final, new_start)
     reading = MeterReading(
         community_id=household.building.community_id, household_id=household.id, meter_kind=meter_kind, period=period,
-        previous_reading=previous, current_reading=current, multiplier=multiplier, replaced=replaced,
-        old_final_reading=old_final if replaced else None, new_start_reading=new_start if replaced else None,
-        usage=quantize(usage), read_by_id=actor.id if actor is not None else None, read_at=clock.now())
+        previous_reading=previous, read_by_id=actor.id if actor is not None else None, read_at=clock.now(),
+        **metered.columns())
     return reading
 
 
@@ -149,28 +177,38 @@ def record_readings(entries: list[dict], meter_kind: MeterKind, period, *, actor
     A usage far off the household's usual one (see ``usual_usage``) is refused unless the entry says
     ``checked``. Raises BatchRefused with one message per wrong row; nothing is saved then."""
     period = parse_period(period)
+    return save_checked_batch(
+        entries, lambda entry: entry["household"].id,
+        lambda entry: prepare_reading(entry["household"], meter_kind, period, entry["current"], actor=actor,
+                                      multiplier=entry.get("multiplier") or "1", old_final=entry.get("old_final"),
+                                      new_start=entry.get("new_start")),
+        lambda entry: usual_usage(entry["household"].id, meter_kind, period))
+
+
+def save_checked_batch(entries: list[dict], row_key, prepare, usual) -> list:
+    """A sheet of readings, all or nothing: ``prepare(entry)`` checks a row (an empty ``current``: not read),
+    ``usual(entry)`` is the meter's usual usage; a usage far from it (more than ``UNUSUAL_FACTOR`` times above
+    or below) is refused unless the entry says ``checked``. Raises BatchRefused with one message per wrong row
+    (keyed by ``row_key(entry)``); nothing is saved then."""
     errors, unusual, readings = {}, set(), []
     for entry in entries:
         if entry.get("current") in (None, ""):
             continue
-        household = entry["household"]
+        row = row_key(entry)
         try:
-            reading = prepare_reading(
-                household, meter_kind, period, entry["current"], actor=actor,
-                multiplier=entry.get("multiplier") or "1", old_final=entry.get("old_final"),
-                new_start=entry.get("new_start"))
+            reading = prepare(entry)
         except DomainError as error:
             if isinstance(error, NotPermitted):
                 raise
-            errors[household.id] = str(error)
+            errors[row] = str(error)
             continue
-        usual = usual_usage(household.id, meter_kind, period)
-        if usual is not None and not usual / UNUSUAL_FACTOR <= reading.usage <= usual * UNUSUAL_FACTOR:
-            unusual.add(household.id)
+        expected = usual(entry)
+        if expected is not None and not expected / UNUSUAL_FACTOR <= reading.usage <= expected * UNUSUAL_FACTOR:
+            unusual.add(row)
             if not entry.get("checked"):
-                errors[household.id] = str(_l("The usage %(usage)s is far from this household's usual %(usual)s; "
-                                              "check the reading and tick “I checked it” to save it.",
-                                              usage=reading.usage, usual=usual))
+                errors[row] = str(_l("The usage %(usage)s is far from this meter's usual %(usual)s; "
+                                     "check the reading and tick “I checked it” to save it.",
+                                     usage=reading.usage, usual=expected))
                 continue
         readings.append(reading)
     if errors:

@@ -37,6 +37,8 @@ _COLLECTING = _MONEY_READ | {
     # 银行划账: import the bank's statement, review the proposed households, post the lines
     "bank.view", "bank.import", "bank.review", "bank.post",
     "sms.view", "sms.send",  # payment reminders by text message (短信催缴) and their send log
+    # 水电平衡: the master meters read monthly and the balance against the households' meters
+    "master_meter.view", "master_meter.read", "master_meter_reading.view", "balance.view",
 }
 _SUPERVISING_MONEY = _COLLECTING | {
     "fee_item.create", "fee_item.edit", "service_price.create", "service_price.edit", "parking_rental.export",
@@ -47,6 +49,8 @@ _SUPERVISING_MONEY = _COLLECTING | {
     "ledger.export",  # the four ledgers as workbooks (报表导出)
     "bank.export",
     "sms.export", "message_template.view", "message_template.create", "message_template.edit",
+    "master_meter.create", "master_meter.edit", "master_meter.export", "master_meter_reading.export",
+    "balance.export", "balance.allocate",  # the loss shared among households (公摊) as bills
 }
 
 # Service workflows: repair orders, decoration applications, reception log, goods-release passes

@@ -5,6 +5,7 @@ refuses to start without a real secret; tests build ``TestConfig``.
 """
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -85,6 +86,9 @@ class Config:
     SMS_MAX_ATTEMPTS = int(os.environ.get("PM_SMS_MAX_ATTEMPTS", "5"))  # timeouts, rate limits, 5xx
     SMS_RETRY_MINUTES = int(os.environ.get("PM_SMS_RETRY_MINUTES", "5"))  # doubled after each attempt
     SMS_SEND_INLINE = False  # tests: the request waits for the sending run it started
+    # 水电平衡: a master meter's loss above this share of its usage (%) is flagged on the balance report
+    LOSS_LIMITS = {"water": Decimal(os.environ.get("PM_WATER_LOSS_LIMIT", "5")),
+                   "electricity": Decimal(os.environ.get("PM_ELECTRICITY_LOSS_LIMIT", "8"))}
 
 
 class ProductionConfig(Config):

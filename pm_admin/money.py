@@ -31,6 +31,24 @@ def quantize(value: Decimal, places: int = 2) -> Decimal:
     return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
+def split_amount(total: Decimal, shares: list[Decimal]) -> list[Decimal]:
+    """``total`` split in proportion to ``shares``, in fen, the parts summing exactly to it:
+    each part rounded down, the fen left over given one each to the largest remainders
+    (the earlier share first on a tie)."""
+    if isinstance(total, float) or any(isinstance(s, float) for s in shares):
+        raise FloatRefused("money must be Decimal, not float")
+    whole = sum(shares, Decimal("0"))
+    if whole <= 0 or any(s < 0 for s in shares):
+        raise ValueError("shares must be non-negative and not all zero")
+    cents = int(quantize(total).scaleb(2))
+    exact = [Decimal(cents) * s / whole for s in shares]
+    parts = [int(e) for e in exact]  # down: the shares and total are never negative
+    by_remainder = sorted(range(len(shares)), key=lambda i: (-(exact[i] - parts[i]), i))
+    for i in by_remainder[:cents - sum(parts)]:
+        parts[i] += 1
+    return [Decimal(p).scaleb(-2) for p in parts]
+
+
 def parse_amount(text, *, places: int = 2, allow_zero: bool = False, allow_negative: bool = False,
                  what=None, plain: bool = False, thousands: bool = False) -> Decimal:
     """A user's input as a Decimal with at most ``places`` decimals.

@@ -5,6 +5,7 @@ per community, 物业费 (2.50/m²) and 水费 (metered, 4.20/m³); a water read
 last month (by the suite's clock); last month's two bills (223.75 and 50.40), due yesterday;
 a cash payment of 100.00 on the first; a pending refund request of 10.00 of its line; a dunning record
 of 30 days ago; a bank statement with one line proposed for the household. Receipts SK<year>000001–2.
+A water master meter on the building, read 13 m³ last month (a loss of 1 m³).
 """
 
 import datetime as dt
@@ -20,6 +21,7 @@ from models.meter import MeterKind
 from models.period import period_of, previous_period
 from models.message import MessageKind, MessageState, MessageTemplate, queue_message
 from models.meter import MeterReading
+from models.master_meter import MasterMeter, MasterMeterReading
 from models.payment import Payment, PaymentAllocation, PaymentMethod, RefundLine, RefundRequest
 from pm_admin import clock
 
@@ -61,8 +63,16 @@ def add_billing_records(places: dict, supervisor) -> None:
                              reference=f"WORLD{number}", row=2, transacted_on=WORLD_DUE_ON, amount=Decimal("174.15"),
                              payer="王伟", memo="1栋101物业费", household=household, matched_by="room+payer+amount",
                              status=BankLineStatus.proposed)
-        db.session.add_all([fee, water, reading, bill, water_bill, payment, refund, dunning, statement, bank_line])
-        place.update(fee_item=fee, bill=bill, payment=payment, refund=refund)
+        master = MasterMeter(community=community, building=place["building"], meter_kind=MeterKind.water,
+                             number="W-1", multiplier=Decimal("1"), initial_reading=Decimal("0"),
+                             installed_on=dt.date(2020, 1, 1))
+        master_reading = MasterMeterReading(community_id=community.id, master_meter=master, period=WORLD_PERIOD,
+                                            previous_reading=Decimal("0"), current_reading=Decimal("13"),
+                                            multiplier=Decimal("1"), usage=Decimal("13.00"),
+                                            read_by_id=supervisor.id, read_at=now)
+        db.session.add_all([fee, water, reading, bill, water_bill, payment, refund, dunning, statement, bank_line,
+                            master, master_reading])
+        place.update(fee_item=fee, bill=bill, payment=payment, refund=refund, master_meter=master)
     db.session.add(SerialCounter(series=f"SK{year}", n=len(places)))
     db.session.add(MessageTemplate(kind=MessageKind.payment_reminder, provider_template_id="SMS_1",
                                    text=REMINDER_TEXT))

@@ -125,12 +125,12 @@ def test_sheet_holds_an_unusual_usage_until_it_is_checked(block, login_as, brows
     response = browser.post("/admin/readings/", sheet)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "far from this household" in html and f'name="checked-{home.id}"' in html
+    assert "far from this meter" in html and f'name="checked-{home.id}"' in html
     assert f'name="checked-{other.id}"' not in html
     assert db.session.scalar(select(func.count()).select_from(MeterReading)
                              .where(MeterReading.period == "2026-10")) == 0  # not even the usual row
     low = browser.post("/admin/readings/", dict(sheet, **{f"current-{home.id}": "320"}))  # 20: under 1/3
-    assert "far from this household" in low.get_data(as_text=True)
+    assert "far from this meter" in low.get_data(as_text=True)
     usual = browser.post("/admin/readings/", dict(sheet, **{f"current-{home.id}": "390"}))  # 90: fine
     assert usual.status_code == 302, flashed(usual)
     db.session.execute(MeterReading.__table__.delete().where(MeterReading.period == "2026-10"))

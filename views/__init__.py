@@ -11,7 +11,7 @@ from models.message import MessageTemplate, OutboundMessage
 from models.permissions import ROLE_PERMISSIONS
 from pm_admin import sms
 
-from . import billing
+from . import balance, billing
 from .commands import COMMANDS
 from .households import BuildingView, CommunityView, HouseholdView, ResidentView
 from .keys import KeyLoanView, KeyView
@@ -123,6 +123,7 @@ def _register_billing(panel) -> None:
                                             url="/admin/readings", category=MONEY))
     panel.add_view(billing.MeterReadingView(MeterReading, name=_l("Meter readings"), endpoint="meter_reading",
                                             category=MONEY))
+    balance.register(panel, money=MONEY, reports=REPORTS)
     panel.add_view(billing.DunningRecordView(DunningRecord, name=_l("Dunning"), endpoint="dunning", category=MONEY))
     panel.add_view(billing.BillRunPage(name=_l("Bill run"), endpoint="bill_run", url="/admin/bill-run", category=MONEY))
     panel.add_view(billing.FeeItemView(FeeItem, name=_l("Fee items"), endpoint="fee_item", category=MONEY))
