@@ -23,3 +23,5 @@ from .goods_pass import GoodsPass, GoodsPassStatus  # noqa: F401
 from .parking import ParkingRental  # noqa: F401
 from .paid_service import ServicePrice  # noqa: F401
 from .notice import Notice, NoticeKind, NoticeStatus  # noqa: F401
+from .card import Card, CardKind, CardStatus  # noqa: F401
+from .handover import Handover, HandoverDefect, HandoverStatus, OwnershipTransfer  # noqa: F401

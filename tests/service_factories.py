@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 
+from models import Card, Handover, HandoverDefect
 from models import DecorationApplication, DecorationViolation, DecorationWorker, GoodsPass, Notice, ReceptionRecord, RepairOrder
 from models.repair import RepairCategory
 from pm_admin import clock
@@ -75,12 +76,37 @@ class ServiceFactories:
         author = author or self.staff("receptionist", communities=list(communities))
         return self._save(Notice(communities=list(communities), buildings=list(buildings), author_id=author.id, **kw))
 
+    def card(self, household=None, resident=None, **kw):
+        """A card in use (no deposit bill: ``models.card.issue_card`` raises those)."""
+        household = household or self.household()
+        kw.setdefault("number", f"MJ{self._next():05d}")
+        kw.setdefault("issued_on", clock.today())
+        return self._save(Card(community_id=household.building.community_id, household=household,
+                               resident=resident, **kw))
+
+    def handover(self, household=None, owner=None, **kw):
+        """A draft handover of ``household``, handled by a new receptionist unless ``staff`` is given."""
+        household = household or self.household()
+        kw.setdefault("handed_over_on", clock.today())
+        kw.setdefault("keys_handed_over", 3)
+        if "staff" not in kw and "staff_id" not in kw:
+            kw["staff"] = self.staff("receptionist", communities=[household.building.community])
+        return self._save(Handover(household=household, owner=owner, **kw))
+
+    def defect(self, handover, **kw):
+        kw.setdefault("room", "主卧")
+        kw.setdefault("item", "窗户")
+        kw.setdefault("description", "窗框渗水")
+        return self._save(HandoverDefect(handover=handover, **kw))
+
     def service_records(self, household, resident, staff) -> dict:
         """One record of each service workflow for ``household`` (the ``world`` fixture's)."""
         application = self.decoration(household, resident)
+        handover = self.handover(household, resident, staff=staff)
         return {
             "repair": self.repair(household), "reception": self.reception(household, handler=staff),
             "decoration": application, "worker": self.worker(application),
             "violation": self.violation(application, staff), "goods_pass": self.goods_pass(household, resident),
             "notice": self.notice(household, author=staff),
+            "card": self.card(household, resident), "handover": handover, "defect": self.defect(handover),
         }
