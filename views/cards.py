@@ -21,7 +21,7 @@ class CardView(SecureModelView):
                            "deposit_bill", "status", "replaced_by", "replacement_reason", "cancel_reason", "notes"]
     column_filters = [
         "community.name", "kind", "status", "issued_on", "valid_until",
-        ConditionFilter(Card.status, _l("Holder moved out, still in use"), Card.to_cancel_clause, key="to_cancel"),
+        ConditionFilter(Card.number, _l("Holder moved out, still in use"), Card.to_cancel_clause, key="to_cancel"),
     ]
     column_searchable_list = ["number", "household.room", "resident.name"]
     search_hint = _l("Card number, room or holder")
