@@ -19,6 +19,7 @@ from models.vehicle import ParkingSpace, SpaceKind, Vehicle
 from pm_admin import clock
 
 from .billing import load_billing_demo
+from .cards import load_card_demo
 from .notices import load_notice_demo
 from .services import load_service_demo
 
@@ -139,6 +140,7 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     counts.update(load_billing_demo(rng, communities, households, staff))  # first: its bulk receipts start at 1
     counts.update(load_service_demo(rng, staff, clock.now(), id_number=lambda: _id_number(rng)))
     counts.update(load_notice_demo(staff, clock.now()))
+    counts.update(load_card_demo(rng, households, staff, today))
     return counts
 
 
