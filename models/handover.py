@@ -201,7 +201,7 @@ def check_defect(defect: HandoverDefect, *, actor, is_created: bool) -> None:
         raise DomainError(_l("A completed handover is read-only: record a new one to correct it."))
     if not is_created and defect.status is not DefectStatus.recorded:
         raise DomainError(_l("A defect already ordered for repair is kept as it was."))
-    for name, what in (("room", _l("Where")), ("item", _l("Item")), ("description", _l("Description"))):
+    for name, what in (("room", _l("Where")), ("item", _l("Item")), ("description", lazy_pgettext("defect", "Description"))):
         value = (getattr(defect, name) or "").strip()
         if not value:
             raise DomainError(_l("%(what)s is required."), what=what)
