@@ -23,6 +23,7 @@ from .bank import load_bank_demo
 from .balance import load_balance_demo
 from .billing import load_billing_demo
 from .patrols import load_patrol_demo
+from .cards import load_card_demo
 from .notices import load_notice_demo
 from .documents import load_documents_demo
 from .services import load_service_demo
@@ -151,6 +152,7 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     counts.update(_message_templates())  # last: the demo's history texts nobody
     counts.update(load_documents_demo(staff))
     counts.update(load_balance_demo(rng, communities, staff))
+    counts.update(load_card_demo(rng, households, staff, today))
     return counts
 
 

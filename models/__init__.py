@@ -30,3 +30,5 @@ from .bank import BankLine, BankLineStatus, BankStatement  # noqa: F401
 from .survey import (Questionnaire, ResponseChannel, Survey, SurveyAnswer, SurveyQuestion,  # noqa: F401
                      SurveyResponse, SurveyStatus)
 from .attachment import Attachment, AttachmentCategory, Confidentiality  # noqa: F401
+from .card import Card, CardKind, CardStatus  # noqa: F401
+from .handover import Handover, HandoverDefect, HandoverStatus, OwnershipTransfer  # noqa: F401

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import (Boolean, CheckConstraint, Column, Date, Enum, ForeignKey, Integer, String, Table,
-                        Text, UniqueConstraint, and_, case, cast, event, exists, false, func, inspect, literal, select)
+                        Text, UniqueConstraint, and_, case, cast, event, exists, false, func, inspect, literal, or_, select)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship, validates
 
@@ -60,11 +60,13 @@ ONE_OFF_CODES = {
     "paid_service": "有偿服务费",
     "shared_water": "公摊水费",  # the water balance's loss shared among households
     "shared_electricity": "公摊电费",
+    "card_deposit": "卡押金",
+    "card_fee": "补卡费",
 }
 
 # One-off items whose bills hold money to be given back, not charges: outside the
 # collection rate, never settled from the advance balance.
-DEPOSIT_CODES = ("decoration_deposit",)
+DEPOSIT_CODES = ("decoration_deposit", "card_deposit")
 
 fee_item_building = Table(
     "fee_item_building",
@@ -323,7 +325,8 @@ def _candidates(item: FeeItem, period: str):
         quantity = literal(Decimal("1"), Quantity())
     query = (select(Household.id, Household.state, quantity.label("quantity"))
              .join(Building, Household.building_id == Building.id)
-             .where(Building.community_id == item.community_id, Household.archived_at.is_(None), ~already))
+             .where(Building.community_id == item.community_id, Household.archived_at.is_(None), ~already,
+                    or_(Household.billing_starts_on.is_(None), Household.billing_starts_on <= period_bounds(period)[1])))
     if item.kind is FeeKind.metered:
         query = query.join(MeterReading, and_(
             MeterReading.household_id == Household.id, MeterReading.meter_kind == item.meter_kind,

@@ -5,7 +5,7 @@ import re
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, CheckConstraint, false, func, select, Enum, ForeignKey, Numeric, String, Text, UniqueConstraint, inspect
+from sqlalchemy import Boolean, CheckConstraint, Date, false, func, select, Enum, ForeignKey, Numeric, String, Text, UniqueConstraint, inspect
 from sqlalchemy.orm import Mapped, RelationshipDirection, mapped_column, relationship, validates, with_parent
 
 from pm_admin.auth import require
@@ -52,6 +52,8 @@ class Household(db.Model):
     # 不接收短信: the owner asked for no text messages (reminders and notices reach them otherwise)
     sms_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
                                               info={"label": _l("No text messages")})
+    # the bill run issues no month before this one (set when the household is handed over)
+    billing_starts_on: Mapped[dt.date | None] = mapped_column(Date, info={"label": _l("Billed from")})
 
     building = relationship("Building", back_populates="households", lazy="joined", innerjoin=True)
     key_loans = relationship(

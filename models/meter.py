@@ -151,11 +151,11 @@ def metered_usage(previous: Decimal, current, multiplier="1", old_final=None, ne
 
 
 def prepare_reading(household: Household, meter_kind: MeterKind, period, current, *, actor, multiplier="1",
-                    old_final=None, new_start=None, initial="0") -> MeterReading:
+                    old_final=None, new_start=None, initial="0", permission="meter_reading.create") -> MeterReading:
     """A checked reading, not yet added to the session (see ``metered_usage``), the previous taken from the last
-    reading."""
+    reading. A workflow recording readings as part of its step (a handover) names the permission of that step."""
     period = parse_period(period)
-    require(actor, "meter_reading.create", household, refusal=_l("Your role may not record meter readings."))
+    require(actor, permission, household, refusal=_l("Your role may not record meter readings."))
     if db.session.scalar(select(MeterReading.id).where(
             MeterReading.household_id == household.id, MeterReading.meter_kind == meter_kind,
             MeterReading.period == period)) is not None:

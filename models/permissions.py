@@ -13,6 +13,7 @@ PERSONAL_ID_NUMBER = "personal.id_number"
 _HOUSEHOLD_FILES_READ = {
     "community.view", "building.view", "household.view", "resident.view",
     "vehicle.view", "parking_space.view", "key.view", "key_loan.view",
+    "card.view", "handover.view", "handover_defect.view",
 }
 _HOUSEHOLD_FILES_KEEP = {
     "household.create", "household.edit",
@@ -22,6 +23,12 @@ _HOUSEHOLD_FILES_KEEP = {
     "key.create", "key.edit", "key.lend", "key.return", "key.hand_back", "key.report_lost",
     # onboarding from spreadsheets (导入)
     "household.import", "parking_space.import", "vehicle.import",
+    # cards (卡证): issued, replaced when lost or damaged, cancelled
+    "card.create", "card.edit", "card.replace", "card.cancel",
+    # move-in (入住/收楼): the handover record, its defects, completing it; change of owner (过户)
+    "handover.create", "handover.edit", "handover.complete",
+    "handover_defect.create", "handover_defect.edit", "handover_defect.delete",
+    "ownership.transfer",
 }
 
 # Money: receptionists see a household's bills and balance; collectors take money,
@@ -116,6 +123,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "building.create", "building.edit", "building.delete",
         "household.delete", "parking_space.delete", "key.delete", "key.found",
         "household.export", "resident.export", "vehicle.export", "key.export", "key_loan.export",
+        "card.export", "handover.export",
         "staff.view", "staff.create", "staff.edit",
         "audit.view", "audit.export",
         "export.manage",  # others' background exports (My exports), in the communities they work in

@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 
+from models import Card, Handover, HandoverDefect
 from models import DecorationApplication, DecorationViolation, DecorationWorker, GoodsPass, Notice, ReceptionRecord, RepairOrder
 from models.patrol import (PatrolFrequency, PatrolKind, PatrolPlan, PatrolTemplate, PatrolTemplateItem, record_patrol,
                            rectify)
@@ -147,11 +148,35 @@ class ServiceFactories:
         return attach_file(owner, actor=actor, data=data or sample_picture(), category=category,
                            file_name=file_name or f"{owner.__tablename__}-{owner.id}.jpg", **kw)
 
+    def card(self, household=None, resident=None, **kw):
+        """A card in use (no deposit bill: ``models.card.issue_card`` raises those)."""
+        household = household or self.household()
+        kw.setdefault("number", f"MJ{self._next():05d}")
+        kw.setdefault("issued_on", clock.today())
+        return self._save(Card(community_id=household.building.community_id, household=household,
+                               resident=resident, **kw))
+
+    def handover(self, household=None, owner=None, **kw):
+        """A draft handover of ``household``, handled by a new receptionist unless ``staff`` is given."""
+        household = household or self.household()
+        kw.setdefault("handed_over_on", clock.today())
+        kw.setdefault("keys_handed_over", 3)
+        if "staff" not in kw and "staff_id" not in kw:
+            kw["staff"] = self.staff("receptionist", communities=[household.building.community])
+        return self._save(Handover(household=household, owner=owner, **kw))
+
+    def defect(self, handover, **kw):
+        kw.setdefault("room", "主卧")
+        kw.setdefault("item", "窗户")
+        kw.setdefault("description", "窗框渗水")
+        return self._save(HandoverDefect(handover=handover, **kw))
+
     def service_records(self, household, resident, staff) -> dict:
         """One record of each service workflow for ``household`` (the ``world`` fixture's), and
         an ID-card copy on the household and a photo on the repair order."""
         application = self.decoration(household, resident)
         repair = self.repair(household)
+        handover = self.handover(household, resident, staff=staff)
         return {
             "id_card": self.attachment(household, staff, category=AttachmentCategory.id_card),
             "photo": self.attachment(repair, staff, category=AttachmentCategory.before_photo),
@@ -160,6 +185,7 @@ class ServiceFactories:
             "violation": self.violation(application, staff), "goods_pass": self.goods_pass(household, resident),
             **self.patrol_records(household.building.community, staff),
             "notice": self.notice(household, author=staff),
+            "card": self.card(household, resident), "handover": handover, "defect": self.defect(handover),
         }
 
     def patrol_records(self, community, staff) -> dict:

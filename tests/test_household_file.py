@@ -35,7 +35,7 @@ def labels_of(header: str) -> list[str]:
 
 DESK_ACTIONS = ["Report a repair", "Log a visit or call", "Goods-release pass", "Decoration application"]
 ALL_ACTIONS = ["Register a resident", "Register a vehicle", "Take the key back", "Put a key in the cabinet",
-               "Edit the household"]
+               "Issue a card", "Handover", "Change of owner", "Edit the household"]
 
 
 def chosen_household(form_html: str) -> str | None:

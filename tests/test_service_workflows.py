@@ -14,13 +14,16 @@ from pm_admin.workflow import WorkflowStep
 import test_attachments
 import test_bank_transfers
 import test_billing
+import test_cards_and_handovers
 import test_keys
 import test_patrols
 import test_payments
 import test_surveys
 from conftest import flashed
 from models import DecorationStatus, GoodsPassStatus, NoticeStatus, ReceptionStatus, RepairStatus
+from models.card import CARD_WORKFLOW, CardStatus
 from models.decoration import DECORATION_WORKFLOW
+from models.handover import HANDOVER_WORKFLOW, HandoverStatus
 from models.billing import raise_one_off_bill
 from models.goods_pass import GOODS_PASS_WORKFLOW
 from models.notice import NOTICE_WORKFLOW
@@ -77,6 +80,11 @@ TABLE = {
         "confirm_used": (GoodsPassStatus.issued, {}),
         "cancel": (GoodsPassStatus.issued, {"reason": "业主取消"}),
     }),
+    "card": (CARD_WORKFLOW, "card", {
+        "replace": (CardStatus.active, {"new_number": "MJ-NEW", "reason": "lost", "fee": "20.00"}),
+        "cancel": (CardStatus.active, {"reason": "业主退卡"}),
+    }),
+    "handover": (HANDOVER_WORKFLOW, "handover", {"complete": (HandoverStatus.draft, {})}),
     "notice": (NOTICE_WORKFLOW, "notice", {
         "submit": (NoticeStatus.draft, {}),
         "approve": (NoticeStatus.submitted, {}),
@@ -89,7 +97,8 @@ TABLE = {
 
 # Workflows whose steps are walked per role elsewhere (endpoint -> that test's table of steps),
 # or, declared here with the tests that take each step, not per role.
-PER_ROLE_ELSEWHERE = {"key": test_keys.INPUTS, "rectification": test_patrols.STEPS}
+PER_ROLE_ELSEWHERE = {"key": test_keys.INPUTS, "rectification": test_patrols.STEPS,
+                      "handover_defect": {"order_repair": test_cards_and_handovers.test_each_step_for_each_role}}
 DECLARED = {
     "bill": {"void": test_billing.test_void_needs_a_supervisor_and_a_reason_and_an_unpaid_bill,
              "waive_late_fee": test_payments.test_late_fees_are_charged_with_their_bill_unless_waived},

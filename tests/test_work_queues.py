@@ -61,7 +61,8 @@ def login(app, make, world, role):
 def test_the_receptionists_queue(world, make, app):
     browser, _me = login(app, make, world, "receptionist")
     before = counts_match_lists(browser, queue(browser, "desk"))
-    assert list(before) == ["Not yet dispatched", "Awaiting return visit", "Overdue repairs", "Reception items due"]
+    assert list(before) == ["Not yet dispatched", "Awaiting return visit", "Overdue repairs", "Reception items due",
+                            "Cards of residents who moved out"]
     today, past = clock.today(), clock.now() - dt.timedelta(hours=3)
     for place in ("A", "B"):
         household = world[place]["household"]
@@ -77,7 +78,7 @@ def test_the_receptionists_queue(world, make, app):
     after = counts_match_lists(browser, queue(browser, "desk"))
     added = {label: after[label] - before[label] for label in after}
     assert added == {"Not yet dispatched": 1, "Awaiting return visit": 2, "Overdue repairs": 1,
-                     "Reception items due": 2}
+                     "Reception items due": 2, "Cards of residents who moved out": 0}  # see test_cards_and_handovers
 
 
 def test_the_engineers_queue_holds_their_own_orders_only(world, make, app):

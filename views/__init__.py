@@ -5,7 +5,7 @@ from pm_admin.importing import ImportView
 from pm_admin.site import Site
 
 from models import Building, Community, Household, Key, KeyLoan, ParkingRental, ParkingSpace, Resident, ServicePrice, Staff
-from models import Attachment, Notice, Questionnaire, Survey, SurveyQuestion, SurveyResponse, Vehicle
+from models import Attachment, Card, Handover, HandoverDefect, Notice, Questionnaire, Survey, SurveyQuestion, SurveyResponse, Vehicle
 from models import DecorationApplication, DecorationViolation, DecorationWorker, GoodsPass, ReceptionRecord, RepairOrder
 from models.message import MessageTemplate, OutboundMessage
 from models.permissions import ROLE_PERMISSIONS
@@ -14,6 +14,8 @@ from pm_admin import sms
 from . import balance, billing
 from .commands import COMMANDS
 from .households import BuildingView, CommunityView, HouseholdView, ResidentView
+from .cards import CardView
+from .handovers import HandoverDefectView, HandoverView, OwnershipPage
 from .keys import KeyLoanView, KeyView
 from .analysis import ServiceAnalysisPage
 from .ledgers import LedgerPage
@@ -49,6 +51,12 @@ def register_views(panel) -> None:
                                              category=FILES))
     panel.add_view(BuildingView(Building, name=_l("Buildings"), endpoint="building", category=FILES))
     panel.add_view(CommunityView(Community, name=_l("Communities"), endpoint="community", category=FILES))
+    panel.add_view(CardView(Card, name=_l("Cards"), endpoint="card", category=FILES))
+    panel.add_view(HandoverView(Handover, name=_l("Handovers"), endpoint="handover", category=FILES))
+    panel.add_view(HandoverDefectView(HandoverDefect, name=_l("Handover defects"), endpoint="handover_defect",
+                                      category=FILES))
+    panel.add_view(OwnershipPage(name=_l("Change of owner"), endpoint="ownership", url="/admin/ownership",
+                                 category=FILES))
     panel.add_view(KeyView(Key, name=_l("Key cabinet"), endpoint="key", category=KEYS))
     panel.add_view(KeyLoanView(KeyLoan, name=_l("Key loans"), endpoint="key_loan", category=KEYS))
     panel.add_view(ImportView(IMPORT_KINDS, name=_l("Import from Excel"), endpoint="import", url="/admin/import",

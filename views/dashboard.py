@@ -186,6 +186,7 @@ DESK_QUEUE = [
     Waiting(_l("Awaiting return visit"), "repair", {"status": RepairStatus.completed.name}, "repair.return_visit"),
     Waiting(_l("Overdue repairs"), "repair", {"overdue": "1"}, tone="danger"),
     Waiting(_l("Reception items due"), "reception", {"due": "1"}, tone="danger"),
+    Waiting(_l("Cards of residents who moved out"), "card", {"to_cancel": "1"}, "card.cancel"),
 ]
 ENGINEER_QUEUE = [  # the list shows an engineer only their own orders
     Waiting(_l("To accept"), "repair", {"status": RepairStatus.dispatched.name}, "repair.accept"),

@@ -1,11 +1,16 @@
 """The household files (一户一档): communities, buildings, households, residents."""
 
+from flask import url_for
+from markupsafe import Markup
+
 from pm_admin.admin import FileAction, Section, SecureModelView, related_summary
 from pm_admin.forms import checked_by
 from pm_admin.i18n import _l
 
 from models.attachment import AttachmentCategory
 from models.billing import OPEN_STATUSES
+from models.card import CardStatus, cards_to_cancel
+from models.handover import HandoverStatus, owner_history
 from models.decoration import DecorationStatus
 from models.goods_pass import GoodsPassStatus
 from models.household import remove_household
@@ -90,6 +95,12 @@ class HouseholdView(SecureModelView):
                    when=lambda h: key_of(h, KeyStatus.lent) is not None),
         FileAction(_l("Put a key in the cabinet"), "key.create_view", "key.create", lambda h: {"household": h.id},
                    style="outline-primary"),
+        FileAction(_l("Issue a card"), "card.create_view", "card.create", lambda h: {"household": h.id},
+                   callers="current_residents", section="cards", style="outline-primary"),
+        FileAction(_l("Handover"), "handover.create_view", "handover.create", lambda h: {"household": h.id},
+                   callers="current_residents", section="handovers", style="outline-primary"),
+        FileAction(_l("Change of owner"), "ownership.transfer", "ownership.transfer", lambda h: {"household_id": h.id},
+                   style="outline-secondary"),
         FileAction(_l("Edit the household"), "household.edit_view", "household.edit", lambda h: {"id": h.id},
                    style="outline-secondary"),
     ]
@@ -114,10 +125,26 @@ class HouseholdView(SecureModelView):
                                                              "recorded_at"], "survey_response"),
         Section(_l("Goods-release passes"), "goods_passes", ["pass_date", "applicant", "items", "status"], "goods_pass",
                 open_when=lambda g: g.status in (GoodsPassStatus.requested, GoodsPassStatus.issued)),
+        Section(_l("Cards"), "cards", ["kind", "number", "resident", "issued_on", "valid_until", "status"], "card",
+                open_when=lambda c: c.status is CardStatus.active),
+        Section(_l("Handovers"), "handovers", ["handed_over_on", "staff", "owner", "keys_handed_over", "status"],
+                "handover", open_when=lambda h: h.status is HandoverStatus.draft),
+        Section(_l("Owners"), "owners", ["name", "moved_in_on", "moved_out_on"], "resident", rows=owner_history),
         Section(_l("Notices on the boards"), "notices", ["kind", "title", "valid_from", "valid_until"], "notice",
                 rows=notices_for_household),
         attachments_section(),
     ]
+
+
+def cards_to_cancel_notice(view, context, resident, name):
+    """Moved out with cards still in use: each links to its page, where the desk cancels it."""
+    cards = cards_to_cancel(resident)
+    if not cards:
+        return ""
+    links = Markup("、").join(Markup('<a href="{}">{}</a>').format(url_for("card.details_view", id=c.id), c)
+                             for c in cards)
+    return Markup('<span class="text-danger">{}</span> {}').format(
+        _l("Moved out: cancel these cards still in use:"), links)
 
 
 class ResidentView(SecureModelView):
@@ -126,6 +153,10 @@ class ResidentView(SecureModelView):
     column_filters = ["household.building.community.name", "household.building.name", "kind", "moved_in_on"]
     column_searchable_list = ["name", "phone", "household.room"]
     search_hint = _l("Name, phone or room")
+    column_details_list = ["household", "kind", "name", "phone", "id_number", "moved_in_on", "moved_out_on", "notes",
+                           "cards_to_cancel"]
+    column_formatters_detail = {"cards_to_cancel": cards_to_cancel_notice}
+    column_labels = {"cards_to_cancel": _l("Cards to cancel")}
     form_columns = ["household", "kind", "name", "phone", "id_number", "moved_in_on", "moved_out_on", "notes"]
     form_ajax_refs = {"household": HOUSEHOLD_PICKER}
     form_prefill = ["household"]
