@@ -47,7 +47,7 @@ class Household(db.Model):
     archived_at: Mapped[dt.datetime | None] = mapped_column(Moment(), info={"label": _l("Archived at")})
     # 预存 stays put until the owner settles bills at the desk (set by a supervisor, on the owner's request)
     advance_held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
-                                               info={"label": _l("Advance balance held")})
+                                               info={"label": _l("Advance held back from bills")})
 
     building = relationship("Building", back_populates="households", lazy="joined", innerjoin=True)
     key_loans = relationship(
