@@ -30,7 +30,7 @@ class DunningRecord(db.Model):
     __scope__ = "community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True, info={"label": _l("Community")})
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True, info={"label": _l("Household")})
     on_date: Mapped[dt.date] = mapped_column(Date, index=True, info={"label": _l("Date")})
     method: Mapped[DunningMethod] = mapped_column(Enum(DunningMethod, name="dunning_method"),
@@ -38,7 +38,7 @@ class DunningRecord(db.Model):
     collector_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), info={"label": _l("Collector")})
     outcome: Mapped[str | None] = mapped_column(Text, info={"label": _l("Outcome")})
     promised_on: Mapped[dt.date | None] = mapped_column(Date, info={"label": _l("Promised payment date")})
-    created_at: Mapped[dt.datetime | None] = mapped_column(Moment())
+    created_at: Mapped[dt.datetime | None] = mapped_column(Moment(), info={"label": _l("Recorded at")})
 
     household = relationship(Household, backref="dunning_records", lazy="joined", innerjoin=True)
     collector = relationship("Staff", lazy="joined")

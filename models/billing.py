@@ -86,7 +86,7 @@ class FeeItem(db.Model):
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True, info={"label": _l("Community")})
     name: Mapped[str] = mapped_column(String(60), info={"label": lazy_pgettext("thing", "Name"), "names_record": True})
     code: Mapped[str | None] = mapped_column(String(30),
-                                             info={"label": _l("Code")})  # for one-off items raised by other workflows
+                                             info={"label": _l("Code"), "internal": True, "hidden": True})  # the system's key of one-off items
     kind: Mapped[FeeKind] = mapped_column(Enum(FeeKind, name="fee_kind"), default=FeeKind.per_area,
                                           info={"label": _l("Kind")})
     meter_kind: Mapped[MeterKind | None] = mapped_column(Enum(MeterKind, name="meter_kind"),
@@ -168,14 +168,15 @@ class Bill(Versioned, db.Model):
                                                info={"label": _l("Status")})
     due_on: Mapped[dt.date] = mapped_column(Date, info={"label": lazy_pgettext("bill", "Due")})
     issued_at: Mapped[dt.datetime] = mapped_column(Moment(), info={"label": lazy_pgettext("bill", "Issued")})
-    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    voided_at: Mapped[dt.datetime | None] = mapped_column(Moment())
-    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), info={"label": _l("Issued by")})
+    voided_at: Mapped[dt.datetime | None] = mapped_column(Moment(), info={"label": _l("Voided at")})
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), info={"label": _l("Voided by")})
     void_reason: Mapped[str | None] = mapped_column(String(500), info={"label": _l("Void reason")})
-    late_fee_waived_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    late_fee_waived_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"),
+                                                             info={"label": _l("Late fee waived by")})
     late_fee_waive_reason: Mapped[str | None] = mapped_column(String(500),
                                                               info={"label": _l("Late fee waived because")})
-    late_fee_bill_id: Mapped[int | None] = mapped_column(ForeignKey("bill.id"))
+    late_fee_bill_id: Mapped[int | None] = mapped_column(ForeignKey("bill.id"), info={"label": _l("Late fee bill")})
 
     household = relationship(Household, lazy="joined", innerjoin=True, backref=backref(
         "bills", order_by=lambda: [Bill.period.desc(), Bill.id.desc()], viewonly=True))

@@ -48,7 +48,8 @@ class Household(db.Model):
     notes: Mapped[str | None] = mapped_column(Text, info={"label": _l("Notes")})
     archived_at: Mapped[dt.datetime | None] = mapped_column(Moment(), info={"label": _l("Archived at")})
     # 预存 stays put until the owner settles bills at the desk (set by a supervisor, on the owner's request)
-    advance_held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    advance_held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
+                                               info={"label": _l("Advance held back from bills")})
     # 不接收短信: the owner asked for no text messages (reminders and notices reach them otherwise)
     sms_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
                                               info={"label": _l("No text messages")})

@@ -31,7 +31,7 @@ class MeterReading(db.Model):
     __scope__ = "community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True, info={"label": _l("Community")})
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), info={"label": _l("Household")})
     meter_kind: Mapped[MeterKind] = mapped_column(Enum(MeterKind, name="meter_kind"), info={"label": _l("Meter")})
     period: Mapped[str] = mapped_column(String(7), index=True, info={"label": _l("Period")})
@@ -40,8 +40,8 @@ class MeterReading(db.Model):
     multiplier: Mapped[Decimal] = mapped_column(Quantity(), default=Decimal("1"), info={"label": _l("Multiplier")})
     replaced: Mapped[bool] = mapped_column(Boolean, default=False,
                                            info={"label": _l("Meter replaced")})  # the meter was replaced this period
-    old_final_reading: Mapped[Decimal | None] = mapped_column(Quantity())
-    new_start_reading: Mapped[Decimal | None] = mapped_column(Quantity())
+    old_final_reading: Mapped[Decimal | None] = mapped_column(Quantity(), info={"label": _l("Old meter's final reading")})
+    new_start_reading: Mapped[Decimal | None] = mapped_column(Quantity(), info={"label": _l("New meter's start reading")})
     usage: Mapped[Decimal] = mapped_column(Quantity(), info={"label": _l("Usage")})
     read_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), info={"label": _l("Read by")})
     read_at: Mapped[dt.datetime] = mapped_column(Moment(), info={"label": _l("Read at")})

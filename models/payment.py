@@ -105,14 +105,14 @@ class PaymentAllocation(db.Model):
     __scope__ = "payment.community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id"), index=True)
-    bill_id: Mapped[int] = mapped_column(ForeignKey("bill.id"), index=True)
-    amount: Mapped[Decimal] = mapped_column(Money())
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id"), index=True, info={"label": _l("Payment")})
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bill.id"), index=True, info={"label": _l("Bill")})
+    amount: Mapped[Decimal] = mapped_column(Money(), info={"label": _l("Amount")})
 
     payment = relationship(Payment, back_populates="allocations")
     bill = relationship(Bill, backref="allocations", lazy="joined", innerjoin=True)
 
-    __table_args__ = (CheckConstraint("amount <> 0", name="amount_not_zero"),)
+    __table_args__ = (CheckConstraint("amount <> 0", name="amount_not_zero"), {"info": {"label": _l("Payment line")}})
 
     def __str__(self) -> str:
         return f"{self.bill} ← ¥{self.amount}"
@@ -125,17 +125,17 @@ class AdvanceAllocation(db.Model):
     __scope__ = "community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
-    bill_id: Mapped[int] = mapped_column(ForeignKey("bill.id"), index=True)
-    amount: Mapped[Decimal] = mapped_column(Money())
-    applied_at: Mapped[dt.datetime] = mapped_column(Moment())
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True, info={"label": _l("Community")})
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True, info={"label": _l("Household")})
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bill.id"), index=True, info={"label": _l("Bill")})
+    amount: Mapped[Decimal] = mapped_column(Money(), info={"label": _l("Amount")})
+    applied_at: Mapped[dt.datetime] = mapped_column(Moment(), info={"label": _l("Applied at")})
 
     household = relationship(Household, backref=backref(
         "advance_allocations", order_by=lambda: AdvanceAllocation.id.desc(), viewonly=True))
     bill = relationship(Bill, lazy="joined", innerjoin=True)
 
-    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"), {"info": {"label": _l("Advance applied to a bill")}})
 
     def __str__(self) -> str:
         return f"{self.bill} ← ¥{self.amount}"
@@ -559,7 +559,7 @@ class RefundRequest(Versioned, db.Model):
     __scope__ = "community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True, info={"label": _l("Community")})
     payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id"), index=True, info={"label": _l("Payment")})
     amount: Mapped[Decimal] = mapped_column(Money(), info={"label": _l("Amount")})  # the lines plus ``from_advance``
     from_advance: Mapped[Decimal] = mapped_column(Money(), default=ZERO,
@@ -570,7 +570,7 @@ class RefundRequest(Versioned, db.Model):
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), info={"label": _l("Requested by")})
     requested_at: Mapped[dt.datetime] = mapped_column(Moment(), info={"label": _l("Requested at")})
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), info={"label": _l("Decided by")})
-    decided_at: Mapped[dt.datetime | None] = mapped_column(Moment())
+    decided_at: Mapped[dt.datetime | None] = mapped_column(Moment(), info={"label": _l("Decided at")})
     decision_note: Mapped[str | None] = mapped_column(String(500), info={"label": _l("Decision note")})
     paid_out_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True,
                                                        info={"label": _l("Paid out by")})
@@ -607,14 +607,15 @@ class RefundLine(db.Model):
     __scope__ = "refund.community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    refund_id: Mapped[int] = mapped_column(ForeignKey("refund_request.id"), index=True)
-    allocation_id: Mapped[int] = mapped_column(ForeignKey("payment_allocation.id"), index=True)
-    amount: Mapped[Decimal] = mapped_column(Money())
+    refund_id: Mapped[int] = mapped_column(ForeignKey("refund_request.id"), index=True, info={"label": _l("Refund")})
+    allocation_id: Mapped[int] = mapped_column(ForeignKey("payment_allocation.id"), index=True,
+                                               info={"label": _l("Payment line")})
+    amount: Mapped[Decimal] = mapped_column(Money(), info={"label": _l("Amount")})
 
     refund = relationship(RefundRequest, back_populates="lines")
     allocation = relationship(PaymentAllocation, lazy="joined", innerjoin=True)
 
-    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"), {"info": {"label": _l("Refund line")}})
 
     @property
     def bill(self) -> Bill:

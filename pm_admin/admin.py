@@ -53,6 +53,7 @@ class SecureModelView(Permissions, Prefill, Scoping, Saving, Listing, Searching,
             raise TypeError(f"{type(self).__name__} must declare `permission`")
         scope_path(model)  # raises when the model does not declare its scope
         self._offer_steps(model)
+        self._hide_system_columns(model)
         self.column_labels = ColumnLabels(model, self.column_labels)  # the view's, else the columns'
         super().__init__(model, db, *args, **kwargs)
         self._check_personal_columns()
@@ -70,6 +71,7 @@ class AuditLogView(ReadOnlyView):
     permission = "audit"
     row_filter = staticmethod(lambda actor: audit.visible_to(actor.scope_ids))
     column_list = ["at", "actor_name", "action", "table_name", "record_id", "record_label", "changes"]
+    column_details_list = column_list  # the actor's and scope's ids are the system's
     column_default_sort = ("id", True)
     column_filters = ["at", "actor_name", "action", "table_name", "record_id"]
     column_searchable_list = ["record_label", "actor_name"]

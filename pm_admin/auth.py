@@ -64,13 +64,13 @@ class StaffAccountMixin:
     username: Mapped[str] = mapped_column(String(40), unique=True, info={"label": _l("Username")})
     display_name: Mapped[str] = mapped_column(String(80), info={"label": lazy_pgettext("person", "Name"),
                                                                 "names_record": True})
-    password_hash: Mapped[str] = mapped_column(String(256), info={"redact": True})
+    password_hash: Mapped[str] = mapped_column(String(256), info={"redact": True, "internal": True, "hidden": True})
     active: Mapped[bool] = mapped_column(Boolean, default=True, info={"label": _l("Active")})
     # Set by a supervisor (a forced reset): the next login must choose a new password.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
                                                        info={"label": _l("Must choose a new password")})
     # Raised by logout, deactivation and a new password: sessions carrying an older one end.
-    session_generation: Mapped[int] = mapped_column(Integer, server_default="0")
+    session_generation: Mapped[int] = mapped_column(Integer, server_default="0", info={"internal": True, "hidden": True})
     # A supervisor's unlock: failed logins up to this moment no longer lock the account.
     login_lock_lifted_at: Mapped[dt.datetime | None] = mapped_column(Moment(),
                                                                      info={"label": _l("Login lock last lifted")})

@@ -5,7 +5,7 @@ import datetime as dt
 
 from flask import current_app
 from markupsafe import Markup
-from flask_babel import format_datetime
+from flask_babel import format_datetime, lazy_pgettext
 from sqlalchemy import Boolean, DateTime, Enum
 
 from . import auth, clock, masking
@@ -22,6 +22,35 @@ ACTIONS = {
     "login_locked": _l("Login refused (locked)"),
     "backdated": _l("Entered backdated"),
     "opened": _l("Opened (personal or confidential)"),
+    "advance_held": _l("Advance balance held"),
+    "advance_released": _l("Advance balance applied again"),
+    "bill_run": _l("Bill run"),
+    "import": _l("Import"),
+}
+# The system's own names for what it did (``as_system("cli:demo")``), as people read them.
+SYSTEM_ACTORS = {
+    "system": lazy_pgettext("actor", "System"),
+    "cli:demo": _l("System (demo data)"),
+    "cli:bill": _l("System (bill run)"),
+    "cli:import": _l("System (import)"),
+    "cli:export": _l("System (export)"),
+    "cli:create-user": _l("System (new account)"),
+}
+# What events (``audit.record_event``) record besides columns.
+EVENT_FIELDS = {
+    "reason": _l("Reason"),
+    "days_back": _l("Days back"),
+    "period": _l("Period"),
+    "community": _l("Community"),
+    "fee_items": _l("Fee items"),
+    "bills_created": _l("Bills issued"),
+    "amount": _l("Amount"),
+    "settled_from_advance": _l("Bills settled from advance"),
+    "kind": _l("Kind"),
+    "rows": _l("Rows"),
+    "created": _l("Created"),
+    "updated": _l("Changed"),
+    "unchanged": _l("Unchanged"),
 }
 EMPTY = "—"
 
@@ -38,7 +67,12 @@ def actor_label(entry) -> str:
     """Who did it (an audit entry, a workflow step), by the name people know them by;
     the username recorded at the time when the account is gone or was never one."""
     user = db.session.get(auth.site().user_model, entry.actor_id) if entry.actor_id is not None else None
-    return user.display_name if user is not None else entry.actor_name
+    return user.display_name if user is not None else system_label(entry.actor_name)
+
+
+def system_label(name: str = "system") -> str:
+    """The system by what it did; any other name (a login attempt's username) as it is."""
+    return str(SYSTEM_ACTORS.get(name, name))
 
 
 def shown_column(column) -> bool:
@@ -48,8 +82,14 @@ def shown_column(column) -> bool:
 
 
 def table_label(table_name: str) -> str:
+    """The name of the view of a table, else the one its model declares (``__table_args__``'s
+    ``{"info": {"label": ...}}``) for the tables no view shows."""
     view = _panel().view_for_table(table_name)
-    return str(view.name) if view is not None else table_name
+    if view is not None:
+        return str(view.name)
+    table = db.metadata.tables.get(table_name)
+    label = table.info.get("label") if table is not None else None
+    return table_name if label is None else str(label)
 
 
 def _field_label(view, key: str, column) -> str:
@@ -58,7 +98,7 @@ def _field_label(view, key: str, column) -> str:
     for name in (key, key.removesuffix("_id")):  # building_id is labelled as building
         if name in labels:
             return str(labels[name])
-    label = column.info.get("label") if column is not None else None
+    label = column.info.get("label") if column is not None else EVENT_FIELDS.get(key)
     return key if label is None else str(label)
 
 
@@ -101,6 +141,8 @@ def _referenced(column, value) -> str:
 def _value(column, value) -> str:
     if value is None:
         return EMPTY
+    if isinstance(value, list):  # the records of a many-to-many relation
+        return "、".join(map(str, value))
     if column is None:
         return str(value)
     if "personal" in column.info:
@@ -129,8 +171,8 @@ def changes_markup(entry) -> Markup:
         if not shown_column(column):
             continue
         label = _field_label(view, key, column)
-        if isinstance(pair, list) and len(pair) == 2 and not isinstance(pair[0], list) and not isinstance(pair[1], list):
+        if isinstance(pair, list) and len(pair) == 2:  # old, new
             rows.append(Markup("<div><b>{}</b>: {} → {}</div>").format(label, _value(column, pair[0]), _value(column, pair[1])))
-        else:
-            rows.append(Markup("<div><b>{}</b>: {}</div>").format(label, pair))
+        else:  # an event's value
+            rows.append(Markup("<div><b>{}</b>: {}</div>").format(label, _value(column, pair)))
     return Markup("").join(rows)

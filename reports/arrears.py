@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select, union_all
 
 from pm_admin.extensions import db
+from pm_admin.history import system_label
 from pm_admin.scope import UNSET, scope_clause, scoped
 
 from models.arrears import DunningMethod, DunningRecord
@@ -256,7 +257,7 @@ def cash_summary(day: dt.date, *, through: dt.date | None = None, scope_ids=UNSE
     rows = db.session.execute(query).all()
     names = dict(db.session.execute(select(Staff.id, Staff.display_name).where(
         Staff.id.in_([row[0] for row in rows if row[0] is not None]))).all())
-    summary = [CashRow(collector=names.get(staff_id, "system"), count=count, cash=Decimal(cash_sum),
+    summary = [CashRow(collector=names.get(staff_id) or system_label(), count=count, cash=Decimal(cash_sum),
                        other=Decimal(other_sum), refunds=Decimal(refund_sum), first_receipt=first, last_receipt=last,
                        collector_id=staff_id)
                for staff_id, count, cash_sum, other_sum, refund_sum, first, last in rows]
@@ -367,7 +368,7 @@ def collection_rate(period: str, *, scope_ids=UNSET, community_id=None, building
 
     names = dict(db.session.execute(select(Staff.id, Staff.display_name).where(
         Staff.id.in_([i for i in by_collector if i is not None]))).all())
-    collectors = [Rate(label=names.get(i, "system"), billed=total.billed, collected=amount)
+    collectors = [Rate(label=names.get(i) or system_label(), billed=total.billed, collected=amount)
                   for i, amount in sorted(by_collector.items(), key=lambda kv: names.get(kv[0], ""))]
     for building in db.session.scalars(select(Building).where(Building.id.in_(list(per_building)))):
         per_building[building.id].label = str(building)

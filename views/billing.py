@@ -169,7 +169,7 @@ class RefundRequestView(ReadOnlyView):
                            "refund_payment"]
     column_formatters = {**MONEY_FORMATTERS, "from_advance": money, "payment": _refund_receipt_link,
                          "refund_payment": _refund_receipt_link, "lines": _refund_lines}
-    column_labels = {"lines": _l("Lines refunded")}
+    column_labels = {"lines": _l("Lines refunded"), "household": _l("Household")}  # through the payment
     step_details_template = "billing/refund_step.html"  # the approver sees what they approve
     step_forms = {
         "approve": StepForm(inputs={"note": TextAreaField(_l("Note"), [Optional(), Length(max=500)])}),

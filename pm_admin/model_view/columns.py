@@ -11,7 +11,7 @@ from markupsafe import Markup
 from sqlalchemy import inspect
 
 from .. import masking
-from ..history import yes_no
+from ..history import EMPTY, yes_no
 
 
 def enum_label(view, value, name=None):
@@ -86,14 +86,16 @@ class Columns:
         a personal column shows as its masking rule says, whatever formatters a view declares."""
         info = self._personal_info(name)
         if info is not None:
-            return masking.reveal(info, self._get_field_value(model, name))
+            value = self._get_field_value(model, name)
+            return EMPTY if value is None else masking.reveal(info, value)
         return super()._get_list_value(context, model, name, column_formatters, column_type_formatters)
 
-    def _hide_workflow_columns(self, model):
-        """The state moves only by steps; ``info={"internal": True}`` columns (serial
+    def _hide_system_columns(self, model):
+        """A workflow's state moves only by steps; ``info={"internal": True}`` columns (serial
         numbers, ...) are set by the system; ``"hidden"`` ones are never shown at all."""
         columns = inspect(model).column_attrs
-        not_in_forms = [self.workflow.state_key] + [c.key for c in columns if c.columns[0].info.get("internal")]
+        not_in_forms = [self.workflow.state_key] if self.workflow is not None else []
+        not_in_forms += [c.key for c in columns if c.columns[0].info.get("internal")]
         self.form_excluded_columns = list(self.form_excluded_columns or []) + not_in_forms
         hidden = [c.key for c in columns if c.columns[0].info.get("hidden")]
         self.column_details_exclude_list = list(self.column_details_exclude_list or []) + hidden

@@ -42,7 +42,6 @@ class Stepping:
         self.workflow = getattr(model, "__workflow__", None)
         if self.workflow is not None:
             self.offered_steps = steps.offered(type(self).__name__, self.workflow, self.step_forms)
-            self._hide_workflow_columns(model)
 
     def init_actions(self):
         super().init_actions()
