@@ -10,7 +10,7 @@ from models import DecorationApplication, DecorationViolation, DecorationWorker,
 from models.permissions import ROLE_PERMISSIONS
 
 from . import billing
-from .commands import COMMANDS
+from .commands import COMMANDS, TASKS
 from .households import BuildingView, CommunityView, HouseholdView, ResidentView
 from .keys import KeyLoanView, KeyView
 from .analysis import ServiceAnalysisPage
@@ -106,6 +106,7 @@ site = Site(
     role_permissions=ROLE_PERMISSIONS,
     register_views=register_views,
     commands=COMMANDS,
+    tasks=TASKS,
     search_sources=SEARCH_SOURCES,
     dashboard_panels=DASHBOARD_PANELS,
     unscoped_tables=frozenset({"receipt_counter"}),  # one gapless receipt series for the company

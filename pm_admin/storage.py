@@ -1,0 +1,89 @@
+"""Files the panel writes (exports; later uploads), kept where every app node sees them.
+
+``FILE_STORAGE`` chooses the place: ``folder`` (the default: ``FILES_PATH``, a shared
+mount when there are several nodes) or ``database`` (the ``stored_file`` table: nothing
+to mount, backed up with the data). A file is named by a key (``exports/3f2a….xlsx``);
+``put`` replaces what a key held, so writing one job twice still leaves one file.
+"""
+
+import datetime as dt
+import io
+import os
+import shutil
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+from sqlalchemy import Integer, LargeBinary, String, delete as delete_rows, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .clock import Moment, now
+from .errors import writing_into
+from .extensions import db
+
+KINDS = ("folder", "database")
+
+
+class StoredFile(db.Model):
+    __tablename__ = "stored_file"
+    __scope__ = None  # who may read a file is decided by what it belongs to (an export job)
+    __audit__ = False
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    stored_at: Mapped[dt.datetime] = mapped_column(Moment())
+
+
+def kind() -> str:
+    return current_app.config.get("FILE_STORAGE") or "folder"
+
+
+def _path(key: str) -> Path:
+    return Path(current_app.config["FILES_PATH"]) / key
+
+
+def check_writable(key_folder: str) -> None:
+    """Refuse at once (FolderUnusable) when files cannot be stored under ``key_folder``."""
+    if kind() == "folder":
+        target = _path(key_folder)
+        with writing_into(target):
+            target.mkdir(parents=True, exist_ok=True)
+            probe = target / f".probe-{os.getpid()}"
+            probe.touch()
+            probe.unlink()
+
+
+def put(key: str, source: str | Path) -> None:
+    """Store the file at ``source`` under ``key`` (replacing what was there) and remove ``source``.
+    In the database it joins the caller's transaction; in a folder it appears whole or not at all."""
+    if kind() == "database":
+        content = Path(source).read_bytes()
+        db.session.merge(StoredFile(key=key, content=content, size=len(content), stored_at=now()))
+        db.session.flush()
+        os.unlink(source)
+        return
+    target = _path(key)
+    with writing_into(target.parent):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".partial-{target.name}")
+        shutil.move(source, partial)
+        os.replace(partial, target)
+
+
+def open(key: str) -> BinaryIO:
+    """The stored file, to read; FileNotFoundError when there is none."""
+    if kind() == "database":
+        content = db.session.scalar(select(StoredFile.content).where(StoredFile.key == key))
+        if content is None:
+            raise FileNotFoundError(key)
+        return io.BytesIO(content)
+    return _path(key).open("rb")
+
+
+def delete(key: str) -> None:
+    """Remove the file if there is one (flushes in the database; the caller commits)."""
+    if kind() == "database":
+        db.session.execute(delete_rows(StoredFile).where(StoredFile.key == key))
+        return
+    _path(key).unlink(missing_ok=True)
