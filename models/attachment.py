@@ -163,8 +163,8 @@ def attach_file(owner, *, actor, data: bytes, file_name: str, category: Attachme
     checked = check_upload(data)
     least = LEAST_LEVEL.get(category, Confidentiality.normal)
     level = max(confidentiality, least, key=_LEVELS.index)
-    keep = storage.storage()
-    keys = [keep.put(checked.data)] + ([keep.put(checked.thumbnail)] if checked.thumbnail is not None else [])
+    keys = [storage.put_bytes("attachments", checked.data)] + (
+        [storage.put_bytes("attachments", checked.thumbnail)] if checked.thumbnail is not None else [])
     attachment = Attachment(
         owner_type=kind.name, owner_id=owner.id, community_id=scope_id_of(owner), category=category,
         confidentiality=level, note=(note or "").strip()[:200] or None, file_name=_shown_name(file_name, checked.kind),
@@ -175,7 +175,7 @@ def attach_file(owner, *, actor, data: bytes, file_name: str, category: Attachme
         db.session.flush()
     except Exception:  # no record, no file left behind
         for key in keys:
-            keep.delete(key)
+            storage.delete(key)
         raise
     return attachment
 

@@ -1,5 +1,6 @@
 """``flask pm ...``: the framework's own commands, plus those the site adds."""
 
+import logging
 from pathlib import Path
 
 import click
@@ -7,7 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
-from . import backup, checks, health
+from . import backup, checks, exports, health, jobs
 from .errors import DomainError, folder_problem
 
 
@@ -61,6 +62,27 @@ def restore_command(source):
     """Put a backup back into an empty database."""
     backup.restore(source)
     click.echo(f"Restored {source}.")
+
+
+@pm.command("worker")
+def worker_command():
+    """Run the queued and scheduled jobs (exports, the bill run, housekeeping) until stopped:
+    JOB_WORKERS at once. Needs PM_JOB_QUEUE=redis://… (the embedded queue runs in the web process)."""
+    queue = jobs.queue()
+    if queue.huey.immediate:
+        raise click.ClickException("PM_JOB_QUEUE=immediate runs jobs where they are queued: no worker needed.")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    exports.housekeeping()  # at once: jobs a worker of this host left behind when it died
+    click.echo(f"Worker {jobs.worker_identity()}: {jobs.workers(current_app)} jobs at once; stop with Ctrl-C.")
+    queue.worker().run()
+
+
+@pm.command("housekeeping")
+def housekeeping_command():
+    """What the schedule does every minute, now: remove expired exports and their files, take back
+    or fail jobs whose worker stopped."""
+    jobs.queue().run_now("export_housekeeping")
+    click.echo("Exports tidied.")
 
 
 def init_app(app, site) -> None:

@@ -36,12 +36,30 @@ class Config:
     # Everything the panel writes besides the database (uploads waiting for an
     # import, exports): one folder to back up with it.
     FILES_PATH = os.environ.get("PM_FILES_PATH", str(INSTANCE_PATH / "files"))
+    # Where the files the panel writes are kept: "folder" (FILES_PATH; shared by every app
+    # node) or "database" (nothing to mount): pm_admin/storage.py.
+    FILE_STORAGE = os.environ.get("PM_FILE_STORAGE", "folder")
+    # The job queue (pm_admin/jobs.py): empty, an SQLite file in the instance folder consumed
+    # by the web process; redis://…, Redis consumed by `flask pm worker`. Jobs run at once per
+    # consumer; the queue's name (several installations may share one Redis).
+    JOB_QUEUE = os.environ.get("PM_JOB_QUEUE", "")
+    JOB_WORKERS = int(os.environ.get("PM_JOB_WORKERS", "2"))
+    JOB_QUEUE_NAME = os.environ.get("PM_JOB_QUEUE_NAME", "pm-admin")
     # Exports of more rows than this are written in the background and fetched from
-    # "My exports" (0: never); kept this many days; a job silent this long was cut off.
+    # "My exports" (0: never); kept this many days; at most this many waiting or being
+    # written per person; tried this often when something unexpected stops one; cut off
+    # after this long, or when its worker has not been heard of for this many seconds
+    # (it reports every JOB_HEARTBEAT_SECONDS).
     EXPORT_BACKGROUND_ROWS = int(os.environ.get("PM_EXPORT_BACKGROUND_ROWS", "50000"))
     EXPORT_KEEP_DAYS = 7
-    EXPORT_STALE_MINUTES = 30
-    EXPORT_RUN_INLINE = False  # tests: run the job in the request's thread
+    EXPORT_PENDING_PER_USER = 2
+    EXPORT_ATTEMPTS = 3
+    EXPORT_TIMEOUT_MINUTES = 30
+    EXPORT_LEASE_SECONDS = 60
+    JOB_HEARTBEAT_SECONDS = 5
+    # The day of the month (1-28) the bill run issues that month's bills by itself, at 01:00
+    # company time; 0: only by hand (Billing → Bill run, `flask pm bill`).
+    BILL_RUN_DAY = int(os.environ.get("PM_BILL_RUN_DAY", "0"))
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -85,7 +103,6 @@ class Config:
     SMS_QUIET_HOURS = os.environ.get("PM_SMS_QUIET_HOURS", "21:00-08:00")  # company time; empty: none
     SMS_MAX_ATTEMPTS = int(os.environ.get("PM_SMS_MAX_ATTEMPTS", "5"))  # timeouts, rate limits, 5xx
     SMS_RETRY_MINUTES = int(os.environ.get("PM_SMS_RETRY_MINUTES", "5"))  # doubled after each attempt
-    SMS_SEND_INLINE = False  # tests: the request waits for the sending run it started
     # 水电平衡: a master meter's loss above this share of its usage (%) is flagged on the balance report
     LOSS_LIMITS = {"water": Decimal(os.environ.get("PM_WATER_LOSS_LIMIT", "5")),
                    "electricity": Decimal(os.environ.get("PM_ELECTRICITY_LOSS_LIMIT", "8"))}
@@ -104,7 +121,7 @@ class TestConfig(Config):
     # Cheap hashing keeps hundreds of test logins fast; production uses scrypt.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     SMS_BACKEND = "log"  # never the environment's provider
-    SMS_SEND_INLINE = True
+    JOB_QUEUE = "immediate"  # a job runs in the thread that queues it
 
     @classmethod
     def on(cls, database_url: str, **settings) -> type["TestConfig"]:

@@ -17,6 +17,8 @@ class Site:
     register_views: Callable[[Admin], None]
     # extra ``flask pm`` sub-commands (demo data, bill runs, ...)
     commands: list[click.Command] = field(default_factory=list)
+    # background and scheduled work (pm_admin.jobs.Task)
+    tasks: list = field(default_factory=list)
     # the role that manages accounts: `flask pm check` wants at least one active
     admin_role: str = "supervisor"
     # what the navbar's search box finds (pm_admin.search.SearchSource)

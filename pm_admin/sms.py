@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from flask import g, has_request_context
 
-from . import background, clock
+from . import clock, jobs
 
 log = logging.getLogger(__name__)
 
@@ -234,19 +234,23 @@ def wake_sender() -> None:
         g.sms_queued = True
 
 
-def init_app(app, runner) -> None:
-    """After each request that queued messages, run ``runner()`` in the background
-    (``SMS_SEND_INLINE``: wait for it, as tests do)."""
+SEND_TASK = "sms_send"  # the site declares the sending run as a job (pm_admin.jobs.Task) of this name
 
-    def run():
-        with app.app_context():
-            try:
-                runner()
-            except Exception:  # the next run picks up what this one left
-                log.exception("sending text messages failed")
+
+def init_app(app) -> None:
+    """After each request that queued messages, queue a sending run (a job: it survives this
+    process, and a run that dies is made up by the next, every few minutes)."""
 
     @app.after_request
     def send_queued(response):
         if g.pop("sms_queued", False) and response.status_code < 400:
-            background.start(run, name="pm-sms", wait=app.config.get("SMS_SEND_INLINE", False))
+            try:
+                jobs.queue().enqueue(SEND_TASK)
+            except Exception:  # the queue unreachable: the scheduled run sends them
+                log.exception("queueing a sending run failed")
         return response
+
+
+def sending_is_due(moment, config) -> bool:
+    """The scheduled sending run: every five minutes (retries, and what quiet hours held back)."""
+    return moment.minute % 5 == 0

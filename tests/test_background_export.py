@@ -2,7 +2,10 @@
 
 import datetime as dt
 import io
-import threading
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import openpyxl
@@ -10,11 +13,13 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
-from pm_admin import create_app
+from pm_admin import clock, create_app, exports
 from pm_admin.admin import SecureModelView
 from pm_admin.config import TestConfig
-from pm_admin.exports import ExportJob, ExportStatus
+from pm_admin.exports import ExportJob, ExportStatus, run_export
 from pm_admin.extensions import db
+from pm_admin.jobs import JobQueue
+from pm_admin.storage import StoredFile
 from views import site
 
 from conftest import DATABASES, Browser, database_url_for, flashed
@@ -25,9 +30,9 @@ from billing_support import WORLD_PERIOD
 
 @pytest.fixture
 def background(app, monkeypatch):
-    """Exports of more than 3 rows go to the background; the job runs in the request's thread."""
+    """Exports of more than 3 rows go to the background; the job runs in the request's thread
+    (TestConfig's queue is ``immediate``)."""
     monkeypatch.setitem(app.config, "EXPORT_BACKGROUND_ROWS", 3)
-    monkeypatch.setitem(app.config, "EXPORT_RUN_INLINE", True)
     folder = Path(app.config["FILES_PATH"]) / "exports"
     for left in folder.glob("*.xlsx") if folder.exists() else ():  # files of earlier tests (their rows are gone)
         left.unlink()
@@ -123,6 +128,7 @@ def test_a_failing_job_says_so_and_leaves_no_file(background, world, five_househ
     assert browser.get("/admin/household/export/xlsx/").status_code == 302
     job = the_job()
     assert job.status is ExportStatus.failed and "unexpected error" in job.error
+    assert job.attempts == 3  # something unexpected: tried again, EXPORT_ATTEMPTS in all
     assert list(background.iterdir()) == []  # neither the half file nor a final one
     html = browser.get("/admin/exports/").get_data(as_text=True)
     assert "Failed" in html and "unexpected error" in html and f"/admin/exports/{job.id}/download/" not in html
@@ -142,18 +148,90 @@ def test_expired_jobs_vanish_and_silent_ones_fail(background, world, five_househ
     assert db.session.query(ExportJob).count() == 0
     assert not path.exists()
 
-    # a job whose worker was killed stays "running" with no progress: failed after a while
+    # a job whose worker is writing it: progress, the page refreshes itself
     browser.get("/admin/household/export/xlsx/")
     job = the_job()
-    job.status, job.rows_written, job.rows_total = ExportStatus.running, 2, 5
+    job.status, job.rows_written, job.rows_total, job.attempts = ExportStatus.running, 2, 5, 3
+    job.lease_owner, job.lease_until = "elsewhere:1", clock.now() + dt.timedelta(seconds=30)
+    job.started_at = clock.now()
     db.session.commit()
-    html = browser.get("/admin/exports/").get_data(as_text=True)  # still reporting: progress, page refreshes
+    html = browser.get("/admin/exports/").get_data(as_text=True)
     assert 'data-percent="40"' in html and "data-refresh" in html and "style=" not in html.split('id="pm-exports"')[1]
+    # its worker is no longer heard of (lease run out) and no try is left: failed at once, saying so
     job = the_job()
-    job.heartbeat_at -= dt.timedelta(minutes=31)
+    job.lease_until = clock.now() - dt.timedelta(seconds=1)
     db.session.commit()
     html = browser.get("/admin/exports/").get_data(as_text=True)
     assert the_job().status is ExportStatus.failed and "interrupted" in html
+
+
+def test_a_job_whose_worker_died_is_taken_back_at_once_and_written_once(
+        background, world, five_households, login_as, browser, app):
+    login_as("supervisor")
+    browser.get("/admin/household/export/xlsx/")
+    job = the_job()
+    first_file = job.file_name
+    # as a worker of this host killed mid-job leaves it: running, leased to a process that is gone
+    job.status, job.attempts, job.rows_written, job.started_at = ExportStatus.running, 1, 2, clock.now()
+    job.lease_owner, job.lease_until = f"{socket.gethostname()}:{dead_pid()}", clock.now() + dt.timedelta(minutes=1)
+    db.session.commit()
+    browser.get("/admin/exports/")  # housekeeping (also at every worker's start and every minute)
+    job = the_job()
+    assert job.status is ExportStatus.done and job.attempts == 2 and job.lease_owner is None
+    assert [p.name for p in background.iterdir()] == [first_file]  # the same key: one file
+    # the message delivered again (a retry, a duplicate) finds the row done: nothing written twice
+    run_export(app, job.id)
+    assert the_job().attempts == 2 and [p.name for p in background.iterdir()] == [first_file]
+    assert db.session.query(ExportJob).count() == 1
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_a_job_running_past_its_timeout_fails_saying_so(background, world, five_households, login_as, browser, app):
+    login_as("supervisor")
+    browser.get("/admin/household/export/xlsx/")
+    job = the_job()
+    job.status, job.started_at = ExportStatus.running, clock.now() - dt.timedelta(minutes=31)
+    job.lease_owner, job.lease_until = "elsewhere:1", clock.now() + dt.timedelta(minutes=1)  # still beating
+    db.session.commit()
+    html = browser.get("/admin/exports/").get_data(as_text=True)
+    assert the_job().status is ExportStatus.failed and "longer than 30 minutes" in html
+
+
+def test_a_person_may_have_two_exports_waiting(background, world, five_households, login_as, browser, app):
+    login_as("supervisor")
+    browser.get("/admin/household/export/xlsx/")
+    job = the_job()
+    for _ in range(2):  # two waiting (EXPORT_PENDING_PER_USER)
+        db.session.add(ExportJob(**{c: getattr(job, c) for c in ("requester_id", "requester_name", "endpoint", "url",
+                                                                 "language", "title", "download_name")},
+                                 file_name="x.xlsx", created_at=clock.now(), heartbeat_at=clock.now(),
+                                 status=ExportStatus.queued, attempts=0, rows_written=0))
+    db.session.commit()
+    response = browser.get("/admin/household/export/xlsx/", follow_redirects=True)
+    assert any("already have 2 exports waiting" in m for m in flashed(response)), flashed(response)
+    assert db.session.query(ExportJob).count() == 3  # the one done and the two waiting: none added
+
+
+def test_exports_stored_in_the_database_are_served_and_tidied(background, world, five_households, login_as, browser,
+                                                              app, monkeypatch):
+    monkeypatch.setitem(app.config, "FILE_STORAGE", "database")
+    login_as("supervisor")
+    browser.get("/admin/household/export/xlsx/")
+    job = the_job()
+    assert job.status is ExportStatus.done and list(background.glob("*.xlsx")) == []
+    assert db.session.query(StoredFile.key).all() == [(job.key,)]
+    assert rooms_in(sheet_of(browser.get(f"/admin/exports/{job.id}/download/"))) == ["101", "201", "301", "401", "501"]
+    job.created_at -= dt.timedelta(days=8)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["pm", "housekeeping"])  # by hand, as the schedule does
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.query(ExportJob).count() == 0 and db.session.query(StoredFile).count() == 0
 
 
 def test_a_large_ledger_is_a_job_too(background, app, world, login_as, browser):
@@ -169,14 +247,22 @@ def test_a_large_ledger_is_a_job_too(background, app, world, login_as, browser):
     assert bad.status_code == 302 and db.session.query(ExportJob).count() == 1  # refused before any job
 
 
-def test_the_real_thread_writes_the_file(app, world, five_households, login_as, browser, monkeypatch):
+def test_the_embedded_queue_is_consumed_by_the_process_that_serves(
+        app, world, five_households, login_as, browser, monkeypatch, tmp_path):
+    """The README's first command: no worker process; the web process consumes the SQLite queue."""
     monkeypatch.setitem(app.config, "EXPORT_BACKGROUND_ROWS", 3)
+    monkeypatch.setitem(app.config, "JOB_QUEUE", f"sqlite:///{tmp_path / 'jobs.sqlite3'}")
+    queue = JobQueue(app, exports.TASKS)
+    monkeypatch.setitem(app.extensions, "pm_jobs", queue)
     login_as("supervisor")
-    before = set(threading.enumerate())
     assert browser.get("/admin/household/export/xlsx/").status_code == 302
-    for thread in set(threading.enumerate()) - before:
-        if thread.name.startswith("pm-export-"):
-            thread.join()
+    assert queue.consumer is not None
+    try:
+        deadline = time.monotonic() + 30
+        while the_job().status in (ExportStatus.queued, ExportStatus.running) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        queue.consumer.stop(graceful=True)
     job = the_job()
     assert job.status is ExportStatus.done, job.error
     assert sorted(rooms_in(sheet_of(browser.get(f"/admin/exports/{job.id}/download/")))) == ["101", "201", "301", "401", "501"]

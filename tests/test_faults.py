@@ -95,7 +95,6 @@ UNWRITABLE = "/sys/pm-admin-files"  # even root may not create anything under /s
 def unwritable_files(app, monkeypatch):
     monkeypatch.setitem(app.config, "FILES_PATH", UNWRITABLE)
     monkeypatch.setitem(app.config, "EXPORT_BACKGROUND_ROWS", 1)
-    monkeypatch.setitem(app.config, "EXPORT_RUN_INLINE", True)
 
 
 def test_a_background_export_into_an_unwritable_folder_is_refused_at_once(unwritable_files, world, login_as, browser):

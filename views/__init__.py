@@ -12,7 +12,7 @@ from models.permissions import ROLE_PERMISSIONS
 from pm_admin import sms
 
 from . import balance, billing
-from .commands import COMMANDS
+from .commands import COMMANDS, TASKS
 from .households import BuildingView, CommunityView, HouseholdView, ResidentView
 from .cards import CardView
 from .handovers import HandoverDefectView, HandoverView, OwnershipPage
@@ -33,12 +33,10 @@ from .vehicles import ParkingSpaceView, VehicleView
 from . import bank, messages, parking
 
 FILES = _l("Household files")
-KEYS = _l("Keys")
 SERVICE = _l("Customer service")
 SYSTEM = _l("System")
 MONEY = _l("Billing")
 REPORTS = _l("Reports")
-MESSAGES = _l("Messages")
 PATROLS = _l("Patrols")
 
 
@@ -57,8 +55,8 @@ def register_views(panel) -> None:
                                       category=FILES))
     panel.add_view(OwnershipPage(name=_l("Change of owner"), endpoint="ownership", url="/admin/ownership",
                                  category=FILES))
-    panel.add_view(KeyView(Key, name=_l("Key cabinet"), endpoint="key", category=KEYS))
-    panel.add_view(KeyLoanView(KeyLoan, name=_l("Key loans"), endpoint="key_loan", category=KEYS))
+    panel.add_view(KeyView(Key, name=_l("Key cabinet"), endpoint="key", category=FILES))
+    panel.add_view(KeyLoanView(KeyLoan, name=_l("Key loans"), endpoint="key_loan", category=FILES))
     panel.add_view(ImportView(IMPORT_KINDS, name=_l("Import from Excel"), endpoint="import", url="/admin/import",
                               category=FILES))
     _register_billing(panel)
@@ -81,10 +79,10 @@ def register_views(panel) -> None:
     panel.add_view(SurveyQuestionView(SurveyQuestion, name=_l("Survey questions"), endpoint="survey_question",
                                       category=SERVICE))
     panel.add_view(messages.OutboundMessageView(OutboundMessage, name=_l("Text messages sent"), endpoint="sms",
-                                                category=MESSAGES))
+                                                category=SERVICE))
     panel.add_view(messages.MessageTemplateView(MessageTemplate, name=_l("Message templates"),
-                                                endpoint="message_template", category=MESSAGES))
-    sms.init_app(panel.app, messages.send_now)
+                                                endpoint="message_template", category=SERVICE))
+    sms.init_app(panel.app)
     panel.add_view(ServiceAnalysisPage(name=_l("Service analysis"), endpoint="analysis", url="/admin/analysis",
                                        category=REPORTS))
     panel.add_view(AttachmentView(Attachment, name=_l("Document register"), endpoint="attachment", category=FILES))
@@ -154,6 +152,7 @@ site = Site(
     role_permissions=ROLE_PERMISSIONS,
     register_views=register_views,
     commands=COMMANDS,
+    tasks=TASKS,
     search_sources=SEARCH_SOURCES,
     dashboard_panels=DASHBOARD_PANELS,
     unscoped_tables=frozenset({"receipt_counter",  # one gapless receipt series for the company

@@ -174,7 +174,7 @@ class AttachmentView(ReadOnlyView):
         with committed(flashed=None):
             opened(attachment, actor=current_user)
         try:
-            stream = storage.storage().open(key)
+            stream = storage.open(key)
         except FileNotFoundError:
             abort(404)
         inline = attachment.is_image and not request.args.get("download")

@@ -1,4 +1,5 @@
-"""``flask pm`` commands of this site: accounts and demo data."""
+"""``flask pm`` commands of this site (accounts, demo data, bill runs, imports, ledgers), and its
+scheduled work."""
 
 import sys
 from pathlib import Path
@@ -7,7 +8,10 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from pm_admin import clock
 from pm_admin.auth import as_system
+from pm_admin.jobs import Task
+from pm_admin.sms import SEND_TASK, sending_is_due
 from pm_admin.errors import DomainError
 from pm_admin.extensions import db
 from pm_admin.importing import ImportRejected, commit_import, dry_run
@@ -17,7 +21,7 @@ from models.community import Community
 from models.staff import Role, create_staff
 
 from .imports import IMPORT_KINDS
-from .messages import sms_command
+from .messages import send_now, sms_command
 
 
 @click.command("create-user")
@@ -75,22 +79,39 @@ def demo_command(force, if_empty):
 @click.option("--community", "community_name", help="Only this community (default: all).")
 def bill_command(period, community_name):
     """Issue the bills of a period (出账); re-running adds only what is missing."""
-    from models.billing import run_bills
-
     community = None
     if community_name:
         community = db.session.scalar(select(Community).filter_by(name=community_name))
         if community is None:
             raise click.ClickException(f"No community named {community_name!r}.")
-    with as_system("cli:bill") as system:
-        try:
-            summary = run_bills(period, community=community, actor=system)
-        except DomainError as error:
-            raise click.ClickException(str(error)) from None
-        db.session.commit()
+    try:
+        summary = bill_run(period, community=community, by="cli:bill")
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
     click.echo(f"Bill run {summary['period']}: {summary['bills_created']} bills issued, "
                f"¥{summary['amount']:,.2f} ({summary['fee_items']} fee items).")
 
+
+def bill_run(period, *, community=None, by: str) -> dict:
+    """The bill run of the command and of the schedule: idempotent, committed."""
+    from models.billing import run_bills
+
+    with as_system(by) as system:
+        summary = run_bills(period, community=community, actor=system)
+        db.session.commit()
+    return summary
+
+
+def scheduled_bill_run() -> None:
+    """This month's bills, on BILL_RUN_DAY (the same run as `flask pm bill --period` this month)."""
+    from models.period import period_of
+
+    bill_run(period_of(clock.today()), by="schedule:bill")
+
+
+def bill_run_is_due(moment, config) -> bool:
+    day = config.get("BILL_RUN_DAY") or 0
+    return bool(day) and (moment.day, moment.hour, moment.minute) == (day, 1, 0)
 
 
 
@@ -170,4 +191,9 @@ def audit_now_text() -> str:
     return now().strftime("%Y-%m-%d %H:%M UTC")
 
 
+# Never retried by the queue: it writes money (bills, advance settled); a run that failed is
+# run again by hand or next month, adding only what is missing.
+TASKS = [Task("bill_run", scheduled_bill_run, due=bill_run_is_due),
+         # text messages: each claimed before it is sent, so a run twice at once sends each once
+         Task(SEND_TASK, send_now), Task("sms_send_scheduled", send_now, due=sending_is_due)]
 COMMANDS = [create_user_command, demo_command, bill_command, import_command, export_command, sms_command]
