@@ -66,7 +66,8 @@ class Attachment(Versioned, db.Model):
     __scope__ = "community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    owner_type: Mapped[str] = mapped_column(String(40), info={"label": _l("Attached to")})
+    owner_type: Mapped[str] = mapped_column(String(40), info={
+        "label": _l("Attached to"), "shown_as": lambda value: owner_kind_label(value)})
     owner_id: Mapped[int] = mapped_column(Integer, info={"label": _l("Record")})
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True, info={"label": _l("Community")})
     category: Mapped[AttachmentCategory] = mapped_column(
@@ -144,6 +145,12 @@ def takes_attachments(label):
         return model
 
     return declare
+
+
+def owner_kind_label(name: str) -> str:
+    """A kind of record that takes attachments, in words (its table's name when unknown)."""
+    kind = ATTACHMENT_OWNERS.get(name)
+    return str(kind.label) if kind is not None else name
 
 
 def owner_kind_of(owner) -> OwnerKind:

@@ -55,6 +55,11 @@ class BankLineStatus(LabeledEnum):
 SIGNALS = {"room": _l("room"), "payer": _l("payer"), "amount": _l("amount")}
 
 
+def _agreed(matched_by: str | None) -> str:
+    """The signals a match agreed on, in words: "room+payer+amount" → 房号+户名+金额."""
+    return "+".join(str(SIGNALS[key]) for key in (matched_by or "").split("+") if key in SIGNALS)
+
+
 class BankStatement(db.Model):
     """One imported file of a bank account's transactions (对账单)."""
 
@@ -99,7 +104,8 @@ class BankLine(Versioned, db.Model):
                                                    info={"label": _l("Status")})
     household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True,
                                                      info={"label": _l("Household")})
-    matched_by: Mapped[str | None] = mapped_column(String(40), info={"label": _l("Match")})  # SIGNALS keys, "+"
+    matched_by: Mapped[str | None] = mapped_column(  # SIGNALS keys, "+"
+        String(40), info={"label": _l("Match"), "shown_as": lambda value: _agreed(value)})
     note: Mapped[str | None] = mapped_column(String(500), info={"label": _l("Note")})
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), info={"label": _l("Payment")})
 
@@ -119,8 +125,8 @@ class BankLine(Versioned, db.Model):
     @property
     def reason(self) -> str:
         """Why the household was proposed, e.g. "room+payer+amount agree"."""
-        agreed = [str(SIGNALS[key]) for key in (self.matched_by or "").split("+") if key in SIGNALS]
-        return str(_l("%(what)s agree", what="+".join(agreed))) if agreed else ""
+        agreed = _agreed(self.matched_by)
+        return str(_l("%(what)s agree", what=agreed)) if agreed else ""
 
 
 # -- reading a statement's cells --------------------------------------------------------

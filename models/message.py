@@ -141,7 +141,8 @@ class OutboundMessage(db.Model):
     tried_at: Mapped[dt.datetime | None] = mapped_column(Moment(), info={"label": _l("Last attempt")})
     provider_message_id: Mapped[str | None] = mapped_column(String(64), info={"label": _l("Provider message id")})
     error: Mapped[str | None] = mapped_column(String(300), info={"label": _l("Provider's answer")})
-    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True, info={"label": _l("Sent for")})
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True,  # never twice for the same reason
+                                                 info={"label": _l("Sent for"), "internal": True})
     queued_at: Mapped[dt.datetime] = mapped_column(Moment(), index=True, info={"label": _l("Queued at")})
     queued_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), info={"label": _l("Queued by")})
 

@@ -147,6 +147,8 @@ def _value(column, value) -> str:
         return str(value)
     if "personal" in column.info:
         return masking.reveal(column.info, value)
+    if "shown_as" in column.info:  # a stored code read as words (declared with the column)
+        return str(column.info["shown_as"](value))
     if column.foreign_keys:
         return _referenced(column, value)
     if isinstance(column.type, (DateTime, Moment)):

@@ -58,7 +58,7 @@ def _path(key: str) -> Path:
 def check_writable(key_folder: str) -> None:
     """Refuse at once (FolderUnusable) when files cannot be stored under ``key_folder``."""
     if kind() == "folder":
-        target = _path(key_folder)
+        target = Path(current_app.config["FILES_PATH"]) / key_folder  # a folder of ours, not a key
         with writing_into(target):
             target.mkdir(parents=True, exist_ok=True)
             probe = target / f".probe-{os.getpid()}"

@@ -20,12 +20,14 @@ from pm_admin.extensions import db
 ALLOWED = {
     "English",  # the language switch names the other language in its own words
     "Excel", "xlsx", "csv",  # a program and file types people know by these names
+    "pdf", "jpg", "jpeg", "png", "webp", "image", "application",  # attached files' names and types (data)
     "mm",  # the unit of a receipt printer's paper width (80 mm)
     *(username for username, *_ in DEMO_STAFF),  # staff log in with these: they are data
 }
 PRODUCT = "pm-admin"  # the product's name, in the title
 ENGLISH_WORD = re.compile(r"[A-Za-z][a-z]+")  # all-caps codes (plates, serials, B1) are data
 RAW_VALUE = re.compile(r"\b(True|False|None)\b")
+PLACEHOLDER = re.compile(r"\{[a-z_]+\}")  # a message template's {address}, {amount}: filled in when sent
 NOT_PAGES = re.compile(r"/(logout|export|download|language|static)\b|print|\.xlsx|/ajax/")
 HIDDEN_DATA = re.compile(r'(?is)<div id="[a-z-]+-data" class="d-none">.*?</div>')  # Flask-Admin's filter data
 
@@ -41,7 +43,7 @@ def visible_text(page: str) -> str:
 def english_on(text: str) -> dict[str, str]:
     """The English words and raw True/False/None in ``text`` (what a person reads), each with
     the words around its first appearance."""
-    text = " ".join(text.replace(PRODUCT, " ").split())
+    text = " ".join(PLACEHOLDER.sub(" ", text.replace(PRODUCT, " ")).split())
     found = [m for m in ENGLISH_WORD.finditer(text) if m.group() not in ALLOWED] + list(RAW_VALUE.finditer(text))
     return {m.group(): text[max(0, m.start() - 40):m.end() + 40] for m in reversed(found)}
 

@@ -45,6 +45,7 @@ class MasterMeterView(SecureModelView):
         "building": _l("Leave empty for a meter covering every household of the community."),
         "multiplier": _l("The meter's ratio (倍率): usage = (this reading − the previous) × multiplier."),
     }
+    form_args = {"building": {"blank_text": _l("The whole community")}}
     check_save = check_master_meter
 
 

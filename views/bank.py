@@ -179,7 +179,7 @@ class BankLineView(ReadOnlyView):
     column_details_list = ["statement", "community", "bank_account", "reference", "row", "transacted_on", "amount",
                            "payer", "payer_account", "memo", "status", "household", "reason", "owed", "note",
                            "payment"]
-    column_labels = {"reason": _l("Why proposed"), "owed": _l("Owed today")}
+    column_labels = {"reason": _l("Why proposed"), "owed": _l("Owed today"), "community": _l("Community")}
     column_formatters = {"amount": money, "owed": _household_owed, "payment": _receipt,
                          "reason": lambda view, context, line, name: line.reason}
     column_formatters_export = {"owed": lambda view, context, line, name: owed_by(line.household)

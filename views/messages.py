@@ -29,7 +29,7 @@ class OutboundMessageView(ReadOnlyView):
     column_list = ["queued_at", "household", "kind", "phone", "state", "skipped_because", "attempts", "not_before",
                    "error"]
     column_details_list = ["queued_at", "queued_by", "household", "kind", "phone", "text", "state", "skipped_because",
-                           "attempts", "not_before", "tried_at", "provider_message_id", "error", "idempotency_key"]
+                           "attempts", "not_before", "tried_at", "provider_message_id", "error"]
     column_filters = ["state", "kind", "queued_at", "skipped_because"]
     column_searchable_list = ["household.room"]
     column_default_sort = ("id", True)

@@ -17,7 +17,7 @@ class NoticeView(SecureModelView):
     column_details_list = ["kind", "title", "body", "audience", "valid_from", "valid_until", "author", "approver",
                            "status", "reject_reason", "posted_at", "withdrawn_at", "withdraw_reason"]
     column_formatters = {"audience": lambda view, context, notice, name: notice.audience()}
-    column_labels = {"audience": _l("For")}
+    column_labels = {"audience": _l("For"), "communities": _l("Communities"), "buildings": _l("Buildings")}
     column_filters = ["status", "kind", "company_wide", "valid_from", "valid_until"]
     column_searchable_list = ["title", "body"]
     search_hint = _l("Title or text")
