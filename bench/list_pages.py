@@ -7,7 +7,7 @@ for households, bills, payments and repair orders.
 
 With ``--against REV`` it measures the front desk's pages of issue 18 instead (the
 decoration, worker, violation and goods-pass lists, a household file, the list
-searches), with this checkout's code and, in a subprocess, with the code of ``REV``
+searches, a building's payment notices and meter-reading sheet), with this checkout's code and, in a subprocess, with the code of ``REV``
 (a ``git worktree`` of it), side by side on the same database::
 
     .venv/bin/python bench/list_pages.py --database-url URL --against 328b96b --repeat 3
@@ -69,6 +69,8 @@ FRONT_DESK_PAGES = [
     ("repairs: search 1-101", "/admin/repair/?search=1-101"),
     ("reception: search 1-101", "/admin/reception/?search=1-101"),
     ("reception: search 5678", "/admin/reception/?search=5678"),
+    ("building notices (200 households)", "/admin/arrears/notices/1/"),
+    ("meter-reading sheet (200 households)", "/admin/readings/?building=1"),
 ]
 
 
