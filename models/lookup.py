@@ -80,9 +80,8 @@ def resident_by_name_or_phone(term: str) -> ColumnElement[bool] | None:
         if len(digits) < 4:
             return None
         if len(digits) <= 6:  # "the last four digits": found through the index of the last four
-            tail = Resident.phone_last4 == digits[-4:]
-            return tail if len(digits) == 4 else and_(tail, Resident.phone.like(like_pattern(digits, end=False),
-                                                                                escape="\\"))
+            return and_(Resident.phone_last4 == digits[-4:],
+                        Resident.phone.like(like_pattern(digits, end=False), escape="\\"))
         if len(digits) == 11:  # a whole mobile number
             return Resident.phone == digits
         return Resident.phone.like(like_pattern(digits), escape="\\")

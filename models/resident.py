@@ -76,9 +76,9 @@ class Resident(db.Model):
     name: Mapped[str] = mapped_column(String(40), index=True, info={"label": lazy_pgettext("person", "Name")})
     phone: Mapped[str | None] = mapped_column(String(20), index=True,
                                               info={"label": _l("Phone"), **personal(PERSONAL_PHONE, "phone")})
-    # "the last four digits" a caller gives, found through an index (set with the phone)
-    phone_last4: Mapped[str | None] = mapped_column(String(4), index=True,
-                                                    info={**personal(PERSONAL_PHONE, "phone")})
+    # "the last four digits" a caller gives, found through an index (set with the phone; never
+    # shown, and searched only together with the phone, whose masking rule then applies)
+    phone_last4: Mapped[str | None] = mapped_column(String(4), index=True)
     id_number: Mapped[str | None] = mapped_column(String(18),
                                                   info={"label": _l("ID number"),
                                                         **personal(PERSONAL_ID_NUMBER, "id_number")})
