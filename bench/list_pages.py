@@ -22,11 +22,12 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-if os.environ.get("BENCH_CODE_ROOT"):  # measuring another revision's code (see --against)
-    sys.path.insert(0, os.environ["BENCH_CODE_ROOT"])
 
 from common import (DEFAULT_SQLITE, StatementCounter, label_of, logged_in_client, make_app,  # noqa: E402
                     median_ms)
+
+if os.environ.get("BENCH_CODE_ROOT"):  # measuring another revision's code (see --against); after common's own path
+    sys.path.insert(0, os.environ["BENCH_CODE_ROOT"])
 
 # view: (filters as (table, column, value), deep page number)
 PAGES = {
@@ -115,7 +116,9 @@ def compare_front_desk(url: str, against: str, repeat: int) -> None:
                                   check=True, capture_output=True, text=True)
         finally:
             subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(tree)], check=True)
-    theirs = json.loads(done.stdout.strip().splitlines()[-1])
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    assert measured["code"].startswith(str(tree)), measured["code"]  # the other revision's code, not this one
+    theirs = measured["pages"]
     print(f"# front-desk pages: {label_of(url)}, median of {repeat}, ms; before = {against}")
     print(f"{'page':<34} {'SQL before':>10} {'SQL now':>8} {'ms before':>10} {'ms now':>8}")
     for label, (count, ms) in ours.items():
@@ -131,7 +134,10 @@ def main() -> None:
     parser.add_argument("--front-desk-json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.front_desk_json:
-        print(json.dumps(measure_front_desk(args.database_url, args.repeat)))
+        results = measure_front_desk(args.database_url, args.repeat)
+        import pm_admin
+
+        print(json.dumps({"code": pm_admin.__file__, "pages": results}))
         return
     if args.against:
         compare_front_desk(args.database_url, args.against, args.repeat)
