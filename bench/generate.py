@@ -13,6 +13,13 @@ the 24 months (≈ 100,000, one in ten for a public area): the older ones closed
 return visited or voided, the last week's still open. Generated orders are never
 chargeable (a chargeable one would need its one-off repair bill).
 
+The front desk's records too (``fill_front_desk``): family members and tenants
+(≈ 120,000 residents in all), vehicles, keys and their loans, ≈ 120,000 reception
+records, decoration applications with workers and violations, goods passes,
+refunds with their lines, dunning records, notices to buildings, attachment rows
+(no files) and audit entries. Patrols, surveys, bank lines and text messages are
+not generated.
+
 The schema is built by the migrations; rows are computed in Python from a fixed
 seed (the same data on both databases) and written in bulk: executemany in one
 transaction on SQLite, COPY on PostgreSQL. Ids are given explicitly, so the
@@ -23,6 +30,7 @@ is dropped and created again (only with a name starting with ``pm_bench``).
 
 import argparse
 import datetime as dt
+import json
 import os
 import random
 import sqlite3
@@ -30,10 +38,10 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
-from pm_admin import clock
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from pm_admin import clock  # this checkout's, not the installed one
 OUT = ROOT / "bench" / "out"
 DEFAULT_SQLITE = f"sqlite:///{OUT / 'large.sqlite3'}"
 
@@ -92,7 +100,10 @@ def sqlite_adapters() -> None:
     sqlite3.register_adapter(dt.datetime, lambda v: v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"))
 
 
-BIG_TABLES = ("bill", "payment", "payment_allocation", "meter_reading", "repair_order")
+FRONT_DESK_TABLES = ("vehicle", "key", "key_loan", "reception_record", "decoration_application", "decoration_worker",
+                     "decoration_violation", "goods_pass", "refund_request", "refund_line", "dunning_record", "notice",
+                     "attachment", "audit_entry")
+BIG_TABLES = ("bill", "payment", "payment_allocation", "meter_reading", "repair_order", "resident", *FRONT_DESK_TABLES)
 
 
 def secondary_indexes(connection, dialect: str, tables) -> list[tuple[str, str]]:
@@ -188,9 +199,11 @@ def generate(url: str, households_total: int, communities_total: int, months: in
         areas: dict[int, Decimal] = {}
         community_of: dict[int, int] = {}
         fees: dict[int, list[tuple]] = {}
+        receptionists: dict[int, list[int]] = {}
         for c in range(1, communities_total + 1):
             community_rows.append((c, f"小区{c:02d}", f"深圳市南山区第{c}路"))
             collectors[c] = add_staff(c, 2, "c", "收费员", "collector")
+            receptionists[c] = add_staff(c, 2, "r", "接待员", "receptionist")
             fees[c] = []
             for name, kind, meter, price, late, grace in (("物业费", "per_area", None, "2.5000", "0.0500", 15),
                                                           ("垃圾费", "fixed", None, "15.0000", "0", 0),
@@ -214,12 +227,12 @@ def generate(url: str, households_total: int, communities_total: int, months: in
                     phone = f"1{rng.choice('3589')}{rng.randint(0, 999999999):09d}"
                     resident_rows.append((household_id, household_id, "owner",
                                           rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.randint(1, 2))),
-                                          phone))
+                                          phone, phone[-4:]))
         engineers = {c: add_staff(c, 3, "e", "维修工", "engineer") for c in range(1, communities_total + 1)}
         writer.write("community", ["id", "name", "address"], community_rows)
         writer.write("building", ["id", "community_id", "name", "floors"], building_rows)
         writer.write("household", ["id", "building_id", "unit", "room", "floor_area", "state"], household_rows)
-        writer.write("resident", ["id", "household_id", "kind", "name", "phone"], resident_rows)
+        writer.write("resident", ["id", "household_id", "kind", "name", "phone", "phone_last4"], resident_rows)
         writer.write("staff", ["id", "username", "display_name", "password_hash", "active", "role", "all_communities"],
                      staff_rows)
         writer.write("staff_community", ["staff_id", "community_id"], staff_community_rows)
@@ -231,6 +244,7 @@ def generate(url: str, households_total: int, communities_total: int, months: in
         # -- readings, bills, payments, allocations: month by month
         meter = {h: Decimal(rng.randint(0, 500)) for h in areas}
         payer = {h: rng.random() for h in areas}  # some households pay late or never
+        refundable = []  # every 500th payment: (payment id, community, paid at, [(allocation id, amount)])
         bill_id = payment_id = allocation_id = reading_id = 0
         receipts: dict[int, int] = {}
         all_periods = periods(months, last_period)
@@ -273,6 +287,9 @@ def generate(url: str, households_total: int, communities_total: int, months: in
                     for bill, amount in amounts:
                         allocation_id += 1
                         allocations.append((allocation_id, payment_id, bill, amount))
+                    if payment_id % 500 == 0:
+                        refundable.append((payment_id, c, paid_at,
+                                           [(allocation_id - len(amounts) + 1 + k, a) for k, (_b, a) in enumerate(amounts)]))
             writer.write("meter_reading", ["id", "community_id", "household_id", "meter_kind", "period",
                                            "previous_reading", "current_reading", "multiplier", "replaced", "usage",
                                            "read_by_id", "read_at"], readings)
@@ -284,7 +301,7 @@ def generate(url: str, households_total: int, communities_total: int, months: in
                                      "print_count"], payments)
             writer.write("payment_allocation", ["id", "payment_id", "bill_id", "amount"], allocations)
             connection.commit()
-        writer.write("receipt_counter", ["year", "last"], sorted(receipts.items()))
+        writer.write("serial_counter", ["series", "n"], [(f"SK{year}", n) for year, n in sorted(receipts.items())])
         connection.commit()
         timings["money"] = time.perf_counter() - started
 
@@ -335,6 +352,11 @@ def generate(url: str, households_total: int, communities_total: int, months: in
         writer.write("serial_counter", ["series", "n"], [(f"BX{year}", n) for year, n in sorted(serials.items())])
         connection.commit()
         timings["repairs"] = time.perf_counter() - started
+        fill_front_desk(writer, random.Random(seed + 1), now=now, start=start, households=households,
+                        community_of=community_of, buildings=[b[0] for b in building_rows], receptionists=receptionists,
+                        collectors=collectors, refundable=refundable)
+        connection.commit()
+        timings["front desk"] = time.perf_counter() - started
         cursor = connection.cursor()
         for _name, sql in indexes:
             cursor.execute(sql)
@@ -342,7 +364,7 @@ def generate(url: str, households_total: int, communities_total: int, months: in
         timings["indexes"] = time.perf_counter() - started
         if dialect == "postgresql":
             for table in ("community", "building", "household", "resident", "staff", "fee_item", "meter_reading",
-                          "bill", "payment", "payment_allocation", "repair_order"):
+                          "bill", "payment", "payment_allocation", "repair_order", *FRONT_DESK_TABLES):
                 cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                f"(SELECT coalesce(max(id), 1) FROM \"{table}\"))")
             connection.commit()
@@ -354,6 +376,168 @@ def generate(url: str, households_total: int, communities_total: int, months: in
         raw.close()
         timings["analyze"] = time.perf_counter() - started
     return {"rows": writer.counts, "seconds": timings}
+
+
+RECEPTION_KINDS = ["complaint", "praise", "suggestion", "inquiry", "need"]
+RECEPTION_TEXT = {"complaint": "楼上装修噪音太大", "praise": "保安很负责", "suggestion": "建议增加充电桩",
+                  "inquiry": "咨询物业费标准", "need": "需要开具缴费证明"}
+DECORATION_STATES = ["submitted", "approved", "rejected", "under_way", "inspection_requested", "passed", "failed",
+                     "closed"]
+
+
+def phone_number(rng) -> str:
+    return f"1{rng.choice('3589')}{rng.randint(0, 999999999):09d}"
+
+
+def person(rng) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.randint(1, 2)))
+
+
+def fill_front_desk(writer: Writer, rng, *, now, start, households, community_of, buildings, receptionists, collectors,
+                    refundable) -> None:
+    """The front desk's records, about as many per household as a real company keeps."""
+    span = (now - start).total_seconds()
+
+    def moment(days_back_at_most: float | None = None):
+        back = rng.uniform(0, days_back_at_most * 86400 if days_back_at_most else span)
+        return now - dt.timedelta(seconds=back)
+
+    def desk(household):
+        return rng.choice(receptionists[community_of[household]])
+
+    # family members and tenants: about 1.4 more people per household
+    people, resident_id = [], len(households)
+    applicants = {}
+    for h in households:
+        for _ in range(rng.choices([0, 1, 2, 3], [25, 30, 25, 20])[0]):
+            resident_id += 1
+            phone = phone_number(rng) if rng.random() < 0.8 else None
+            people.append((resident_id, h, rng.choices(["family", "tenant"], [3, 1])[0], person(rng), phone,
+                           phone and phone[-4:]))
+        applicants[h] = h  # the owner (id = household id) applies
+    writer.write("resident", ["id", "household_id", "kind", "name", "phone", "phone_last4"], people)
+
+    plates = rng.sample(range(10_000, 99_999), k=min(len(households) * 3 // 10, 80_000))
+    writer.write("vehicle", ["id", "plate", "household_id", "description"],
+                 [(i, f"粤B{p:05d}", rng.choice(households), rng.choice(["白色轿车", "黑色SUV", "电动车"]))
+                  for i, p in enumerate(plates, start=1)])
+
+    keys, loans = [], []
+    for key_id, h in enumerate(rng.sample(households, k=len(households) // 12), start=1):
+        lent_now = rng.random() < 0.1
+        keys.append((key_id, h, rng.choice(["owner_entrusted", "vacant_unit"]), f"柜{key_id // 100 + 1}-{key_id % 100:02d}",
+                     f"{h}号房钥匙", "lent" if lent_now else "in_cabinet", 1))
+        for n in range(3):
+            lent = moment()
+            open_loan = lent_now and n == 2
+            loans.append((len(loans) + 1, key_id, person(rng), "维修入户", lent, lent + dt.timedelta(hours=4),
+                           None if open_loan else lent + dt.timedelta(hours=rng.randint(1, 8)), desk(h),
+                           None if open_loan else desk(h)))
+    writer.write("key", ["id", "household_id", "kind", "cabinet_slot", "label", "status", "version"], keys)
+    writer.write("key_loan", ["id", "key_id", "borrower", "purpose", "lent_at", "due_back", "returned_at", "lent_by_id",
+                              "returned_to_id"], loans)
+
+    reception = []
+    for record_id in range(1, int(len(households) * 2.4) + 1):
+        h = rng.choice(households)
+        kind = rng.choices(RECEPTION_KINDS, [30, 10, 10, 35, 15])[0]
+        received = moment()
+        age_days = (now - received).days
+        status = rng.choice(["open", "in_progress", "replied"]) if age_days < 10 else \
+            rng.choices(["closed", "return_visited", "replied"], [80, 15, 5])[0]
+        reception.append((record_id, community_of[h], h if rng.random() < 0.9 else None, kind,
+                          rng.choice(["phone", "visit", "online", "letter"]), person(rng), phone_number(rng),
+                          RECEPTION_TEXT[kind], desk(h), received.date() + dt.timedelta(days=7), received, status,
+                          None if status in ("open", "in_progress") else "已处理", 1))
+    writer.write("reception_record", ["id", "community_id", "household_id", "kind", "channel", "contact", "phone",
+                                      "content", "handler_id", "due_on", "received_at", "status", "reply", "version"],
+                 reception)
+
+    applications, workers, violations = [], [], []
+    for application_id, h in enumerate(rng.sample(households, k=len(households) // 10), start=1):
+        submitted = moment()
+        planned = submitted.date() + dt.timedelta(days=rng.randint(3, 20))
+        status = rng.choice(DECORATION_STATES) if (now - submitted).days < 120 else "closed"
+        applications.append((application_id, h, applicants[h], f"{rng.choice(SURNAMES)}氏装饰工程有限公司", person(rng),
+                             phone_number(rng), planned, planned + dt.timedelta(days=rng.randint(30, 90)), "全屋翻新",
+                             Decimal(rng.choice([2000, 3000, 5000])), submitted, status,
+                             "图纸不全" if status == "rejected" else None, 1))
+        for _ in range(rng.randint(2, 4)):
+            workers.append((len(workers) + 1, application_id, person(rng), f"SG{len(workers) + 1:07d}",
+                            planned + dt.timedelta(days=90)))
+        if rng.random() < 0.3:
+            violations.append((len(violations) + 1, application_id, planned + dt.timedelta(days=rng.randint(1, 30)),
+                               "中午施工噪音", Decimal(rng.choice([0, 100, 200])), desk(h)))
+    writer.write("decoration_application", ["id", "household_id", "applicant_id", "contractor", "person_in_charge",
+                                            "contractor_phone", "planned_start", "planned_end", "scope_of_works",
+                                            "deposit", "submitted_at", "status", "reject_reason", "version"],
+                 applications)
+    writer.write("decoration_worker", ["id", "application_id", "name", "pass_number", "valid_until"], workers)
+    writer.write("decoration_violation", ["id", "application_id", "occurred_on", "description", "deduction",
+                                          "recorded_by_id"], violations)
+
+    passes = []
+    for pass_id in range(1, len(households) * 2 // 5 + 1):
+        h = rng.choice(households)
+        requested = moment()
+        passes.append((pass_id, h, applicants[h], "旧沙发一套", person(rng), None, requested.date(), True, requested,
+                       rng.choices(["used", "issued", "cancelled", "requested"], [85, 5, 5, 5])[0], 1))
+    writer.write("goods_pass", ["id", "household_id", "applicant_id", "items", "carrier", "vehicle_plate", "pass_date",
+                                "owner_consent", "requested_at", "status", "version"], passes)
+
+    refunds, lines = [], []
+    for refund_id, (payment, c, paid_at, allocations) in enumerate(refundable, start=1):
+        allocation, amount = allocations[0]
+        status = rng.choices(["requested", "approved", "rejected"], [2, 1, 1])[0]
+        decided = status != "requested"
+        refunds.append((refund_id, c, payment, amount, "重复缴费", status, collectors[c][0], paid_at,
+                        rng.choice(receptionists[c]) if decided else None, paid_at + dt.timedelta(days=2) if decided
+                        else None, Decimal("0"), 1))
+        lines.append((refund_id, refund_id, allocation, amount))
+    writer.write("refund_request", ["id", "community_id", "payment_id", "amount", "reason", "status", "requested_by_id",
+                                    "requested_at", "decided_by_id", "decided_at", "from_advance", "version"], refunds)
+    writer.write("refund_line", ["id", "refund_id", "allocation_id", "amount"], lines)
+
+    dunning = []
+    for dunning_id in range(1, len(households) * 3 // 5 + 1):
+        h = rng.choice(households)
+        c = community_of[h]
+        on = moment()
+        dunning.append((dunning_id, c, h, on.date(), rng.choice(["notice", "phone", "sms", "visit"]),
+                        rng.choice(collectors[c]), "答应月底前缴清", on.date() + dt.timedelta(days=20), on))
+    writer.write("dunning_record", ["id", "community_id", "household_id", "on_date", "method", "collector_id",
+                                    "outcome", "promised_on", "created_at"], dunning)
+
+    notices, notice_buildings = [], []
+    for notice_id in range(1, len(buildings) * 4 + 1):
+        posted = moment()
+        author = rng.choice(receptionists[rng.choice(list(receptionists))])
+        notices.append((notice_id, rng.choice(["notice", "announcement", "reminder"]), "停水通知", "因管道检修，明日停水。",
+                        False, posted.date(), posted.date() + dt.timedelta(days=14), author, 1, posted, "posted", 1))
+        for building in rng.sample(buildings, k=min(3, len(buildings))):
+            notice_buildings.append((notice_id, building))
+    writer.write("notice", ["id", "kind", "title", "body", "company_wide", "valid_from", "valid_until", "author_id",
+                            "approver_id", "posted_at", "status", "version"], notices)
+    writer.write("notice_building", ["notice_id", "building_id"], notice_buildings)
+
+    attachments = []
+    for attachment_id in range(1, len(households) // 5 + 1):
+        h = rng.choice(households)
+        attachments.append((attachment_id, "household", h, community_of[h], "property_certificate", "personal",
+                            f"房产证-{h}.pdf", "application/pdf", 180_000, f"{attachment_id:064x}", moment(), desk(h),
+                            "filed", 1))
+    writer.write("attachment", ["id", "owner_type", "owner_id", "community_id", "category", "confidentiality",
+                                "file_name", "content_type", "size", "file_key", "uploaded_at", "uploaded_by_id",
+                                "status", "version"], attachments)
+
+    audit = []
+    for entry_id in range(1, len(households) * 4 + 1):
+        h = rng.choice(households)
+        audit.append((entry_id, moment(), desk(h), "接待员", rng.choice(["create", "update"]), "reception_record",
+                      str(rng.randint(1, len(reception) or 1)), "来访登记",
+                      json.dumps({"status": ["open", "replied"]}, ensure_ascii=False), community_of[h]))
+    writer.write("audit_entry", ["id", "at", "actor_id", "actor_name", "action", "table_name", "record_id",
+                                 "record_label", "changes", "scope_id"], audit)
 
 
 def main() -> None:

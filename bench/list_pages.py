@@ -4,16 +4,30 @@ first page, a filtered page, a deep page and a collector's (scoped) first page,
 for households, bills, payments and repair orders.
 
     .venv/bin/python bench/list_pages.py [--database-url URL] [--repeat 7]
+
+With ``--against REV`` it measures the front desk's pages of issue 18 instead (the
+decoration, worker, violation and goods-pass lists, a household file, the list
+searches, a building's payment notices and meter-reading sheet), with this checkout's code and, in a subprocess, with the code of ``REV``
+(a ``git worktree`` of it), side by side on the same database::
+
+    .venv/bin/python bench/list_pages.py --database-url URL --against 328b96b --repeat 3
 """
 
 import argparse
+import json
+import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (DEFAULT_SQLITE, StatementCounter, label_of, logged_in_client, make_app,  # noqa: E402
                     median_ms)
+
+if os.environ.get("BENCH_CODE_ROOT"):  # measuring another revision's code (see --against); after common's own path
+    sys.path.insert(0, os.environ["BENCH_CODE_ROOT"])
 
 # view: (filters as (table, column, value), deep page number)
 PAGES = {
@@ -39,11 +53,95 @@ def equal_filter_args(view, wanted) -> dict:
     return args
 
 
+# issue 18: (label, url); "{household}" is the household with the most bills
+FRONT_DESK_PAGES = [
+    ("decoration list", "/admin/decoration/"),
+    ("decoration workers list", "/admin/decoration_worker/"),
+    ("decoration violations list", "/admin/decoration_violation/"),
+    ("goods passes list", "/admin/goods_pass/"),
+    ("household file", "/admin/household/details/?id={household}"),
+    ("households: search 1-101", "/admin/household/?search=1-101"),
+    ("households: search 1栋101", "/admin/household/?search=1栋101"),
+    ("households: search phone 5678", "/admin/household/?search=5678"),
+    ("households: search name 王伟", "/admin/household/?search=王伟"),
+    ("residents: search 1-101", "/admin/resident/?search=1-101"),
+    ("residents: search phone 5678", "/admin/resident/?search=5678"),
+    ("residents: search name 王伟", "/admin/resident/?search=王伟"),
+    ("repairs: search 1-101", "/admin/repair/?search=1-101"),
+    ("reception: search 1-101", "/admin/reception/?search=1-101"),
+    ("reception: search 5678", "/admin/reception/?search=5678"),
+    ("building notices (200 households)", "/admin/arrears/notices/1/"),
+    ("meter-reading sheet (200 households)", "/admin/readings/?building=1"),
+]
+
+
+def measure_front_desk(url: str, repeat: int) -> dict:
+    """{label: (statements, median ms)} of FRONT_DESK_PAGES with the code on sys.path."""
+    app = make_app(url)
+    from sqlalchemy import text
+
+    from pm_admin.extensions import db
+
+    with app.app_context():
+        counter = StatementCounter(db.engine)
+        household = db.session.execute(text(
+            "SELECT household_id FROM bill GROUP BY household_id ORDER BY count(*) DESC, household_id LIMIT 1")).scalar()
+    client = logged_in_client(app)
+    results = {}
+    for label, page in FRONT_DESK_PAGES:
+        page = page.format(household=household)
+
+        def get(page=page):
+            response = client.get(page)
+            assert response.status_code == 200, (page, response.status_code)
+
+        get()  # warm up
+        with counter.counting():
+            get()
+        results[label] = (counter.count, median_ms(get, repeat))
+    return results
+
+
+def compare_front_desk(url: str, against: str, repeat: int) -> None:
+    """FRONT_DESK_PAGES with this code and with ``against``'s, printed side by side."""
+    ours = measure_front_desk(url, repeat)
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory(prefix="pm-bench-") as scratch:
+        tree = Path(scratch) / "code"
+        subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", str(tree), against], check=True,
+                       capture_output=True)
+        try:
+            done = subprocess.run([sys.executable, __file__, "--database-url", url, "--repeat", str(repeat),
+                                   "--front-desk-json"], env={**os.environ, "BENCH_CODE_ROOT": str(tree)},
+                                  check=True, capture_output=True, text=True)
+        finally:
+            subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(tree)], check=True)
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    assert measured["code"].startswith(str(tree)), measured["code"]  # the other revision's code, not this one
+    theirs = measured["pages"]
+    print(f"# front-desk pages: {label_of(url)}, median of {repeat}, ms; before = {against}")
+    print(f"{'page':<34} {'SQL before':>10} {'SQL now':>8} {'ms before':>10} {'ms now':>8}")
+    for label, (count, ms) in ours.items():
+        old_count, old_ms = theirs[label]
+        print(f"{label:<34} {old_count:>10} {count:>8} {old_ms:>10.1f} {ms:>8.1f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", default=DEFAULT_SQLITE)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--against", help="a git revision: the front-desk pages with its code and this one's")
+    parser.add_argument("--front-desk-json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.front_desk_json:
+        results = measure_front_desk(args.database_url, args.repeat)
+        import pm_admin
+
+        print(json.dumps({"code": pm_admin.__file__, "pages": results}))
+        return
+    if args.against:
+        compare_front_desk(args.database_url, args.against, args.repeat)
+        return
     app = make_app(args.database_url)
     from pm_admin.extensions import db
 

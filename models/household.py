@@ -5,7 +5,8 @@ import re
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, CheckConstraint, Date, false, func, select, Enum, ForeignKey, Numeric, String, Text, UniqueConstraint, inspect
+from sqlalchemy import (Boolean, CheckConstraint, Date, Enum, ForeignKey, Index, Numeric, String, Text, UniqueConstraint,
+                        false, func, inspect, select)
 from sqlalchemy.orm import Mapped, RelationshipDirection, mapped_column, relationship, validates, with_parent
 
 from pm_admin.auth import require
@@ -65,6 +66,7 @@ class Household(db.Model):
     __table_args__ = (
         UniqueConstraint("building_id", "unit", "room"),
         CheckConstraint("floor_area > 0", name="floor_area_positive"),
+        Index("ix_household_room_building_id", "room", "building_id"),  # a room named with or without its building
     )
     constraint_messages = {
         "uq_household_building_id_unit_room": _l("This room already exists in that building and unit."),

@@ -8,7 +8,7 @@ them through the user's scope.
 
 import re
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, or_, select, union
 from sqlalchemy.sql import ColumnElement
 
 from pm_admin.search import like_pattern
@@ -79,8 +79,11 @@ def resident_by_name_or_phone(term: str) -> ColumnElement[bool] | None:
     if digits.isdigit():
         if len(digits) < 4:
             return None
-        if len(digits) <= 6:  # "the last four digits"
-            return Resident.phone.like(like_pattern(digits, end=False), escape="\\")
+        if len(digits) <= 6:  # "the last four digits": found through the index of the last four
+            return and_(Resident.phone_last4 == digits[-4:],
+                        Resident.phone.like(like_pattern(digits, end=False), escape="\\"))
+        if len(digits) == 11:  # a whole mobile number
+            return Resident.phone == digits
         return Resident.phone.like(like_pattern(digits), escape="\\")
     if re.search(r"\d", term):
         return None  # names have no digits
@@ -89,9 +92,38 @@ def resident_by_name_or_phone(term: str) -> ColumnElement[bool] | None:
 
 def household_by_address_or_person(term: str) -> ColumnElement[bool] | None:
     """The households a caller names by their room, or by a resident's name or phone:
-    the navbar's household and resident searches as one clause (the cash desk's search)."""
+    the navbar's household and resident searches as one clause (the cash desk's search, the
+    household list's search box)."""
+    return _any_of(*_named_by_address_or_person(term))
+
+
+def _named_by_address_or_person(term: str) -> list:
     by_person = resident_by_name_or_phone(term)
-    clauses = [c for c in (household_by_address(term), None if by_person is None else Household.residents.any(by_person))
+    return [select(Household.id).where(household_by_address(term)) if address_candidates(term) else None,
+            None if by_person is None else select(Resident.household_id).where(by_person)]
+
+
+def _any_of(*found) -> ColumnElement[bool] | None:
+    """Households whose id one of the ``found`` selects gives: a UNION of index look-ups (an OR
+    of them makes PostgreSQL read every household)."""
+    selects = [f for f in found if f is not None]
+    if not selects:
+        return None
+    return Household.id.in_(selects[0] if len(selects) == 1 else union(*selects))
+
+
+def household_by_address_person_or_plate(term: str) -> ColumnElement[bool] | None:
+    """As ``household_by_address_or_person``, or by a vehicle's plate (the household list's search box)."""
+    plate = vehicle_by_plate(term)
+    return _any_of(*_named_by_address_or_person(term), None if plate is None else select(Vehicle.household_id).where(plate))
+
+
+def resident_by_person_or_address(term: str) -> ColumnElement[bool] | None:
+    """Residents named by their name or phone, or living at the room the caller named (the
+    resident list's search box)."""
+    at = household_by_address(term)
+    clauses = [c for c in (resident_by_name_or_phone(term),
+                           None if at is None else Resident.household_id.in_(select(Household.id).where(at)))
                if c is not None]
     return or_(*clauses) if clauses else None
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pm_admin.enums import LabeledEnum
@@ -72,10 +72,18 @@ class BatchRefused(DomainError):
 
 
 def last_reading(household_id: int, meter_kind: MeterKind, before_period: str) -> "MeterReading | None":
-    return db.session.scalar(
-        select(MeterReading).where(MeterReading.household_id == household_id, MeterReading.meter_kind == meter_kind,
-                                   MeterReading.period < before_period)
-        .order_by(MeterReading.period.desc()).limit(1))
+    return last_readings([household_id], meter_kind, before_period).get(household_id)
+
+
+def last_readings(household_ids, meter_kind: MeterKind, before_period: str) -> "dict[int, MeterReading]":
+    """Each household's latest reading of this meter before ``before_period``, in one query
+    (a building's reading sheet)."""
+    rank = func.row_number().over(partition_by=MeterReading.household_id, order_by=MeterReading.period.desc())
+    latest = (select(MeterReading.id, rank.label("rank"))
+              .where(MeterReading.household_id.in_(list(household_ids)), MeterReading.meter_kind == meter_kind,
+                     MeterReading.period < before_period).subquery())
+    return {reading.household_id: reading for reading in db.session.scalars(
+        select(MeterReading).join(latest, latest.c.id == MeterReading.id).where(latest.c.rank == 1))}
 
 
 USUAL_HISTORY = 6  # readings the household's usual usage is averaged over

@@ -76,6 +76,9 @@ class Resident(db.Model):
     name: Mapped[str] = mapped_column(String(40), index=True, info={"label": lazy_pgettext("person", "Name")})
     phone: Mapped[str | None] = mapped_column(String(20), index=True,
                                               info={"label": _l("Phone"), **personal(PERSONAL_PHONE, "phone")})
+    # "the last four digits" a caller gives, found through an index (set with the phone; never
+    # shown, and searched only together with the phone, whose masking rule then applies)
+    phone_last4: Mapped[str | None] = mapped_column(String(4), index=True)
     id_number: Mapped[str | None] = mapped_column(String(18),
                                                   info={"label": _l("ID number"),
                                                         **personal(PERSONAL_ID_NUMBER, "id_number")})
@@ -104,7 +107,9 @@ class Resident(db.Model):
 
     @validates("phone")
     def _check_phone(self, key, value):
-        return normalise_phone(value)
+        phone = normalise_phone(value)
+        self.phone_last4 = None if phone is None else phone[-4:]
+        return phone
 
     @validates("id_number")
     def _check_id_number(self, key, value):

@@ -10,7 +10,7 @@ from sqlalchemy import event, insert
 from pm_admin.auth import SYSTEM
 from pm_admin.extensions import db
 
-from models import FeeItem, FeeKind, Household, Payment, Resident
+from models import FeeItem, FeeKind, Household, MeterReading, Payment, Resident
 from models.billing import run_bills
 
 pytestmark = pytest.mark.dated  # on fixed days too: see conftest
@@ -87,3 +87,26 @@ def test_the_community_filter_is_by_id_offers_only_my_communities_and_names_it_i
     response = browser.get(f"/admin/bill/export/xlsx/?{arg}={a}")
     sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
     assert "Community equals 阳光花园" in sheet["A2"].value
+
+
+@pytest.mark.parametrize("page", ["/admin/arrears/notices/{building}/", "/admin/readings/?building={building}"])
+def test_a_buildings_notices_and_reading_sheet_cost_the_same_queries_for_its_size(page, world, make, app, login_as,
+                                                                                  browser, request):
+    """A building's payment notices and its meter-reading sheet read every household's bills
+    or last reading in one query, not one per household."""
+    login_as("supervisor")
+    url = page.format(building=world["A"]["building"].id)
+    browser.get(url)  # warm: the login's own look-ups are done
+    few = statements(app, browser, url)
+    request.getfixturevalue("many")  # 110 more households, each with an open bill
+    with app.app_context():
+        building = world["A"]["building"].id
+        db.session.execute(insert(MeterReading.__table__), [
+            dict(community_id=world["A"]["community"].id, household_id=h.id, meter_kind="water", period="2026-08",
+                 previous_reading=Decimal("0"), current_reading=Decimal("10"), multiplier=Decimal("1"), replaced=False,
+                 usage=Decimal("10"), read_at=dt.datetime(2026, 8, 30, tzinfo=dt.timezone.utc))
+            for h in db.session.query(Household).filter_by(building_id=building)])
+        db.session.commit()
+    page_text = browser.get(url).get_data(as_text=True)
+    assert "0109" in page_text  # the new households are on the page
+    assert statements(app, browser, url) == few

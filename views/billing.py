@@ -40,10 +40,10 @@ from models.billing import Bill, check_fee_item, run_bills
 from models.period import parse_period, period_of
 from models.lookup import household_by_address_or_person
 from models.message import remind_in_arrears
-from models.meter import BatchRefused, MeterKind, MeterReading, last_reading, record_readings
+from models.meter import BatchRefused, MeterKind, MeterReading, last_readings, record_readings
 from models.resident import owner_of, owners_of
 from models.payment import (ZERO, Payment, PaymentKind, PaymentMethod, advance_balance, find_posted, hold_advance,
-                            mark_printed, owed_as_of, post_payment, preview_payment, receipt_lines,
+                            mark_printed, owed_as_of, owed_as_of_households, post_payment, preview_payment, receipt_lines,
                             refund_request_of, refundable_from_advance, refundable_lines, refunds_of,
                             request_refund)
 from reports.arrears import (AGING_BUCKETS, arrears_ledger, arrears_overview, cash_summary, collection_rate,
@@ -296,7 +296,8 @@ class CashierPage(SecurePage):
             .order_by(Household.building_id, Household.unit, Household.room).limit(CASH_DESK_HITS).all())
         today = clock.today()
         owners = owners_of(h.id for h in households)
-        hits = [(h, owners.get(h.id), sum((line.total for line in owed_as_of(h.id, today)), Decimal(0)))
+        owed = owed_as_of_households([h.id for h in households], today)
+        hits = [(h, owners.get(h.id), sum((line.total for line in owed.get(h.id, ())), Decimal(0)))
                 for h in households]
         return self.render("billing/cashier.html", term=term, hits=hits, format_amount=format_amount)
 
@@ -452,8 +453,9 @@ def _notices(page, households):
         on = clock.today()
     notices = []
     owners = owners_of(household.id for household in households)
+    owed = owed_as_of_households([household.id for household in households], on)
     for household in households:
-        lines = owed_as_of(household.id, on)
+        lines = owed.get(household.id)
         if lines:
             total = sum((line.total for line in lines), Decimal(0))
             notices.append((household, owners.get(household.id), lines, total, in_chinese_capitals(total)))
@@ -610,9 +612,8 @@ class ReadingBatchPage(SecurePage):
             done = {r.household_id: r for r in db.session.scalars(select(MeterReading).where(
                 MeterReading.household_id.in_([h.id for h in households]), MeterReading.meter_kind == meter_kind,
                 MeterReading.period == period))}
-            for household in households:
-                last = last_reading(household.id, meter_kind, period)
-                rows.append((household, last, done.get(household.id)))
+            last = last_readings([h.id for h in households], meter_kind, period)
+            rows = [(household, last.get(household.id), done.get(household.id)) for household in households]
         return self.render("billing/readings.html", building=building, buildings=_buildings(), rows=rows,
                            errors=errors, unusual=unusual, meter_kinds=list(MeterKind), meter_kind=meter_kind, period=period,
                            form_values=request.form, csrf_form=FlaskForm())

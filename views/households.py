@@ -15,6 +15,7 @@ from models.decoration import DecorationStatus
 from models.goods_pass import GoodsPassStatus
 from models.household import remove_household
 from models.key import KeyStatus, key_of
+from models.lookup import household_by_address_person_or_plate, resident_by_person_or_address
 from models.notice import notices_for_household
 from models.payment import latest_receipt
 from models.reception import UNFINISHED
@@ -46,6 +47,7 @@ class HouseholdView(SecureModelView):
     column_list = ["building", "unit", "room", "floor_area", "state", "archived_at"]
     column_filters = ["building.community.name", "building.name", "state", "floor_area", "archived_at"]
     column_searchable_list = ["room", "residents.name", "residents.phone", "vehicles.plate"]
+    search_match = household_by_address_person_or_plate  # the navbar's matching, through the indexes
     search_hint = _l("Room, resident, phone or plate")
     column_default_sort = [("building_id", False), ("unit", False), ("room", False)]
     column_details_list = ["building", "unit", "room", "floor_area", "state", "sms_opt_out", "notes", "archived_at"]
@@ -152,6 +154,7 @@ class ResidentView(SecureModelView):
     column_list = ["household", "kind", "name", "phone", "id_number", "moved_in_on", "moved_out_on"]
     column_filters = ["household.building.community.name", "household.building.name", "kind", "moved_in_on"]
     column_searchable_list = ["name", "phone", "household.room"]
+    search_match = resident_by_person_or_address
     search_hint = _l("Name, phone or room")
     column_details_list = ["household", "kind", "name", "phone", "id_number", "moved_in_on", "moved_out_on", "notes",
                            "cards_to_cancel"]

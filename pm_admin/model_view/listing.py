@@ -46,8 +46,10 @@ class Listing:
         if not ids:
             return count, []
         rows = self.get_query()
-        for join in self._auto_joins:
-            rows = rows.options(joinedload(join))
+        joined = {join.key for join in self._auto_joins}
+        always = [getattr(self.model, r.key) for r in mapper.relationships if r.lazy == "joined" and r.key not in joined]
+        for join in [*self._auto_joins, *always]:
+            rows = rows.options(flat_joinedload(join))
         key = mapper.get_property_by_column(pk).key
         found = {getattr(obj, key): obj for obj in rows.filter(pk.in_(ids))}
         return count, [found[i] for i in ids if i in found]
@@ -100,6 +102,22 @@ class Listing:
         if count is None:
             raise TypeError(f"{type(self).__name__} counts no rows (simple_list_pager)")
         return count
+
+
+def flat_joinedload(attribute, _seen=frozenset()):
+    """``joinedload(attribute)`` whose joins stay flat, down the relationships its target
+    always loads joined (``lazy="joined"``). A required relationship (foreign key NOT NULL)
+    is an inner join unless an optional one comes before it, then a LEFT JOIN beside it.
+    SQLAlchemy's default nests them, ``LEFT JOIN (resident JOIN household JOIN building)``,
+    which SQLite builds over the whole table before it reads one row (510 ms for a page
+    over 120,000 residents; flat: 0.5 ms)."""
+    relationship = attribute.property
+    required = not relationship.uselist and all(not column.nullable for column in relationship.local_columns)
+    option = joinedload(attribute, innerjoin="unnested" if required else False)
+    seen = _seen | {relationship.parent}
+    nested = [flat_joinedload(getattr(relationship.mapper.class_, child.key), seen)
+              for child in relationship.mapper.relationships if child.lazy == "joined" and child.mapper not in seen]
+    return option.options(*nested) if nested else option
 
 
 def _same_column(one, other) -> bool:
