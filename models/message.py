@@ -16,7 +16,7 @@ import re
 from collections import Counter
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -51,7 +51,7 @@ class MessageKind(LabeledEnum):
     payment_reminder = "payment_reminder", _l("Payment reminder")
     repair_registered = "repair_registered", _l("Repair registered")
     repair_completed = "repair_completed", _l("Repair completed")
-    notice_posted = "notice_posted", _l("Notice posted")
+    notice_posted = "notice_posted", lazy_pgettext("text message", "Notice posted")
 
 
 # The placeholders each kind's text may use, e.g. {address}; a provider's template has the same ones.
