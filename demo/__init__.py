@@ -165,6 +165,8 @@ def _message_templates() -> dict[str, int]:
                                                       "维修人员将尽快与您联系。"),
         MessageKind.repair_completed: ("SMS_460003", "您的报修（单号{serial}，{address}）已完工，"
                                                      "客服将进行回访，感谢您的配合。"),
+        MessageKind.notice_posted: ("SMS_460004", "尊敬的业主（{address}），物业服务中心发布了《{title}》，"
+                                                  "详见小区公告栏。"),
     }
     db.session.add_all([MessageTemplate(kind=kind, provider_template_id=code, text=text, active=True)
                         for kind, (code, text) in texts.items()])

@@ -37,6 +37,7 @@ class AttachmentCategory(LabeledEnum):
     contract = "contract", _l("Contract")
     before_photo = "before_photo", _l("Photo before repair")
     after_photo = "after_photo", _l("Photo after repair")
+    photo = "photo", _l("Photo")
     drawing = "drawing", _l("Drawing")
     other = "other", _l("Other")
 

@@ -16,7 +16,7 @@ import re
 from collections import Counter
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -51,6 +51,7 @@ class MessageKind(LabeledEnum):
     payment_reminder = "payment_reminder", _l("Payment reminder")
     repair_registered = "repair_registered", _l("Repair registered")
     repair_completed = "repair_completed", _l("Repair completed")
+    notice_posted = "notice_posted", lazy_pgettext("text message", "Notice posted")
 
 
 # The placeholders each kind's text may use, e.g. {address}; a provider's template has the same ones.
@@ -58,6 +59,7 @@ PLACEHOLDERS = {
     MessageKind.payment_reminder: ("address", "amount", "date"),
     MessageKind.repair_registered: ("address", "serial"),
     MessageKind.repair_completed: ("address", "serial"),
+    MessageKind.notice_posted: ("address", "title"),
 }
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -201,6 +203,12 @@ def queue_message(kind: MessageKind, household: Household, params: dict, *, key:
     return message, True
 
 
+def queue_outcome(message: OutboundMessage, queued: bool) -> str:
+    """What became of a message ``queue_message`` returned, as the pages count it: queued,
+    skipped (opted out, no mobile) or already (queued for its key before)."""
+    return "already" if not queued else "skipped" if message.state is MessageState.skipped else "queued"
+
+
 def remind_in_arrears(debts, *, actor) -> Counter:
     """Queue a payment reminder (缴费提醒) for each ``(household, owed)`` of ``debts``: at
     most one per household a month. Counts what became of them: queued, skipped, already
@@ -216,7 +224,7 @@ def remind_in_arrears(debts, *, actor) -> Counter:
         if message is None:
             raise DomainError(_l("There is no active template for payment reminders; a supervisor sets one up "
                                  "under Messages → Message templates."))
-        counts["already" if not queued else "skipped" if message.state is MessageState.skipped else "queued"] += 1
+        counts[queue_outcome(message, queued)] += 1
     return counts
 
 

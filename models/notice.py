@@ -8,6 +8,7 @@ belongs to the scope of each (``__scope__``), and to every scope when company-wi
 community it reaches, so nobody changes what other communities' boards show."""
 
 import datetime as dt
+from collections import Counter
 
 from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import Boolean, CheckConstraint, Column, Date, Enum, ForeignKey, String, Table, Text, inspect, or_, \
@@ -15,6 +16,7 @@ from sqlalchemy import Boolean, CheckConstraint, Column, Date, Enum, ForeignKey,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pm_admin import clock
+from pm_admin.auth import require
 from pm_admin.errors import DomainError, NotPermitted
 from pm_admin.clock import Moment
 from pm_admin.enums import LabeledEnum
@@ -22,6 +24,8 @@ from pm_admin.extensions import db
 from pm_admin.workflow import Versioned, Workflow
 
 from .community import Building, Community
+from .household import Household
+from .message import MessageKind, active_template, queue_message, queue_outcome
 
 BODY_LENGTH = 4000  # a notice fits one A4 sheet on the board
 ENDS_BEFORE_IT_STARTS = _l("A notice cannot end before it starts: “valid until” must be on or after “valid from”.")
@@ -97,6 +101,18 @@ class Notice(Versioned, db.Model):
         if self.company_wide:
             return str(_l("All communities"))
         return "、".join([c.name for c in self.communities] + [str(b) for b in self.buildings])
+
+    def households_clause(self):
+        """The households the notice reaches: every one when company-wide, else those of its
+        communities and its buildings; archived ones left out."""
+        if self.company_wide:
+            return Household.archived_at.is_(None)
+        return Household.archived_at.is_(None) & or_(
+            Household.building_id.in_(select(notice_building.c.building_id)
+                                      .where(notice_building.c.notice_id == self.id)),
+            Household.building_id.in_(select(Building.id)
+                                      .join(notice_community, notice_community.c.community_id == Building.community_id)
+                                      .where(notice_community.c.notice_id == self.id)))
 
 
 def _reached_community_ids(notice: Notice) -> set[int] | None:
@@ -184,12 +200,38 @@ def reject_notice(notice: Notice, *, actor, reason: str) -> None:
 
 
 @NOTICE_WORKFLOW.transition("post", _l("Post on the boards"), [N.approved], N.posted, "notice.post")
-def post_notice(notice: Notice, *, actor) -> None:
-    """Posted while it is still valid: an expired notice goes to no board."""
+def post_notice(notice: Notice, *, actor, text_households: bool = False) -> Counter | None:
+    """Posted while it is still valid: an expired notice goes to no board. With
+    ``text_households`` (needs ``sms.send`` too), the households it reaches are also told by
+    text message (``text_the_audience``), and the counts of those messages come back."""
     require_whole_audience(notice, actor)
     if notice.valid_until < clock.today():
         raise DomainError(_l("This notice expired on %(day)s: it cannot be posted."), day=notice.valid_until)
     notice.posted_at = clock.now()
+    return text_the_audience(notice, actor=actor) if text_households else None
+
+
+def text_the_audience(notice: Notice, *, actor) -> Counter:
+    """Queue a text message (通知发布) for each household ``notice`` reaches (``households_clause``:
+    the whole company's when company-wide). The poster works in every community it reaches
+    (``require_whole_audience``), so these are households they may reach, no others.
+
+    One message per (notice, household), ever: posting it again after a withdrawal texts
+    nobody twice. A household that opted out or has no mobile number gets a "not sent"
+    entry in the log instead (``queue_message``). Counts queued, skipped and already."""
+    require(actor, "sms.send", refusal=_l("Your role may not send text messages."))
+    require_whole_audience(notice, actor)
+    if active_template(MessageKind.notice_posted) is None:
+        raise DomainError(_l("There is no active template for posted notices; a supervisor sets one up "
+                             "under Messages → Message templates."))
+    counts = Counter()
+    for household in db.session.scalars(select(Household).where(notice.households_clause()).order_by(Household.id)):
+        message, queued = queue_message(MessageKind.notice_posted, household,
+                                        {"title": notice.title, "address": household.address},
+                                        key=f"{MessageKind.notice_posted.value}:{notice.id}:{household.id}",
+                                        actor=actor)
+        counts[queue_outcome(message, queued)] += 1
+    return counts
 
 
 @NOTICE_WORKFLOW.transition("withdraw", _l("Withdraw"), [N.posted], N.withdrawn, "notice.withdraw")

@@ -21,6 +21,7 @@ from pm_admin.errors import DomainError
 from pm_admin.extensions import db
 from pm_admin.workflow import Versioned, Workflow
 
+from .attachment import takes_attachments
 from .repair import RepairCategory, RepairChannel, register_repair_order
 from .staff import Role, Staff, works_in
 
@@ -123,8 +124,9 @@ def check_patrol_plan(plan: PatrolPlan, *, actor, is_created: bool) -> None:
         raise DomainError(_l("%(name)s does not work in this community."), name=plan.assignee.display_name)
 
 
+@takes_attachments(_l("Patrol round"))
 class PatrolRecord(db.Model):
-    """One round: who walked which checklist where, when, and each item's result."""
+    """One round: who walked which checklist where, when, and each item's result (and its photos)."""
 
     __tablename__ = "patrol_record"
     __scope__ = "community_id"

@@ -22,10 +22,24 @@ class StepForm:
     confirm: LazyString | None = None
     # a select input -> (the record) -> the query of what may be chosen for that record
     choices: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    # an input -> the permission it needs besides the step's: hidden from whoever lacks it (the
+    # service refuses it to them too), so it must be optional in the service
+    input_permissions: dict[str, str] = field(default_factory=dict)
+    # (what the step's service returned) -> the message shown once it is done; None: "done"
+    done: Callable[[Any], str] | None = None
 
     @property
     def needs_input(self) -> bool:
-        return bool(self.inputs)
+        """Whether the step asks everyone something (else it is one click, and a bulk action)."""
+        return any(name not in self.input_permissions for name in self.inputs)
+
+    def asks(self, can: Callable[[str], bool]) -> bool:
+        """Whether the step asks something of a user who holds what ``can`` says."""
+        return self.needs_input or any(can(permission) for permission in self.input_permissions.values())
+
+    def hidden_inputs(self, can: Callable[[str], bool]) -> set[str]:
+        """The inputs not shown to a user who holds what ``can`` says."""
+        return {name for name, permission in self.input_permissions.items() if not can(permission)}
 
     @property
     def labels(self) -> dict[str, Any]:
@@ -63,5 +77,8 @@ def offered(view_name: str, workflow: Workflow, declared: dict[str, StepForm]) -
                             f"{sorted(transition.required - asked)}, which its service needs")
         if set(form.choices) - asked:
             raise TypeError(f"{view_name}: the step {transition.name!r} offers choices for no input of its form")
+        if set(form.input_permissions) - (asked - transition.required):
+            raise TypeError(f"{view_name}: the step {transition.name!r} hides from some users an input its form "
+                            "does not ask for, or one its service needs")
         forms[transition.name] = form
     return forms

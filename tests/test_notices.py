@@ -4,13 +4,16 @@ A4 sheet and the export."""
 
 import datetime as dt
 import io
+import re
 
 import openpyxl
 import pytest
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from conftest import flashed, reload
 from models import Notice, NoticeStatus
+from models.message import MessageKind, MessageState, MessageTemplate, OutboundMessage, SkipReason
 from models.notice import (NOTICE_WORKFLOW, approve_notice, check_notice, notices_for_household, post_notice,
                            reject_notice, submit_notice, withdraw_notice)
 from models.permissions import ROLE_PERMISSIONS
@@ -237,3 +240,140 @@ def test_the_list_exports_with_audience_and_labels(world, make, login_as, browse
     company = next(r for r in rows if r and "全公司春节值班安排" in r)
     assert company[header.index("For")] == "All communities" and company[header.index("Status")] == "Draft"
     assert isinstance(company[header.index("Valid from")], dt.datetime)
+
+
+# -- telling the households by text message (通知发布短信) ----------------------------------
+
+
+def notice_texts(notice) -> dict:
+    """The text messages a notice queued: household id -> (state, why not sent)."""
+    rows = db.session.scalars(select(OutboundMessage).where(
+        OutboundMessage.kind == MessageKind.notice_posted,
+        OutboundMessage.idempotency_key.like(f"notice_posted:{notice.id}:%"))).all()
+    return {m.household_id: (m.state, m.skipped_because) for m in rows}
+
+
+@pytest.fixture
+def audience(world, make):
+    """Community A's households: the world's (a mobile), one opted out, one with a landline only,
+    one archived; and the template for posted notices."""
+    building = world["A"]["building"]
+    opted_out = make.household(building, room="102", sms_opt_out=True)
+    make.resident(opted_out)
+    landline = make.household(building, room="103")
+    make.resident(landline, phone="010-12345678")
+    archived = make.household(building, room="104", archived_at=clock.now())
+    make.resident(archived)
+    db.session.add(MessageTemplate(kind=MessageKind.notice_posted, provider_template_id="SMS_4",
+                                   text="{address}的业主：物业发布了《{title}》，详见公告栏。"))
+    db.session.commit()
+    return {"mobile": world["A"]["household"], "opted_out": opted_out, "landline": landline, "archived": archived}
+
+
+def test_posting_texts_each_household_it_reaches_once_if_asked(world, make, audience):
+    boss = make.staff("supervisor")
+    notice = make.notice(world["A"]["household"])
+    NOTICE_WORKFLOW.place(notice, N.approved)
+    counts = post_notice(notice, actor=boss, text_households=True)
+    db.session.commit()
+    assert (counts["queued"], counts["skipped"], counts["already"]) == (1, 2, 0)
+    assert notice_texts(notice) == {
+        audience["mobile"].id: (MessageState.queued, None),
+        audience["opted_out"].id: (MessageState.skipped, SkipReason.opted_out),
+        audience["landline"].id: (MessageState.skipped, SkipReason.no_mobile),
+    }  # not the archived household, nor community B's
+    [message] = [m for m in db.session.scalars(select(OutboundMessage).where(
+        OutboundMessage.household_id == audience["mobile"].id, OutboundMessage.kind == MessageKind.notice_posted))]
+    assert message.text == "1栋-1-101的业主：物业发布了《停水通知》，详见公告栏。"
+    assert (message.phone, message.queued_by_id) == ("13812345678", boss.id)
+
+    # Withdrawn and posted again: nobody is texted twice.
+    withdraw_notice(notice, actor=boss, reason="张贴有误")
+    NOTICE_WORKFLOW.place(notice, N.approved)
+    again = post_notice(notice, actor=boss, text_households=True)
+    db.session.commit()
+    assert (again["queued"], again["already"]) == (0, 3) and len(notice_texts(notice)) == 3
+
+    # Not asked: no texts.
+    quiet = make.notice(world["A"]["household"], title="不发短信")
+    NOTICE_WORKFLOW.place(quiet, N.approved)
+    assert post_notice(quiet, actor=boss) is None
+    assert notice_texts(quiet) == {}
+
+
+@pytest.mark.parametrize("audience_of, reached", [
+    (lambda w: {"buildings": [w["B"]["building"]]}, {"B"}),
+    (lambda w: {"company_wide": True}, {"A", "B"}),
+])
+def test_the_texts_follow_the_notices_audience(audience_of, reached, world, make, audience):
+    boss = make.staff("supervisor")
+    notice = make.notice(**audience_of(world))
+    NOTICE_WORKFLOW.place(notice, N.approved)
+    post_notice(notice, actor=boss, text_households=True)
+    db.session.commit()
+    texted = set(notice_texts(notice))
+    for label in ("A", "B"):
+        assert (world[label]["household"].id in texted) == (label in reached), label
+    assert audience["archived"].id not in texted
+
+
+def test_texting_needs_sms_send_and_a_template(world, make, audience):
+    community = world["A"]["community"]
+    notice = make.notice(world["A"]["household"])
+    NOTICE_WORKFLOW.place(notice, N.approved)
+    db.session.commit()
+    desk = make.staff("receptionist", communities=[community])  # may post, may not text
+    with pytest.raises(NotPermitted, match="may not send text messages"):
+        post_notice(notice, actor=desk, text_households=True)
+    db.session.rollback()
+    assert reload(notice).status is N.approved and notice_texts(notice) == {}
+
+    db.session.query(MessageTemplate).filter_by(kind=MessageKind.notice_posted).update({"active": False})
+    with pytest.raises(DomainError, match="no active template for posted notices"):
+        post_notice(notice, actor=make.staff("supervisor", communities=[community]), text_households=True)
+    db.session.rollback()
+    assert reload(notice).status is N.approved and notice_texts(notice) == {}
+
+
+def test_the_post_step_asks_about_texts_only_those_who_may_send_them(world, make, login_as, browser, audience):
+    notice = make.notice(world["A"]["household"])
+    NOTICE_WORKFLOW.place(notice, N.approved)
+    db.session.commit()
+    step = f"/admin/notice/step/post/?id={notice.id}"
+
+    # The desk: one click, no question about texts; a forged request to text is refused.
+    login_as("receptionist")
+    details = browser.get(f"/admin/notice/details/?id={notice.id}").get_data(as_text=True)
+    assert f'<form method="post" action="{step}' in details.replace("&amp;", "&")
+    assert 'name="text_households"' not in browser.get(step).get_data(as_text=True)
+    response = browser.post(step, {"expected_state": "approved", "text_households": "y"}, follow_redirects=True)
+    assert any("may not send text messages" in m for m in flashed(response))
+    assert reload(notice).status is N.approved and notice_texts(notice) == {}
+
+    # The supervisor: a form with the box, not ticked.
+    browser.post("/logout", {})
+    login_as("supervisor")
+    page = browser.get(step).get_data(as_text=True)
+    [box] = re.findall(r'<input[^>]*name="text_households"[^>]*>', page)
+    assert "checked" not in box
+    response = browser.post(step, {"expected_state": "approved", "text_households": "y"}, follow_redirects=True)
+    assert "Text messages: 1 queued to send, 2 not sent (no text messages or no mobile number), 0 texted before." \
+        in " ".join(flashed(response))
+    assert reload(notice).status is N.posted and len(notice_texts(notice)) == 3
+
+
+def test_posting_with_texts_refused_changes_nothing(world, make, login_as, browser, audience):
+    """An expired notice, or no template: a clear message, the notice not posted, no text queued."""
+    expired = make.notice(world["A"]["household"], valid_from=clock.today() - dt.timedelta(days=9),
+                          valid_until=clock.today() - dt.timedelta(days=2))
+    fresh = make.notice(world["A"]["household"], title="电梯维保")
+    for notice in (expired, fresh):
+        NOTICE_WORKFLOW.place(notice, N.approved)
+    db.session.query(MessageTemplate).filter_by(kind=MessageKind.notice_posted).update({"active": False})
+    db.session.commit()
+    login_as("supervisor")
+    for notice, refusal in ((expired, "expired"), (fresh, "no active template")):
+        response = browser.post(f"/admin/notice/step/post/?id={notice.id}",
+                                {"expected_state": "approved", "text_households": "y"})
+        assert response.status_code == 200 and any(refusal in m for m in flashed(response)), notice.title
+        assert reload(notice).status is N.approved and notice_texts(notice) == {}

@@ -4,6 +4,7 @@ contractors' monthly scores, the supervisor's dashboard figures and the workbook
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import openpyxl
@@ -11,6 +12,8 @@ import pytest
 from conftest import Browser, flashed
 from test_work_queues import counts_match_lists, list_rows, queue
 
+from demo.documents import sample_picture
+from models import AttachmentCategory
 from models.patrol import (PATROL_ITEM_WORKFLOW, RECTIFICATION_WORKFLOW, ItemOutcome, PatrolFrequency, PatrolKind,
                            PatrolRecord, Rectification, RectificationStatus, record_patrol)
 from models.repair import RepairChannel, RepairStatus
@@ -278,3 +281,38 @@ def test_the_sheet_records_a_round_and_refuses_bad_input(world, make, app):
     other = Browser(app.test_client())
     other.login(collector.username)
     assert other.get(f"/admin/patrol/sheet/?plan={plan.id}").status_code == 403
+
+
+@pytest.mark.parametrize("role", ["receptionist", "engineer"])
+def test_the_walker_adds_a_photo_to_the_saved_round(role, world, make, app):
+    """From the round's page on a phone: "Add a photo" opens the camera; the photo shows in the
+    round's Attachments tab. Another community's round is not there to attach to."""
+    browser = Browser(app.test_client())
+    walker = make.staff(role, communities=[world["A"]["community"]])
+    browser.login(walker.username)
+    round_ = make.patrol_round(world["A"]["patrol_plan"], walker)
+    db.session.commit()
+    page = browser.get(f"/admin/patrol/details/?id={round_.id}").get_data(as_text=True).replace("&amp;", "&")
+    upload = f"/admin/attachment/upload/?owner_type=patrol_record&owner_id={round_.id}"
+    [link] = re.findall(r'<a [^>]*href="([^"]*)"[^>]*>Add a photo</a>', page)
+    assert f"owner_type=patrol_record&owner_id={round_.id}" in link and "camera=1&category=photo" in link
+    form_page = browser.get(f"{upload}&camera=1&category=photo").get_data(as_text=True)
+    assert 'capture="environment"' in form_page and '<option selected value="photo">' in form_page
+    response = browser.post(upload, {"category": "photo", "confidentiality": "normal",
+                                     "file": (io.BytesIO(sample_picture("seagreen")), "长椅.jpg")},
+                            content_type="multipart/form-data")
+    assert response.status_code == 302 and "tab=attachments" in response.headers["Location"], flashed(response)
+    [photo] = round_.attachments
+    assert (photo.category, photo.community_id, photo.uploaded_by_id) == (
+        AttachmentCategory.photo, world["A"]["community"].id, walker.id)
+    tab = browser.get(f"/admin/patrol/details/?id={round_.id}&tab=attachments").get_data(as_text=True)
+    assert 'id="section-attachments"' in tab and "长椅.jpg" in tab
+    assert browser.get(f"/admin/attachment/file/?id={photo.id}").status_code == 200
+
+    theirs = world["B"]["patrol_round"]
+    other_upload = f"/admin/attachment/upload/?owner_type=patrol_record&owner_id={theirs.id}"
+    assert browser.get(other_upload).status_code == 404
+    assert browser.post(other_upload, {"category": "photo", "confidentiality": "normal",
+                                       "file": (io.BytesIO(sample_picture()), "a.jpg")},
+                        content_type="multipart/form-data").status_code == 404
+    assert theirs.attachments == []

@@ -27,18 +27,22 @@ SECTION = "attachments"
 FILE_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 
-def attachments_section(*, camera: bool = False, category: AttachmentCategory | None = None) -> Section:
-    """The record's documents as a tab of its details page, with "Attach a file" (``camera``: a
-    phone opens its camera for a photo; ``category``: the one offered first)."""
+def attach_action(label, *, camera: bool = False, category: AttachmentCategory | None = None) -> FileAction:
+    """The upload page for the record, coming back to its Attachments tab (``camera``: a phone
+    opens its camera for a photo; ``category``: the one offered first)."""
     defaults = {"camera": 1} if camera else {}
     if category is not None:
         defaults["category"] = category.name
+    return FileAction(label, "attachment.upload", "attachment.create",
+                      lambda record: {"owner_type": record.__tablename__, "owner_id": record.id, **defaults},
+                      style="outline-primary", section=SECTION)
+
+
+def attachments_section(*, camera: bool = False, category: AttachmentCategory | None = None) -> Section:
+    """The record's documents as a tab of its details page, with "Attach a file" (``attach_action``)."""
     return Section(_l("Attachments"), SECTION, ["preview", "category", "confidentiality", "file_name", "uploaded_at",
                                                 "uploaded_by"], "attachment",
-                   add=FileAction(_l("Attach a file"), "attachment.upload", "attachment.create",
-                                  lambda record: {"owner_type": record.__tablename__, "owner_id": record.id,
-                                                  **defaults},
-                                  style="outline-primary", section=SECTION))
+                   add=attach_action(_l("Attach a file"), camera=camera, category=category))
 
 
 def preview(view, context, attachment, name):

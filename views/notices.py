@@ -1,6 +1,7 @@
 """Notices for the boards (通知/公告), declared: the list, the form, the steps, the A4 sheet."""
 
-from wtforms import TextAreaField
+from flask_babel import gettext as _
+from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from pm_admin.admin import PrintedForm, SecureModelView
@@ -8,6 +9,15 @@ from pm_admin.i18n import _l
 from pm_admin.steps import StepForm
 
 from models.notice import PRINTABLE, check_notice
+
+
+def posted(texts) -> str:
+    """What posting did, with the text messages it queued (``texts``: their counts, or None)."""
+    if texts is None:
+        return _("The notice is posted on the boards.")
+    return _("The notice is posted on the boards. Text messages: %(queued)d queued to send, %(skipped)d not sent "
+             "(no text messages or no mobile number), %(already)d texted before.",
+             queued=texts["queued"], skipped=texts["skipped"], already=texts["already"])
 
 
 class NoticeView(SecureModelView):
@@ -32,7 +42,10 @@ class NoticeView(SecureModelView):
         "approve": StepForm(style="success", confirm=_l("Approve this notice?")),
         "reject": StepForm(inputs={"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=1000)])},
                            style="danger"),
-        "post": StepForm(style="success", confirm=_l("Posted on the boards?")),
+        # texting a whole community costs money: asked each time, never by default
+        "post": StepForm(inputs={"text_households": BooleanField(_l("Also text the households it reaches"))},
+                         input_permissions={"text_households": "sms.send"}, style="success",
+                         confirm=_l("Posted on the boards?"), done=posted),
         "withdraw": StepForm(inputs={"reason": TextAreaField(_l("Reason"), [DataRequired(), Length(max=1000)])},
                              style="danger"),
     }

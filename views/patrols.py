@@ -27,6 +27,7 @@ from pm_admin.plausible import record_id
 from pm_admin.scope import get_scoped_or_404, scoped
 from pm_admin.steps import StepForm
 
+from models.attachment import AttachmentCategory
 from models.decoration import WORKS, DecorationApplication, DecorationStatus
 from models.household import Household, HouseholdState
 from models.patrol import (CONTRACTOR_KINDS, PatrolKind, PatrolPlan, PatrolRecord, PatrolTemplate, Rectification,
@@ -35,6 +36,8 @@ from models.patrol import (CONTRACTOR_KINDS, PatrolKind, PatrolPlan, PatrolRecor
 from models.period import months_days, parse_period, period_of
 from reports.patrols import contractor_scores, expected_rounds, missed_rounds, rounds_by_community, \
     write_contractor_scores
+
+from .attachments import attach_action, attachments_section
 
 _DUE = DateField(_l("Due"), [DataRequired(_l("Give the date it is due."))])
 
@@ -109,7 +112,10 @@ class PatrolRecordView(ReadOnlyView):
     column_default_sort = ("started_at", True)
     column_formatters = {"place": lambda v, c, record, n: record.household or record.location or ""}
     details_sections = [Section(_l("Items"), "results", ["position", "item", "outcome", "score", "note",
-                                                         "repair_order"], "patrol_item")]
+                                                         "repair_order"], "patrol_item"),
+                        attachments_section(camera=True, category=AttachmentCategory.photo)]
+    # the round just saved on a phone: its photos are taken next
+    details_actions = [attach_action(_l("Add a photo"), camera=True, category=AttachmentCategory.photo)]
 
     @expose("/sheet/", methods=("GET", "POST"))
     def sheet(self):

@@ -90,7 +90,7 @@ class Stepping:
         for transition in self.workflow.available(model, current_user):
             step_form = self.offered_steps[transition.name]
             url = self.get_url(f"{self.endpoint}.transition_view", step=transition.name, id=pk, url=request.full_path)
-            buttons.append(StepButton(transition.label, url, step_form.style, not step_form.needs_input,
+            buttons.append(StepButton(transition.label, url, step_form.style, not step_form.asks(auth.can),
                                       step_form.confirm, self.workflow.state_of(model).name,
                                       getattr(model, "version", "")))
         return buttons
@@ -109,30 +109,32 @@ class Stepping:
             abort(403)
         step_form = self.offered_steps[transition.name]
         form = step_form.form_for(transition, obj)
+        asks = step_form.asks(auth.can)
         if request.method == "GET":
             form.expected_state.data = self.workflow.state_of(obj).name
             form.expected_version.data = getattr(obj, "version", "")
         elif form.validate_on_submit():
             inputs = {k: v for k, v in form.data.items() if k in step_form.inputs}
             with committed(refused=(DomainError, StaleDataError, IntegrityError), flashed=None) as outcome:
-                self.workflow.take(
+                result = self.workflow.take(
                     obj, step, actor=current_user, expected_state=form.expected_state.data or None,
                     expected_version=form.expected_version.data or None, **inputs,
                 )
             if outcome:
-                flash(_("%(step)s: done.", step=transition.label), "success")
+                flash(step_form.done(result) if step_form.done else _("%(step)s: done.", step=transition.label),
+                      "success")
                 return redirect(return_url)
             if isinstance(outcome.error, (StaleDataError, workflow.StaleRecord)):
                 # the loser of a race: someone else took a step first; show the record as it is now
                 flash(str(workflow.StaleRecord()), "error")
                 return redirect(return_url)
             self.handle_view_exception(outcome.error)
-            if not step_form.needs_input:
+            if not asks:
                 return redirect(return_url)
-        elif not step_form.needs_input:
+        elif not asks:
             flash(_("The form has expired. Reload the page and try again."), "error")
             return redirect(return_url)
         return self.render(
             "pm_admin/transition.html", form=form, model=obj, transition=transition, step_form=step_form,
-            return_url=return_url
+            return_url=return_url, hidden_inputs=step_form.hidden_inputs(auth.can)
         )
