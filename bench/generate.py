@@ -41,7 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from pm_admin import clock  # this checkout's, not the installed one
+from pm_admin import clock  # noqa: E402  (this checkout's, not the installed one)
 OUT = ROOT / "bench" / "out"
 DEFAULT_SQLITE = f"sqlite:///{OUT / 'large.sqlite3'}"
 
