@@ -78,7 +78,9 @@ class Resident(db.Model):
                                               info={"label": _l("Phone"), **personal(PERSONAL_PHONE, "phone")})
     # "the last four digits" a caller gives, found through an index (set with the phone; never
     # shown, and searched only together with the phone, whose masking rule then applies)
-    phone_last4: Mapped[str | None] = mapped_column(String(4), index=True)
+    phone_last4: Mapped[str | None] = mapped_column(String(4), index=True, info={
+        "internal": True, "hidden": True,  # never shown
+        "within_mask_of": "phone"})  # no more than the phone's mask shows (138****5678)
     id_number: Mapped[str | None] = mapped_column(String(18),
                                                   info={"label": _l("ID number"),
                                                         **personal(PERSONAL_ID_NUMBER, "id_number")})

@@ -108,11 +108,15 @@ def personal_columns(models):
 
 
 def unmasked_personal_columns(models) -> list[Problem]:
-    """A column named like personal data (phone, ID number) is masked, with a known mask."""
+    """A column named like personal data (phone, ID number) is masked, with a known mask, or
+    declares the masked column whose mask already shows all it holds (``within_mask_of``)."""
     found = []
     for model in models:
         for column in model.__table__.columns:
             rule = (column.info or {}).get("personal")
+            within = (column.info or {}).get("within_mask_of")  # derived, revealing no more than that mask
+            if within is not None and "personal" in model.__table__.c[within].info:
+                continue
             if rule is None and PERSONAL_COLUMN.search(column.key):
                 found.append(Problem("masking.missing", f"{model.__name__}.{column.key} looks personal but is not "
                                                         "masked: declare info=personal(permission, kind)."))

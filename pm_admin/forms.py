@@ -85,6 +85,9 @@ class Trimmed:
             if issubclass(unbound_field.field_class, StringField) and not issubclass(
                     unbound_field.field_class, PasswordField):
                 options = {**options, "filters": [*unbound_field.kwargs.get("filters", ()), _trimmed]}
+            if unbound_field.kwargs.get("allow_blank") and not unbound_field.kwargs.get("blank_text"):
+                # WTForms 3.3 labels an empty choice with its value: the blank read "__None"
+                options = {**options, "blank_text": "—"}
             return unbound_field.bind(form=form, **options)
 
     def validate(self, extra_validators=None):
