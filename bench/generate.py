@@ -284,7 +284,7 @@ def generate(url: str, households_total: int, communities_total: int, months: in
                                      "print_count"], payments)
             writer.write("payment_allocation", ["id", "payment_id", "bill_id", "amount"], allocations)
             connection.commit()
-        writer.write("receipt_counter", ["year", "last"], sorted(receipts.items()))
+        writer.write("serial_counter", ["series", "n"], [(f"SK{year}", n) for year, n in sorted(receipts.items())])
         connection.commit()
         timings["money"] = time.perf_counter() - started
 
