@@ -129,7 +129,7 @@ class AdvanceAllocation(db.Model):
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
     bill_id: Mapped[int] = mapped_column(ForeignKey("bill.id"), index=True)
     amount: Mapped[Decimal] = mapped_column(Money())
-    applied_at: Mapped[dt.datetime] = mapped_column(Moment())
+    applied_at: Mapped[dt.datetime] = mapped_column(Moment(), index=True)  # the collection rate reads one month of them
 
     household = relationship(Household, backref=backref(
         "advance_allocations", order_by=lambda: AdvanceAllocation.id.desc(), viewonly=True))
@@ -354,7 +354,10 @@ def apply_advance(*, household_ids=None, community_ids=None, actor) -> int:
 def _settle_in_bulk(steps, now: dt.datetime) -> None:
     """Write planned (bill row, share) steps, one bill each: bills' paid and status, the
     allocations and their audit entries, each as one executemany."""
+    from .collection import months_touched
+
     bills, table = Bill.__table__, AdvanceAllocation.__table__
+    months_touched({(row.community_id, row.period) for row, _share in steps})
     db.session.execute(
         update(bills).where(bills.c.id == bindparam("bill_id")).values(
             paid=bindparam("new_paid"), status=bindparam("new_status"), version=bills.c.version + 1),
