@@ -357,12 +357,12 @@ def collection_rate(period: str, *, scope_ids=UNSET, community_id=None, building
     for received in money_on_bills():
         # grouped per bill first, so that the money since ``start`` leads (SQLite chose to walk
         # every household's bills instead)
-        since = (select(received.c.bill_id, func.sum(received.c.amount).label("since"), func.sum(case(
+        per_bill = (select(received.c.bill_id, func.sum(received.c.amount).label("since"), func.sum(case(
             (and_(received.c.at < end, received.c.at <= as_of), received.c.amount), else_=0)).label("during"))
             .where(received.c.at >= start).group_by(received.c.bill_id).subquery())
         for building_id_, since, during in db.session.execute(rated(
-                select(building, func.sum(since.c.since), func.sum(since.c.during))
-                .select_from(since).join(Bill, since.c.bill_id == Bill.id),
+                select(building, func.sum(per_bill.c.since), func.sum(per_bill.c.during))
+                .select_from(per_bill).join(Bill, per_bill.c.bill_id == Bill.id),
                 Bill.period < period).group_by(building)):
             for rate in (total, line(building_id_)):
                 rate.prior_open_at_start += Decimal(since or 0)
