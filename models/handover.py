@@ -137,7 +137,8 @@ class OwnershipTransfer(db.Model):
     household = relationship(Household, lazy="joined", innerjoin=True)
     new_owner = relationship(Resident)
 
-    __table_args__ = (CheckConstraint("carried_over >= 0", name="carried_over_not_negative"),)
+    __table_args__ = (CheckConstraint("carried_over >= 0", name="carried_over_not_negative"),
+                      {"info": {"label": _l("Change of owner")}})  # named in histories: no list shows them
 
     def __str__(self) -> str:
         return f"{self.household} {self.transferred_on}"

@@ -19,7 +19,7 @@ from pm_admin.extensions import db
 # Words that are Chinese-interface text all the same.
 ALLOWED = {
     "English",  # the language switch names the other language in its own words
-    "Excel", "xlsx", "csv",  # a program and file types people know by these names
+    "Excel", "xlsx", "csv", "jpg", "png", "pdf",  # a program and file types people know by these names
     "mm",  # the unit of a receipt printer's paper width (80 mm)
     *(username for username, *_ in DEMO_STAFF),  # staff log in with these: they are data
 }
