@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# PM_BENCH_SOURCE: run the same bench against another checkout (earlier code, side by side)
+sys.path.insert(0, os.environ.get("PM_BENCH_SOURCE", str(ROOT)))
 
 DEFAULT_SQLITE = f"sqlite:///{ROOT / 'bench' / 'out' / 'large.sqlite3'}"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/pm_bench"

@@ -17,6 +17,7 @@ from .master_meter import MasterMeter, MasterMeterReading  # noqa: F401
 from .payment import (AdvanceAllocation, Payment, PaymentAllocation, PaymentMethod,  # noqa: F401
                       RefundLine, RefundRequest)
 from .arrears import DunningRecord  # noqa: F401
+from .collection import MonthlyCollection  # noqa: F401
 from .repair import RepairCategory, RepairChannel, RepairOrder, RepairStatus  # noqa: F401
 from .reception import ReceptionKind, ReceptionRecord, ReceptionStatus  # noqa: F401
 from .decoration import DecorationApplication, DecorationStatus, DecorationViolation, DecorationWorker  # noqa: F401

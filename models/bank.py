@@ -64,6 +64,7 @@ class BankStatement(db.Model):
     """One imported file of a bank account's transactions (对账单)."""
 
     __tablename__ = "bank_statement"
+    __table_args__ = ({"info": {"label": _l("Bank statement")}},)  # named in histories: no list shows statements
     __scope__ = "community_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)

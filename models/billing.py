@@ -290,7 +290,10 @@ def run_bills(period, *, community=None, actor) -> dict:
                                                      issued_by=issued_by)
         created += len(amounts)
         total += sum(amounts, Decimal("0"))
+    from .collection import months_touched
     from .payment import apply_advance
+
+    months_touched({(item.community_id, period) for item in items})
 
     settled = apply_advance(community_ids={item.community_id for item in items}, actor=actor) if created else 0
     summary = {"period": period, "community": community.name if community else None, "fee_items": len(items),

@@ -13,7 +13,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import (CheckConstraint, Enum, ForeignKey, Integer, String, Text, bindparam, event, func, insert,
                         inspect, literal, select, union_all, update)
-from sqlalchemy.orm import Mapped, aliased, backref, mapped_column, relationship
+from sqlalchemy.orm import Mapped, aliased, backref, lazyload, mapped_column, relationship
 from sqlalchemy.orm.util import identity_key
 
 from pm_admin import audit
@@ -129,7 +129,8 @@ class AdvanceAllocation(db.Model):
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True, info={"label": _l("Household")})
     bill_id: Mapped[int] = mapped_column(ForeignKey("bill.id"), index=True, info={"label": _l("Bill")})
     amount: Mapped[Decimal] = mapped_column(Money(), info={"label": _l("Amount")})
-    applied_at: Mapped[dt.datetime] = mapped_column(Moment(), info={"label": _l("Applied at")})
+    applied_at: Mapped[dt.datetime] = mapped_column(Moment(), index=True,  # the collection rate reads one month of them
+                                                     info={"label": _l("Applied at")})
 
     household = relationship(Household, backref=backref(
         "advance_allocations", order_by=lambda: AdvanceAllocation.id.desc(), viewonly=True))
@@ -369,7 +370,10 @@ def apply_advance(*, household_ids=None, community_ids=None, actor) -> int:
 def _settle_in_bulk(steps, now: dt.datetime) -> None:
     """Write planned (bill row, share) steps, one bill each: bills' paid and status, the
     allocations and their audit entries, each as one executemany."""
+    from .collection import months_touched
+
     bills, table = Bill.__table__, AdvanceAllocation.__table__
+    months_touched({(row.community_id, row.period) for row, _share in steps})
     db.session.execute(
         update(bills).where(bills.c.id == bindparam("bill_id")).values(
             paid=bindparam("new_paid"), status=bindparam("new_status"), version=bills.c.version + 1),
@@ -590,7 +594,7 @@ class RefundRequest(Versioned, db.Model):
     paid_out_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True,
                                                        info={"label": _l("Paid out by")})
     paid_out_at: Mapped[dt.datetime | None] = mapped_column(Moment(), info={"label": _l("Paid out at")})
-    refund_payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"),
+    refund_payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True,
                                                           info={"label": _l("Refund receipt")})
     # A deposit refund (退押金) gives back a paid deposit bill less what is kept of it
     deposit_bill_id: Mapped[int | None] = mapped_column(ForeignKey("bill.id"), index=True,
@@ -660,8 +664,10 @@ def refunds_of(payment: Payment) -> list[Payment]:
 
 
 def refund_request_of(reversal: Payment) -> RefundRequest | None:
-    """The request a refund receipt paid out (None for a payment)."""
-    return db.session.scalar(select(RefundRequest).where(RefundRequest.refund_payment_id == reversal.id))
+    """The request a refund receipt paid out (None for a payment). Its own row only: the
+    payment's eager joins, nested, made SQLite build them for every payment first."""
+    return db.session.scalar(select(RefundRequest).where(RefundRequest.refund_payment_id == reversal.id)
+                             .options(lazyload("*")))
 
 
 def refundable_lines(payment: Payment, *, pending: bool = True) -> dict[int, Decimal]:

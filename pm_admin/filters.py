@@ -1,13 +1,30 @@
-"""List filters Flask-Admin lacks: a condition ("overdue: yes / no"), local months and days."""
+"""List filters Flask-Admin lacks: a condition ("overdue: yes / no"), local months and days;
+its date ranges read with the separator the user's language writes."""
 
+import re
 from collections.abc import Callable
 
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_admin.model import filters as model_filters
 from sqlalchemy import not_
 
 from . import clock
 from .errors import DomainError
 from .i18n import _l
+
+BETWEEN_FILTERS = (model_filters.BaseDateBetweenFilter, model_filters.BaseDateTimeBetweenFilter,
+                   model_filters.BaseTimeBetweenFilter)
+LOCAL_RANGE_SEPARATOR = re.compile(r"\s*(?:至|~)\s*")
+
+
+def accept_local_range_separators(flt) -> None:
+    """A between filter of Flask-Admin splits its value on " to ", which its picker writes;
+    the Chinese picker writes "至" (and people type "~"): both read as " to "."""
+    if not isinstance(flt, BETWEEN_FILTERS):
+        return
+    clean, validate = flt.clean, flt.validate
+    flt.clean = lambda value: clean(LOCAL_RANGE_SEPARATOR.sub(" to ", value))
+    flt.validate = lambda value: validate(LOCAL_RANGE_SEPARATOR.sub(" to ", value))
 
 
 class ConditionFilter(BaseSQLAFilter):

@@ -15,7 +15,7 @@ import flask_admin.translations
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Blueprint, current_app, has_request_context, redirect, request, url_for
-from flask_babel import Domain, get_locale, get_translations, gettext, lazy_gettext, lazy_pgettext
+from flask_babel import Domain, get_locale, get_translations, gettext, lazy_gettext, lazy_pgettext, pgettext
 from wtforms.i18n import messages_path
 
 from . import security
@@ -137,6 +137,7 @@ def picker_locale() -> dict:
         "cancel": gettext("Cancel"),
         "from": gettext("From"),
         "to": gettext("To"),
+        "separator": " " + pgettext("between two dates", "to") + " ",  # the server reads it too (filters.py)
         "daysOfWeek": [days[(day + 6) % 7] for day in range(7)],  # Sunday first, as moment.js counts
         "monthNames": [months[month] for month in range(1, 13)],
         "firstDay": (locale.first_week_day + 1) % 7,

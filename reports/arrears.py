@@ -16,7 +16,8 @@ from pm_admin.scope import UNSET, scope_clause, scoped
 
 from models.arrears import DunningMethod, DunningRecord
 from models.billing import DEPOSIT_CODES, OPEN_STATUSES, Bill, BillStatus, FeeItem, accrued_late_fee
-from models.community import Building
+from models.collection import keep_months, kept_months
+from models.community import Building, Community
 from models.household import Household
 from models.payment import Payment, PaymentAllocation, PaymentMethod, advance_balances, money_on_bills
 from models.period import period_bounds, previous_period
@@ -306,72 +307,74 @@ def collection_rate(period: str, *, scope_ids=UNSET, community_id=None, building
     (per collector: a refund counts against the collector of the refunded payment);
     households: billed = with a non-voided bill of the period; paid = all of those bills paid;
     prior arrears open at start = Σ (amount − allocations made before the period's first day)
-    of earlier non-voided bills; recovered = allocations to those bills made within the period."""
+    of earlier non-voided bills; recovered = allocations to those bills made within the period.
+
+    A bill's ``paid`` is the sum of its allocations (``ledger_discrepancies`` checks it), so
+    the prior arrears are read as what earlier bills still owe plus what was put on them
+    since the period began: the open bills and one month's money, not every earlier bill."""
     start = _period_start(period)
     end = _period_start(_next(period))
     as_of = as_of or clock.now()
-    filters = _rated_bills(scope_ids, community_id, building_id)
+    building = Household.building_id
 
-    def bills(*extra):
-        return (select(Bill.id).join(Household, Bill.household_id == Household.id).where(*filters, *extra))
-
-    this_period = bills(Bill.period == period).subquery()
-    prior = bills(Bill.period < period).subquery()
-    building_label = Building.id
+    def rated(query, *extra):
+        return query.join(Household, Bill.household_id == Household.id).where(
+            *_rated_bills(scope_ids, community_id, building_id), *extra)
 
     total = collection_totals([period], scope_ids=scope_ids, community_id=community_id, building_id=building_id,
                               as_of=as_of)[period]
     total.label = str(_l("Total"))
-    per_building: dict[str, Rate] = {}
+    per_building: dict[int, Rate] = {}
+
+    def line(building_id) -> Rate:
+        return per_building.setdefault(building_id, Rate(label=str(building_id)))
 
     # billed and household counts, per building
-    rows = db.session.execute(
-        select(building_label, Bill.household_id, func.sum(Bill.amount),
-               func.sum(case((Bill.status == BillStatus.paid, 0), else_=1)))
-        .join(Household, Bill.household_id == Household.id).join(Building, Household.building_id == Building.id)
-        .where(Bill.id.in_(select(this_period.c.id))).group_by(building_label, Bill.household_id)).all()
-    for name, _household, billed, unpaid in rows:
-        per_building.setdefault(name, Rate(label=str(name))).billed += Decimal(billed)
-        for rate in (total, per_building[name]):
+    rows = db.session.execute(rated(
+        select(building, Bill.household_id, func.sum(Bill.amount),
+               func.sum(case((Bill.status == BillStatus.paid, 0), else_=1))), Bill.period == period)
+        .group_by(building, Bill.household_id)).all()
+    for building_id_, _household, billed, unpaid in rows:
+        line(building_id_).billed += Decimal(billed)
+        for rate in (total, per_building[building_id_]):
             rate.households_billed += 1
             rate.households_paid += 1 if not unpaid else 0
 
-    collected_rows = [row for received in money_on_bills() for row in db.session.execute(
-        select(building_label, received.c.collector_id, func.sum(received.c.amount))
-        .select_from(received).join(Bill, received.c.bill_id == Bill.id)
-        .join(Household, Bill.household_id == Household.id).join(Building, Household.building_id == Building.id)
-        .where(Bill.id.in_(select(this_period.c.id)), received.c.at <= as_of)
-        .group_by(building_label, received.c.collector_id))]
     by_collector: dict[int | None, Decimal] = defaultdict(lambda: ZERO)
-    for name, collector_id, amount in collected_rows:
-        per_building.setdefault(name, Rate(label=str(name))).collected += Decimal(amount)
-        by_collector[collector_id] += Decimal(amount)
+    for received in money_on_bills():
+        for building_id_, collector_id, amount in db.session.execute(rated(
+                select(building, received.c.collector_id, func.sum(received.c.amount))
+                .select_from(received).join(Bill, received.c.bill_id == Bill.id),
+                Bill.period == period, received.c.at <= as_of).group_by(building, received.c.collector_id)):
+            line(building_id_).collected += Decimal(amount)
+            by_collector[collector_id] += Decimal(amount)
 
-    prior_billed = db.session.execute(
-        select(building_label, func.sum(Bill.amount)).join(Household, Bill.household_id == Household.id)
-        .join(Building, Household.building_id == Building.id).where(Bill.id.in_(select(prior.c.id)))
-        .group_by(building_label)).all()
-    for name, amount in prior_billed:
-        for rate in (total, per_building.setdefault(name, Rate(label=str(name)))):
+    still_open = db.session.execute(rated(
+        select(building, func.sum(Bill.amount - Bill.paid)), Bill.period < period, Bill.status.in_(OPEN_STATUSES))
+        .group_by(building)).all()
+    for building_id_, amount in still_open:
+        for rate in (total, line(building_id_)):
             rate.prior_open_at_start += Decimal(amount)
-    prior_paid = [row for received in money_on_bills() for row in db.session.execute(
-        select(building_label, func.sum(case((received.c.at < start, received.c.amount), else_=0)),
-               func.sum(case((and_(received.c.at >= start, received.c.at < end, received.c.at <= as_of),
-                              received.c.amount), else_=0)))
-        .select_from(received).join(Bill, received.c.bill_id == Bill.id)
-        .join(Household, Bill.household_id == Household.id).join(Building, Household.building_id == Building.id)
-        .where(Bill.id.in_(select(prior.c.id))).group_by(building_label))]
-    for name, before, during in prior_paid:
-        for rate in (total, per_building.setdefault(name, Rate(label=str(name)))):
-            rate.prior_open_at_start -= Decimal(before or 0)
-            rate.prior_collected += Decimal(during or 0)
+    for received in money_on_bills():
+        # grouped per bill first, so that the money since ``start`` leads (SQLite chose to walk
+        # every household's bills instead)
+        per_bill = (select(received.c.bill_id, func.sum(received.c.amount).label("since"), func.sum(case(
+            (and_(received.c.at < end, received.c.at <= as_of), received.c.amount), else_=0)).label("during"))
+            .where(received.c.at >= start).group_by(received.c.bill_id).subquery())
+        for building_id_, since, during in db.session.execute(rated(
+                select(building, func.sum(per_bill.c.since), func.sum(per_bill.c.during))
+                .select_from(per_bill).join(Bill, per_bill.c.bill_id == Bill.id),
+                Bill.period < period).group_by(building)):
+            for rate in (total, line(building_id_)):
+                rate.prior_open_at_start += Decimal(since or 0)
+                rate.prior_collected += Decimal(during or 0)
 
     names = dict(db.session.execute(select(Staff.id, Staff.display_name).where(
         Staff.id.in_([i for i in by_collector if i is not None]))).all())
     collectors = [Rate(label=names.get(i) or system_label(), billed=total.billed, collected=amount)
                   for i, amount in sorted(by_collector.items(), key=lambda kv: names.get(kv[0], ""))]
-    for building in db.session.scalars(select(Building).where(Building.id.in_(list(per_building)))):
-        per_building[building.id].label = str(building)
+    for each in db.session.scalars(select(Building).where(Building.id.in_(list(per_building)))):
+        per_building[each.id].label = str(each)
     return {"period": period, "total": total, "buildings": sorted(per_building.values(), key=lambda r: r.label),
             "collectors": collectors}
 
@@ -396,25 +399,68 @@ def _rated_bills(scope_ids=UNSET, community_id=None, building_id=None) -> list:
 def collection_totals(periods, *, scope_ids=UNSET, community_id=None, building_id=None,
                       as_of: dt.datetime | None = None) -> dict[str, Rate]:
     """Billed and collected of each of ``periods``: the total line of ``collection_rate``
-    (which takes its total from here), for many months in two grouped queries."""
+    (which takes its total from here). Whole communities' months come from the kept
+    figures (``models.collection``), summed afresh only where missing or stale; a
+    building's are summed each time."""
     as_of = as_of or clock.now()
     periods = sorted(set(periods))
-    filters = [*_rated_bills(scope_ids, community_id, building_id), Bill.period.in_(periods)]
     totals = {period: Rate(label=period) for period in periods}
-    billed = db.session.execute(
-        select(Bill.period, func.sum(Bill.amount)).join(Household, Bill.household_id == Household.id)
-        .where(*filters).group_by(Bill.period))
-    for period, amount in billed:
-        totals[period].billed = Decimal(amount)
-    for received in money_on_bills():
-        collected = db.session.execute(
-            select(Bill.period, func.sum(received.c.amount))
-            .select_from(received).join(Bill, received.c.bill_id == Bill.id)
-            .join(Household, Bill.household_id == Household.id)
-            .where(*filters, received.c.at <= as_of).group_by(Bill.period))
-        for period, amount in collected:
-            totals[period].collected += Decimal(amount)
+    if building_id:
+        for (_community, period), (billed, _collected, collected, _through) in _monthly_sums(
+                periods, as_of, scope_ids=scope_ids, building_id=building_id, community_id=community_id).items():
+            totals[period].billed += billed
+            totals[period].collected += collected
+        return totals
+    communities = scoped(select(Community.id), Community, scope_ids)
+    if community_id:
+        communities = communities.where(Community.id == community_id)
+    community_ids = db.session.scalars(communities).all()
+    seen = kept_months(community_ids, periods)
+    usable = {key: (row.billed, row.collected) for key, row in seen.items()
+              if row.billed is not None and (row.money_through is None or row.money_through <= as_of)}
+    missing = [(c, p) for c in community_ids for p in periods if (c, p) not in usable]
+    if missing:
+        summed = _monthly_sums(sorted({p for _c, p in missing}), as_of, community_ids={c for c, _p in missing})
+        to_keep = {}
+        for key in missing:
+            billed, collected, by_as_of, through = summed.get(key, (ZERO, ZERO, ZERO, None))
+            usable[key] = (billed, by_as_of)
+            if key not in seen or seen[key].billed is None:
+                to_keep[key] = (billed, collected, through)
+        keep_months(to_keep, seen)
+    for (_community, period), (billed, collected) in usable.items():
+        totals[period].billed += Decimal(billed)
+        totals[period].collected += Decimal(collected)
     return totals
+
+
+def _monthly_sums(periods, as_of: dt.datetime, *, scope_ids=None, community_ids=None, community_id=None,
+                  building_id=None) -> dict[tuple[int, str], tuple]:
+    """Per (community id, period): (billed, collected whenever, collected up to ``as_of``,
+    the latest money's time), summed from the bills and the money on them."""
+    filters = [*_rated_bills(scope_ids, community_id, building_id), Bill.period.in_(periods)]
+    if community_ids is not None:
+        filters.append(Bill.community_id.in_(sorted(community_ids)))
+
+    def rated(query):
+        if building_id:
+            query = query.join(Household, Bill.household_id == Household.id)
+        return query.where(*filters).group_by(Bill.community_id, Bill.period)
+
+    sums: dict[tuple[int, str], list] = {}
+    for community, period, amount in db.session.execute(rated(select(Bill.community_id, Bill.period,
+                                                                     func.sum(Bill.amount)))):
+        sums[(community, period)] = [Decimal(amount), ZERO, ZERO, None]
+    for received in money_on_bills():
+        for community, period, amount, by_as_of, through in db.session.execute(rated(
+                select(Bill.community_id, Bill.period, func.sum(received.c.amount),
+                       func.sum(case((received.c.at <= as_of, received.c.amount), else_=0)), func.max(received.c.at))
+                .select_from(received).join(Bill, received.c.bill_id == Bill.id))):
+            line = sums.setdefault((community, period), [ZERO, ZERO, ZERO, None])
+            line[1] += Decimal(amount)
+            line[2] += Decimal(by_as_of or 0)
+            line[3] = max((t for t in (line[3], through) if t is not None), default=None)
+    return {key: tuple(values) for key, values in sums.items()}
 
 
 def ledger_discrepancies(community_id: int | None = None) -> list[str]:

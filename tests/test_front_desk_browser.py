@@ -2,14 +2,11 @@
 last four digits of a phone from the navbar's search box, works in its file, and the
 dashboard draws its chart with the Chart.js the app serves itself.
 
-Screenshots go to tests/artifacts/; with PM_UPDATE_SCREENSHOTS=1 they replace the ones
-the README shows (docs/household-file.png, docs/dashboard.png, docs/dashboard-supervisor.png).
+Screenshots go to tests/artifacts/ (the README's are taken by docs/screenshots.py, with the demo data).
 """
 
 import datetime as dt
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -20,7 +17,6 @@ from pm_admin.extensions import db
 from test_browser import ARTIFACTS, JsErrors, chromium, live_server, signed_in_page  # noqa: F401 (fixtures)
 from pm_admin import clock
 
-DOCS = Path(__file__).parent.parent / "docs"
 pytestmark = pytest.mark.browser
 
 ROWS = """小区,楼栋,单元,房号,建筑面积,状态,姓名,身份,手机,身份证号
@@ -35,9 +31,6 @@ ROWS = """小区,楼栋,单元,房号,建筑面积,状态,姓名,身份,手机,�
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
-    if os.environ.get("PM_UPDATE_SCREENSHOTS") == "1":
-        DOCS.mkdir(exist_ok=True)
-        page.screenshot(path=str(DOCS / name), full_page=True)
 
 
 def test_import_then_find_by_phone_tail_and_open_the_file(make, world, live_server, chromium, tmp_path):  # noqa: F811

@@ -11,6 +11,7 @@ from sqlalchemy import Integer
 from wtforms import TextAreaField
 
 from .. import plausible
+from ..filters import accept_local_range_separators
 from ..forms import AdminForm, AdminMomentField, AmountField
 
 LONGER_THAN_A_LINE = 500  # characters: a String column this long is typed in a text area
@@ -100,9 +101,10 @@ class Fields:
     def get_filters(self):
         """Flask-Admin's filters, each refusing (with its "invalid filter value" message)
         a value its column cannot hold: an enum name that is no member, an id beyond the
-        integers a table can have."""
+        integers a table can have; date ranges also with the user's language's separator."""
         filters = super().get_filters()
         for flt in filters or ():
+            accept_local_range_separators(flt)
             flt.validate = _plausible_filter_value(flt, flt.validate)
         return filters
 

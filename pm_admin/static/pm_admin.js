@@ -36,6 +36,9 @@
     }
     $.fn.daterangepicker = function (options, callback) {
       var settings = $.extend({opens: "right", drops: "down"}, options, {locale: calendar});
+      if (settings.separator) {  // a range: written as the language writes it (the server reads both)
+        settings.separator = texts.separator;
+      }
       return original.call(this, settings, callback)
         .on("show.daterangepicker", function (event, picker) { open = picker; })
         .on("hide.daterangepicker", function (event, picker) { if (open === picker) { open = null; } });
