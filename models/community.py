@@ -1,10 +1,13 @@
 """Communities (小区/项目) and their buildings (楼栋)."""
 
 from flask_babel import lazy_gettext as _l, lazy_pgettext
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from pm_admin.errors import DomainError
 from pm_admin.extensions import db
+from pm_admin.plausible import record_id
+from pm_admin.scope import UNSET, scoped
 
 
 class Community(db.Model):
@@ -43,3 +46,21 @@ class Building(db.Model):
 
     def __str__(self) -> str:
         return f"{self.community.name} {self.name}" if self.community else self.name
+
+
+def chosen_place(community_id, building_id, *, scope_ids=UNSET) -> tuple[Community | None, Building | None]:
+    """The community and building a report's filter names (ids as typed), inside the user's
+    communities; a building picks its community. A DomainError for one out of reach."""
+    community = building = None
+    if community_id:
+        community = db.session.scalar(scoped(select(Community), Community, scope_ids).where(
+            Community.id == record_id(community_id)))
+        if community is None:
+            raise DomainError(_l("That community is not one of yours."))
+    if building_id:
+        building = db.session.scalar(scoped(select(Building), Building, scope_ids).where(
+            Building.id == record_id(building_id)))
+        if building is None or (community is not None and building.community_id != community.id):
+            raise DomainError(_l("That building is not in your communities or not in the chosen community."))
+        community = building.community
+    return community, building

@@ -23,11 +23,10 @@ from pm_admin import clock
 from pm_admin.errors import DomainError
 from pm_admin.export import ExportColumn, Sheet, SheetChart, write_sheets
 from pm_admin.extensions import db
-from pm_admin.plausible import record_id
 from pm_admin.scope import UNSET, scoped
 from pm_admin.workflow import CREATED, WorkflowStep
 
-from models.community import Building, Community
+from models.community import Building, Community, chosen_place
 from models.household import Household
 from models.period import MONTHS_SEPARATOR, months_span, period_bounds, period_of, periods_between, previous_period
 from models.reception import ReceptionKind, ReceptionRecord, ReceptionStatus, unfinished_by_handler
@@ -91,18 +90,7 @@ def selection_from(args, *, today: dt.date | None = None, scope_ids=UNSET) -> Se
     first, last = months_span(f"{first} to {last}")
     if (int(last[:4]) - int(first[:4])) * 12 + int(last[5:]) - int(first[5:]) >= MOST_MONTHS:
         raise DomainError(_l("The analysis covers at most ten years."))
-    community = building = None
-    if args.get("community"):
-        community = db.session.scalar(scoped(select(Community), Community, scope_ids).where(
-            Community.id == record_id(args.get("community"))))
-        if community is None:
-            raise DomainError(_l("That community is not one of yours."))
-    if args.get("building"):
-        building = db.session.scalar(scoped(select(Building), Building, scope_ids).where(
-            Building.id == record_id(args.get("building"))))
-        if building is None or (community is not None and building.community_id != community.id):
-            raise DomainError(_l("That building is not in your communities or not in the chosen community."))
-        community = building.community
+    community, building = chosen_place(args.get("community"), args.get("building"), scope_ids=scope_ids)
     kind = args.get("kind") or ""
     if kind not in kinds():
         raise DomainError(_l("There is no kind “%(kind)s”."), kind=kind)

@@ -14,10 +14,9 @@ from pm_admin import clock
 from pm_admin.errors import DomainError
 from pm_admin.export import ExportColumn, Sheet, SheetChart, write_sheets
 from pm_admin.extensions import db
-from pm_admin.plausible import record_id
 from pm_admin.scope import UNSET, scoped
 
-from models.community import Building, Community
+from models.community import Building, Community, chosen_place
 from models.master_meter import BALANCED_KINDS, Balance, MasterMeter, balances
 from models.meter import MeterKind
 from models.period import parse_period, period_of, previous_period
@@ -44,18 +43,7 @@ def selection_from(args, *, scope_ids=UNSET) -> Selection:
     kind = args.get("meter_kind") or MeterKind.water.name
     if kind not in {k.name for k in BALANCED_KINDS}:
         raise DomainError(_l("The balance is kept for water and electricity."))
-    community = building = None
-    if args.get("community"):
-        community = db.session.scalar(scoped(select(Community), Community, scope_ids).where(
-            Community.id == record_id(args.get("community"))))
-        if community is None:
-            raise DomainError(_l("That community is not one of yours."))
-    if args.get("building"):
-        building = db.session.scalar(scoped(select(Building), Building, scope_ids).where(
-            Building.id == record_id(args.get("building"))))
-        if building is None or (community is not None and building.community_id != community.id):
-            raise DomainError(_l("That building is not in your communities or not in the chosen community."))
-        community = building.community
+    community, building = chosen_place(args.get("community"), args.get("building"), scope_ids=scope_ids)
     return Selection(period, MeterKind[kind], community, building)
 
 

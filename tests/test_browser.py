@@ -88,6 +88,14 @@ def pdf_pages(pdf: bytes) -> list[list[float]]:
     return [[float(n) for n in box.split()] for box in re.findall(rb"/MediaBox\s*\[([^\]]+)\]", pdf)]
 
 
+def take_step(page: Page, step: str) -> None:
+    """Press the workflow step's button on a record's page, confirming its question, and wait
+    for the page to say it is done."""
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator(f'#pm-steps form[action*="/step/{step}/"] button').click()
+    expect(page.locator(".alert-success")).to_be_visible()
+
+
 def signed_in_page(chromium, base: str, errors: JsErrors, username: str, *, locale: str = "en",
                    viewport: tuple[int, int] = (1280, 900)) -> Page:
     """A new page in a context of its own (its own cookies), its errors watched, the panel

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from models import Household, HouseholdState, RepairOrder
 from models.handover import DefectStatus, Handover, HandoverDefect, HandoverStatus
 from pm_admin.extensions import db
-from test_browser import JsErrors, chromium, live_server, signed_in_page  # noqa: F401  (fixtures)
+from test_browser import JsErrors, chromium, live_server, signed_in_page, take_step  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -22,10 +22,6 @@ def test_a_handover_defect_becomes_a_repair_order_and_the_handover_completes(mak
     db.session.rollback()  # no transaction of the test stays open while the server works
     base, errors = live_server, JsErrors()
 
-    def take(page, step):
-        page.once("dialog", lambda dialog: dialog.accept())
-        page.locator(f'#pm-steps form[action*="/step/{step}/"] button').click()
-        expect(page.locator(".alert-success")).to_be_visible()
 
     page = signed_in_page(chromium, base, errors, desk.username)
     page.goto(f"{base}/admin/handover_defect/new/?handover={handover_id}")
@@ -39,7 +35,7 @@ def test_a_handover_defect_becomes_a_repair_order_and_the_handover_completes(mak
     db.session.rollback()
 
     page.goto(f"{base}/admin/handover_defect/details/?id={defect_id}")
-    take(page, "order_repair")
+    take_step(page, "order_repair")
     defect = db.session.get(HandoverDefect, defect_id)
     order = db.session.get(RepairOrder, defect.repair_order_id)
     assert defect.status is DefectStatus.repair_ordered and order.household_id == household_id
@@ -50,7 +46,7 @@ def test_a_handover_defect_becomes_a_repair_order_and_the_handover_completes(mak
 
     page.goto(f"{base}/admin/handover/details/?id={handover_id}")
     expect(page.locator("body")).to_contain_text("卫生间")
-    take(page, "complete")
+    take_step(page, "complete")
     db.session.rollback()
     handover = db.session.get(Handover, handover_id)
     household = db.session.get(Household, household_id)

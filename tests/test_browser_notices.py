@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from models import Notice, NoticeStatus
 from pm_admin import clock
 from pm_admin.extensions import db
-from test_browser import MM, JsErrors, chromium, live_server, pdf_pages, signed_in_page  # noqa: F401  (fixtures)
+from test_browser import MM, JsErrors, chromium, live_server, pdf_pages, signed_in_page, take_step  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -24,11 +24,6 @@ def test_a_notice_from_draft_to_the_printed_a4_sheet(make, world, live_server, c
     db.session.rollback()  # no transaction of the test stays open while the server works
     base, errors = live_server, JsErrors()
 
-    def take(page, step):
-        """Press the step's button on the notice's page, confirming its question."""
-        page.once("dialog", lambda dialog: dialog.accept())
-        page.locator(f'#pm-steps form[action*="/step/{step}/"] button').click()
-        expect(page.locator(".alert-success")).to_be_visible()
 
     # The receptionist drafts the notice for her community and submits it.
     page = signed_in_page(chromium, base, errors, desk.username)
@@ -50,16 +45,16 @@ def test_a_notice_from_draft_to_the_printed_a4_sheet(make, world, live_server, c
     db.session.rollback()
     page.goto(details)
     expect(page.locator('a[href*="/admin/notice/print/board/"]')).to_have_count(0)  # not before approval
-    take(page, "submit")
+    take_step(page, "submit")
 
     # The supervisor approves it.
     approver = signed_in_page(chromium, base, errors, boss.username)
     approver.goto(details)
-    take(approver, "approve")
+    take_step(approver, "approve")
 
     # The receptionist posts it and prints the sheet for the board.
     page.goto(details)
-    take(page, "post")
+    take_step(page, "post")
     page.goto(details)
     page.locator('a[href*="/admin/notice/print/board/"]').click()
     expect(page).to_have_url(re.compile(r"/admin/notice/print/"))
