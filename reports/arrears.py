@@ -15,7 +15,7 @@ from pm_admin.history import system_label
 from pm_admin.scope import UNSET, scope_clause, scoped
 
 from models.arrears import DunningMethod, DunningRecord
-from models.billing import DEPOSIT_CODES, OPEN_STATUSES, Bill, BillStatus, FeeItem, accrued_late_fee
+from models.billing import DEPOSIT_CODES, OPEN_STATUSES, Bill, BillStatus, FeeItem, accrued_late_fee, bill_is_open
 from models.collection import keep_months, kept_months
 from models.community import Building, Community
 from models.household import Household
@@ -148,18 +148,20 @@ class AgingLine:
     owed: Decimal = ZERO
 
 
-def _open_per_household(scope_ids=UNSET, community_id=None, building_id=None):
-    """One row per household with open bills: owed, the oldest due date, months in arrears
-    (as ``arrears_ledger`` sums them, but in SQL)."""
-    query = (select(Bill.household_id.label("household_id"), func.sum(Bill.amount - Bill.paid).label("owed"),
-                    func.min(Bill.due_on).label("oldest_due"), func.count(func.distinct(Bill.period)).label("months"))
-             .join(Household, Bill.household_id == Household.id)
-             .where(Bill.status.in_(OPEN_STATUSES)).group_by(Bill.household_id))
+def _open_per_household(scope_ids=UNSET, community_id=None, building_id=None, *, months=False):
+    """One row per household with open bills: owed, the oldest due date, and if asked the
+    months in arrears (as ``arrears_ledger`` sums them, but in SQL). Read from the partial
+    index of open bills alone (``ix_bill_open``)."""
+    columns = [Bill.household_id.label("household_id"), func.sum(Bill.amount - Bill.paid).label("owed"),
+               func.min(Bill.due_on).label("oldest_due")]
+    if months:  # counting distinct periods costs a sort per household
+        columns.append(func.count(func.distinct(Bill.period)).label("months"))
+    query = select(*columns).where(bill_is_open()).group_by(Bill.household_id)
     query = scoped(query, Bill, scope_ids)
     if community_id:
         query = query.where(Bill.community_id == community_id)
     if building_id:
-        query = query.where(Household.building_id == building_id)
+        query = query.join(Household, Bill.household_id == Household.id).where(Household.building_id == building_id)
     return query.subquery()
 
 
@@ -204,7 +206,7 @@ def households_to_chase(*, scope_ids=UNSET, on: dt.date | None = None, limit: in
     """The first ``limit`` households of the arrears ledger (longest in arrears, then most
     owed), with the day of their last reminder; grouped in SQL, not read bill by bill."""
     on = on or clock.today()
-    per_household = _open_per_household(scope_ids)
+    per_household = _open_per_household(scope_ids, months=True)
     reminded = (select(DunningRecord.household_id, func.max(DunningRecord.on_date).label("last"))
                 .group_by(DunningRecord.household_id).subquery())
     rows = db.session.execute(
