@@ -159,7 +159,7 @@ def test_late_fees_are_charged_as_of_the_company_day_not_the_utc_day(quarter, ma
     household = quarter["household"]
     collector = make.staff("collector", communities=[quarter["community"]], username="nightcollector")
     lines = owed_as_of(household.id, NOTICE_DAY)
-    payment = post_payment(household, amount=OWED, method=PaymentMethod.cash, bill_ids=[l.bill.id for l in lines],
+    payment = post_payment(household, amount=OWED, method=PaymentMethod.cash, bill_ids=[line.bill.id for line in lines],
                            actor=collector, token="night")
     db.session.commit()
     assert payment.advance_added == 0 and owed_as_of(household.id, NOTICE_DAY) == []
