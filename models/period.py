@@ -8,6 +8,7 @@ import re
 from flask_babel import lazy_gettext as _l
 
 from pm_admin.errors import DomainError
+from pm_admin.plausible import parse_day
 
 PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -50,10 +51,16 @@ def periods_between(first: str, last: str) -> list[str]:
 MONTHS_SEPARATOR = "~"  # a span of months as the lists' month filter shows it: 2026-01~2026-03
 
 
+def _span_ends(text) -> tuple[str, str]:
+    """The two ends of a span as typed ("a~b", "a 至 b", "a to b"; one value: both ends)."""
+    first, _sep, last = re.sub(r"\s*(?:~|～|至|\bto\b)\s*", MONTHS_SEPARATOR, str(text or "").strip()).partition(MONTHS_SEPARATOR)
+    return first, last
+
+
 def months_span(text) -> tuple[str, str]:
     """``2026-03`` or ``2026-01~2026-03`` (also "至" or " to " between) → (first, last) period;
     a DomainError otherwise. The lists' month filter and the service analysis read months the same way."""
-    first, _sep, last = re.sub(r"\s*(?:~|～|至|\bto\b)\s*", MONTHS_SEPARATOR, str(text or "").strip()).partition(MONTHS_SEPARATOR)
+    first, last = _span_ends(text)
     first, last = parse_period(first), parse_period(last or first)
     if first > last:
         raise DomainError(_l("The first month %(first)s is after the last month %(last)s."), first=first, last=last)
@@ -68,13 +75,12 @@ def months_days(text) -> tuple[dt.date, dt.date]:
 
 def days_span(text) -> tuple[dt.date, dt.date]:
     """``2026-09-05 to 2026-12-03`` (or one day) → (first day, last day); a DomainError otherwise."""
-    first, _sep, last = str(text or "").partition(" to ")
-    try:
-        first_day = dt.date.fromisoformat(first.strip())
-        last_day = dt.date.fromisoformat((last or first).strip())
-    except ValueError:
+    first, last = _span_ends(text)
+    try:  # days in the plausible years: a day past 9999-12-30 has no next day to end on
+        first_day, last_day = parse_day(first), parse_day(last or first)
+    except DomainError:
         raise DomainError(_l("“%(value)s” is not a span of days: write e.g. 2026-09-05 to 2026-12-03."),
-                          value=str(text or "")) from None
+                          value=str(text or "")[:40]) from None
     if first_day > last_day:
         raise DomainError(_l("The first day %(first)s is after the last day %(last)s."), first=first_day, last=last_day)
     return first_day, last_day

@@ -80,3 +80,21 @@ def test_pages_default_to_the_company_month_not_the_servers(world, login_as, bro
     for url in ("/admin/ledgers/", "/admin/bill-run/", "/admin/collection-rate/"):
         page = browser.get(url).get_data(as_text=True)
         assert "2027-01" in page and "2026-12" not in page, url
+
+
+@pytest.mark.parametrize("typed", ["2026-09-05 to 2026-12-03", "2026-09-05 至 2026-12-03", "2026-09-05~2026-12-03"])
+def test_a_span_of_days_reads_as_people_write_it(app_context, clock_at, typed):
+    from models.period import days_span
+
+    clock_at(dt.datetime(2026, 12, 3, 9, 0))
+    assert days_span(typed) == (dt.date(2026, 9, 5), dt.date(2026, 12, 3))
+
+
+@pytest.mark.parametrize("typed", ["9999-12-31", "2026-09-05 to 9999-12-31", "0001-01-01", "2026-12-03 to 2026-09-05"])
+def test_a_span_of_days_outside_the_plausible_years_is_a_message_not_an_overflow(app_context, clock_at, typed):
+    from pm_admin.errors import DomainError
+    from models.period import days_span
+
+    clock_at(dt.datetime(2026, 12, 3, 9, 0))
+    with pytest.raises(DomainError):
+        days_span(typed)
