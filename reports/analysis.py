@@ -213,51 +213,59 @@ def _first_step(table: str, transitions=None, *, last=False):
     return query.group_by(WorkflowStep.record_id).subquery()
 
 
-def _repair_items(where, *, scope_ids=UNSET, on="registered"):
-    first = _first_step(RepairOrder.__tablename__, ("dispatch", "accept"))
-    closed = _first_step(RepairOrder.__tablename__, ("close",), last=True)
-    key = cast(RepairOrder.id, String)
-    query = (select(RepairOrder.serial, RepairOrder.category, RepairOrder.status, Community.name.label("community"),
-                    Building.name.label("building"), RepairOrder.household_id, Staff.display_name.label("handler"),
-                    RepairOrder.registered_at, first.c.at.label("first_at"), closed.c.at.label("closed_at"),
-                    RepairOrder.overdue_clause().label("overdue"), RepairOrder.reopen_count, RepairOrder.satisfaction)
-             .select_from(RepairOrder).join(Community, RepairOrder.community_id == Community.id)
-             .outerjoin(Household, RepairOrder.household_id == Household.id)
+@dataclass(frozen=True)
+class _Source:
+    """How a kind of service record is read for the analysis: its columns by role."""
+
+    name: str
+    model: type
+    label: object  # what names a record: a repair's serial, a reception item's contact
+    kind: object
+    registered: object
+    handler_id: object
+    first_response: tuple | None  # the steps that answer it (None: any step after its creation)
+    closed: object  # its closed state
+    scored: bool  # repairs carry a reopen count and a satisfaction score
+
+
+def _sources() -> dict[str, _Source]:
+    return {
+        REPAIRS: _Source(REPAIRS, RepairOrder, RepairOrder.serial, RepairOrder.category, RepairOrder.registered_at,
+                         RepairOrder.engineer_id, ("dispatch", "accept"), RepairStatus.closed, True),
+        RECEPTION: _Source(RECEPTION, ReceptionRecord, ReceptionRecord.contact, ReceptionRecord.kind,
+                           ReceptionRecord.received_at, ReceptionRecord.handler_id, None, ReceptionStatus.closed,
+                           False),
+    }
+
+
+def _items(name: str, where, *, scope_ids=UNSET, on="registered"):
+    """The records of one source the ``where(model, moment)`` conditions select (by the moment
+    they were registered or, ``on="closed"``, closed), as analysis items."""
+    source = _sources()[name]
+    model = source.model
+    first = _first_step(model.__tablename__, source.first_response)
+    closed = _first_step(model.__tablename__, ("close",), last=True)
+    key = cast(model.id, String)
+    scores = (model.reopen_count, model.satisfaction) if source.scored else ()
+    query = (select(source.label.label("label"), source.kind.label("kind"), model.status,
+                    Community.name.label("community"), Building.name.label("building"), model.household_id,
+                    Staff.display_name.label("handler"), source.registered.label("registered_at"),
+                    first.c.at.label("first_at"), closed.c.at.label("closed_at"),
+                    model.overdue_clause().label("overdue"), *scores)
+             .select_from(model).join(Community, model.community_id == Community.id)
+             .outerjoin(Household, model.household_id == Household.id)
              .outerjoin(Building, Household.building_id == Building.id)
-             .outerjoin(Staff, RepairOrder.engineer_id == Staff.id)
+             .outerjoin(Staff, source.handler_id == Staff.id)
              .outerjoin(first, first.c.record_id == key).outerjoin(closed, closed.c.record_id == key))
-    moment = closed.c.at if on == "closed" else RepairOrder.registered_at
-    query = scoped(query.where(*where(RepairOrder, moment)), RepairOrder, scope_ids)
+    moment = closed.c.at if on == "closed" else source.registered
+    query = scoped(query.where(*where(model, moment)), model, scope_ids)
     if on == "closed":
-        query = query.where(RepairOrder.status == RepairStatus.closed)
-    for row in db.session.execute(query.order_by(RepairOrder.registered_at, RepairOrder.id)):
-        yield Item(REPAIRS, row.serial, row.category, row.status, row.community, row.building, row.household_id,
+        query = query.where(model.status == source.closed)
+    for row in db.session.execute(query.order_by(source.registered, model.id)):
+        yield Item(name, row.label, row.kind, row.status, row.community, row.building, row.household_id,
                    row.handler, row.registered_at, row.first_at,
-                   row.closed_at if row.status is RepairStatus.closed else None, bool(row.overdue),
-                   (row.reopen_count or 0) > 0, row.satisfaction)
-
-
-def _reception_items(where, *, scope_ids=UNSET, on="registered"):
-    first = _first_step(ReceptionRecord.__tablename__)
-    closed = _first_step(ReceptionRecord.__tablename__, ("close",), last=True)
-    key = cast(ReceptionRecord.id, String)
-    query = (select(ReceptionRecord.contact, ReceptionRecord.kind, ReceptionRecord.status,
-                    Community.name.label("community"), Building.name.label("building"), ReceptionRecord.household_id,
-                    Staff.display_name.label("handler"), ReceptionRecord.received_at, first.c.at.label("first_at"),
-                    closed.c.at.label("closed_at"), ReceptionRecord.overdue_clause().label("overdue"))
-             .select_from(ReceptionRecord).join(Community, ReceptionRecord.community_id == Community.id)
-             .outerjoin(Household, ReceptionRecord.household_id == Household.id)
-             .outerjoin(Building, Household.building_id == Building.id)
-             .outerjoin(Staff, ReceptionRecord.handler_id == Staff.id)
-             .outerjoin(first, first.c.record_id == key).outerjoin(closed, closed.c.record_id == key))
-    moment = closed.c.at if on == "closed" else ReceptionRecord.received_at
-    query = scoped(query.where(*where(ReceptionRecord, moment)), ReceptionRecord, scope_ids)
-    if on == "closed":
-        query = query.where(ReceptionRecord.status == ReceptionStatus.closed)
-    for row in db.session.execute(query.order_by(ReceptionRecord.received_at, ReceptionRecord.id)):
-        yield Item(RECEPTION, row.contact, row.kind, row.status, row.community, row.building, row.household_id,
-                   row.handler, row.received_at, row.first_at,
-                   row.closed_at if row.status is ReceptionStatus.closed else None, bool(row.overdue), False, None)
+                   row.closed_at if row.status is source.closed else None, bool(row.overdue),
+                   source.scored and (row.reopen_count or 0) > 0, row.satisfaction if source.scored else None)
 
 
 def service_items(selection: Selection, *, scope_ids=UNSET) -> tuple[list[Item], list[Item]]:
@@ -274,8 +282,8 @@ def service_items(selection: Selection, *, scope_ids=UNSET) -> tuple[list[Item],
             conditions.append(ReceptionRecord.kind == ReceptionKind[selection.kind])
         return conditions
 
-    repairs = list(_repair_items(where, scope_ids=scope_ids)) if selection.shows_repairs else []
-    reception = list(_reception_items(where, scope_ids=scope_ids)) if selection.shows_reception else []
+    repairs = list(_items(REPAIRS, where, scope_ids=scope_ids)) if selection.shows_repairs else []
+    reception = list(_items(RECEPTION, where, scope_ids=scope_ids)) if selection.shows_reception else []
     return repairs, reception
 
 
@@ -383,20 +391,20 @@ def weekly_summary(today: dt.date | None = None, *, scope_ids=UNSET) -> WeeklySu
     def line(item):
         return lines.setdefault(item.community, WeekLine(item.community))
 
-    for items in (_repair_items(in_week, scope_ids=scope_ids), _reception_items(in_week, scope_ids=scope_ids)):
+    for items in (_items(REPAIRS, in_week, scope_ids=scope_ids), _items(RECEPTION, in_week, scope_ids=scope_ids)):
         for item in items:
             line(item).new += 1
             total.new += 1
-    for items in (_repair_items(in_week, scope_ids=scope_ids, on="closed"),
-                  _reception_items(in_week, scope_ids=scope_ids, on="closed")):
+    for items in (_items(REPAIRS, in_week, scope_ids=scope_ids, on="closed"),
+                  _items(RECEPTION, in_week, scope_ids=scope_ids, on="closed")):
         for item in items:
             for each in (line(item), total):
                 each.closed += 1
                 if item.satisfaction is not None:
                     each.rated += 1
                     each.score_sum += item.satisfaction
-    overdue_repairs = list(_repair_items(overdue_now, scope_ids=scope_ids))
-    for item in [*overdue_repairs, *_reception_items(overdue_now, scope_ids=scope_ids)]:
+    overdue_repairs = list(_items(REPAIRS, overdue_now, scope_ids=scope_ids))
+    for item in [*overdue_repairs, *_items(RECEPTION, overdue_now, scope_ids=scope_ids)]:
         line(item).overdue += 1
         total.overdue += 1
     return WeeklySummary(first, last, [lines[name] for name in sorted(lines)], total, overdue_repairs,
