@@ -163,6 +163,7 @@ def test_receptionist_edits_household_file_and_history_shows_it(make, world, liv
         # The household file: details with residents, vehicles and keys.
         rows.first.locator('a[href*="/admin/household/details/"]').click()
         expect(page).to_have_url(re.compile(rf"/admin/household/details/\?id={household_id}\b"))
+        page.wait_for_load_state("load")  # the tabs need Bootstrap's script: a click before it does nothing
         for section in ("residents", "vehicles", "keys"):  # tabs: each shows its rows when clicked
             page.click(f"#tab-{section}")
             expect(page.locator(f"#section-{section}")).to_be_visible()

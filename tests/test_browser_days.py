@@ -100,6 +100,7 @@ def test_the_receptionists_day(world, make, day):
 
     # Back on the file: both wait in its open tabs.
     expect(page.locator("#section-reception_records table.pm-open tr").filter(has_text="咨询")).to_contain_text(owner)
+    page.wait_for_load_state("load")  # the tabs need Bootstrap's script
     page.click("#tab-repair_orders")
     expect(page.locator("#section-repair_orders table.pm-open tbody tr")).to_have_count(2)  # the world's and this one
     today.end()

@@ -38,6 +38,7 @@ def test_a_round_on_a_phone_with_one_failed_item_and_its_rectification(make, wor
         page.fill(f"input[name=note-{item_ids[1]}]", "垃圾桶满溢")
         page.click("#save-round")
         expect(page.locator(".alert-success")).to_be_visible()
+        page.wait_for_load_state("load")  # the tabs need Bootstrap's script
         page.click("#tab-results")
         row = page.locator("table.pm-section tr, .pm-section tr").filter(has_text="垃圾桶满溢").first
         row.locator('a[href*="/step/rectify/"]').click()
