@@ -275,7 +275,7 @@ def accrued_late_fee(open_amount: Decimal, due_on: dt.date, percent_per_day: Dec
 
 # -- the bill run ------------------------------------------------------------
 
-def run_bills(period, *, community=None, actor) -> dict:
+def run_bills(period, *, community=None, actor, progress=None) -> dict:
     """Issue every missing bill of ``period`` (all communities in the actor's scope,
     or one): one per household × active fee item, amounts rounded half-up to the fen.
 
@@ -283,7 +283,8 @@ def run_bills(period, *, community=None, actor) -> dict:
     a unique key makes concurrent runs safe. One INSERT … SELECT per fee item, the
     amount computed exactly in SQL (the same as ``bill_amount``); then the advance
     balances of the run's households settle what they can (``apply_advance``); the run
-    is recorded in the audit log as one summary. Flushes; the caller commits."""
+    is recorded in the audit log as one summary. ``progress(items done, items)`` hears of each
+    fee item issued. Flushes; the caller commits."""
     period = parse_period(period)
     first_day, last_day = period_bounds(period)
     require(actor, "bill.run", community, refusal=_l("Your role may not run bills."))
@@ -295,7 +296,9 @@ def run_bills(period, *, community=None, actor) -> dict:
     now = clock.now()
     issued_by = actor.id
     created, total, largest = 0, Decimal("0"), {}
-    for item in items:
+    for done, item in enumerate(items):
+        if progress is not None:
+            progress(done, len(items))
         if _sql_amounts_are_exact(item, period, largest):
             amounts = _issue_missing_bills(item, period, due_on=last_day, issued_at=now, issued_by=issued_by)
         else:

@@ -11,7 +11,7 @@ from flask import Flask, redirect, url_for
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import admin, auth, cli, errors, exports, health, i18n, jobs, plausible, security
+from . import admin, auth, background, cli, errors, exports, health, i18n, importing, jobs, plausible, security
 from .config import INSTANCE_PATH, PROJECT_ROOT, Config, config_from_environment
 from .extensions import csrf, db, migrate
 
@@ -34,7 +34,8 @@ def create_app(config: type[Config] | None = None, *, site) -> Flask:
     security.init_app(app)
     admin.init_templates(app)
     app.extensions["pm_admin_panel"] = admin.build_admin(app, site)
-    jobs.init_app(app, [*exports.TASKS, *site.tasks])
+    background.init_app(app, [exports.EXPORT, importing.IMPORT, *site.job_kinds])
+    jobs.init_app(app, [*background.TASKS, *site.tasks])
     cli.init_app(app, site)
     app.register_blueprint(health.bp)
 

@@ -14,7 +14,7 @@ import flask_admin.model.base
 from flask_admin.theme import Bootstrap4Theme
 
 from .money import format_amount
-from . import audit, auth, dashboard, exports, history, security
+from . import audit, auth, background, dashboard, history, security
 from .labels import ColumnLabels
 from .search import SearchView
 from .extensions import db
@@ -132,7 +132,8 @@ def build_admin(app, site) -> Panel:
     site.register_views(panel)
     panel.add_view(SearchView(site.search_sources, name=_l("Search"), endpoint="search", url="/search"))
     panel.add_view(AuditLogView(audit.AuditEntry, name=_l("Audit log"), endpoint="audit", category=_l("System")))
-    panel.add_view(exports.MyExportsView(name=_l("My exports"), endpoint="exports", url="/admin/exports",
+    # at /admin/exports/ since it began with exports alone (bookmarks, links in messages)
+    panel.add_view(background.MyJobsView(name=_l("My background jobs"), endpoint="exports", url="/admin/exports",
                                          category=_l("System")))
     return panel
 

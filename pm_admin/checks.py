@@ -13,7 +13,7 @@ from .masking import MASKS
 from .scope import UNSET
 
 # The framework's own tables that belong to no community (a site adds its own in Site.unscoped_tables).
-FRAMEWORK_UNSCOPED = frozenset({"audit_entry", "login_attempt", "workflow_step", "serial_counter", "export_job",
+FRAMEWORK_UNSCOPED = frozenset({"audit_entry", "login_attempt", "workflow_step", "serial_counter", "background_job",
                                 "stored_file"})
 # Column names that hold personal data wherever they appear: they must carry masking.personal(...).
 PERSONAL_COLUMN = re.compile(r"(^|_)(phone|mobile|id_number|id_card|passport)($|_)")

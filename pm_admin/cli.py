@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
-from . import backup, checks, exports, health, jobs
+from . import background, backup, checks, health, jobs
 from .errors import DomainError, folder_problem
 
 
@@ -66,23 +66,23 @@ def restore_command(source):
 
 @pm.command("worker")
 def worker_command():
-    """Run the queued and scheduled jobs (exports, the bill run, housekeeping) until stopped:
+    """Run the queued and scheduled jobs (exports, bill runs, imports, housekeeping) until stopped:
     JOB_WORKERS at once. Needs PM_JOB_QUEUE=redis://… (the embedded queue runs in the web process)."""
     queue = jobs.queue()
     if queue.huey.immediate:
         raise click.ClickException("PM_JOB_QUEUE=immediate runs jobs where they are queued: no worker needed.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    exports.housekeeping()  # at once: jobs a worker of this host left behind when it died
+    background.housekeeping()  # at once: jobs a worker of this host left behind when it died
     click.echo(f"Worker {jobs.worker_identity()}: {jobs.workers(current_app)} jobs at once; stop with Ctrl-C.")
     queue.worker().run()
 
 
 @pm.command("housekeeping")
 def housekeeping_command():
-    """What the schedule does every minute, now: remove expired exports and their files, take back
-    or fail jobs whose worker stopped."""
-    jobs.queue().run_now("export_housekeeping")
-    click.echo("Exports tidied.")
+    """What the schedule does every minute, now: remove expired background jobs and their files,
+    take back or fail jobs whose worker stopped."""
+    jobs.queue().run_now("job_housekeeping")
+    click.echo("Background jobs tidied.")
 
 
 def init_app(app, site) -> None:

@@ -46,16 +46,21 @@ class Config:
     JOB_WORKERS = int(os.environ.get("PM_JOB_WORKERS", "2"))
     JOB_QUEUE_NAME = os.environ.get("PM_JOB_QUEUE_NAME", "pm-admin")
     # Exports of more rows than this are written in the background and fetched from
-    # "My exports" (0: never); kept this many days; at most this many waiting or being
-    # written per person; tried this often when something unexpected stops one; cut off
-    # after this long, or when its worker has not been heard of for this many seconds
-    # (it reports every JOB_HEARTBEAT_SECONDS).
+    # "My background jobs" (0: never); imports of more rows than this are imported there
+    # (checking a file is quick, importing it slow: BENCHMARKS.md, "Import: 10,000 rows").
     EXPORT_BACKGROUND_ROWS = int(os.environ.get("PM_EXPORT_BACKGROUND_ROWS", "50000"))
-    EXPORT_KEEP_DAYS = 7
-    EXPORT_PENDING_PER_USER = 2
-    EXPORT_ATTEMPTS = 3
-    EXPORT_TIMEOUT_MINUTES = 30
-    EXPORT_LEASE_SECONDS = 60
+    IMPORT_BACKGROUND_ROWS = int(os.environ.get("PM_IMPORT_BACKGROUND_ROWS", "2000"))
+    # Background jobs (exports, bill runs started from the page, imports; pm_admin/background.py):
+    # kept this many days; at most this many waiting or running per person, and for everyone
+    # together; tried this often when something unexpected stops one (kinds safe to retry); cut
+    # off after this long, or when its worker has not been heard of for this many seconds (it
+    # reports every JOB_HEARTBEAT_SECONDS).
+    JOB_KEEP_DAYS = 7
+    JOB_PENDING_PER_USER = 2
+    JOB_PENDING_OVERALL = 50
+    JOB_ATTEMPTS = 3
+    JOB_TIMEOUT_MINUTES = 30
+    JOB_LEASE_SECONDS = 60
     JOB_HEARTBEAT_SECONDS = 5
     # The day of the month (1-28) the bill run issues that month's bills by itself, at 01:00
     # company time; 0: only by hand (Billing → Bill run, `flask pm bill`).

@@ -16,6 +16,11 @@ so a file is imported entirely or not at all.
 This module reads the file (refusing what is not a sheet, is empty, too large,
 has unknown headers or formulas), matches headers in English or Chinese, keeps
 the uploaded file between the dry run and the commit, and serves the pages.
+A file of more than ``IMPORT_BACKGROUND_ROWS`` rows is checked at once as any
+other (checking is quick), but imported by a background job (pm_admin/background.py):
+its upload is stored (pm_admin/storage.py, any node reads it), the job checks it again
+as the person who confirmed it and imports it or lists the rows it refuses, and
+“My background jobs” shows which.
 
 A file may cause only so much work (``ImportLimits``, the IMPORT_MAX_* settings):
 an .xlsx is a zip of XML, so a small upload can unpack to gigabytes, claim a
@@ -50,7 +55,7 @@ from sqlalchemy.exc import IntegrityError
 from xlsxwriter import Workbook
 from xlsxwriter.utility import xl_col_to_name
 
-from . import audit, auth
+from . import audit, auth, background, storage
 from .errors import DomainError, committed
 from .extensions import db
 from .i18n import _l
@@ -58,6 +63,7 @@ from .scope import user_scope_ids
 
 SHOWN_ROWS_WITHOUT_ERRORS = 500  # the dry-run page lists every error, and this many rows besides
 PENDING_HOURS = 24
+JOB_FOLDER = "import_jobs"  # uploads waiting for their background job, in the shared storage
 SUFFIXES = (".xlsx", ".csv")
 RATIO_CHECKED_FROM = 2**20  # a smaller part cannot unpack to much, whatever its ratio
 
@@ -431,7 +437,7 @@ def _pending_dir() -> Path:
     return Path(current_app.config["FILES_PATH"]) / "imports"
 
 
-def keep_upload(kind: ImportKind, filename: str, data: bytes) -> str | None:
+def keep_upload(kind: ImportKind, filename: str, data: bytes, rows: int | None = None) -> str | None:
     """A token to commit the file with later, or None when the files folder cannot be
     written (read-only, full, missing): the dry run is shown all the same."""
     token = secrets.token_urlsafe(18)
@@ -444,7 +450,7 @@ def keep_upload(kind: ImportKind, filename: str, data: bytes) -> str | None:
                 old.unlink(missing_ok=True)
                 old.with_suffix(".data").unlink(missing_ok=True)
         (directory / f"{token}.data").write_bytes(data)
-        meta = {"user": current_user.id, "kind": kind.name, "filename": filename}
+        meta = {"user": current_user.id, "kind": kind.name, "filename": filename, "rows": rows}
         (directory / f"{token}.json").write_text(json.dumps(meta))
     except OSError:
         current_app.logger.exception("cannot keep an upload in %s", directory)
@@ -464,6 +470,14 @@ def kept_upload(kind: ImportKind, token: str) -> tuple[str, bytes] | None:
     if meta.get("user") != current_user.id or meta.get("kind") != kind.name:
         return None
     return meta["filename"], data
+
+
+def kept_rows(token: str) -> int:
+    """The records the dry run counted in a kept upload (0 when unknown)."""
+    try:
+        return int(json.loads((_pending_dir() / f"{token}.json").read_text()).get("rows") or 0)
+    except (OSError, ValueError, TypeError):
+        return 0
 
 
 def forget_upload(token: str) -> None:
@@ -534,7 +548,21 @@ class ImportView(auth.SignedInOnly, BaseView):
             flash(_("That upload is no longer available. Upload the file again."), "error")
             return redirect(url_for(".index"))
         filename, data = kept
+        rows = kept_rows(token)
+        if goes_to_background(rows):
+            return self._start_job(kind, filename, data, rows, token)
         return self._checked(kind, filename, data, token=token)
+
+    def _start_job(self, kind, filename, data, rows, token):
+        try:
+            start_import(self.endpoint, kind, filename, data, rows)
+        except DomainError as error:
+            flash(_("%(file)s was not imported: %(reason)s", file=filename, reason=str(error)), "error")
+            return redirect(url_for(".index"))
+        forget_upload(token)
+        flash(_("%(file)s: its %(rows)d rows are being imported in the background; the outcome shows in "
+                "“My background jobs”.", file=filename, rows=rows), "info")
+        return redirect(url_for("exports.index"))
 
     def _checked(self, kind: ImportKind, filename: str, data: bytes, *, token: str | None):
         started = time.perf_counter()
@@ -550,7 +578,7 @@ class ImportView(auth.SignedInOnly, BaseView):
             return self._apply(kind, filename, plan, token)
         db.session.rollback()  # a dry run leaves nothing behind
         if token is None and not plan.error_count:
-            token = keep_upload(kind, filename, data)
+            token = keep_upload(kind, filename, data, rows=len(plan.rows))
             if token is None:
                 flash(_("The file is fine, but the server cannot keep it until you confirm: its files folder "
                         "cannot be written (full or read-only). Nothing was imported; tell the administrator."),
@@ -558,7 +586,7 @@ class ImportView(auth.SignedInOnly, BaseView):
         return self.render(
             "pm_admin/import_result.html", kind=kind, filename=filename, sheet=sheet, plan=plan,
             token=None if plan.error_count else token, seconds=time.perf_counter() - started,
-            shown=_shown_rows(plan),
+            shown=_shown_rows(plan), in_background=goes_to_background(len(plan.rows)),
         )
 
     def _apply(self, kind, filename, plan, token):
@@ -583,3 +611,69 @@ def _shown_rows(plan: Plan) -> list[RowPlan]:
             shown.append(row)
             quiet += 1
     return shown
+
+
+# -- large files: imported by a background job ---------------------------------------------
+
+
+def goes_to_background(rows: int) -> bool:
+    """Whether a checked file of ``rows`` records is imported by a background job."""
+    limit = int(current_app.config.get("IMPORT_BACKGROUND_ROWS") or 0)
+    return bool(limit) and rows > limit
+
+
+def start_import(endpoint: str, kind: ImportKind, filename: str, data: bytes, rows: int) -> background.BackgroundJob:
+    """Store the file and start the job importing it as the current user (refused: DomainError,
+    nothing kept)."""
+    storage.check_writable(JOB_FOLDER)
+    key = storage.put_bytes(JOB_FOLDER, data)
+    try:
+        return background.start("import", title=f"{kind.label}: {filename}", endpoint=endpoint, total=rows,
+                                params={"kind": kind.name, "filename": filename}, file_key=key)
+    except DomainError:
+        db.session.rollback()
+        storage.delete(key)
+        db.session.commit()
+        raise
+
+
+def _job_kind(job: background.BackgroundJob) -> ImportKind | None:
+    view = current_app.extensions["pm_admin_panel"].view_for(job.endpoint)
+    return getattr(view, "kinds", {}).get((job.params or {}).get("kind"))
+
+
+def import_stored_file(job: background.BackgroundJob, progress: background.Progress) -> dict:
+    """The job: check the stored file again (the data may have changed since the dry run) and
+    import it, all or nothing; a file with problems is refused, listing them."""
+    kind = _job_kind(job)
+    if kind is None or not auth.can(kind.permission):
+        raise DomainError(_l("You may no longer import these records."))
+    try:
+        with storage.open(job.file_key) as stored:
+            data = stored.read()
+    except FileNotFoundError:
+        raise DomainError(_l("The uploaded file is no longer available; upload it again.")) from None
+    filename = job.params["filename"]
+    sheet, plan = dry_run(kind, filename, data, scope_ids=user_scope_ids())
+    if plan.error_count:
+        problems = [_("Row %(row)d, column %(column)s: %(message)s", row=row.row, column=sheet.where(key),
+                      message=message) for row in plan.rows for key, message in row.errors]
+        raise background.JobRefused(_l("%(errors)d problems in %(rows)d rows: nothing was imported. Correct the "
+                                       "file and upload it again."), problems,
+                                    errors=plan.error_count, rows=len(plan.rows))
+    counts = commit_import(kind, filename, plan)
+    progress(len(plan.rows), len(plan.rows))
+    return {"rows": len(plan.rows), "counts": counts}
+
+
+def _imported(job: background.BackgroundJob) -> str:
+    kind = _job_kind(job)
+    labels = kind.count_labels if kind else {}
+    counts = (job.result or {}).get("counts") or {}
+    summary = ", ".join(f"{labels.get(key, key)}: {n}" for key, n in counts.items())
+    return _("%(rows)d rows imported: %(summary)s.", rows=(job.result or {}).get("rows", 0), summary=summary)
+
+
+IMPORT = background.JobKind(
+    "import", _l("Import"), import_stored_file, outcome=_imported,
+    offered_to=lambda user: any(p.endswith(".import") for p in user.permissions), writes=True)

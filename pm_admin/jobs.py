@@ -11,9 +11,10 @@
 
 A job is a ``Task`` declared once (the framework's, the site's ``tasks``): its name, the
 function (run inside an app context with the task's arguments) and, for scheduled work, when
-to run, judged on the company's clock. Each job's state lives in the database (for exports
-the ``export_job`` row), so the queue holds only messages: a message delivered twice, or
-left over after a restart, finds its row already claimed and does nothing.
+to run, judged on the company's clock. Each job's state lives in the database (for work started
+from a page, its ``background_job`` row: pm_admin/background.py), so the queue holds only
+messages: a message delivered twice, or left over after a restart, finds its row already
+claimed and does nothing.
 """
 
 import logging

@@ -19,6 +19,8 @@ class Site:
     commands: list[click.Command] = field(default_factory=list)
     # background and scheduled work (pm_admin.jobs.Task)
     tasks: list = field(default_factory=list)
+    # kinds of background job its pages start (pm_admin.background.JobKind), besides exports and imports
+    job_kinds: list = field(default_factory=list)
     # the role that manages accounts: `flask pm check` wants at least one active
     admin_role: str = "supervisor"
     # what the navbar's search box finds (pm_admin.search.SearchSource)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 from pm_admin import masking
 from pm_admin.errors import DomainError
 from pm_admin.export import ExportColumn, Sheet, Summary, write_sheets
-from pm_admin.exports import counted
+from pm_admin.background import counted
 from pm_admin.extensions import db
 from pm_admin.scope import UNSET, scoped
 
@@ -339,7 +339,7 @@ def ledger_row_count(ledger: str, span: LedgerRange, *, scope_ids=UNSET, communi
 def write_ledger(path: str, ledger: str, span: LedgerRange, *, scope_ids=UNSET, community: Community | None = None,
                  exported_by: str = "", exported_at: str = "", progress=None) -> list[int]:
     """Write ``ledger`` for ``span`` to ``path``; returns the data rows per sheet.
-    ``progress`` (pm_admin.exports.Progress) hears of the rows as they are written."""
+    ``progress`` (pm_admin.background.Progress) hears of the rows as they are written."""
     if ledger not in LEDGERS:
         raise DomainError(_l("There is no ledger called “%(name)s”; choose bills, payments, arrears or collection."),
                           name=ledger)

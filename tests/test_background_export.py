@@ -1,4 +1,4 @@
-"""Exports over EXPORT_BACKGROUND_ROWS: written in the background, fetched from My exports."""
+"""Exports over EXPORT_BACKGROUND_ROWS: written in the background, fetched from My background jobs."""
 
 import datetime as dt
 import io
@@ -14,10 +14,11 @@ from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
-from pm_admin import clock, create_app, exports
+from pm_admin import clock, create_app
+from pm_admin.background import TASKS as JOB_TASKS
 from pm_admin.admin import SecureModelView
 from pm_admin.config import TestConfig
-from pm_admin.exports import ExportJob, ExportStatus, run_export
+from pm_admin.background import BackgroundJob as ExportJob, JobStatus as ExportStatus, run_job as run_export
 from pm_admin.extensions import db
 
 from models.community import Building
@@ -77,21 +78,21 @@ def test_a_large_export_becomes_a_job_and_downloads_for_requester_and_supervisor
     assert any("in the background" in message for message in flashed(page))
     job = the_job()
     assert job.status is ExportStatus.done and job.requester_id == requester.id
-    assert job.rows_written == job.rows_total == 5
+    assert job.progress_done == job.progress_total == 5
     html = page.get_data(as_text=True)
-    assert f'id="export-{job.id}"' in html and "Households" in html and "data-refresh" not in html
+    assert f'id="job-{job.id}"' in html and "Households" in html and "data-refresh" not in html
 
     download = f"/admin/exports/{job.id}/download/"
     sheet = sheet_of(browser.get(download))
     assert rooms_in(sheet) == ["101", "201", "301", "401", "501"]  # community B's household is not there; sorted
     assert f"exported by {requester.username}" in sheet["A1"].value
-    assert sorted(p.name for p in background.iterdir()) == [job.file_name]  # no partial file left
+    assert sorted(p.name for p in background.iterdir()) == [job.file_key.split('/')[1]]  # no partial file left
 
     for username, status in (("boss", 200), ("clerkA", 403)):  # boss: supervisor of all communities
         other = Browser(app.test_client())
         assert other.login(username).status_code == 302
         assert other.get(download).status_code == status, username
-        listed = f'id="export-{job.id}"' in other.get("/admin/exports/").get_data(as_text=True)
+        listed = f'id="job-{job.id}"' in other.get("/admin/exports/").get_data(as_text=True)
         assert listed is (status == 200)
     for role, communities in (("collector", [world["A"]["community"]]), ("supervisor", [world["B"]["community"]])):
         staff = make.staff(role, communities=communities)
@@ -148,7 +149,7 @@ def test_expired_jobs_vanish_and_silent_ones_fail(background, world, five_househ
     login_as("supervisor")
     browser.get("/admin/household/export/xlsx/")
     job = the_job()
-    path = background / job.file_name
+    path = background / job.file_key.split('/')[1]
     assert path.exists()
     job.created_at -= dt.timedelta(days=8)
     db.session.commit()
@@ -159,12 +160,12 @@ def test_expired_jobs_vanish_and_silent_ones_fail(background, world, five_househ
     # a job whose worker is writing it: progress, the page refreshes itself
     browser.get("/admin/household/export/xlsx/")
     job = the_job()
-    job.status, job.rows_written, job.rows_total, job.attempts = ExportStatus.running, 2, 5, 3
+    job.status, job.progress_done, job.progress_total, job.attempts = ExportStatus.running, 2, 5, 3
     job.lease_owner, job.lease_until = "elsewhere:1", clock.now() + dt.timedelta(seconds=30)
     job.started_at = clock.now()
     db.session.commit()
     html = browser.get("/admin/exports/").get_data(as_text=True)
-    assert 'data-percent="40"' in html and "data-refresh" in html and "style=" not in html.split('id="pm-exports"')[1]
+    assert 'data-percent="40"' in html and "data-refresh" in html and "style=" not in html.split('id="pm-jobs"')[1]
     # its worker is no longer heard of (lease run out) and no try is left: failed at once, saying so
     job = the_job()
     job.lease_until = clock.now() - dt.timedelta(seconds=1)
@@ -178,9 +179,9 @@ def test_a_job_whose_worker_died_is_taken_back_at_once_and_written_once(
     login_as("supervisor")
     browser.get("/admin/household/export/xlsx/")
     job = the_job()
-    first_file = job.file_name
+    first_file = job.file_key.split('/')[1]
     # as a worker of this host killed mid-job leaves it: running, leased to a process that is gone
-    job.status, job.attempts, job.rows_written, job.started_at = ExportStatus.running, 1, 2, clock.now()
+    job.status, job.attempts, job.progress_done, job.started_at = ExportStatus.running, 1, 2, clock.now()
     job.lease_owner, job.lease_until = f"{socket.gethostname()}:{dead_pid()}", clock.now() + dt.timedelta(minutes=1)
     db.session.commit()
     browser.get("/admin/exports/")  # housekeeping (also at every worker's start and every minute)
@@ -215,13 +216,13 @@ def test_a_person_may_have_two_exports_waiting(background, world, five_household
     browser.get("/admin/household/export/xlsx/")
     job = the_job()
     for _ in range(2):  # two waiting (EXPORT_PENDING_PER_USER)
-        db.session.add(ExportJob(**{c: getattr(job, c) for c in ("requester_id", "requester_name", "endpoint", "url",
-                                                                 "language", "title", "download_name")},
-                                 file_name="x.xlsx", created_at=clock.now(), heartbeat_at=clock.now(),
-                                 status=ExportStatus.queued, attempts=0, rows_written=0))
+        db.session.add(ExportJob(**{c: getattr(job, c) for c in ("kind", "requester_id", "requester_name", "endpoint",
+                                                                 "url", "language", "title", "download_name")},
+                                 file_key="exports/x.xlsx", created_at=clock.now(), heartbeat_at=clock.now(),
+                                 status=ExportStatus.queued, attempts=0, progress_done=0))
     db.session.commit()
     response = browser.get("/admin/household/export/xlsx/", follow_redirects=True)
-    assert any("already have 2 exports waiting" in m for m in flashed(response)), flashed(response)
+    assert any("already have 2 background jobs waiting" in m for m in flashed(response)), flashed(response)
     assert db.session.query(ExportJob).count() == 3  # the one done and the two waiting: none added
 
 
@@ -232,7 +233,7 @@ def test_exports_stored_in_the_database_are_served_and_tidied(background, world,
     browser.get("/admin/household/export/xlsx/")
     job = the_job()
     assert job.status is ExportStatus.done and list(background.glob("*.xlsx")) == []
-    assert db.session.query(StoredFile.key).all() == [(job.key,)]
+    assert db.session.query(StoredFile.key).all() == [(job.file_key,)]
     assert rooms_in(sheet_of(browser.get(f"/admin/exports/{job.id}/download/"))) == ["101", "201", "301", "401", "501"]
     job.created_at -= dt.timedelta(days=8)
     db.session.commit()
@@ -248,7 +249,7 @@ def test_a_large_ledger_is_a_job_too(background, app, world, login_as, browser):
     response = browser.get(f"/admin/ledgers/download/bills/?period={WORLD_PERIOD}")
     assert response.status_code == 302 and response.headers["Location"].endswith("/admin/exports/")
     job = the_job()
-    assert job.status is ExportStatus.done and job.rows_written > 1 and job.download_name == f"bills-{WORLD_PERIOD}.xlsx"
+    assert job.status is ExportStatus.done and job.progress_done > 1 and job.download_name == f"bills-{WORLD_PERIOD}.xlsx"
     sheet = sheet_of(browser.get(f"/admin/exports/{job.id}/download/"))
     assert "Bills ledger" in sheet["A1"].value
     bad = browser.get("/admin/ledgers/download/bills/?period=2026-13")
@@ -260,7 +261,7 @@ def test_the_embedded_queue_is_consumed_by_the_process_that_serves(
     """The README's first command: no worker process; the web process consumes the SQLite queue."""
     monkeypatch.setitem(app.config, "EXPORT_BACKGROUND_ROWS", 3)
     monkeypatch.setitem(app.config, "JOB_QUEUE", f"sqlite:///{tmp_path / 'jobs.sqlite3'}")
-    queue = JobQueue(app, exports.TASKS)
+    queue = JobQueue(app, JOB_TASKS)
     monkeypatch.setitem(app.extensions, "pm_jobs", queue)
     login_as("supervisor")
     assert browser.get("/admin/household/export/xlsx/").status_code == 302
@@ -288,9 +289,9 @@ def test_the_migration_upgrades_an_existing_database_and_downgrades(kind, tmp_pa
                 password_hash="x", must_change_password=False))
             db.session.commit()
             upgrade()
-            assert "export_job" in inspect(db.engine).get_table_names()
+            assert "background_job" in inspect(db.engine).get_table_names()
             downgrade(revision="e8b2c4d6f1a3")
-            assert "export_job" not in inspect(db.engine).get_table_names()
+            assert not {"export_job", "background_job"} & set(inspect(db.engine).get_table_names())
             assert db.session.query(Staff.username).scalar() == "old"
     finally:
         with app.app_context():

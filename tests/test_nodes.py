@@ -3,7 +3,8 @@
 An export asked for on node A is written by the worker and downloaded from node B (files in
 the database storage; each node has its own instance folder). The worker is killed with
 SIGKILL in the middle of the job; a worker started again takes the job back at once and
-completes it; one job row, one stored file. CI runs this (Redis at 127.0.0.1:6379): an
+completes it; one job row, one stored file. A bill run started on node A is done by the worker
+and its outcome read on node B. CI runs this (Redis at 127.0.0.1:6379): an
 unreachable Redis fails it there, and skips it only outside CI.
 """
 
@@ -17,6 +18,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from decimal import Decimal
 from http.cookiejar import CookieJar
 from pathlib import Path
 
@@ -24,6 +26,8 @@ import openpyxl
 import psycopg
 import pytest
 from huey import RedisHuey
+
+from pm_admin.money import format_amount
 
 from conftest import CSRF, DATABASES, PG_ADMIN_URL, postgres_database
 
@@ -120,10 +124,16 @@ class Person:
         landed = self.opener.open(f"{base}/login", data=form, timeout=60)
         assert "/login" not in landed.url, "login failed"
 
+    def post(self, url: str, fields: dict):
+        page = self.get(url).read().decode()
+        token = next(a or b for a, b in CSRF.findall(page))
+        return self.opener.open(url, data=urllib.parse.urlencode({"csrf_token": token, **fields}).encode(), timeout=60)
+
 
 def job_row(database_url: str) -> dict:
     with psycopg.connect(database_url.replace("+psycopg", "")) as conn:
-        rows = conn.execute("SELECT id, status, attempts, rows_written, error FROM export_job").fetchall()
+        rows = conn.execute("SELECT id, status, attempts, progress_done, error FROM background_job "
+                            "WHERE kind = 'export'").fetchall()
         files = conn.execute("SELECT key FROM stored_file").fetchall()
     assert len(rows) == 1, rows
     job_id, status, attempts, written, error = rows[0]
@@ -180,12 +190,25 @@ def test_an_export_asked_on_one_node_survives_its_worker_and_downloads_from_anot
         assert job["files"] == [f for f in job["files"] if f.startswith("exports/")] and len(job["files"]) == 1
 
         listed = person.get(f"{node_b}/admin/exports/").read().decode()
-        assert f'id="export-{job["id"]}"' in listed
+        assert f'id="job-{job["id"]}"' in listed
         download = person.get(f"{node_b}/admin/exports/{job['id']}/download/")
         assert download.headers["Content-Type"].endswith("spreadsheetml.sheet")
         sheet = openpyxl.load_workbook(io.BytesIO(download.read()), read_only=True).active
         assert sheet.max_row > total  # every household, under a title and a header
         assert job_row(database_url)["files"] == job["files"]  # nothing written twice
+
+        # a bill run started from node A's page: done by the worker, its outcome read on node B
+        with psycopg.connect(database_url.replace("+psycopg", "")) as conn:
+            conn.execute("INSERT INTO fee_item (community_id, name, kind, unit_price, discount_percent, "
+                         "late_fee_percent_per_day, grace_days, active) "
+                         "SELECT id, '物业费', 'per_area', 2.5, 0, 0, 0, true FROM community")
+        started = person.post(f"{node_a}/admin/bill-run/", {"period": "2026-11", "community": ""})
+        assert started.url.endswith("/admin/exports/"), started.url
+        deadline = time.monotonic() + 120
+        while "bills issued" not in (listed := person.get(f"{node_b}/admin/exports/").read().decode()):
+            assert time.monotonic() < deadline, f"the bill run did not finish ({cluster.log('worker')})"
+            time.sleep(0.2)
+        assert f"{total} bills issued, ¥{format_amount(Decimal(total) * 225)}." in listed  # 90 m² × 2.50 each
     finally:
         cluster.stop()
         RedisHuey(cluster.env["PM_JOB_QUEUE_NAME"], url=REDIS_URL).flush()

@@ -26,7 +26,7 @@ def test_the_bill_run_is_due_at_one_on_its_day(day, moment, due):
 
 def test_the_scheduled_bill_run_issues_this_months_bills_once(app, world):
     queue = app.extensions["pm_jobs"]
-    assert set(queue.tasks) >= {"export", "export_housekeeping", "bill_run"}
+    assert set(queue.tasks) >= {"background_job", "job_housekeeping", "bill_run"}
     period = period_of(clock.today())
 
     def bills():

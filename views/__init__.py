@@ -153,6 +153,7 @@ site = Site(
     register_views=register_views,
     commands=COMMANDS,
     tasks=TASKS,
+    job_kinds=[billing.BILL_RUN_JOB],
     search_sources=SEARCH_SOURCES,
     dashboard_panels=DASHBOARD_PANELS,
     unscoped_tables=frozenset({"receipt_counter",  # one gapless receipt series for the company

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, DateField, DecimalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from pm_admin import auth, masking
+from pm_admin import auth, background, masking
 from pm_admin.admin import ReadOnlyView, SecureModelView
 from pm_admin.errors import DomainError, committed
 from pm_admin.extensions import db
@@ -242,7 +242,8 @@ class BillRunForm(Form):
 
 
 class BillRunPage(SecurePage):
-    """出账: the supervisor's button for ``flask pm bill``."""
+    """出账: the supervisor's button for ``flask pm bill``, done as a background job (a run of
+    every community takes minutes at full size); one run of a period at a time."""
 
     permission = "bill.run"
 
@@ -257,12 +258,44 @@ class BillRunPage(SecurePage):
             if form.community.data:
                 community = get_scoped_or_404(Community, record_id(form.community.data))
             with committed() as outcome:
-                summary = run_bills(form.period.data, community=community, actor=current_user)
+                start_bill_run(parse_period(form.period.data), community)
             if outcome:
-                flash(_("Bill run %(period)s: %(count)d bills issued, ¥%(amount)s.", period=summary["period"],
-                        count=summary["bills_created"], amount=format_amount(summary["amount"])), "success")
-                return redirect(url_for(".index"))
+                flash(_("The bill run has started in the background; its outcome shows here in “My background "
+                        "jobs”."), "info")
+                return redirect(url_for("exports.index"))
         return self.render("billing/bill_run.html", form=form)
+
+
+def start_bill_run(period: str, community: Community | None):
+    """Queue the bill run of ``period`` (one community, or all of the user's), refused while a
+    run of that period waits or runs: two clicks never make two runs at once."""
+    lock = f"bill_run:{period}"
+    running = background.pending_with_lock(lock)
+    if running is not None:
+        raise DomainError(_l("A bill run of %(period)s is already waiting or running (started by %(by)s); its "
+                             "outcome shows in “My background jobs”."), period=period, by=running.requester_name)
+    title = _("%(period)s · %(where)s", period=period, where=community.name if community else _("All my communities"))
+    return background.start("bill_run", title=title, lock=lock,
+                            params={"period": period, "community_id": community.id if community else None})
+
+
+def run_queued_bill_run(job, progress) -> dict:
+    """The job: the same run as the page did in the request, as the person who started it."""
+    community = None
+    if job.params.get("community_id") is not None:
+        community = db.session.get(Community, job.params["community_id"])
+        if community is None:
+            raise DomainError(_l("That community no longer exists."))
+    summary = run_bills(job.params["period"], community=community, actor=current_user, progress=progress)
+    return {key: str(value) if isinstance(value, Decimal) else value for key, value in summary.items()}
+
+
+BILL_RUN_JOB = background.JobKind(
+    "bill_run", _l("Bill run"), run_queued_bill_run,
+    outcome=lambda job: _("%(count)d bills issued, ¥%(amount)s.", count=job.result["bills_created"],
+                          amount=format_amount(Decimal(job.result["amount"]))),
+    offered_to=lambda user: user.can("bill.run"),
+    writes=True)  # retried after a crash: the run and its "done" are one commit, and a run is idempotent
 
 
 class PaymentForm(Form):

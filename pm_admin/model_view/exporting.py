@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import Boolean, Enum as SqlEnum, String, func, inspect, select
 
-from .. import clock, exports, masking
+from .. import background, clock, exports, masking
 from .. import export as exporting
 from ..errors import DomainError
 from ..extensions import db
@@ -80,7 +80,7 @@ class Exporting:
             sheet=str(self.name),
             title_lines=self._export_title(args),
             columns=columns,
-            rows=exports.counted(reader.rows(query), progress),
+            rows=background.counted(reader.rows(query), progress),
             total_label=str(exporting.TOTAL),
         )
 
