@@ -34,9 +34,7 @@ when it is installed): a DTD, entity or external reference is refused.
 import csv
 import datetime as dt
 import io
-import json
 import re
-import secrets
 import time
 import zipfile
 import zlib
@@ -51,12 +49,13 @@ from flask import abort, current_app, flash, redirect, request, send_file, url_f
 from flask_admin import BaseView, expose
 from flask_babel import force_locale, gettext as _
 from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 from xlsxwriter import Workbook
 from xlsxwriter.utility import xl_col_to_name
 
 from . import audit, auth, background, storage
-from .errors import DomainError, committed
+from .errors import DomainError, FolderUnusable, committed
 from .extensions import db
 from .i18n import _l
 from .scope import user_scope_ids
@@ -433,60 +432,70 @@ def template_workbook(kind: ImportKind) -> io.BytesIO:
 # -- keeping the upload between the dry run and the commit ---------------------------------
 
 
-def _pending_dir() -> Path:
-    return Path(current_app.config["FILES_PATH"]) / "imports"
+PENDING_FOLDER = "import_uploads"  # uploads checked and waiting for the user's confirmation
+
+
+def _signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="pm-admin.import-upload")
 
 
 def keep_upload(kind: ImportKind, filename: str, data: bytes, rows: int | None = None) -> str | None:
-    """A token to commit the file with later, or None when the files folder cannot be
-    written (read-only, full, missing): the dry run is shown all the same."""
-    token = secrets.token_urlsafe(18)
-    directory = _pending_dir()
-    cutoff = time.time() - PENDING_HOURS * 3600  # the files' own (system) clock, not the company's
+    """A token to commit the file with later, or None when the storage cannot keep it
+    (a folder read-only, full, missing): the dry run is shown all the same. The file is in
+    the shared storage, so the confirmation may reach any app node; the token is signed
+    and names the file, its user and kind, so nobody confirms another's upload."""
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        for old in directory.glob("*.json"):  # forget uploads nobody committed
-            if old.stat().st_mtime < cutoff:
-                old.unlink(missing_ok=True)
-                old.with_suffix(".data").unlink(missing_ok=True)
-        (directory / f"{token}.data").write_bytes(data)
-        meta = {"user": current_user.id, "kind": kind.name, "filename": filename, "rows": rows}
-        (directory / f"{token}.json").write_text(json.dumps(meta))
-    except OSError:
-        current_app.logger.exception("cannot keep an upload in %s", directory)
+        storage.forget_older(PENDING_FOLDER, hours=PENDING_HOURS)  # uploads nobody confirmed
+        storage.check_writable(PENDING_FOLDER)
+        key = storage.put_bytes(PENDING_FOLDER, data)
+        db.session.commit()
+    except (OSError, FolderUnusable):
+        db.session.rollback()
+        current_app.logger.exception("cannot keep an upload in the file storage")
         return None
-    return token
+    return _signer().dumps({"key": key, "user": current_user.id, "kind": kind.name,
+                            "filename": filename, "rows": rows})
+
+
+def _pending(kind: ImportKind | None, token: str) -> dict | None:
+    if not isinstance(token, str) or len(token) > 1000:
+        return None
+    try:
+        meta = _signer().loads(token)
+    except BadSignature:
+        return None
+    if meta.get("user") != current_user.id or (kind is not None and meta.get("kind") != kind.name):
+        return None
+    return meta
 
 
 def kept_upload(kind: ImportKind, token: str) -> tuple[str, bytes] | None:
-    if not re.fullmatch(r"[A-Za-z0-9_\-]{20,40}", token or ""):
+    meta = _pending(kind, token)
+    if meta is None:
         return None
-    directory = _pending_dir()
     try:
-        meta = json.loads((directory / f"{token}.json").read_text())
-        data = (directory / f"{token}.data").read_bytes()
-    except (OSError, ValueError):
+        with storage.open(meta["key"]) as stored:
+            return meta["filename"], stored.read()
+    except OSError:  # confirmed already, or forgotten after PENDING_HOURS
         return None
-    if meta.get("user") != current_user.id or meta.get("kind") != kind.name:
-        return None
-    return meta["filename"], data
 
 
 def kept_rows(token: str) -> int:
     """The records the dry run counted in a kept upload (0 when unknown)."""
-    try:
-        return int(json.loads((_pending_dir() / f"{token}.json").read_text()).get("rows") or 0)
-    except (OSError, ValueError, TypeError):
-        return 0
+    meta = _pending(None, token) or {}
+    return int(meta.get("rows") or 0)
 
 
 def forget_upload(token: str) -> None:
-    directory = _pending_dir()
-    for path in (directory / f"{token}.json", directory / f"{token}.data"):
-        try:
-            path.unlink(missing_ok=True)
-        except OSError:  # a read-only folder: the file goes when the folder is writable again
-            current_app.logger.warning("cannot remove %s", path, exc_info=True)
+    meta = _pending(None, token)
+    if meta is None:
+        return
+    try:
+        storage.delete(meta["key"])
+        db.session.commit()
+    except OSError:  # a read-only folder: the file goes when the folder is writable again
+        db.session.rollback()
+        current_app.logger.warning("cannot remove the upload %s", meta["key"], exc_info=True)
 
 
 # -- the pages ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import re
 import secrets
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import BinaryIO
 
@@ -108,3 +109,17 @@ def delete(key: str) -> None:
         db.session.execute(delete_rows(StoredFile).where(StoredFile.key == key))
         return
     _path(key).unlink(missing_ok=True)
+
+
+def forget_older(folder: str, *, hours: int) -> None:
+    """Remove the files of ``folder`` stored over ``hours`` ago, each by the clock it was
+    stamped with: in the database the company's, in a folder the file system's."""
+    if kind() == "database":
+        db.session.execute(delete_rows(StoredFile).where(StoredFile.key.startswith(f"{folder}/", autoescape=True),
+                                                         StoredFile.stored_at < now() - dt.timedelta(hours=hours)))
+        return
+    cutoff = time.time() - hours * 3600
+    directory = Path(current_app.config["FILES_PATH"]) / folder
+    for path in directory.glob("*") if directory.is_dir() else ():
+        if KEY.match(f"{folder}/{path.name}") and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)

@@ -12,6 +12,7 @@ from xlsxwriter import Workbook
 from pm_admin.auth import as_system
 from pm_admin.audit import AuditEntry
 from pm_admin.extensions import db
+from pm_admin.storage import StoredFile
 
 import hostile_workbooks as hostile
 from conftest import Browser, flashed
@@ -409,6 +410,26 @@ def test_negative_amounts_and_international_phone_numbers_are_not_formulas(world
             assert page.status_code == 200 and errors_on(page) == [], (name, flashed(page))
     assert commit(browser, "households", page).status_code == 302
     assert [r.phone for r in db.session.query(Household).filter_by(room="1502").one().residents] == ["13900005678"]
+
+
+def test_a_checked_upload_waits_in_the_shared_storage_and_is_confirmed_once(world, login_as, browser, app,
+                                                                          monkeypatch, tmp_path):
+    """With FILE_STORAGE=database the upload is in the database, not on the node that checked it:
+    the confirmation may reach another node whose files folder does not even exist."""
+    login_as("receptionist")
+    monkeypatch.setitem(app.config, "FILE_STORAGE", "database")
+    page = upload(browser, "households", xlsx([HEADER, ["阳光花园", "1栋", "1", "1701", "88"]]))
+    token = re.search(r'name="token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    assert db.session.query(StoredFile).filter(StoredFile.key.startswith("import_uploads/")).count() == 1
+    monkeypatch.setitem(app.config, "FILES_PATH", str(tmp_path / "another-node-has-no-such-folder"))
+    assert browser.post(f"{IMPORT}households/commit", {"token": token}).status_code == 302
+    assert db.session.query(Household).filter_by(room="1701").count() == 1
+    assert db.session.query(StoredFile).filter(StoredFile.key.startswith("import_uploads/")).count() == 0
+    again = browser.post(f"{IMPORT}households/commit", {"token": token})  # the back button, then confirm again
+    assert again.status_code == 302 and "no longer available" in " ".join(flashed(browser.get(IMPORT)))
+    assert db.session.query(Household).filter_by(room="1701").count() == 1
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    assert browser.post(f"{IMPORT}households/commit", {"token": forged}).status_code == 302
 
 
 # -- the files folder (issue 11) ------------------------------------------------------------
