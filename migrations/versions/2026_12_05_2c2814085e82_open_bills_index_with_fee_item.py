@@ -3,8 +3,8 @@ arrears (open bills of earlier periods, deposits left out) are summed from the i
 instead of reading the bill table (on PostgreSQL 49,000 pages of it at full size).
 
 Revision ID: 2c2814085e82
-Revises: c3e5a7b9d1f2
-Create Date: 2026-12-04 12:00:00.000000
+Revises: 5d8f1a3c7e20
+Create Date: 2026-12-05 12:00:00.000000
 
 """
 from alembic import op
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '2c2814085e82'
-down_revision = 'c3e5a7b9d1f2'
+down_revision = '5d8f1a3c7e20'
 branch_labels = None
 depends_on = None
 
