@@ -200,9 +200,11 @@ class Bill(Versioned, db.Model):
         db.Index("ix_bill_community_status_id", "community_id", "status", "id"),
         # a community's bills newest first: every list page of a collector who works in one community
         db.Index("ix_bill_community_id_id", "community_id", "id"),
-        # the open bills, all a household's figures on them: the aging panel and the arrears
-        # ledger group the 12 % of bills still owed without reading the bill table
+        # the open bills, all a household's figures on them: the aging panel, the arrears
+        # ledger and the collection rate's prior arrears (deposits left out by fee item) sum
+        # the 12 % of bills still owed without reading the bill table
         db.Index("ix_bill_open", "household_id", "due_on", "amount", "paid", "period", "community_id", "status",
+                 "fee_item_id",
                  sqlite_where=text(OPEN_BILLS_SQL), postgresql_where=text(OPEN_BILLS_SQL)),
     )
     constraint_messages = {

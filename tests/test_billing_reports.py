@@ -159,12 +159,75 @@ def test_arrears_ledger_aging_late_fees_and_the_three_year_list(estate, login_as
     # the page lists the longest in arrears first; cut short, its total is still of everyone
     ledger = arrears_ledger(community_id=estate["community"].id, scope_ids=None)
     assert [r.household.room for r in ledger][:2] == ["102", "103"] and len(ledger) == 3
-    monkeypatch.setattr(views.billing, "ARREARS_SHOWN", 2)
+    monkeypatch.setattr(views.billing, "ARREARS_PER_PAGE", 2)
     page = browser.get(f"/admin/arrears/?community={estate['community'].id}").get_data(as_text=True)
     shown = re.findall(r"<tr><td>([^<]+)</td>", page.split('id="arrears"')[1])
-    assert len(shown) == 2 and "102" in shown[0] and "Showing the 2 households longest in arrears of 3" in page
+    assert len(shown) == 2 and "102" in shown[0] and "Households 1–2 of 3, longest in arrears first" in page
     footer = page.split("<tfoot>")[1]
     assert "(3)" in footer and format_amount(sum((r.owed for r in ledger), Decimal("0"))) in footer
+
+
+def shown_rooms(page: str) -> list[str]:
+    return [re.search(r"\d{3}", cell).group() for cell in re.findall(r"<tr><td>([^<]+)</td>", page.split('id="arrears"')[1])]
+
+
+def total_row(page: str) -> str:
+    return page.split("<tfoot>")[1].split("</tfoot>")[0]
+
+
+def test_the_arrears_ledger_a_page_at_a_time(estate, login_as, browser, monkeypatch):
+    """Pages of the ledger in its order, the filters kept in the page links, the totals of
+    every household in arrears on each page, the late fees' total only where one page has
+    them all."""
+    s = estate["staff"]
+    community = estate["community"]
+    for period in ("2022-01", "2026-10"):
+        run_bills(period, community=community, actor=s["chief"])
+    db.session.commit()
+    ledger = arrears_ledger(community_id=community.id, scope_ids=None)
+    everyone = [r.household.room for r in ledger]
+    owed = format_amount(sum((r.owed for r in ledger), Decimal("0")))
+    assert len(everyone) == 3
+    login_as("collector", communities=[community])
+    whole = browser.get(f"/admin/arrears/?community={community.id}").get_data(as_text=True)
+    assert shown_rooms(whole) == everyone and 'id="arrears-shown"' not in whole and "pagination" not in whole
+    late_fees = format_amount(sum((r.late_fees for r in ledger), Decimal("0")))
+    assert late_fees in total_row(whole)
+
+    monkeypatch.setattr(views.billing, "ARREARS_PER_PAGE", 2)
+    first = browser.get(f"/admin/arrears/?community={community.id}").get_data(as_text=True)
+    second = browser.get(f"/admin/arrears/?community={community.id}&page=1").get_data(as_text=True)
+    assert shown_rooms(first) + shown_rooms(second) == everyone
+    assert "Households 3–3 of 3" in second
+    for page in (first, second):
+        assert "(3)" in total_row(page) and owed in total_row(page)
+        assert late_fees not in total_row(page)  # a page's late fees are not everyone's
+    links = re.findall(r'class="page-link" href="(/admin/arrears/[^"]*)"', first)
+    assert f"/admin/arrears/?page=1&amp;community={community.id}" in links
+    # every filter goes with the page links; an empty one is left out
+    building = estate["building"].id
+    filtered = browser.get(f"/admin/arrears/?community={community.id}&building={building}&bucket=&page=0")
+    assert f"/admin/arrears/?page=1&amp;community={community.id}&amp;building={building}" in filtered.get_data(
+        as_text=True)
+    over = browser.get(f"/admin/arrears/?community={community.id}&bucket=over3y").get_data(as_text=True)
+    assert "page=1&amp;community=%d&amp;bucket=over3y" % community.id in over
+
+
+@pytest.mark.parametrize("page", ["2", "99", "-1", "abc", "1.5", "99999999999", "2147483647", " "])
+def test_a_page_of_the_arrears_ledger_that_is_not_there_shows_the_first(estate, login_as, browser, monkeypatch,
+                                                                        page):
+    s = estate["staff"]
+    run_bills("2022-01", community=estate["community"], actor=s["chief"])
+    db.session.commit()
+    monkeypatch.setattr(views.billing, "ARREARS_PER_PAGE", 2)
+    login_as("collector", communities=[estate["community"]])
+    response = browser.get("/admin/arrears/", query_string={"community": estate["community"].id, "page": page})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    ledger = arrears_ledger(community_id=estate["community"].id, scope_ids=None)
+    assert shown_rooms(html) == [r.household.room for r in ledger][:2]
+    assert "Households 1–2 of 3" in html
+    assert bool([m for m in flashed(response) if "does not exist" in m]) is (page.strip() != "")
 
 
 def test_daily_cash_summary(estate, login_as, browser):

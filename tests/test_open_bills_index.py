@@ -1,5 +1,5 @@
-"""The aging panel, the debtors to chase and the arrears ledger group the open bills from
-their partial index alone (``ix_bill_open``), on both databases: read from the plan of the
+"""The aging panel, the debtors to chase, the arrears ledger and the collection rate's
+prior arrears group the open bills from their partial index alone (``ix_bill_open``), on both databases: read from the plan of the
 very statement and parameters the report sends (SQLite uses a partial index only when the
 query states the index's condition itself, not through a bound parameter)."""
 
@@ -8,12 +8,16 @@ from sqlalchemy import event
 
 from pm_admin.extensions import db
 
-from reports.arrears import arrears_by_age, arrears_overview, households_to_chase
+from models.period import period_of
+from pm_admin import clock
+
+from reports.arrears import arrears_by_age, arrears_overview, collection_rate, households_to_chase
 
 
-def plans_of(report) -> list[str]:
+def plans_of(report, *, sql=False) -> list:
     """The database's plan of every statement ``report`` sends, with its own parameters; on
-    PostgreSQL with scans of the whole table priced out (a tiny test table)."""
+    PostgreSQL with scans of the whole table priced out (a tiny test table). ``sql``: as
+    (statement, parameters, plan)."""
     sent = []
 
     def keep(conn, cursor, statement, parameters, context, executemany):
@@ -25,11 +29,12 @@ def plans_of(report) -> list[str]:
     finally:
         event.remove(db.engine, "before_cursor_execute", keep)
     connection = db.session.connection()
-    if db.engine.dialect.name == "sqlite":
-        return ["\n".join(str(row[-1]) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, parameters))
-                for sql, parameters in sent]
-    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-    return ["\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + sql, parameters)) for sql, parameters in sent]
+    explain = "EXPLAIN QUERY PLAN " if db.engine.dialect.name == "sqlite" else "EXPLAIN "
+    if db.engine.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    plans = [(statement, parameters, "\n".join(str(row[-1]) for row in connection.exec_driver_sql(explain + statement, parameters)))
+             for statement, parameters in sent if statement.lstrip().upper().startswith(("SELECT", "WITH"))]
+    return plans if sql else [plan for _statement, _parameters, plan in plans]
 
 
 @pytest.mark.parametrize("report", [
@@ -40,4 +45,23 @@ def plans_of(report) -> list[str]:
 def test_the_open_bills_are_grouped_from_their_index(world, report):
     grouping = plans_of(report)[0]  # the first statement groups; the ledger then reads its rows' bills
     assert "ix_bill_open" in grouping, grouping
+    db.session.rollback()
+
+
+def test_the_prior_arrears_of_the_collection_rate_are_summed_from_the_index(world):
+    """What earlier periods' bills still owe, deposits left out by fee item: the index holds
+    the fee item too, so the bill table is not read (on PostgreSQL an index-only scan). On
+    SQLite a tiny table may as well be read by period; that the statement can be answered
+    from the index alone is asked of the planner with ``INDEXED BY``."""
+    plans = plans_of(lambda: collection_rate(period_of(clock.today()), scope_ids=None), sql=True)
+    prior = [found for found in plans if "sum(bill.amount - bill.paid)" in found[0]]
+    assert len(prior) == 1
+    statement, parameters, plan = prior[0]
+    if db.engine.dialect.name == "postgresql":
+        assert "Index Only Scan using ix_bill_open" in plan, plan
+    else:
+        forced = statement.replace("FROM bill ", "FROM bill INDEXED BY ix_bill_open ", 1)
+        plan = "\n".join(str(row[-1]) for row in db.session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + forced, parameters))
+        assert "COVERING INDEX ix_bill_open" in plan, plan
     db.session.rollback()

@@ -501,11 +501,11 @@ class RemindForm(Form):
     households = HiddenField()  # the count confirmed: a list that changed meanwhile is shown again
 
 
-ARREARS_SHOWN = 500  # the page lists the households longest in arrears; the workbook has them all
+ARREARS_PER_PAGE = 50  # households a page of the ledger lists; its totals are of all of them, the workbook too
 
 
 class ArrearsPage(SecurePage):
-    """欠费台账 with filters, and the list of households in arrears for over three years."""
+    """欠费台账 with filters, a page at a time, and the list of households in arrears for over three years."""
 
     permission = "arrears.view"
     permissions = ("sms.send",)  # payment reminders by text message to the households shown
@@ -518,9 +518,22 @@ class ArrearsPage(SecurePage):
 
     @expose("/")
     def index(self):
+        """The ledger's ``?page=`` (0 the first, as the lists count); one that is not a page
+        number, or past the last, shows the first with a message."""
         filters = self._filters()
-        rows, households, owed = arrears_overview(**filters, limit=ARREARS_SHOWN)
+        asked = request.args.get("page", "")
+        page = record_id(asked) if asked.strip() else 0
+        rows, households, owed = ([], 0, ZERO) if page is None or page < 0 else arrears_overview(
+            **filters, limit=ARREARS_PER_PAGE, offset=page * ARREARS_PER_PAGE)
+        if page != 0 and not rows:
+            flash(_("That page of the arrears ledger does not exist (the list may have grown shorter): "
+                    "showing the first."), "error")
+            page = 0
+            rows, households, owed = arrears_overview(**filters, limit=ARREARS_PER_PAGE)
+        kept = {key: request.args[key] for key in ("community", "building", "bucket") if request.args.get(key)}
         return self.render("billing/arrears.html", rows=rows, households=households, owed=owed,
+                           page=page, pages=-(-households // ARREARS_PER_PAGE), first=page * ARREARS_PER_PAGE + 1,
+                           page_url=lambda number: url_for(".index", page=number or None, **kept),
                            buckets=AGING_BUCKETS, communities=_communities(),
                            buildings=_buildings(), args=request.args, format_amount=format_amount,
                            building_id=filters["building_id"],
