@@ -165,7 +165,7 @@ def running_satisfaction(today: dt.date | None = None, *, scope_ids=UNSET) -> li
     for window in RUNNING_WINDOWS:
         first, last = window_days(window, today)
         start, end = clock.day_bounds(first, last)
-        query = scoped(select(Community.name, func.count(RepairOrder.id), func.sum(RepairOrder.satisfaction))
+        query = scoped(select(Community.name, func.count(RepairOrder.satisfaction), func.sum(RepairOrder.satisfaction))
                        .join(RepairOrder.community)
                        .where(RepairOrder.satisfaction.is_not(None), RepairOrder.registered_at >= start,
                               RepairOrder.registered_at < end)
