@@ -53,7 +53,7 @@ def equal_filter_args(view, wanted) -> dict:
     return args
 
 
-# issue 18: (label, url); "{household}" is the household with the most bills
+# issue 18: (label, url); "{household}" is the household with the most bills, "{serial}" a repair order's number
 FRONT_DESK_PAGES = [
     ("decoration list", "/admin/decoration/"),
     ("decoration workers list", "/admin/decoration_worker/"),
@@ -67,9 +67,14 @@ FRONT_DESK_PAGES = [
     ("residents: search 1-101", "/admin/resident/?search=1-101"),
     ("residents: search phone 5678", "/admin/resident/?search=5678"),
     ("residents: search name 王伟", "/admin/resident/?search=王伟"),
+    ("residents: search surname 王", "/admin/resident/?search=王"),
     ("repairs: search 1-101", "/admin/repair/?search=1-101"),
+    ("repairs: search its number", "/admin/repair/?search={serial}"),
+    ("repairs: search phone 5678", "/admin/repair/?search=5678"),
+    ("repairs: search name 王伟", "/admin/repair/?search=王伟"),
     ("reception: search 1-101", "/admin/reception/?search=1-101"),
     ("reception: search 5678", "/admin/reception/?search=5678"),
+    ("reception: search name 王伟", "/admin/reception/?search=王伟"),
     ("building notices (200 households)", "/admin/arrears/notices/1/"),
     ("meter-reading sheet (200 households)", "/admin/readings/?building=1"),
 ]
@@ -86,10 +91,11 @@ def measure_front_desk(url: str, repeat: int) -> dict:
         counter = StatementCounter(db.engine)
         household = db.session.execute(text(
             "SELECT household_id FROM bill GROUP BY household_id ORDER BY count(*) DESC, household_id LIMIT 1")).scalar()
+        serial = db.session.execute(text("SELECT serial FROM repair_order ORDER BY id LIMIT 1 OFFSET 50000")).scalar()
     client = logged_in_client(app)
     results = {}
     for label, page in FRONT_DESK_PAGES:
-        page = page.format(household=household)
+        page = page.format(household=household, serial=serial)
 
         def get(page=page):
             response = client.get(page)
