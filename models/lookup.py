@@ -139,10 +139,9 @@ def resident_by_person_or_address(term: str) -> ColumnElement[bool] | None:
     """Residents named by their name or phone, or living at the room the caller named (the
     resident list's search box)."""
     at = household_by_address(term)
-    clauses = [c for c in (resident_by_name_or_phone(term),
-                           None if at is None else Resident.household_id.in_(select(Household.id).where(at)))
-               if c is not None]
-    return or_(*clauses) if clauses else None
+    return _any_of(Resident.id, _where(Resident.id, resident_by_name_or_phone(term)),
+                   None if at is None else select(Resident.id).where(Resident.household_id.in_(
+                       select(Household.id).where(at))))
 
 
 DOCUMENT_NUMBER_START = re.compile(r"[A-Z]{2}\d{4,10}")  # BX2026000123, or its start: prefix and year at least
