@@ -3,7 +3,10 @@
 Each function takes what was typed into the search box and returns a clause,
 or ``None`` when the text cannot name such a record (a name has no digits, a
 phone number has at least four). The search box (``views/search.py``) applies
-them through the user's scope.
+them through the user's scope; the lists' search boxes and the household picker
+use the same clauses. Each is written for an index: a name is matched from its
+start, a phone by its last four digits, and several ways of naming a record are a
+UNION of look-ups.
 """
 
 import re
