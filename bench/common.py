@@ -38,22 +38,31 @@ def logged_in_client(app, username: str = "chief"):
 
 
 class StatementCounter:
-    """Counts the SQL statements an engine executes while active."""
+    """Counts the SQL statements an engine executes while active, and the time spent in them
+    (``sql_ms``: from handing a statement to the driver until it returned, rows not fetched)."""
 
     def __init__(self, engine):
         from sqlalchemy import event
 
         self.count = 0
+        self.sql_ms = 0.0
         self.active = False
+        self._started = 0.0
 
         @event.listens_for(engine, "before_cursor_execute")
         def _count(*args, **kwargs):
             if self.active:
                 self.count += 1
+                self._started = time.perf_counter()
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def _time(*args, **kwargs):
+            if self.active:
+                self.sql_ms += (time.perf_counter() - self._started) * 1000
 
     @contextmanager
     def counting(self):
-        self.count, self.active = 0, True
+        self.count, self.sql_ms, self.active = 0, 0.0, True
         try:
             yield self
         finally:

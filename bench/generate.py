@@ -92,6 +92,11 @@ class Writer:
         self.counts[table] = self.counts.get(table, 0) + len(rows)
 
 
+def with_last4(rows: list[tuple], phone: int) -> list[tuple]:
+    """``rows`` with the last four digits of their phone (at position ``phone``) appended, as saving sets them."""
+    return [(*row, row[phone][-4:] if row[phone] else None) for row in rows]
+
+
 def sqlite_adapters() -> None:
     sqlite3.register_adapter(Decimal, str)
     sqlite3.register_adapter(bool, int)
@@ -348,7 +353,8 @@ def generate(url: str, households_total: int, communities_total: int, months: in
         writer.write("repair_order", ["id", "serial", "community_id", "household_id", "location", "reporter", "phone",
                                       "channel", "category", "description", "registered_at", "deadline", "status",
                                       "engineer_id", "labour_cost", "material_cost", "chargeable", "completion_note",
-                                      "completed_at", "satisfaction", "void_reason", "reopen_count", "version"], orders)
+                                      "completed_at", "satisfaction", "void_reason", "reopen_count", "version",
+                                      "phone_last4"], with_last4(orders, 6))
         writer.write("serial_counter", ["series", "n"], [(f"BX{year}", n) for year, n in sorted(serials.items())])
         connection.commit()
         timings["repairs"] = time.perf_counter() - started
@@ -450,8 +456,9 @@ def fill_front_desk(writer: Writer, rng, *, now, start, households, community_of
                           RECEPTION_TEXT[kind], desk(h), received.date() + dt.timedelta(days=7), received, status,
                           None if status in ("open", "in_progress") else "已处理", 1))
     writer.write("reception_record", ["id", "community_id", "household_id", "kind", "channel", "contact", "phone",
-                                      "content", "handler_id", "due_on", "received_at", "status", "reply", "version"],
-                 reception)
+                                      "content", "handler_id", "due_on", "received_at", "status", "reply", "version",
+                                      "phone_last4"],
+                 with_last4(reception, 6))
 
     applications, workers, violations = [], [], []
     for application_id, h in enumerate(rng.sample(households, k=len(households) // 10), start=1):

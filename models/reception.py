@@ -16,7 +16,7 @@ from pm_admin.scope import scoped
 from pm_admin.workflow import Versioned, Workflow
 
 from .permissions import PERSONAL_PHONE
-from .resident import normalise_phone
+from .resident import phone_last4_column, phone_with_last4
 from .staff import Staff
 from pm_admin import clock
 from pm_admin.clock import Moment
@@ -61,9 +61,10 @@ class ReceptionRecord(Versioned, db.Model):
     kind: Mapped[ReceptionKind] = mapped_column(Enum(ReceptionKind, name="reception_kind"), info={"label": _l("Kind")})
     channel: Mapped[ReceptionChannel] = mapped_column(Enum(ReceptionChannel, name="reception_channel"),
                                                       default=ReceptionChannel.phone, info={"label": _l("Channel")})
-    contact: Mapped[str] = mapped_column(String(40), info={"label": lazy_pgettext("person", "Contact")})
+    contact: Mapped[str] = mapped_column(String(40), index=True, info={"label": lazy_pgettext("person", "Contact")})
     phone: Mapped[str | None] = mapped_column(String(20),
                                               info={"label": _l("Phone"), **personal(PERSONAL_PHONE, "phone")})
+    phone_last4: Mapped[str | None] = phone_last4_column()
     content: Mapped[str] = mapped_column(Text, info={"label": _l("Content")})
     handler_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True, info={"label": _l("Handler")})
     due_on: Mapped[dt.date | None] = mapped_column(Date, info={"label": lazy_pgettext("reply", "Due")})
@@ -98,7 +99,7 @@ class ReceptionRecord(Versioned, db.Model):
 
     @validates("phone")
     def _check_phone(self, key, value):
-        return normalise_phone(value)
+        return phone_with_last4(self, value)
 
 
 def due_clause(today: dt.date | None = None):

@@ -27,7 +27,7 @@ from .billing import raise_one_off_bill
 from .message import MessageKind, queue_message
 from .attachment import takes_attachments
 from .permissions import PERSONAL_PHONE
-from .resident import normalise_phone
+from .resident import phone_last4_column, phone_with_last4
 from .staff import Role, Staff, works_in
 from pm_admin import clock
 from pm_admin.clock import Moment
@@ -86,9 +86,10 @@ class RepairOrder(Versioned, db.Model):
                                                      info={"label": _l("Household")})
     location: Mapped[str | None] = mapped_column(String(100),
                                                  info={"label": _l("Public area")})  # a public area, when no household
-    reporter: Mapped[str] = mapped_column(String(40), info={"label": _l("Reporter")})
+    reporter: Mapped[str] = mapped_column(String(40), index=True, info={"label": _l("Reporter")})
     phone: Mapped[str | None] = mapped_column(String(20),
                                               info={"label": _l("Phone"), **personal(PERSONAL_PHONE, "phone")})
+    phone_last4: Mapped[str | None] = phone_last4_column()
     channel: Mapped[RepairChannel] = mapped_column(Enum(RepairChannel, name="repair_channel"),
                                                    default=RepairChannel.phone, info={"label": _l("Channel")})
     category: Mapped[RepairCategory] = mapped_column(Enum(RepairCategory, name="repair_category"),
@@ -156,7 +157,7 @@ class RepairOrder(Versioned, db.Model):
 
     @validates("phone")
     def _check_phone(self, key, value):
-        return normalise_phone(value)
+        return phone_with_last4(self, value)
 
 
 numbered(RepairOrder.serial, prefix="BX")

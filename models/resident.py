@@ -36,6 +36,23 @@ def normalise_phone(value: str | None) -> str | None:
     raise DomainError(_l("“%(value)s” is not a phone number: use 11 mobile digits or an area code and number."), value=value)
 
 
+def phone_last4_column():
+    """"The last four digits" a caller gives, in a column of their own to be found through an
+    index (``phone LIKE '%1234'`` reads every row). Set with the phone (``phone_with_last4``);
+    never shown, and searched only together with the phone, whose masking rule then applies."""
+    return mapped_column(String(4), index=True, info={
+        "internal": True, "hidden": True,  # never shown
+        "within_mask_of": "phone"})  # no more than the phone's mask shows (138****5678)
+
+
+def phone_with_last4(record, value: str | None) -> str | None:
+    """``value`` normalised (or a DomainError), its last four digits kept in ``record.phone_last4``:
+    the ``@validates("phone")`` of a record holding both."""
+    phone = normalise_phone(value)
+    record.phone_last4 = None if phone is None else phone[-4:]
+    return phone
+
+
 def id_check_char(first17: str) -> str:
     return ID_CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS)) % 11]
 
@@ -76,11 +93,7 @@ class Resident(db.Model):
     name: Mapped[str] = mapped_column(String(40), index=True, info={"label": lazy_pgettext("person", "Name")})
     phone: Mapped[str | None] = mapped_column(String(20), index=True,
                                               info={"label": _l("Phone"), **personal(PERSONAL_PHONE, "phone")})
-    # "the last four digits" a caller gives, found through an index (set with the phone; never
-    # shown, and searched only together with the phone, whose masking rule then applies)
-    phone_last4: Mapped[str | None] = mapped_column(String(4), index=True, info={
-        "internal": True, "hidden": True,  # never shown
-        "within_mask_of": "phone"})  # no more than the phone's mask shows (138****5678)
+    phone_last4: Mapped[str | None] = phone_last4_column()
     id_number: Mapped[str | None] = mapped_column(String(18),
                                                   info={"label": _l("ID number"),
                                                         **personal(PERSONAL_ID_NUMBER, "id_number")})
@@ -109,9 +122,7 @@ class Resident(db.Model):
 
     @validates("phone")
     def _check_phone(self, key, value):
-        phone = normalise_phone(value)
-        self.phone_last4 = None if phone is None else phone[-4:]
-        return phone
+        return phone_with_last4(self, value)
 
     @validates("id_number")
     def _check_id_number(self, key, value):

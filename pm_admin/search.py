@@ -21,7 +21,7 @@ from typing import Any
 
 from flask import current_app, request, url_for
 from flask_admin import BaseView, expose
-from sqlalchemy import inspect
+from sqlalchemy import and_, inspect
 from sqlalchemy.sql import ColumnElement
 
 from . import auth, masking
@@ -37,6 +37,19 @@ def like_pattern(text: str, *, start: bool = True, end: bool = True) -> str:
     """``text`` as a LIKE pattern with its own wildcards escaped (escape char ``\\``)."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return ("%" if start else "") + escaped + ("%" if end else "")
+
+
+# above every character a name or a number holds: ``text + HIGHEST`` is past every value that
+# starts with ``text``, byte-wise (SQLite, PostgreSQL's C collation) and in ICU's collations alike
+HIGHEST = "\U0010ffff"
+
+
+def starts_with(column, text: str) -> ColumnElement[bool]:
+    """Values of ``column`` that begin with ``text``, as a range an ordinary B-tree index on the
+    column answers on SQLite and PostgreSQL whatever the collation (``LIKE 'x%'`` uses one only
+    under the C collation or ``text_pattern_ops`` on PostgreSQL, and only a case-sensitive LIKE
+    on SQLite). Case counts as the column's collation says (SQLite and the C collation: it counts)."""
+    return and_(column >= text, column < text + HIGHEST)
 
 
 def contains(column) -> Callable[[str], ColumnElement[bool]]:

@@ -175,8 +175,8 @@ def test_flask_admin_speaks_chinese_too(browser, login_as):
     # Flask-Admin's own catalog (flask_admin/translations/zh_Hans_CN): List, Create, Add Filter
     assert "列表" in html and "创建" in html and "添加筛选器" in html
     # and ours: menu, column labels, search hint
-    assert "一户一档" in html and "房号" in html and "房号、住户、电话或车牌" in html
-    for english in (">List", ">Create<", "Add Filter", "Households", "Room, resident, phone or plate"):
+    assert "一户一档" in html and "房号" in html and "房号、姓名或姓、手机尾号 4 位或车牌" in html
+    for english in (">List", ">Create<", "Add Filter", "Households", "Room, name or surname"):
         assert english not in html, english
 
 

@@ -1,6 +1,7 @@
 """The navbar's search box: each way the front desk names a record, scoping and masking."""
 
 import re
+from urllib.parse import quote
 
 import pytest
 
@@ -37,8 +38,14 @@ def test_every_way_of_naming_a_household_finds_it(world, make, login_as, browser
     household = str(place["household"])
     for term in ("1栋-1-101", "1-1-101", "1栋101", "1栋1单元101室", "101"):
         assert hits(browser.get(f"/search?q={term}"), "household") == [household], term
-    for term, name in (("阳娜", "欧阳娜娜"), ("1234", "欧阳娜娜"), ("139 0000 1234", "欧阳娜娜"), ("王伟", "王伟")):
+    for term, name in (("欧阳娜娜", "欧阳娜娜"), ("欧阳", "欧阳娜娜"), (" 欧阳娜 ", "欧阳娜娜"), ("1234", "欧阳娜娜"),
+                       ("139 0000 1234", "欧阳娜娜"), ("%2B86 139 0000 1234", "欧阳娜娜"), ("001234", "欧阳娜娜"),
+                       ("王伟", "王伟"), ("王", "王伟")):
         assert [h.split(" (")[0] for h in hits(browser.get(f"/search?q={term}"), "resident")] == [name], term
+    # A name is found from its start (the whole name, or the surname first), through its index:
+    # a part from the middle is not, by design (it would read every name).
+    for term in ("阳娜", "娜娜", "伟", "欧阳娜娜娜", "123", "2345"):
+        assert hits(browser.get(f"/search?q={term}"), "resident") == [], term
     for term in ("粤b7x9k2", "粤B 7X9 K2", "7x9k"):
         response = browser.get(f"/search?q={term}")
         assert hits(response, "vehicle") == ["粤B7X9K2"], term
@@ -122,3 +129,47 @@ def test_repair_order_and_receipt_numbers_are_found_in_scope(world, make, app):
     assert f"/admin/payment/details/?id={a['payment'].id}" in page
     assert "/admin/payment/details/" not in results("engineer", receipt)  # no payment.view
     assert f"/admin/payment/details/?id={b['payment'].id}" not in results("collector", b["payment"].receipt_no)
+
+
+def listed(browser, view, term) -> set[int]:
+    """The ids of the rows the list of ``view`` shows when searched for ``term``."""
+    response = browser.get(f"/admin/{view}/?search={quote(term)}")
+    assert response.status_code == 200, (view, term)
+    return {int(i) for i in re.findall(rf'/admin/{view}/details/\?id=(\d+)[&"]', response.get_data(as_text=True))}
+
+
+def test_the_repair_and_reception_lists_find_by_number_household_caller_and_phone(world, make, login_as, browser):
+    a = world["A"]
+    mine = a["repair"]  # 王先生 13912345678, at 1栋 1-101 where 王伟 13812345678 lives
+    neighbour = make.household(a["building"], room="202")
+    make.resident(neighbour, name="赵六", phone="13700009999", id_number=None)
+    theirs = make.repair(neighbour, reporter="孙七", phone="13600004444")
+    record = a["reception"]  # 李女士, at 1-101
+    record.phone = "13655556666"
+    call = make.reception(neighbour, contact="周八", phone=None)
+    login_as("receptionist")
+    for term, orders in ((mine.serial, {mine}), (mine.serial.lower(), {mine}), (f" {mine.serial} ", {mine}),
+                         (mine.serial[:-1], {mine, theirs}),  # its start: both are this year's first ten
+                         ("1-1-101", {mine}), ("1栋202", {theirs}),
+                         ("王先生", {mine}), ("王", {mine}),  # the reporter, and 王伟 who lives there
+                         ("赵六", {theirs}), ("孙", {theirs}),
+                         ("5678", {mine}), ("4444", {theirs}), ("9999", {theirs}), ("13600004444", {theirs}),
+                         ("先生", set()), ("七", set()), ("厨房", set())):  # not from the middle, not the description
+        assert listed(browser, "repair", term) == {o.id for o in orders}, term
+    for term, records in (("李女士", {record}), ("李", {record}), ("周", {call}), ("6666", {record}),
+                          ("赵", {call}), ("1-1-101", {record}), ("202", {call}), ("王伟", {record}),
+                          ("女士", set()), ("楼道灯", set()), (mine.serial, set())):
+        assert listed(browser, "reception", term) == {r.id for r in records}, term
+    # the other community's order and record never show, though they have the same room, names and phones
+    for term in ("1-1-101", "王", "5678", world["B"]["repair"].serial):
+        assert world["B"]["repair"].id not in listed(browser, "repair", term), term
+        assert world["B"]["reception"].id not in listed(browser, "reception", term), term
+
+
+@pytest.mark.parametrize("term", ["%", "_", "\\", "%_%", "' OR 1=1 --", "\uffff", "\U0010ffff", "王" * 200,
+                                  "BX" + "9" * 80, "1-" * 40, "+86", "   ", "()-"])
+def test_bad_search_terms_find_nothing_and_never_fail(world, login_as, browser, term):
+    login_as("supervisor")
+    for view in ("household", "resident", "repair", "reception"):
+        assert listed(browser, view, term) == set(), (view, term)
+    assert browser.get(f"/search?q={quote(term)}").status_code == 200

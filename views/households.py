@@ -48,7 +48,7 @@ class HouseholdView(SecureModelView):
     column_filters = ["building.community.name", "building.name", "state", "floor_area", "archived_at"]
     column_searchable_list = ["room", "residents.name", "residents.phone", "vehicles.plate"]
     search_match = household_by_address_person_or_plate  # the navbar's matching, through the indexes
-    search_hint = _l("Room, resident, phone or plate")
+    search_hint = _l("Room, name or surname, phone's last 4 digits or plate")
     column_default_sort = [("building_id", False), ("unit", False), ("room", False)]
     column_details_list = ["building", "unit", "room", "floor_area", "state", "sms_opt_out", "notes", "archived_at"]
     form_columns = ["building", "unit", "room", "floor_area", "state", "sms_opt_out", "notes"]
@@ -155,7 +155,7 @@ class ResidentView(SecureModelView):
     column_filters = ["household.building.community.name", "household.building.name", "kind", "moved_in_on"]
     column_searchable_list = ["name", "phone", "household.room"]
     search_match = resident_by_person_or_address
-    search_hint = _l("Name, phone or room")
+    search_hint = _l("Name or surname, phone's last 4 digits or room")
     column_details_list = ["household", "kind", "name", "phone", "id_number", "moved_in_on", "moved_out_on", "notes",
                            "cards_to_cancel"]
     column_formatters_detail = {"cards_to_cancel": cards_to_cancel_notice}

@@ -10,6 +10,6 @@ HOUSEHOLD_PICKER = {
     "label": household_with_owner,
     "eager": ("residents",),
     "order_by": (Household.building_id, Household.unit, Household.room),
-    "placeholder": _l("Room, owner or a phone's last 4 digits"),
+    "placeholder": _l("Room, name or surname, or a phone's last 4 digits"),
     "page_size": 10,
 }

@@ -10,6 +10,7 @@ from pm_admin.filters import ConditionFilter, DaysFilter, MonthsFilter
 from pm_admin.i18n import _l
 from pm_admin.steps import StepForm
 
+from models.lookup import repair_by_number_place_or_caller
 from models.period import days_span, months_days
 from models.attachment import AttachmentCategory
 from models.repair import RepairOrder, RepairStatus, check_repair_order, engineers_for, repairs_visible_to
@@ -44,8 +45,9 @@ class RepairOrderView(SecureModelView):
         "reopen_count", "satisfaction",
         DaysFilter(RepairOrder.registered_at, _l("Days registered"), days_span),  # the running satisfaction's window
     ]
-    column_searchable_list = ["serial", "reporter", "phone", "household.room", "location", "description"]
-    search_hint = _l("Serial, reporter, phone, room or place")
+    column_searchable_list = ["serial", "reporter", "phone", "household.room"]
+    search_match = repair_by_number_place_or_caller  # through the indexes; not the description's words
+    search_hint = _l("Order number, room, name or surname, or a phone's last 4 digits")
     column_default_sort = ("id", True)
     column_sortable_list = ["serial", "registered_at", "category", "status", "deadline"]
     form_columns = ["community", "household", "location", "reporter", "phone", "channel", "category", "description",

@@ -7,7 +7,7 @@ from pm_admin.i18n import _l
 from pm_admin.search import SearchSource, equals
 
 from models import Household, Payment, RepairOrder, Resident, Vehicle
-from models.lookup import household_by_address, resident_by_name_or_phone, vehicle_by_plate
+from models.lookup import household_by_address, repair_by_number, resident_by_name_or_phone, vehicle_by_plate
 from models.repair import repairs_visible_to
 
 
@@ -16,10 +16,10 @@ def _document_number(text: str) -> str:
 
 
 def repair_by_serial(term: str):
-    """A repair order by its number (BX2026000123), among the orders this user may see."""
-    clause = RepairOrder.serial == _document_number(term)
+    """A repair order by its number (BX2026000123) or its start, among the orders this user may see."""
+    clause = repair_by_number(term)
     visible = repairs_visible_to(current_user)
-    return clause if visible is None else and_(clause, visible)
+    return clause if clause is None or visible is None else and_(clause, visible)
 
 
 SEARCH_SOURCES = [

@@ -18,6 +18,7 @@ from pm_admin.money import format_amount
 from models.attachment import AttachmentCategory
 from models.decoration import WORKS, DecorationStatus, check_decoration_application, deducted_from_deposit, deposit_bill, deposit_refund_due
 from models.goods_pass import GoodsPassStatus, check_goods_pass
+from models.lookup import reception_by_place_or_caller
 from models.payment import latest_deposit_refund
 from models.period import months_days
 from models.reception import (UNFINISHED_AFTER_DAYS, ReceptionRecord, check_reception_record, due_clause,
@@ -60,8 +61,9 @@ class ReceptionView(SecureModelView):
                       ConditionFilter(ReceptionRecord.due_on, _l("Overdue"), ReceptionRecord.overdue_clause, key="overdue"),
                       "household.building.name", MonthsFilter(ReceptionRecord.received_at, _l("Month received"),
                                                               months_days)]
-    column_searchable_list = ["contact", "phone", "content", "household.room"]
-    search_hint = _l("Contact, phone, content or room")
+    column_searchable_list = ["contact", "phone", "household.room"]
+    search_match = reception_by_place_or_caller  # through the indexes; not the content's words
+    search_hint = _l("Room, name or surname, or a phone's last 4 digits")
     column_default_sort = ("id", True)
     form_columns = ["community", "household", "kind", "channel", "contact", "phone", "content", "handler", "due_on"]
     form_ajax_refs = {"household": HOUSEHOLD_PICKER}
