@@ -4,7 +4,7 @@ four digits (a column of their own, filled from the phone on save and here for t
 there); the number of a repair order is already unique, so indexed.
 
 Revision ID: e4b8f1a6c3d7
-Revises: c3e5a7b9d1f2
+Revises: 4b7e2d9c1a36
 Create Date: 2026-12-04 10:00:00.000000
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e4b8f1a6c3d7'
-down_revision = 'c3e5a7b9d1f2'
+down_revision = '4b7e2d9c1a36'
 branch_labels = None
 depends_on = None
 
