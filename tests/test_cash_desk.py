@@ -100,17 +100,23 @@ def test_the_desk_finds_what_the_navbar_finds_with_owner_and_owed(quarter, make,
         assert "林秀英" in page and "¥612.20" in page, term
 
 
-@pytest.mark.parametrize("term, literal", [("%", "百分%号"), ("_", "下_划")])
-def test_a_wildcard_typed_at_the_desk_finds_only_names_holding_it(quarter, make, browser, term, literal):
-    """"%" or "_" typed into the desk's search is text, not a LIKE wildcard matching everyone."""
+@pytest.mark.parametrize("term, literal, lookalike", [("%", "%号", "百分号"), ("百分%", "百分%号", "百分之号"),
+                                                      ("下_", "下_划", "下一划")])
+def test_a_wildcard_typed_at_the_desk_finds_only_names_holding_it(quarter, make, browser, term, literal, lookalike):
+    """"%" or "_" typed into the desk's search is text, not a LIKE wildcard matching everyone
+    (a name is matched from its start)."""
     community = quarter["community"]
-    holder = make.household(make.building(community, name="5栋"), unit="2", room="301")
+    building = make.building(community, name="5栋")
+    holder = make.household(building, unit="2", room="301")
     make.resident(holder, name=literal, phone="13900008765")
+    other = make.household(building, unit="2", room="302")
+    make.resident(other, name=lookalike, phone="13900008766")  # what the wildcard would match
     collector = make.staff("collector", communities=[community], username="wildcardcollector")
     db.session.commit()
     browser.login(collector.username)
     page = browser.get("/admin/cashier/", query_string={"q": term}).get_data(as_text=True)
     assert f"/admin/cashier/post/{holder.id}/" in page
+    assert f"/admin/cashier/post/{other.id}/" not in page
     assert f"/admin/cashier/post/{quarter['household'].id}/" not in page
 
 
