@@ -94,7 +94,7 @@ class Attachment(Versioned, db.Model):
     removal_reason: Mapped[str | None] = mapped_column(String(500), info={"label": _l("Reason for removal")})
 
     community = relationship("Community")
-    uploaded_by = relationship("Staff", foreign_keys=[uploaded_by_id])
+    uploaded_by = relationship("Staff", foreign_keys=[uploaded_by_id], lazy="joined")  # shown with every file
     removed_by = relationship("Staff", foreign_keys=[removed_by_id])
 
     __table_args__ = (db.Index("ix_attachment_owner", "owner_type", "owner_id"),)

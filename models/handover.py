@@ -233,10 +233,14 @@ def order_defect_repair(defect: HandoverDefect, *, actor):
 # -- change of owner --------------------------------------------------------------
 
 def owner_history(household: Household) -> list[Resident]:
-    """Every owner the household has had, the latest first: name, moved in, moved out."""
-    return list(db.session.scalars(
-        select(Resident).where(Resident.household_id == household.id, Resident.kind == ResidentKind.owner)
-        .order_by(Resident.moved_out_on.is_(None).desc(), Resident.moved_in_on.desc(), Resident.id.desc())))
+    """Every owner the household has had, the latest first: name, moved in, moved out. Read
+    from its residents (the household file reads them anyway); the owners still there
+    first, then by move-in day (unknown last), the latest registered first."""
+    owners = [r for r in household.residents if r.kind is ResidentKind.owner]
+    owners.sort(key=lambda r: r.id, reverse=True)
+    owners.sort(key=lambda r: r.moved_in_on or dt.date.min, reverse=True)
+    owners.sort(key=lambda r: r.moved_out_on is not None)
+    return owners
 
 
 def open_bills_total(household: Household) -> Decimal:

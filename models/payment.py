@@ -244,8 +244,15 @@ def owed_as_of(household_id: int, on: dt.date) -> list[OwedLine]:
 def owed_as_of_households(household_ids, on: dt.date) -> dict[int, list[OwedLine]]:
     """``owed_as_of`` of each of the households (those owing nothing left out), in one query:
     a building's notices, the cash desk's hits."""
-    return {household: [OwedLine(bill, late_fee(bill, on)) for bill in bills]
-            for household, bills in open_bills_of(household_ids).items()}
+    return {household: owed_on_bills(bills, on) for household, bills in open_bills_of(household_ids).items()}
+
+
+def owed_on_bills(bills, on: dt.date) -> list[OwedLine]:
+    """``owed_as_of`` from a household's bills already read (the household file's: every one of
+    them), no query: the open ones in the order payments settle them, each with its late fee."""
+    still_open = sorted((bill for bill in bills if bill.status in OPEN_STATUSES),
+                        key=lambda bill: (bill.period, bill.due_on, bill.id))
+    return [OwedLine(bill, late_fee(bill, on)) for bill in still_open]
 
 
 FAR_ABOVE = Decimal("1000")  # received more than twice what is due and this much more: count again

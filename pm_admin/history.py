@@ -3,10 +3,11 @@ by their names, personal data masked for the reader, the system's own columns le
 
 import datetime as dt
 
-from flask import current_app
+from flask import current_app, g
 from markupsafe import Markup
 from flask_babel import format_datetime, lazy_pgettext
-from sqlalchemy import Boolean, DateTime, Enum
+from sqlalchemy import Boolean, DateTime, Enum, inspect, select
+from sqlalchemy.orm.util import identity_key
 
 from . import auth, clock, masking
 from .clock import Moment
@@ -128,14 +129,51 @@ def shown(value):
     return value
 
 
+def _model_of(table):
+    for mapper in db.Model.registry.mappers:
+        if mapper.local_table is table:
+            return mapper.class_
+    return None
+
+
+def _referenced_model(column):
+    """The model a change of ``column`` names by its label (``returned_to_id`` → Staff), else None."""
+    if column is None or not column.foreign_keys or "personal" in column.info or "shown_as" in column.info:
+        return None
+    return _model_of(next(iter(column.foreign_keys)).column.table)
+
+
 def _referenced(column, value) -> str:
     """The label of the row a foreign key points at (``returned_to_id: 3`` → the person)."""
-    target = next(iter(column.foreign_keys)).column.table
-    for mapper in db.Model.registry.mappers:
-        if mapper.local_table is target:
-            row = db.session.get(mapper.class_, value)
-            return str(row) if row is not None else f"#{value}"
-    return str(value)
+    model = _model_of(next(iter(column.foreign_keys)).column.table)
+    if model is None:
+        return str(value)
+    row = db.session.get(model, value)
+    return str(row) if row is not None else f"#{value}"
+
+
+def load_named(entries) -> None:
+    """Read, one query per table, the people (``actor_label``) and the records (``changes_markup``)
+    that ``entries`` (audit entries, workflow steps) name, so that showing them reads none one by
+    one: a record's history grows with every change, by anyone. Kept for the request, since
+    the session holds what it loaded only as long as something else does."""
+    wanted: dict[type, set] = {}
+    for entry in entries:
+        if entry.actor_id is not None:
+            wanted.setdefault(auth.site().user_model, set()).add(entry.actor_id)
+        table = db.metadata.tables.get(getattr(entry, "table_name", None) or "")
+        for key, pair in (getattr(entry, "changes", None) or {}).items():
+            column = table.c.get(key) if table is not None else None
+            model = _referenced_model(column) if shown_column(column) else None
+            if model is not None:
+                values = pair if isinstance(pair, list) and len(pair) == 2 else [pair]
+                wanted.setdefault(model, set()).update(v for v in values if type(v) is int)
+    loaded = g.setdefault("pm_named_in_history", [])
+    for model, keys in wanted.items():
+        missing = sorted(k for k in keys if identity_key(model, k) not in db.session.identity_map)
+        if missing:
+            (pk,) = inspect(model).primary_key
+            loaded += db.session.scalars(select(model).where(pk.in_(missing))).unique()
 
 
 def _value(column, value) -> str:

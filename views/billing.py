@@ -43,9 +43,9 @@ from models.message import remind_in_arrears
 from models.meter import BatchRefused, MeterKind, MeterReading, last_readings, record_readings
 from models.resident import owner_of, owners_of
 from models.payment import (ZERO, Payment, PaymentKind, PaymentMethod, advance_balance, find_posted, hold_advance,
-                            mark_printed, owed_as_of, owed_as_of_households, post_payment, preview_payment, receipt_lines,
-                            refund_request_of, refundable_from_advance, refundable_lines, refunds_of,
-                            request_refund)
+                            mark_printed, owed_as_of, owed_as_of_households, owed_on_bills, post_payment,
+                            preview_payment, receipt_lines, refund_request_of, refundable_from_advance,
+                            refundable_lines, refunds_of, request_refund)
 from reports.arrears import (AGING_BUCKETS, arrears_ledger, arrears_overview, cash_summary, collection_rate,
                              dunning_activity)
 from pm_admin import clock
@@ -206,7 +206,7 @@ class DunningRecordView(SecureModelView):
 def household_account(view, context, household, name):
     """What the household owes today, late fees included (what the desk would collect and
     the notice print), and what it has in advance."""
-    lines = owed_as_of(household.id, clock.today())
+    lines = owed_on_bills(household.bills, clock.today())  # the bills the file's Bills tab reads
     owed, late = sum((line.total for line in lines), ZERO), sum((line.late_fee for line in lines), ZERO)
     account = Markup("{}: ¥{}").format(_("Owed"), format_amount(owed))
     if late:

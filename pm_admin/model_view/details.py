@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from flask import request, url_for
 from markupsafe import Markup
 
-from .. import audit, auth, masking, workflow
+from .. import audit, auth, history, masking, workflow
 
 
 @dataclass(frozen=True)
@@ -31,14 +31,25 @@ class Section:
 
 
 @dataclass(frozen=True)
+class ShownRow:
+    """A row of a section as the table shows it: its cells (through its view's formatters and
+    masking, as its own list shows them), the link to its page, the forms it prints on."""
+
+    record: Any
+    cells: list
+    url: str
+    printable: list
+
+
+@dataclass(frozen=True)
 class SectionRows:
     """A section as one user sees it: its columns, its open rows and the others."""
 
     section: Section
     view: Any
     columns: list[tuple[str, str]]
-    open_rows: list
-    other_rows: list
+    open_rows: list[ShownRow]
+    other_rows: list[ShownRow]
     add: "ActionLink | None" = None
 
     @property
@@ -100,6 +111,12 @@ def _opening(section: str | None) -> str:
     return f"{request.path}?{urlencode(args)}"
 
 
+def _shown_row(view, columns: list[str], row) -> ShownRow:
+    pk = view.get_pk_value(row)
+    return ShownRow(row, [view.get_detail_value(None, row, column) for column in columns],
+                    url_for(f"{view.endpoint}.details_view", id=pk), view.printable(row))
+
+
 class Details:
     """Adds the file's parts to the details page the view renders."""
 
@@ -124,6 +141,7 @@ class Details:
                 kwargs["steps"] = workflow.steps_of(model)
                 kwargs["workflow"] = self.workflow
                 kwargs["shown_inputs"] = self.shown_step_inputs
+            history.load_named(kwargs["history"] + kwargs.get("steps", []))
         return super().render(template, **kwargs)
 
     def _file_actions(self, model):
@@ -155,8 +173,9 @@ class Details:
             is_open = section.open_when or (lambda row: True)
             columns = [(c, section.labels.get(c) or view.get_column_name(c)) for c in section.columns]
             add = self._action_link(section.add, model) if section.add is not None else None
-            sections.append(SectionRows(section, view, columns, [r for r in rows if is_open(r)],
-                                        [r for r in rows if not is_open(r)], add))
+            shown = [_shown_row(view, section.columns, row) for row in rows]
+            sections.append(SectionRows(section, view, columns, [r for r in shown if is_open(r.record)],
+                                        [r for r in shown if not is_open(r.record)], add))
         return sections
 
     @staticmethod

@@ -88,15 +88,19 @@ class Scoping:
 
     def _visible(self, query):
         query = scoped(query, self.model)
-        if self.row_filter is not None and current_user.is_authenticated:
-            clause = type(self).row_filter(current_user)
-            if clause is not None:
-                query = query.filter(clause)
-        return query
+        clause = self._row_clause()
+        return query if clause is None else query.filter(clause)
+
+    def _row_clause(self):
+        """The row filter's clause for the current user; None when it holds back nothing from them."""
+        if self.row_filter is None or not current_user.is_authenticated:
+            return None
+        return type(self).row_filter(current_user)
 
     def visible_rows(self, rows: list) -> list:
-        """Those of ``rows`` this view would show the current user (its row filter applied)."""
-        if self.row_filter is None or not rows:
+        """Those of ``rows`` this view would show the current user (its row filter applied: a
+        query only when the filter holds back something from this user)."""
+        if not rows or self._row_clause() is None:
             return rows
         pk_column = inspect(self.model).primary_key[0]
         ids = [inspect(row).identity[0] for row in rows]
