@@ -107,10 +107,14 @@ class HomeView(auth.SignedInOnly, AdminIndexView):
 
 class Panel(Admin):
     def view_for(self, endpoint: str):
-        for view in self._views:
-            if view.endpoint == endpoint:
-                return view
-        return None
+        # by a dict, built again when views were added: a household file asks for some 40 views
+        counted, by_endpoint = self.__dict__.get("_by_endpoint", (None, {}))
+        if counted != len(self._views):
+            by_endpoint = {}
+            for view in self._views:
+                by_endpoint.setdefault(view.endpoint, view)  # the first of an endpoint, as a search finds it
+            self._by_endpoint = (len(self._views), by_endpoint)
+        return by_endpoint.get(endpoint)
 
     def view_for_table(self, table_name: str):
         """The first model view of a table: its labels name the table's fields."""

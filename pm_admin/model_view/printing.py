@@ -34,7 +34,7 @@ class Printing:
     def printable(self, model) -> list[tuple[PrintedForm, str]]:
         """(form, url) of each form ``model`` can be printed on now; the view's ``view``
         permission is all a print needs, as the details page."""
-        if not self.may("view"):
+        if not self.printed_forms or not self.may("view"):
             return []
         pk = self.get_pk_value(model)
         return [(printed, self.get_url(f"{self.endpoint}.print_view", form=name, id=pk, url=request.full_path))
