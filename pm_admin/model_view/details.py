@@ -139,10 +139,12 @@ def _which_have_rows(mapped: type, names: tuple[str, ...]):
             .select_from(mapped).where(*(column == bindparam(f"pk{n}") for n, column in enumerate(keys))))
 
 
-def _shown_row(view, columns: list[str], row) -> ShownRow:
+def _shown_row(view, columns: list[str], details_url: str, row) -> ShownRow:
+    """``details_url``: the view's details page, the row's id to be added (url_for's own way,
+    without building it again for each row)."""
     pk = view.get_pk_value(row)
     return ShownRow(row, [view.get_detail_value(None, row, column) for column in columns],
-                    url_for(f"{view.endpoint}.details_view", id=pk), view.printable(row))
+                    f"{details_url}?{urlencode({'id': pk})}", view.printable(row))
 
 
 class Details:
@@ -201,7 +203,8 @@ class Details:
             is_open = section.open_when or (lambda row: True)
             columns = [(c, section.labels.get(c) or view.get_column_name(c)) for c in section.columns]
             add = self._action_link(section.add, model) if section.add is not None else None
-            shown = [_shown_row(view, section.columns, row) for row in rows]
+            details_url = url_for(f"{view.endpoint}.details_view")
+            shown = [_shown_row(view, section.columns, details_url, row) for row in rows]
             sections.append(SectionRows(section, view, columns, [r for r in shown if is_open(r.record)],
                                         [r for r in shown if not is_open(r.record)], add))
         return sections
