@@ -66,6 +66,7 @@ class HouseholdView(SecureModelView):
         "people": related_summary("current_residents", ["name", "kind", "phone"]),
         "account": household_account,
     }
+    details_related = ["residents", "advance_allocations"]  # the people and the account read them
     details_actions = [
         FileAction(_l("Post a payment"), "cashier.post", "payment.post", lambda h: {"household_id": h.id}),
         FileAction(_l("Payment notice"), "receipt.notice", "payment.view", lambda h: {"household_id": h.id},

@@ -157,6 +157,9 @@ class Details:
     # (a figure about bills needs the bills' permission, not the page's).
     details_header: dict[str, str] = {}
     details_actions: list[FileAction] = []  # one-click actions from the details page
+    # Relationships the header's figures read, asked with the sections' which have rows at all:
+    # an empty one is then read by no query of its own.
+    details_related: list[str] = []
 
     def render(self, template, **kwargs):
         model = kwargs.get("model")
@@ -195,7 +198,8 @@ class Details:
     def _sections(self, model) -> list[SectionRows]:
         shown_to_user = [(section, view) for section in self.details_sections
                          if (view := self.admin.view_for(section.endpoint)) is not None and view.is_accessible()]
-        _read_empty_relationships(model, [s.relationship for s, _view in shown_to_user if s.rows is None])
+        _read_empty_relationships(model, [s.relationship for s, _view in shown_to_user if s.rows is None]
+                                  + self.details_related)
         sections = []
         for section, view in shown_to_user:
             found = section.rows(model) if section.rows is not None else getattr(model, section.relationship)
