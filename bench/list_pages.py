@@ -6,7 +6,7 @@ for households, bills, payments and repair orders.
     .venv/bin/python bench/list_pages.py [--database-url URL] [--repeat 7]
 
 With ``--against REV`` it measures the front desk's pages of issue 18 instead (the
-decoration, worker, violation and goods-pass lists, a household file, the list
+decoration, worker, violation and goods-pass lists, two household files, the list
 searches, a building's payment notices and meter-reading sheet), with this checkout's code and, in a subprocess, with the code of ``REV``
 (a ``git worktree`` of it), side by side on the same database::
 
@@ -60,6 +60,7 @@ FRONT_DESK_PAGES = [
     ("decoration violations list", "/admin/decoration_violation/"),
     ("goods passes list", "/admin/goods_pass/"),
     ("household file", "/admin/household/details/?id={household}"),
+    ("household file (every tab)", "/admin/household/details/?id={full_household}"),
     ("households: search 1-101", "/admin/household/?search=1-101"),
     ("households: search 1栋101", "/admin/household/?search=1栋101"),
     ("households: search phone 5678", "/admin/household/?search=5678"),
@@ -80,6 +81,16 @@ FRONT_DESK_PAGES = [
 ]
 
 
+# the first household with rows in most tabs: keys, vehicles, decoration, goods passes, repairs, reception
+FULL_HOUSEHOLD = """SELECT h.id FROM household h WHERE
+    EXISTS (SELECT 1 FROM "key" k WHERE k.household_id = h.id) AND EXISTS (SELECT 1 FROM vehicle v WHERE v.household_id = h.id)
+    AND EXISTS (SELECT 1 FROM decoration_application d WHERE d.household_id = h.id)
+    AND EXISTS (SELECT 1 FROM goods_pass g WHERE g.household_id = h.id)
+    AND EXISTS (SELECT 1 FROM repair_order r WHERE r.household_id = h.id)
+    AND EXISTS (SELECT 1 FROM reception_record r WHERE r.household_id = h.id)
+    ORDER BY h.id LIMIT 1"""
+
+
 def measure_front_desk(url: str, repeat: int) -> dict:
     """{label: (statements, median ms)} of FRONT_DESK_PAGES with the code on sys.path."""
     app = make_app(url)
@@ -92,10 +103,11 @@ def measure_front_desk(url: str, repeat: int) -> dict:
         household = db.session.execute(text(
             "SELECT household_id FROM bill GROUP BY household_id ORDER BY count(*) DESC, household_id LIMIT 1")).scalar()
         serial = db.session.execute(text("SELECT serial FROM repair_order ORDER BY id LIMIT 1 OFFSET 50000")).scalar()
+        full_household = db.session.execute(text(FULL_HOUSEHOLD)).scalar()
     client = logged_in_client(app)
     results = {}
     for label, page in FRONT_DESK_PAGES:
-        page = page.format(household=household, serial=serial)
+        page = page.format(household=household, serial=serial, full_household=full_household)
 
         def get(page=page):
             response = client.get(page)
