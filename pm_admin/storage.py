@@ -118,7 +118,7 @@ def forget_older(folder: str, *, hours: int) -> None:
         db.session.execute(delete_rows(StoredFile).where(StoredFile.key.startswith(f"{folder}/", autoescape=True),
                                                          StoredFile.stored_at < now() - dt.timedelta(hours=hours)))
         return
-    cutoff = time.time() - hours * 3600
+    cutoff = time.time() - hours * 3600  # the files' own (system) clock, as their times are
     directory = Path(current_app.config["FILES_PATH"]) / folder
     for path in directory.glob("*") if directory.is_dir() else ():
         if KEY.match(f"{folder}/{path.name}") and path.stat().st_mtime < cutoff:

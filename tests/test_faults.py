@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from pm_admin import clock
-from pm_admin.exports import ExportJob, ExportStatus, run_export
+from pm_admin.background import BackgroundJob as ExportJob, JobStatus as ExportStatus, run_job as run_export
 from pm_admin.extensions import db
 
 from conftest import PG_ADMIN_URL, Browser, flashed
@@ -108,9 +108,9 @@ def test_a_background_export_into_an_unwritable_folder_is_refused_at_once(unwrit
 def test_a_job_whose_folder_went_away_fails_saying_why_instead_of_waiting(app, unwritable_files, world):
     moment = clock.now()
     with app.app_context():
-        job = ExportJob(requester_id=world["A"]["staff"].id, requester_name="clerkA", endpoint="household",
-                        url="/admin/household/export/xlsx/", language="en", title="Households",
-                        file_name="x.xlsx", download_name="x.xlsx", created_at=moment, heartbeat_at=moment)
+        job = ExportJob(kind="export", requester_id=world["A"]["staff"].id, requester_name="clerkA",
+                        endpoint="household", url="/admin/household/export/xlsx/", language="en",
+                        title="Households", download_name="x.xlsx", created_at=moment, heartbeat_at=moment)
         db.session.add(job)
         db.session.commit()
         job_id = job.id

@@ -86,7 +86,7 @@ def test_the_household_picker_finds_as_the_front_desk_speaks(make, world, live_s
     page = at_the_office(chromium, live_server, errors, username)
     page.goto(live_server + "/admin/resident/new/")
     picker = page.locator("#s2id_household")
-    expect(picker).to_contain_text("输入房号、业主或手机后四位")
+    expect(picker).to_contain_text("房号、姓名或姓、手机尾号 4 位")
     picker.click()
     typed = page.locator("#select2-drop .select2-input")
     expect(page.locator("#select2-drop")).to_contain_text("请至少输入一个字")
