@@ -152,15 +152,18 @@ def _referenced(column, value) -> str:
     return str(row) if row is not None else f"#{value}"
 
 
-def load_named(entries) -> None:
-    """Read, one query per table, the people (``actor_label``) and the records (``changes_markup``)
-    that ``entries`` (audit entries, workflow steps) name, so that showing them reads none one by
-    one: a record's history grows with every change, by anyone. Kept for the request, since
-    the session holds what it loaded only as long as something else does."""
+def load_named(entries, *, records: bool = True) -> None:
+    """Read, one query per table, the people (``actor_label``) and the records (``changes_markup``;
+    not with ``records=False``, for a page that shows no changes) that ``entries`` (audit entries,
+    workflow steps) name, so that showing them reads none one by one: a record's history grows
+    with every change, by anyone. Kept for the request, since the session holds what it loaded
+    only as long as something else does."""
     wanted: dict[type, set] = {}
     for entry in entries:
         if entry.actor_id is not None:
             wanted.setdefault(auth.site().user_model, set()).add(entry.actor_id)
+        if not records:
+            continue
         table = db.metadata.tables.get(getattr(entry, "table_name", None) or "")
         for key, pair in (getattr(entry, "changes", None) or {}).items():
             column = table.c.get(key) if table is not None else None

@@ -12,13 +12,14 @@ from pm_admin.audit import AuditEntry
 from pm_admin.auth import SYSTEM
 from pm_admin.extensions import db
 
-from models import Bill, FeeItem, FeeKind, Household, MeterReading, Payment, Resident, Staff
+from models import Bill, Building, FeeItem, FeeKind, Household, MeterReading, Payment, Resident, Staff
 from models.billing import BillStatus, run_bills
 from models.key import lend_key, return_key
 from models.notice import NoticeStatus
 from models.payment import AdvanceAllocation, PaymentMethod
 from models.repair import RepairStatus
 from models.resident import ResidentKind
+from models.staff import Role
 from models.survey import record_response
 
 pytestmark = pytest.mark.dated  # on fixed days too: see conftest
@@ -204,3 +205,55 @@ def test_the_household_file_costs_the_same_queries_whatever_the_household_has(ro
     url = f"/admin/household/details/?id={empty.id}"
     browser.get(url)
     assert statements(app, browser, url) <= 7  # the login's, the household, its tabs, notices, history, account
+
+
+def fill_audit_log(world, n: int) -> None:
+    """``n`` changes of world A's household, each by a different person and moving it from a
+    different building: every entry names a person and a record no other entry names."""
+    a = world["A"]
+    household, community = a["household"], a["community"]
+    first = db.session.query(Staff).count()
+    people = [Staff(username=f"actor{first + i}", display_name=f"员工{first + i}", role=Role.receptionist,
+                    password_hash="-", communities=[community]) for i in range(n)]
+    buildings = [Building(community=community, name=f"旧楼{first + i}") for i in range(n)]
+    db.session.add_all(people + buildings)
+    db.session.flush()
+    db.session.execute(insert(AuditEntry.__table__), [
+        dict(at=clock.now(), actor_id=person.id, actor_name=person.username, action="update", table_name="household",
+             record_id=str(household.id), record_label=str(household), scope_id=community.id,
+             changes={"building_id": [building.id, household.building_id]})
+        for person, building in zip(people, buildings)])
+    db.session.commit()
+
+
+def test_the_audit_log_costs_the_same_queries_for_20_and_100_entries_by_as_many_people(world, app, login_as,
+                                                                                        browser):
+    """The change log reads the people who made a page's changes, and the records the changes
+    name, in one query each, not one per entry."""
+    fill_audit_log(world, ROWS)
+    login_as("supervisor")
+    url = "/admin/audit/?page_size={}"
+    browser.get(url.format(20))  # warm: the login's own look-ups are done
+    small = statements(app, browser, url.format(20))
+    page = browser.get(url.format(100)).get_data(as_text=True)
+    newest = db.session.query(Staff).filter(Staff.username.like("actor%")).order_by(Staff.id.desc()).first()
+    assert f"员工{newest.username.removeprefix('actor')}" in page, "each entry shows who made it"
+    assert page.count("旧楼") >= 90, "and the building it was moved from"
+    large = statements(app, browser, url.format(100))
+    assert large == small, (small, large)
+    assert small <= 6, small  # the login's (2), the page's ids, its rows, the people, the buildings
+
+
+def test_the_dashboards_recent_activity_costs_the_same_queries_whoever_made_the_changes(world, app, login_as,
+                                                                                        browser):
+    """The recent-activity panel reads the people who made its changes in one query."""
+    from test_dashboard import cells, panel
+
+    login_as("supervisor")
+    fill_audit_log(world, 2)
+    browser.get("/admin/")  # warm: the login's own look-ups are done
+    few = statements(app, browser, "/admin/")
+    fill_audit_log(world, 30)
+    rows = cells(panel(browser.get("/admin/").get_data(as_text=True), "activity"))
+    assert len({row[1] for row in rows}) == 10, rows  # ten changes by ten people
+    assert statements(app, browser, "/admin/") == few

@@ -64,10 +64,12 @@ def rentals_table() -> Table:
 
 
 def activity_table() -> Table:
+    entries = recent_activity(10)
+    history.load_named(entries, records=False)  # who did it, in one query; the changes are not shown
     return Table([_l("Time"), _l("Who"), _l("Action"), _l("Record")],
                  [[local_datetime(None, e.at), history.actor_label(e), history.action_label(e.action),
                    f"{history.table_label(e.table_name)} {e.record_label or ''}".strip()]
-                  for e in recent_activity(10)])
+                  for e in entries])
 
 
 def percent(value) -> str:
