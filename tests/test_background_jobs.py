@@ -4,7 +4,6 @@ large imports go through the queue beside exports, with the same limits, locks a
 import io
 import re
 
-import openpyxl
 import pytest
 from flask_login import login_user
 from flask_migrate import downgrade, upgrade
@@ -18,13 +17,13 @@ from pm_admin.extensions import db
 from pm_admin.storage import StoredFile
 
 from conftest import DATABASES, Browser, database_url_for, flashed
+from test_import import IMPORT, xlsx
 from models import Bill, Household
 from models.period import period_of
 from views import site
 
 JOBS = "/admin/exports/"
 PERIOD = period_of(clock.today())  # this month's run; the world holds last month's bills
-IMPORT = "/admin/import/"
 HEADER = ["Community", "Building", "Unit", "Room", "Floor area (m²)"]
 
 
@@ -140,15 +139,6 @@ def test_a_bill_run_of_a_strange_community_is_refused_without_a_job(community, w
 
 
 # -- imports ---------------------------------------------------------------------------
-
-
-def xlsx(rows) -> bytes:
-    workbook = openpyxl.Workbook()
-    for row in rows:
-        workbook.active.append(row)
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
 
 
 def checked(browser, rooms):
