@@ -38,6 +38,7 @@ def test_upload_review_accept_and_the_receipt_number(make, world, live_server, c
 
     line_id = db.session.scalar(select(BankLine.id).where(BankLine.reference == "E2E001"))
     expect(page.locator("table.model-list")).to_contain_text("174.15")  # the owed amount beside the line
+    page.wait_for_load_state("load")  # the actions menu needs Bootstrap's script: a click before it does nothing
     page.check(f'input.action-checkbox[value="{line_id}"]')
     page.click("text=With selected")
     page.once("dialog", lambda dialog: dialog.accept())
