@@ -44,6 +44,7 @@ class RepairOrderView(SecureModelView):
         "household.building.name", MonthsFilter(RepairOrder.registered_at, _l("Month registered"), months_days),
         "reopen_count", "satisfaction",
         DaysFilter(RepairOrder.registered_at, _l("Days registered"), days_span),  # the running satisfaction's window
+        "description",  # words of the description: a filter that reads every order, not the indexed search box
     ]
     column_searchable_list = ["serial", "reporter", "phone", "household.room"]
     search_match = repair_by_number_place_or_caller  # through the indexes; not the description's words

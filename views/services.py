@@ -60,7 +60,8 @@ class ReceptionView(SecureModelView):
                       ConditionFilter(ReceptionRecord.due_on, _l("Due by today"), due_clause, key="due"),
                       ConditionFilter(ReceptionRecord.due_on, _l("Overdue"), ReceptionRecord.overdue_clause, key="overdue"),
                       "household.building.name", MonthsFilter(ReceptionRecord.received_at, _l("Month received"),
-                                                              months_days)]
+                                                              months_days),
+                      "content"]  # words of the content: a filter that reads every record, not the indexed search
     column_searchable_list = ["contact", "phone", "household.room"]
     search_match = reception_by_place_or_caller  # through the indexes; not the content's words
     search_hint = _l("Room, name or surname, or a phone's last 4 digits")
