@@ -14,7 +14,6 @@ import re
 import secrets
 import shutil
 import tempfile
-import time
 from pathlib import Path
 from typing import BinaryIO
 
@@ -81,6 +80,8 @@ def put(key: str, source: str | Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".partial-{target.name}")
         shutil.move(source, partial)
+        stamp = now().timestamp()  # stored at, by the company's clock as in the database
+        os.utime(partial, (stamp, stamp))
         os.replace(partial, target)
 
 
@@ -112,14 +113,14 @@ def delete(key: str) -> None:
 
 
 def forget_older(folder: str, *, hours: int) -> None:
-    """Remove the files of ``folder`` stored over ``hours`` ago, each by the clock it was
-    stamped with: in the database the company's, in a folder the file system's."""
+    """Remove the files of ``folder`` stored over ``hours`` ago (a file in a folder is stamped
+    with the time it was stored, as a row in the database is)."""
+    cutoff = now() - dt.timedelta(hours=hours)
     if kind() == "database":
         db.session.execute(delete_rows(StoredFile).where(StoredFile.key.startswith(f"{folder}/", autoescape=True),
-                                                         StoredFile.stored_at < now() - dt.timedelta(hours=hours)))
+                                                         StoredFile.stored_at < cutoff))
         return
-    cutoff = time.time() - hours * 3600  # the files' own (system) clock, as their times are
     directory = Path(current_app.config["FILES_PATH"]) / folder
     for path in directory.glob("*") if directory.is_dir() else ():
-        if KEY.match(f"{folder}/{path.name}") and path.stat().st_mtime < cutoff:
+        if KEY.match(f"{folder}/{path.name}") and path.stat().st_mtime < cutoff.timestamp():
             path.unlink(missing_ok=True)

@@ -1,6 +1,7 @@
 """Onboarding from spreadsheets: template → filled → dry run → commit; bad rows and bad files."""
 
 import csv
+import datetime as dt
 import io
 import re
 from decimal import Decimal
@@ -9,6 +10,7 @@ import openpyxl
 import pytest
 from xlsxwriter import Workbook
 
+from pm_admin import clock
 from pm_admin.auth import as_system
 from pm_admin.audit import AuditEntry
 from pm_admin.extensions import db
@@ -430,6 +432,33 @@ def test_a_checked_upload_waits_in_the_shared_storage_and_is_confirmed_once(worl
     assert db.session.query(Household).filter_by(room="1701").count() == 1
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
     assert browser.post(f"{IMPORT}households/commit", {"token": forged}).status_code == 302
+
+
+@pytest.mark.parametrize("storage", ["folder", "database"])
+def test_an_upload_nobody_confirmed_is_forgotten_after_a_day(world, login_as, browser, app, monkeypatch,
+                                                             clock_at, storage):
+    """By the company's clock in either storage: the next upload after a day removes it (the
+    receptionist signs in again after a night, as she would)."""
+    monkeypatch.setitem(app.config, "FILE_STORAGE", storage)
+    receptionist = login_as("receptionist")
+    start = clock.now().replace(tzinfo=None)
+
+    def at(hours):
+        clock_at(start + dt.timedelta(hours=hours))
+        browser.login(receptionist.username)
+
+    at(0)
+    first = upload(browser, "households", xlsx([HEADER, ["阳光花园", "1栋", "1", "1801", "88"]]))
+    at(23)
+    upload(browser, "households", xlsx([HEADER, ["阳光花园", "1栋", "1", "1802", "88"]]))
+    assert commit(browser, "households", first).status_code == 302  # within the day: still there
+    assert db.session.query(Household).filter_by(room="1801").count() == 1
+    late = upload(browser, "households", xlsx([HEADER, ["阳光花园", "1栋", "1", "1803", "88"]]))
+    at(48)
+    upload(browser, "households", xlsx([HEADER, ["阳光花园", "1栋", "1", "1804", "88"]]))
+    assert commit(browser, "households", late).status_code == 302
+    assert "no longer available" in " ".join(flashed(browser.get(IMPORT)))
+    assert db.session.query(Household).filter_by(room="1803").count() == 0
 
 
 # -- the files folder (issue 11) ------------------------------------------------------------
