@@ -236,11 +236,8 @@ def owner_history(household: Household) -> list[Resident]:
     """Every owner the household has had, the latest first: name, moved in, moved out. Read
     from its residents (the household file reads them anyway); the owners still there
     first, then by move-in day (unknown last), the latest registered first."""
-    owners = [r for r in household.residents if r.kind is ResidentKind.owner]
-    owners.sort(key=lambda r: r.id, reverse=True)
-    owners.sort(key=lambda r: r.moved_in_on or dt.date.min, reverse=True)
-    owners.sort(key=lambda r: r.moved_out_on is not None)
-    return owners
+    return sorted((r for r in household.residents if r.kind is ResidentKind.owner),
+                  key=lambda r: (r.moved_out_on is not None, -(r.moved_in_on or dt.date.min).toordinal(), -r.id))
 
 
 def open_bills_total(household: Household) -> Decimal:
