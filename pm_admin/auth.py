@@ -471,6 +471,19 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+ASSET_ENDPOINTS = frozenset({"static", "favicon"})
+
+
+def asks_for_a_file() -> bool:
+    """A request for a stylesheet, a script, an icon (ours or Flask-Admin's), or for an
+    address that leads nowhere. It is no sign of a person at work, and its answer must not
+    carry the session cookie: the browser fetches these while the person clicks, and a
+    cookie written by one that answers after a form was sent would replace the cookie that
+    form's answer set, losing its message ("1 queued to send")."""
+    endpoint = request.endpoint
+    return endpoint is None or endpoint in ASSET_ENDPOINTS or endpoint.endswith(".static")
+
+
 def init_app(app) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -492,6 +505,8 @@ def init_app(app) -> None:
 
     @app.before_request
     def log_out_when_idle():
+        if asks_for_a_file():
+            return
         now = int(clock.now().timestamp())
         seen = session.get(LAST_SEEN)
         if "_user_id" in session and seen is not None and now - seen > app.config["IDLE_LOGOUT_MINUTES"] * 60:
@@ -507,7 +522,7 @@ def init_app(app) -> None:
 
     @app.before_request
     def a_forced_reset_comes_first():
-        if request.endpoint in ("auth.change_password", "auth.logout", "static", "language.switch"):
+        if asks_for_a_file() or request.endpoint in ("auth.change_password", "auth.logout", "language.switch"):
             return None
         if current_user.is_authenticated and current_user.must_change_password:
             flash(_("A supervisor asked you to choose a new password before going on."), "warning")

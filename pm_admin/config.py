@@ -68,6 +68,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # The cookie is written when the session changes, and every page a person opens changes
+    # it (pm_admin.auth, log_out_when_idle); a stylesheet or an icon does not rewrite it.
+    SESSION_REFRESH_EACH_REQUEST = False
     FLASK_ADMIN_SWATCH = "default"
     # No request body may be larger: imports take files up to 10 MB and say so below this.
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
