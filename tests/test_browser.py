@@ -26,6 +26,7 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 STEP_TIMEOUT_MS = 15_000  # generous: CI machines are shared and slow at times
+expect.set_options(timeout=STEP_TIMEOUT_MS)  # the assertions wait as long as the steps (their own default: 5 s)
 
 pytestmark = pytest.mark.browser
 
