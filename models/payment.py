@@ -207,6 +207,15 @@ def money_on_bills() -> list:
     return [by_payments.subquery(), from_advance.subquery()]
 
 
+# The order payments settle a household's open bills in: oldest period first, then due day.
+SETTLING_ORDER = (Bill.period, Bill.due_on, Bill.id)
+
+
+def settling_key(bill: Bill) -> tuple:
+    """``SETTLING_ORDER`` of bills already read."""
+    return tuple(getattr(bill, column.key) for column in SETTLING_ORDER)
+
+
 def open_bills(household_id: int) -> list[Bill]:
     """Open bills, oldest first: the order payments settle them in."""
     return open_bills_of([household_id]).get(household_id, [])
@@ -217,7 +226,7 @@ def open_bills_of(household_ids) -> dict[int, list[Bill]]:
     found: dict[int, list[Bill]] = {}
     for bill in db.session.scalars(
             select(Bill).where(Bill.household_id.in_(list(household_ids)), Bill.status.in_(OPEN_STATUSES))
-            .order_by(Bill.household_id, Bill.period, Bill.due_on, Bill.id)).unique():
+            .order_by(Bill.household_id, *SETTLING_ORDER)).unique():
         found.setdefault(bill.household_id, []).append(bill)
     return found
 
@@ -250,8 +259,7 @@ def owed_as_of_households(household_ids, on: dt.date) -> dict[int, list[OwedLine
 def owed_on_bills(bills, on: dt.date) -> list[OwedLine]:
     """``owed_as_of`` from a household's bills already read (the household file's: every one of
     them), no query: the open ones in the order payments settle them, each with its late fee."""
-    still_open = sorted((bill for bill in bills if bill.status in OPEN_STATUSES),
-                        key=lambda bill: (bill.period, bill.due_on, bill.id))
+    still_open = sorted((bill for bill in bills if bill.status in OPEN_STATUSES), key=settling_key)
     return [OwedLine(bill, late_fee(bill, on)) for bill in still_open]
 
 
@@ -349,7 +357,7 @@ def apply_advance(*, household_ids=None, community_ids=None, actor) -> int:
                    FeeItem.grace_days)
             .join(FeeItem, Bill.fee_item_id == FeeItem.id)
             .where(Bill.household_id.in_(chunk), Bill.status.in_(OPEN_STATUSES), Bill.fee_item_id.not_in(deposits))
-            .order_by(Bill.household_id, Bill.period, Bill.due_on, Bill.id).with_for_update(of=Bill)).all()
+            .order_by(Bill.household_id, *SETTLING_ORDER).with_for_update(of=Bill)).all()
         plans: dict[int, list] = {}
         for row in rows:
             plan = plans.setdefault(row.household_id, [])
@@ -407,7 +415,7 @@ def _settle_one_by_one(household: Household, available: Decimal, today: dt.date,
     bills = db.session.scalars(
         select(Bill).where(Bill.household_id == household.id, Bill.status.in_(OPEN_STATUSES),
                            Bill.fee_item_id.not_in(deposits))
-        .order_by(Bill.period, Bill.due_on, Bill.id)
+        .order_by(*SETTLING_ORDER)
         .with_for_update(of=Bill).execution_options(populate_existing=True)).unique().all()
     count = 0
     for bill in _with_late_fees(household, bills, today, actor=actor):
@@ -476,7 +484,7 @@ def post_payment(household: Household, *, amount, method: PaymentMethod, bill_id
     if existing is not None:
         return existing
     bills = db.session.scalars(
-        select(Bill).where(Bill.id.in_(chosen)).order_by(Bill.period, Bill.due_on, Bill.id)
+        select(Bill).where(Bill.id.in_(chosen)).order_by(*SETTLING_ORDER)
         .with_for_update(of=Bill).execution_options(populate_existing=True)).unique().all() if chosen else []
     if len(bills) != len(chosen) or any(b.household_id != household.id for b in bills):
         raise DomainError(_l("A chosen bill is not a bill of this household."))
