@@ -137,19 +137,11 @@ def _model_of(table):
 
 
 def _referenced_model(column):
-    """The model a change of ``column`` names by its label (``returned_to_id`` → Staff), else None."""
+    """The model a change of ``column`` names by its label (``returned_to_id`` → Staff), else None:
+    ``_value`` shows such a change by the row's label, ``load_named`` reads those rows first."""
     if column is None or not column.foreign_keys or "personal" in column.info or "shown_as" in column.info:
         return None
     return _model_of(next(iter(column.foreign_keys)).column.table)
-
-
-def _referenced(column, value) -> str:
-    """The label of the row a foreign key points at (``returned_to_id: 3`` → the person)."""
-    model = _model_of(next(iter(column.foreign_keys)).column.table)
-    if model is None:
-        return str(value)
-    row = db.session.get(model, value)
-    return str(row) if row is not None else f"#{value}"
 
 
 def load_named(entries, *, records: bool = True) -> None:
@@ -190,8 +182,9 @@ def _value(column, value) -> str:
         return masking.reveal(column.info, value)
     if "shown_as" in column.info:  # a stored code read as words (declared with the column)
         return str(column.info["shown_as"](value))
-    if column.foreign_keys:
-        return _referenced(column, value)
+    if (model := _referenced_model(column)) is not None:  # the label of the row it points at
+        row = db.session.get(model, value)
+        return str(row) if row is not None else f"#{value}"
     if isinstance(column.type, (DateTime, Moment)):
         return shown_datetime(value)
     if isinstance(column.type, Enum) and column.type.enum_class is not None:
